@@ -1,0 +1,3 @@
+import type { RegisterCommand } from './main.js';
+
+export const registerDoctor: RegisterCommand = () => undefined;

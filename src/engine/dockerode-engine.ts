@@ -1,0 +1,190 @@
+/** EngineClient over dockerode: connects by the docker CLI's rules and negotiates the API version. */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import Docker from 'dockerode';
+import type { ContainerListEntry, EngineClient, ImageListEntry } from './engine-client.js';
+import { resolveEndpoint, type Endpoint } from './endpoint.js';
+import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
+import { normaliseDiskUsage } from './system-df.js';
+import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+
+/** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
+export const MIN_API_VERSION = '1.41';
+export const MAX_API_VERSION = '1.53';
+
+export interface ConnectOptions {
+  host?: string | undefined;
+  context?: string | undefined;
+  env?: Record<string, string | undefined>;
+  /** Per-request limit; the engine is declared hung past it. */
+  timeoutMs?: number;
+}
+
+/** Resolves the endpoint without connecting; used to report where stowage looked. */
+export function endpointFor(options: ConnectOptions = {}): Endpoint {
+  return resolveEndpoint({
+    hostFlag: options.host,
+    contextFlag: options.context,
+    env: options.env ?? process.env,
+    homeDir: homedir(),
+    readFile: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  });
+}
+
+/** Connects to the engine and agrees on an API version; throws EngineUnreachableError with a cause. */
+export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
+  const endpoint = endpointFor(options);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const probe = new Docker(dockerodeOptions(endpoint));
+  let raw: Docker.DockerVersion;
+  try {
+    raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
+  } catch (err) {
+    throw toEngineError(err, endpoint);
+  }
+  const server = raw.ApiVersion;
+  if (!server || compareApiVersions(server, MIN_API_VERSION) < 0) {
+    throw unreachable('api-version', endpoint, new Error(`engine API ${server ?? 'unknown'}, need >= ${MIN_API_VERSION}`));
+  }
+  const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
+  const docker = new Docker({ ...dockerodeOptions(endpoint), version: `v${apiVersion}` });
+  return new DockerodeEngine(docker, endpoint, apiVersion, timeoutMs);
+}
+
+export function compareApiVersions(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
+
+function dockerodeOptions(endpoint: Endpoint): Docker.DockerOptions {
+  const t = endpoint.transport;
+  switch (t.kind) {
+    case 'unix':
+      return { socketPath: t.socketPath };
+    case 'tcp': {
+      if (!t.tls) return { host: t.host, port: t.port, protocol: 'http' };
+      const read = (path: string | undefined) => (path ? readOptional(path) : undefined);
+      return {
+        host: t.host, port: t.port, protocol: 'https',
+        ca: read(t.tls.ca), cert: read(t.tls.cert), key: read(t.tls.key),
+      } as Docker.DockerOptions;
+    }
+    case 'ssh':
+      return {
+        host: t.host, port: t.port, protocol: 'ssh', username: t.username,
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      } as Docker.DockerOptions;
+  }
+}
+
+function readOptional(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+class DockerodeEngine implements EngineClient {
+  constructor(
+    private readonly docker: Docker,
+    readonly endpoint: Endpoint,
+    readonly apiVersion: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private async call<T>(work: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    try {
+      return await withTimeout(work(), timeoutMs, this.endpoint);
+    } catch (err) {
+      throw toEngineError(err, this.endpoint);
+    }
+  }
+
+  async version(): Promise<EngineVersion> {
+    const v = await this.call(() => this.docker.version());
+    return {
+      version: v.Version, apiVersion: v.ApiVersion, minApiVersion: v.MinAPIVersion,
+      os: v.Os, arch: v.Arch, kernelVersion: v.KernelVersion ?? '',
+    };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = (await this.call(() => this.docker.info())) as Record<string, unknown>;
+    const pairs = Array.isArray(i.DriverStatus) ? (i.DriverStatus as [string, string][]) : [];
+    const driverStatus = Object.fromEntries(pairs.filter((p) => Array.isArray(p) && p.length === 2));
+    return {
+      serverVersion: String(i.ServerVersion ?? ''),
+      storageDriver: String(i.Driver ?? ''),
+      driverStatus,
+      containerdImageStore: driverStatus['driver-type'] === 'io.containerd.snapshotter.v1',
+      dockerRootDir: String(i.DockerRootDir ?? ''),
+      images: Number(i.Images ?? 0),
+      containers: Number(i.Containers ?? 0),
+      containersRunning: Number(i.ContainersRunning ?? 0),
+      containersStopped: Number(i.ContainersStopped ?? 0),
+      cgroupVersion: typeof i.CgroupVersion === 'string' ? i.CgroupVersion : undefined,
+      kernelVersion: String(i.KernelVersion ?? ''),
+      operatingSystem: String(i.OperatingSystem ?? ''),
+      warnings: Array.isArray(i.Warnings) ? (i.Warnings as string[]) : [],
+    };
+  }
+
+  async diskUsage(): Promise<DiskUsage> {
+    // The engine walks writable layers and volumes here, so it may take longer than other calls.
+    const raw = await this.call(() => this.docker.df() as Promise<Record<string, unknown>>, Math.max(this.timeoutMs, 120_000));
+    return normaliseDiskUsage(raw);
+  }
+
+  async listImages(options: { all?: boolean; dangling?: boolean } = {}): Promise<ImageListEntry[]> {
+    const filters = options.dangling ? JSON.stringify({ dangling: ['true'] }) : undefined;
+    const list = await this.call(() => this.docker.listImages({ all: options.all ?? false, ...(filters ? { filters } : {}) }));
+    return list.map((i) => ({
+      id: i.Id,
+      repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      size: i.Size,
+      created: i.Created,
+    }));
+  }
+
+  async inspectImage(nameOrId: string): Promise<ImageDetail> {
+    const i = await this.call(() => this.docker.getImage(nameOrId).inspect());
+    return {
+      id: i.Id,
+      repoTags: i.RepoTags ?? [],
+      layers: i.RootFS?.Layers ?? [],
+      size: i.Size,
+      graphDriver: { name: i.GraphDriver?.Name ?? '', data: (i.GraphDriver?.Data ?? {}) as Record<string, string> },
+    };
+  }
+
+  async listContainers(options: { all?: boolean } = {}): Promise<ContainerListEntry[]> {
+    const list = await this.call(() => this.docker.listContainers({ all: options.all ?? true }));
+    return list.map((c) => ({
+      id: c.Id,
+      names: (c.Names ?? []).map((n) => n.replace(/^\//, '')),
+      image: c.Image,
+      imageId: c.ImageID,
+      state: c.State,
+      status: c.Status,
+      created: c.Created,
+    }));
+  }
+
+  async inspectContainer(id: string): Promise<ContainerDetail> {
+    const c = await this.call(() => this.docker.getContainer(id).inspect());
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      state: c.State.Status,
+      graphDriver: { name: c.GraphDriver?.Name ?? '', data: (c.GraphDriver?.Data ?? {}) as Record<string, string> },
+    };
+  }
+}

@@ -1,0 +1,102 @@
+/** The engine's answers, normalised across API versions. Only engine/ builds these. */
+
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+  minApiVersion: string | undefined;
+  os: string;
+  arch: string;
+  kernelVersion: string;
+}
+
+export interface EngineInfo {
+  serverVersion: string;
+  storageDriver: string;
+  /** DriverStatus pairs, e.g. `Backing Filesystem` -> `extfs`, `Supports d_type` -> `true`. */
+  driverStatus: Record<string, string>;
+  /** True when images live in containerd's store (snapshotters), not in a graph driver. */
+  containerdImageStore: boolean;
+  dockerRootDir: string;
+  images: number;
+  containers: number;
+  containersRunning: number;
+  containersStopped: number;
+  cgroupVersion: string | undefined;
+  kernelVersion: string;
+  operatingSystem: string;
+  warnings: string[];
+}
+
+export interface ImageUsage {
+  id: string;
+  repoTags: string[];
+  created: number;
+  size: number;
+  sharedSize: number;
+  /** Containers using the image; -1 when the engine did not count. */
+  containers: number;
+  dangling: boolean;
+}
+
+export interface ContainerUsage {
+  id: string;
+  names: string[];
+  image: string;
+  state: string;
+  sizeRw: number;
+  sizeRootFs: number;
+  created: number;
+}
+
+export interface VolumeUsage {
+  name: string;
+  driver: string;
+  mountpoint: string;
+  /** -1 when the engine did not measure (non-local drivers). */
+  size: number;
+  refCount: number;
+}
+
+export interface BuildCacheUsage {
+  id: string;
+  type: string;
+  description: string;
+  inUse: boolean;
+  shared: boolean;
+  size: number;
+  createdAt: string | undefined;
+  lastUsedAt: string | undefined;
+  usageCount: number;
+}
+
+export interface UsageTotals {
+  count: number;
+  active: number;
+  size: number;
+  reclaimable: number;
+}
+
+/** What `/system/df` says, with totals computed the way `docker system df` computes them. */
+export interface DiskUsage {
+  layersSize: number;
+  images: ImageUsage[];
+  containers: ContainerUsage[];
+  volumes: VolumeUsage[];
+  buildCache: BuildCacheUsage[];
+  totals: { images: UsageTotals; containers: UsageTotals; volumes: UsageTotals; buildCache: UsageTotals };
+}
+
+export interface ImageDetail {
+  id: string;
+  repoTags: string[];
+  layers: string[];
+  size: number;
+  graphDriver: { name: string; data: Record<string, string> };
+}
+
+export interface ContainerDetail {
+  id: string;
+  name: string;
+  state: string;
+  graphDriver: { name: string; data: Record<string, string> };
+}

@@ -1,0 +1,86 @@
+/** Every error stowage raises on purpose, and the exit code each maps to (mapped once, in cli/main.ts). */
+
+export const ExitCode = {
+  ok: 0,
+  /** Findings at or above `--fail-on`. */
+  findings: 1,
+  usage: 2,
+  engineUnreachable: 3,
+  /** The input (image, archive, Dockerfile, path) is missing or invalid. */
+  badInput: 4,
+  /** Refused: would overwrite, or touch what is in use or protected. */
+  refused: 5,
+  /** A host operation failed (disk full, permission denied on a host path). */
+  hostFailure: 6,
+  internal: 70,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class StowageError extends Error {
+  readonly exitCode: ExitCodeValue;
+  /** What the user can do about it; printed under the message. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, exitCode: ExitCodeValue, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+export class UsageError extends StowageError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.usage, hint);
+  }
+}
+
+/** Why an engine could not be reached; doctor turns each into a finding. */
+export type EngineFailure =
+  | 'socket-missing'
+  | 'permission-denied'
+  | 'not-running'
+  | 'timeout'
+  | 'api-version'
+  | 'bad-endpoint'
+  | 'unknown';
+
+export class EngineUnreachableError extends StowageError {
+  readonly failure: EngineFailure;
+  readonly endpoint: string;
+
+  constructor(failure: EngineFailure, endpoint: string, message: string, hint: string, cause?: unknown) {
+    super(message, ExitCode.engineUnreachable, hint, { cause });
+    this.failure = failure;
+    this.endpoint = endpoint;
+  }
+}
+
+/** The engine answered with an error status (404 no such image, 409 conflict…). */
+export class EngineRequestError extends StowageError {
+  readonly statusCode: number;
+
+  constructor(statusCode: number, message: string, hint?: string) {
+    super(message, statusCode === 404 ? ExitCode.badInput : ExitCode.internal, hint);
+    this.statusCode = statusCode;
+  }
+}
+
+export class BadInputError extends StowageError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.badInput, hint, options);
+  }
+}
+
+export class RefusedError extends StowageError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.refused, hint);
+  }
+}
+
+export class HostError extends StowageError {
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.hostFailure, hint, options);
+  }
+}

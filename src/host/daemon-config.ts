@@ -1,0 +1,26 @@
+/** The daemon's own config file, read when the engine cannot be asked (dockerd --config-file default). */
+import type { HostFs } from './host-fs.js';
+
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+export const DEFAULT_DATA_ROOT = '/var/lib/docker';
+
+export interface DaemonConfig {
+  dataRoot: string;
+  storageDriver: string | undefined;
+  /** Set when the file exists but is not valid JSON: dockerd refuses to start then. */
+  parseError: string | undefined;
+}
+
+export function readDaemonConfig(fs: HostFs, path = DAEMON_JSON): DaemonConfig {
+  const text = fs.readText(path);
+  if (text === undefined) return { dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: undefined };
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const dataRoot = typeof json['data-root'] === 'string' ? json['data-root']
+      : typeof json.graph === 'string' ? json.graph : DEFAULT_DATA_ROOT;
+    const driver = typeof json['storage-driver'] === 'string' ? json['storage-driver'] : undefined;
+    return { dataRoot, storageDriver: driver, parseError: undefined };
+  } catch (err) {
+    return { dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: (err as Error).message };
+  }
+}

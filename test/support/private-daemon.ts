@@ -1,0 +1,75 @@
+/**
+ * A second, private dockerd beside the host's, with its own data-root and socket (DESIGN.md), for tests
+ * that need a stopped daemon, a loop-device data-root or a slow disk.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { docker } from './docker-cli.js';
+
+export class PrivateDaemon {
+  readonly id = `stw${randomBytes(3).toString('hex')}`;
+  readonly dir: string;
+  readonly dataRoot: string;
+  readonly socket: string;
+  private child: ChildProcess | undefined;
+
+  constructor(options: { dataRoot?: string } = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'stowage-dockerd-'));
+    this.dataRoot = options.dataRoot ?? join(this.dir, 'data');
+    this.socket = join(this.dir, 'docker.sock');
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { DOCKER_HOST: this.host };
+  }
+
+  async start(timeoutMs = 60_000): Promise<void> {
+    mkdirSync(this.dataRoot, { recursive: true });
+    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    this.child = spawn('dockerd', [
+      '--data-root', this.dataRoot,
+      '-H', this.host,
+      '--exec-root', join(this.dir, 'exec'),
+      '--pidfile', join(this.dir, 'dockerd.pid'),
+      '--bridge', 'none',
+      '--iptables=false',
+      '--ip-masq=false',
+      '--containerd-namespace', this.id,
+      '--containerd-plugins-namespace', `${this.id}p`,
+      '--storage-driver', 'overlay2',
+    ], { stdio: ['ignore', log, log] });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`private dockerd exited; see ${join(this.dir, 'dockerd.log')}`);
+      if (existsSync(this.socket)) {
+        const r = await docker(['version', '--format', '{{.Server.APIVersion}}'], { env: this.env, allowFailure: true });
+        if (r.code === 0) return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`private dockerd did not answer within ${timeoutMs} ms`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops the daemon and removes its directories (the data-root only when it is ours). */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
