@@ -1,3 +1,58 @@
+/** `stowage doctor`: flags in, DoctorReport out, rendered as text or JSON. */
+import { runDoctor } from '../doctor/doctor.js';
+import { CHECK_GROUPS, type CheckGroup } from '../doctor/facts.js';
+import { countBySeverity } from '../report/findings-text.js';
+import { renderDoctorText } from '../report/doctor-text.js';
+import { renderJson } from '../report/json-document.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { reachesThreshold } from '../findings.js';
+import { parseList, parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
 
-export const registerDoctor: RegisterCommand = () => undefined;
+interface DoctorFlags {
+  failOn: string;
+  only?: string;
+  skip?: string;
+  probe: boolean;
+  window: string;
+}
+
+export const registerDoctor: RegisterCommand = (program, ctx, setExit) => {
+  program.command('doctor')
+    .description('diagnose this host\'s Docker storage in one run: every finding has evidence and a fix')
+    .option('--fail-on <severity>', 'exit 1 when a finding is at or above: info, warn, error', 'error')
+    .option('--only <groups>', `run only these check groups (comma-separated: ${CHECK_GROUPS.join(', ')})`)
+    .option('--skip <groups>', 'skip these check groups')
+    .option('--no-probe', 'do not write the 10 MiB sync-write probe into data-root')
+    .option('--window <ms>', 'how long to watch disk rates and iowait', '1000')
+    .addHelpText('after', `
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error.
+Doctor still runs its host checks when the engine is unreachable, and reports why as a finding.
+
+Examples:
+  stowage doctor
+  stowage doctor --json --fail-on warn
+  stowage doctor --only disk,io`)
+    .action(async (flags: DoctorFlags) => {
+      const c = ctx();
+      const failOn = parseSeverity(flags.failOn, '--fail-on');
+      const windowMs = Number(flags.window);
+      if (!Number.isFinite(windowMs) || windowMs < 0 || windowMs > 60_000) {
+        throw new UsageError('--window takes milliseconds from 0 to 60000');
+      }
+      const report = await runDoctor({
+        connect: c.connectOptions(),
+        only: parseList(flags.only) as CheckGroup[],
+        skip: parseList(flags.skip) as CheckGroup[],
+        windowMs,
+        probe: flags.probe ? {} : false,
+        onProgress: (m) => c.progress(`doctor: ${m}`),
+      });
+      if (c.json) {
+        c.out(renderJson('doctor', { ...report, summary: countBySeverity(report.findings), failOn }).trimEnd());
+      } else {
+        c.out(renderDoctorText(report, c.style));
+      }
+      setExit(reachesThreshold(report.findings, failOn) ? ExitCode.findings : ExitCode.ok);
+    });
+};

@@ -7,6 +7,7 @@ import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { normaliseDiskUsage } from './system-df.js';
 import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
 export const MIN_API_VERSION = '1.41';
@@ -186,5 +187,98 @@ class DockerodeEngine implements EngineClient {
       state: c.State.Status,
       graphDriver: { name: c.GraphDriver?.Name ?? '', data: (c.GraphDriver?.Data ?? {}) as Record<string, string> },
     };
+  }
+
+  async createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string> {
+    const hostConfig: Record<string, unknown> = {};
+    if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
+    if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
+    const created = await this.call(() => this.docker.createContainer({
+      Image: spec.image,
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+      ...(spec.name ? { name: spec.name } : {}),
+      ...(spec.labels ? { Labels: spec.labels } : {}),
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      Tty: spec.tty ?? false,
+      AttachStdout: false,
+      AttachStderr: false,
+      HostConfig: hostConfig,
+    }), timeoutMs);
+    return created.id;
+  }
+
+  async startContainer(id: string, timeoutMs?: number): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).start(), timeoutMs);
+  }
+
+  async waitContainer(id: string, timeoutMs?: number): Promise<ContainerExit> {
+    const r = (await this.call(() => this.docker.getContainer(id).wait(), timeoutMs)) as
+      { StatusCode?: number; Error?: { Message?: string } | null };
+    return { statusCode: Number(r.StatusCode ?? -1), error: r.Error?.Message || undefined };
+  }
+
+  async removeContainer(id: string, options: { force?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).remove({ force: options.force ?? false, v: true }), options.timeoutMs);
+  }
+
+  async attachContainer(id: string): Promise<NodeJS.ReadableStream> {
+    return this.call(() => this.docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true }) as Promise<NodeJS.ReadableStream>);
+  }
+
+  async imageHistory(nameOrId: string): Promise<ImageHistoryEntry[]> {
+    const rows = (await this.call(() => this.docker.getImage(nameOrId).history())) as
+      { Id?: string; Created?: number; CreatedBy?: string; Size?: number }[];
+    return rows.map((r) => ({ id: r.Id ?? '', created: Number(r.Created ?? 0), createdBy: r.CreatedBy ?? '', size: Number(r.Size ?? 0) }));
+  }
+
+  async removeImage(nameOrId: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.call(() => this.docker.getImage(nameOrId).remove({ force: options.force ?? false }));
+  }
+
+  async buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs = 3_600_000): Promise<void> {
+    const stream = await this.call(() => this.docker.buildImage(
+      { context: request.contextDir, src: ['.'] },
+      {
+        t: request.tag,
+        dockerfile: request.dockerfile,
+        version: request.builder === 'buildkit' ? '2' : '1',
+        ...(request.builder === 'buildkit' ? { buildid: `stowage-${process.pid}-${Date.now()}` } : {}),
+        nocache: request.noCache ?? false,
+        rm: true,
+        forcerm: true,
+        ...(request.networkMode ? { networkmode: request.networkMode } : {}),
+      } as Docker.ImageBuildOptions,
+    ));
+    const done = new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          try {
+            onMessage(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            onMessage({ stream: line });
+          }
+        }
+      });
+      stream.on('end', () => {
+        if (buffered.trim()) {
+          try { onMessage(JSON.parse(buffered) as Record<string, unknown>); } catch { onMessage({ stream: buffered }); }
+        }
+        resolve();
+      });
+      stream.on('error', reject);
+    });
+    await this.call(() => done, timeoutMs);
+  }
+
+  async saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>> {
+    // Only the response headers are awaited under the timeout; the body streams for as long as it takes.
+    return this.call(() => this.docker.getImage(nameOrId).get() as Promise<NodeJS.ReadableStream>) as Promise<AsyncIterable<Buffer>>;
   }
 }

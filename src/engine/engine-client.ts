@@ -1,6 +1,7 @@
 /** The interface every capability uses to reach Docker; the only implementation is in dockerode-engine.ts. */
 import type { Endpoint } from './endpoint.js';
 import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 export interface ImageListEntry {
   id: string;
@@ -30,4 +31,22 @@ export interface EngineClient {
   inspectImage(nameOrId: string): Promise<ImageDetail>;
   listContainers(options?: { all?: boolean }): Promise<ContainerListEntry[]>;
   inspectContainer(id: string): Promise<ContainerDetail>;
+  /** Creates a container; returns its id. `timeoutMs` overrides the per-request limit (slow disks). */
+  createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string>;
+  startContainer(id: string, timeoutMs?: number): Promise<void>;
+  /** Waits until the container stops; returns its exit status. */
+  waitContainer(id: string, timeoutMs?: number): Promise<ContainerExit>;
+  /** Removes a container with its anonymous volumes; `force` kills it first. */
+  removeContainer(id: string, options?: { force?: boolean; timeoutMs?: number }): Promise<void>;
+  /** The container's output stream (raw when it has a TTY); attach before start to miss nothing. */
+  attachContainer(id: string): Promise<NodeJS.ReadableStream>;
+  imageHistory(nameOrId: string): Promise<ImageHistoryEntry[]>;
+  removeImage(nameOrId: string, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Builds an image and hands every JSON message of the engine's progress stream to `onMessage`
+   * (BuildKit traces arrive as `{id: "moby.buildkit.trace", aux: base64}`). Resolves when the stream ends.
+   */
+  buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs?: number): Promise<void>;
+  /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
+  saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
 }

@@ -47,7 +47,7 @@ function toImage(r: Raw): ImageUsage {
     size: num(r.Size, num(r.VirtualSize, 0)),
     sharedSize: num(r.SharedSize, -1),
     containers: num(r.Containers, -1),
-    dangling: repoTags.length === 0 && strings(r.RepoDigests).length === 0,
+    dangling: repoTags.length === 0 && strings(r.RepoDigests).filter((d) => d !== '<none>@<none>').length === 0,
   };
 }
 

@@ -100,3 +100,43 @@ export interface ContainerDetail {
   state: string;
   graphDriver: { name: string; data: Record<string, string> };
 }
+
+/** What stowage sets when it creates a container (bench start, bench disk --in-container). */
+export interface ContainerSpec {
+  image: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  name?: string;
+  labels?: Record<string, string>;
+  /** A TTY merges stdout and stderr into one raw stream, so attach needs no demultiplexing. */
+  tty?: boolean;
+  /** Cgroup the container's cgroup is created under (`docker run --cgroup-parent`). */
+  cgroupParent?: string;
+  networkMode?: string;
+  workingDir?: string;
+}
+
+export interface ContainerExit {
+  statusCode: number;
+  error: string | undefined;
+}
+
+/** One row of `docker history`. */
+export interface ImageHistoryEntry {
+  id: string;
+  created: number;
+  createdBy: string;
+  size: number;
+}
+
+/** A build through `POST /build`: the context directory is sent as a tar (honouring .dockerignore). */
+export interface BuildRequest {
+  contextDir: string;
+  /** Dockerfile path relative to contextDir. */
+  dockerfile: string;
+  tag: string;
+  /** `buildkit` sends version=2 (BuildKit in the engine, no client session); `classic` the legacy builder. */
+  builder: 'buildkit' | 'classic';
+  noCache?: boolean;
+  networkMode?: string;
+}

@@ -45,3 +45,38 @@ export async function listDirectory(path: string): Promise<string[]> {
     return [];
   }
 }
+
+export interface TreeSize {
+  bytes: number;
+  entries: number;
+  /** False when the entry budget ran out before the walk finished: bytes is then a lower bound. */
+  complete: boolean;
+}
+
+/**
+ * Allocated bytes under a path, from lstat only (never file contents), stopping after `maxEntries`
+ * so a huge tree cannot turn a quick check into a `du` storm.
+ */
+export async function treeSize(path: string, maxEntries = 20_000): Promise<TreeSize> {
+  const stack = [path];
+  let bytes = 0;
+  let entries = 0;
+  while (stack.length > 0) {
+    if (entries >= maxEntries) return { bytes, entries, complete: false };
+    const p = stack.pop()!;
+    const st = await fsp.lstat(p).catch(() => undefined);
+    if (!st) continue;
+    entries++;
+    bytes += st.blocks * 512;
+    if (st.isDirectory()) {
+      for (const name of await fsp.readdir(p).catch(() => [] as string[])) stack.push(`${p}/${name}`);
+    }
+  }
+  return { bytes, entries, complete: true };
+}
+
+/** Modification time of a path in ms, or undefined when it cannot be read. */
+export async function modifiedAt(path: string): Promise<number | undefined> {
+  const st = await fsp.stat(path).catch(() => undefined);
+  return st?.mtimeMs;
+}

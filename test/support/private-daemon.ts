@@ -2,8 +2,8 @@
  * A second, private dockerd beside the host's, with its own data-root and socket (DESIGN.md), for tests
  * that need a stopped daemon, a loop-device data-root or a slow disk.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -57,9 +57,13 @@ export class PrivateDaemon {
     throw new Error(`private dockerd did not answer within ${timeoutMs} ms`);
   }
 
+  private get running(): boolean {
+    return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -67,9 +71,26 @@ export class PrivateDaemon {
     clearTimeout(timer);
   }
 
-  /** Stops the daemon and removes its directories (the data-root only when it is ours). */
+  /** SIGKILL: the socket stays behind and nothing answers on it. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops the daemon, its containerd, and removes its directories (and the data-root when it is ours). */
   async destroy(): Promise<void> {
     await this.stop();
+    // a killed dockerd leaves the containerd it started running
+    spawnSync('pkill', ['-f', join(this.dir, 'exec', 'containerd')]);
+    // dockerd bind-mounts its data-root onto itself and only undoes that on a clean shutdown
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m === this.dir || m.startsWith(`${this.dir}/`) || m === this.dataRoot || m.startsWith(`${this.dataRoot}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,59 @@
+/** Clutter: exited containers, volumes nothing mounts, build cache nobody has used for a while. */
+import type { Finding } from '../findings.js';
+import type { DoctorFacts } from './facts.js';
+import { fmtGB } from './space-checks.js';
+
+export const OLD_CACHE_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
+  const findings: Finding[] = [];
+  const subject = { kind: 'engine' as const, id: facts.engine.endpoint };
+  const usage = facts.usage;
+  const exited = (facts.containers ?? []).filter((c) => c.state === 'exited' || c.state === 'dead' || c.state === 'created');
+  if (exited.length > 0) {
+    const sizes = new Map((usage?.containers ?? []).map((c) => [c.id, c.sizeRw]));
+    const bytes = exited.reduce((a, c) => a + (sizes.get(c.id) ?? 0), 0);
+    findings.push({
+      id: 'clutter/exited-containers', severity: exited.length >= 50 ? 'warn' : 'info',
+      title: `${exited.length} stopped container(s) keep their writable layers (${fmtGB(bytes)})`,
+      evidence: [
+        { label: 'stopped containers', value: exited.length },
+        { label: 'writable layers', value: bytes, unit: 'bytes' },
+        ...exited.slice(0, 5).map((c) => ({ label: c.names[0] ?? c.id.slice(0, 12), value: `${c.state}, ${c.status}` })),
+      ],
+      fix: { summary: 'Remove stopped containers, and run short-lived ones with --rm.', commands: ['docker container prune'] },
+      subject,
+    });
+  }
+  const unused = (usage?.volumes ?? []).filter((v) => v.refCount === 0);
+  if (unused.length > 0) {
+    const bytes = unused.reduce((a, v) => a + Math.max(0, v.size), 0);
+    findings.push({
+      id: 'clutter/unused-volumes', severity: 'info',
+      title: `${unused.length} volume(s) are mounted by no container (${fmtGB(bytes)})`,
+      evidence: [
+        { label: 'unused volumes', value: unused.length },
+        { label: 'size', value: bytes, unit: 'bytes' },
+        ...unused.slice(0, 5).map((v) => ({ label: 'volume', value: v.name })),
+      ],
+      fix: { summary: 'Volumes hold data: check each one before removing it.', commands: ['docker volume ls -f dangling=true', 'docker volume rm NAME'] },
+      subject,
+    });
+  }
+  const old = (usage?.buildCache ?? []).filter((r) => {
+    const last = Date.parse(r.lastUsedAt ?? r.createdAt ?? '');
+    return !r.inUse && Number.isFinite(last) && nowMs - last > OLD_CACHE_DAYS * DAY_MS;
+  });
+  if (old.length > 0) {
+    const bytes = old.filter((r) => !r.shared).reduce((a, r) => a + r.size, 0);
+    findings.push({
+      id: 'clutter/old-build-cache', severity: 'info',
+      title: `${old.length} build cache record(s) unused for over ${OLD_CACHE_DAYS} days (${fmtGB(bytes)})`,
+      evidence: [{ label: 'records', value: old.length }, { label: 'size', value: bytes, unit: 'bytes' }],
+      fix: { summary: 'Prune cache by age.', commands: [`docker builder prune --filter until=${OLD_CACHE_DAYS * 24}h`] },
+      subject,
+    });
+  }
+  return findings;
+}

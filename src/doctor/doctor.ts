@@ -1,0 +1,150 @@
+/** `stowage doctor`: diagnose a host's Docker storage in one run; every finding has evidence and a fix. */
+import { existsSync } from 'node:fs';
+import { connectEngine, type ConnectOptions, endpointFor } from '../engine/dockerode-engine.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { EngineUnreachableError, UsageError } from '../errors.js';
+import { sortFindings, type Finding } from '../findings.js';
+import { readDaemonConfig } from '../host/daemon-config.js';
+import { liveHostFs, type HostFs } from '../host/host-fs.js';
+import { sampleHost } from '../host/host-sample.js';
+import type { SyncWriteOptions } from '../host/sync-write-probe.js';
+import { clutterChecks } from './clutter-checks.js';
+import { diskChecks } from './disk-checks.js';
+import { engineChecks, engineReachability } from './engine-checks.js';
+import { CHECK_GROUPS, type CheckGroup, type DoctorFacts, type EngineFacts } from './facts.js';
+import { diskFacts, imageDepths, ioFacts, orphanFacts } from './gather.js';
+import { imageChecks } from './image-checks.js';
+import { ioChecks } from './io-checks.js';
+import { spaceChecks } from './space-checks.js';
+
+export interface DoctorOptions {
+  connect?: ConnectOptions;
+  /** Use this engine instead of connecting (library callers, tests). */
+  engine?: EngineClient;
+  only?: CheckGroup[];
+  skip?: CheckGroup[];
+  /** Length of the window over which disk rates and iowait are measured. */
+  windowMs?: number;
+  /** Options of the sync-write probe; false leaves data-root untouched. */
+  probe?: SyncWriteOptions | false;
+  hostFs?: HostFs;
+  /** Monotonic clock in ms, for the window. */
+  now?: () => number;
+  /** Wall clock in ms, for ages. */
+  wallClock?: () => number;
+  onProgress?: (message: string) => void;
+}
+
+export interface DoctorReport {
+  groups: CheckGroup[];
+  findings: Finding[];
+  facts: DoctorFacts;
+  durationMs: number;
+}
+
+export function selectGroups(only: readonly string[] = [], skip: readonly string[] = []): CheckGroup[] {
+  for (const g of [...only, ...skip]) {
+    if (!(CHECK_GROUPS as readonly string[]).includes(g)) {
+      throw new UsageError(`unknown check group "${g}"`, `Check groups are: ${CHECK_GROUPS.join(', ')}.`);
+    }
+  }
+  const base = only.length ? CHECK_GROUPS.filter((g) => only.includes(g)) : [...CHECK_GROUPS];
+  return base.filter((g) => !skip.includes(g));
+}
+
+export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+  const now = options.now ?? (() => performance.now());
+  const wall = options.wallClock ?? (() => Date.now());
+  const fs = options.hostFs ?? liveHostFs;
+  const progress = options.onProgress ?? (() => undefined);
+  const groups = selectGroups(options.only, options.skip);
+  const has = (g: CheckGroup) => groups.includes(g);
+  const started = now();
+  const windowMs = options.windowMs ?? 1000;
+  const before = has('io') ? sampleHost(fs, now()) : undefined;
+
+  progress('connecting to the engine');
+  const { engine, facts: engineFacts } = await reachEngine(options);
+  const daemonConfig = readDaemonConfig(fs);
+  const dataRoot = engineFacts.reachable ? engineFacts.info.dockerRootDir : daemonConfig.dataRoot;
+  const facts: DoctorFacts = {
+    engine: engineFacts,
+    daemonConfig,
+    dataRoot,
+    dataRootSource: engineFacts.reachable ? 'engine' : fs.readText('/etc/docker/daemon.json') ? 'daemon.json' : 'default',
+    skipped: [],
+  };
+
+  const hostReason = hostChecksUnavailable(engine, dataRoot);
+  const engineReason = engine ? undefined : 'the engine is unreachable';
+  const skip = (group: CheckGroup, reason: string | undefined) => {
+    if (has(group) && reason) facts.skipped.push({ group, reason });
+    return has(group) && !reason;
+  };
+  skip('disk', hostReason);
+  const runIo = skip('io', hostReason);
+  // the engine checks use the filesystem probe too (XFS ftype), and io needs the device chain
+  const needDisk = !hostReason && (has('disk') || has('io') || has('engine'));
+  const runSpace = skip('space', engineReason);
+  const runClutter = skip('clutter', engineReason);
+  const runImages = skip('images', engineReason);
+
+  progress('reading the engine and the disk under data-root');
+  const [disk, usage, containers, depths, orphans] = await Promise.all([
+    needDisk ? diskFacts(fs, dataRoot) : undefined,
+    engine && (runSpace || runClutter) ? engine.diskUsage() : undefined,
+    engine && runClutter ? engine.listContainers({ all: true }) : undefined,
+    engine && runImages ? imageDepths(engine) : undefined,
+    engine && runSpace && !hostReason && engineFacts.reachable && engineFacts.info.storageDriver === 'overlay2'
+      ? orphanFacts(dataRoot, wall()) : undefined,
+  ]);
+  facts.disk = disk;
+  facts.usage = usage;
+  facts.containers = containers;
+  facts.imageDepths = depths;
+  facts.orphans = orphans;
+
+  if (runIo && before) {
+    const wait = started + windowMs - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const after = sampleHost(fs, now());
+    progress('probing sync writes in data-root');
+    facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {});
+  }
+
+  const findings = [
+    ...engineReachability(engineFacts),
+    ...(has('engine') ? engineChecks(facts) : []),
+    ...(has('disk') ? diskChecks(facts) : []),
+    ...(has('io') ? ioChecks(facts) : []),
+    ...(has('space') ? spaceChecks(facts) : []),
+    ...(has('clutter') ? clutterChecks(facts, wall()) : []),
+    ...(has('images') ? imageChecks(facts) : []),
+  ];
+  return { groups, findings: sortFindings(findings), facts, durationMs: now() - started };
+}
+
+async function reachEngine(options: DoctorOptions): Promise<{ engine: EngineClient | undefined; facts: EngineFacts }> {
+  let engine = options.engine;
+  try {
+    engine ??= await connectEngine({ timeoutMs: 10_000, ...options.connect });
+    const [version, info] = await Promise.all([engine.version(), engine.info()]);
+    return { engine, facts: { reachable: true, endpoint: engine.endpoint.url, apiVersion: engine.apiVersion, version, info } };
+  } catch (err) {
+    if (!(err instanceof EngineUnreachableError)) throw err;
+    const endpoint = options.engine?.endpoint.url ?? endpointFor(options.connect).url;
+    return {
+      engine: undefined,
+      facts: { reachable: false, endpoint, failure: err.failure, message: err.message, hint: err.hint ?? '' },
+    };
+  }
+}
+
+/** Host checks describe this machine, so they only make sense for a local engine whose data-root we can see. */
+function hostChecksUnavailable(engine: EngineClient | undefined, dataRoot: string): string | undefined {
+  if (engine && engine.endpoint.transport.kind !== 'unix') {
+    return `the engine is remote (${engine.endpoint.url}); run doctor on its host for disk and I/O checks`;
+  }
+  if (!existsSync(dataRoot)) return `data-root ${dataRoot} does not exist on this host`;
+  return undefined;
+}

@@ -1,0 +1,125 @@
+/** Engine and storage-driver checks: reachability, driver choice and status, d_type. */
+import type { EngineFailure } from '../errors.js';
+import type { Finding } from '../findings.js';
+import type { DoctorFacts, EngineFacts } from './facts.js';
+
+const UNREACHABLE_IDS: Record<EngineFailure, string> = {
+  'socket-missing': 'engine/socket-missing',
+  'permission-denied': 'engine/permission-denied',
+  'not-running': 'engine/not-running',
+  timeout: 'engine/timeout',
+  'api-version': 'engine/api-version',
+  'bad-endpoint': 'engine/unreachable',
+  unknown: 'engine/unreachable',
+};
+
+export function engineReachability(engine: EngineFacts): Finding[] {
+  if (engine.reachable) return [];
+  return [{
+    id: UNREACHABLE_IDS[engine.failure],
+    severity: 'error',
+    title: `Docker engine unreachable: ${engine.message}`,
+    evidence: [
+      { label: 'endpoint', value: engine.endpoint },
+      { label: 'cause', value: engine.failure },
+    ],
+    fix: { summary: engine.hint },
+    subject: { kind: 'engine', id: engine.endpoint },
+  }];
+}
+
+const REMOVED_DRIVERS: Record<string, string> = {
+  aufs: 'aufs was deprecated in Docker 20.10 and removed in Docker 24',
+  overlay: 'the legacy `overlay` driver was deprecated in Docker 20.10 and removed in Docker 24; it uses many more inodes than overlay2',
+  devicemapper: 'devicemapper was deprecated in Docker 20.10 and removed in Docker 25',
+};
+
+const MIGRATE_FIX = 'Move to overlay2: export what you need to keep, set `"storage-driver": "overlay2"` in /etc/docker/daemon.json, restart dockerd, and re-pull or re-import the images (images under the old driver become invisible).';
+
+export function engineChecks(facts: DoctorFacts): Finding[] {
+  const findings: Finding[] = [];
+  if (facts.daemonConfig.parseError) {
+    findings.push({
+      id: 'engine/daemon-config-invalid',
+      severity: 'error',
+      title: '/etc/docker/daemon.json is not valid JSON: dockerd will refuse to start',
+      evidence: [{ label: 'parse error', value: facts.daemonConfig.parseError }],
+      fix: { summary: 'Fix the JSON syntax, then restart dockerd.', commands: ['python3 -m json.tool /etc/docker/daemon.json'] },
+      subject: { kind: 'path', id: '/etc/docker/daemon.json' },
+    });
+  }
+  const engine = facts.engine;
+  if (!engine.reachable) return findings;
+  const { info } = engine;
+  const driver = info.storageDriver;
+  const status = info.driverStatus;
+  const subject = { kind: 'engine' as const, id: engine.endpoint };
+  const driverEvidence = [
+    { label: 'storage driver', value: driver },
+    { label: 'data-root', value: info.dockerRootDir },
+    { label: 'engine version', value: info.serverVersion },
+  ];
+  if (REMOVED_DRIVERS[driver]) {
+    findings.push({
+      id: 'engine/deprecated-driver', severity: 'warn',
+      title: `Storage driver ${driver} is deprecated: ${REMOVED_DRIVERS[driver]}`,
+      evidence: driverEvidence, fix: { summary: MIGRATE_FIX }, subject,
+    });
+  }
+  if (driver === 'devicemapper' && status['Data loop file']) {
+    findings.push({
+      id: 'engine/devicemapper-loop', severity: 'error',
+      title: 'devicemapper runs on loop files (loop-lvm): every write goes through a sparse file and a loop device',
+      evidence: [...driverEvidence, { label: 'data loop file', value: status['Data loop file'] }],
+      fix: { summary: `${MIGRATE_FIX} If you must stay on devicemapper, give it a real thin pool (\`dm.thinpooldev\`).` },
+      subject,
+    });
+  }
+  if (driver === 'vfs') {
+    findings.push({
+      id: 'engine/vfs-driver', severity: 'warn',
+      title: 'The vfs driver copies every layer in full: starts, builds and disk use all grow with image size',
+      evidence: driverEvidence, fix: { summary: MIGRATE_FIX }, subject,
+    });
+  }
+  const dtype = status['Supports d_type'];
+  if ((driver === 'overlay2' || driver === 'overlay') && (dtype === 'false' || facts.disk?.xfsFtype === false)) {
+    findings.push({
+      id: 'engine/no-dtype', severity: 'error',
+      title: 'The filesystem under data-root does not record file types (d_type): overlay2 misbehaves on it',
+      evidence: [
+        ...driverEvidence,
+        { label: 'backing filesystem', value: status['Backing Filesystem'] ?? 'unknown' },
+        { label: 'Supports d_type (engine)', value: dtype ?? 'not reported' },
+        ...(facts.disk?.xfsFtype === undefined ? [] : [{ label: 'xfs ftype', value: facts.disk.xfsFtype ? 1 : 0 }]),
+      ],
+      fix: {
+        summary: 'Re-create the filesystem with d_type support (XFS needs ftype=1), then move data-root onto it.',
+        commands: ['mkfs.xfs -n ftype=1 /dev/DEVICE'],
+      },
+      subject,
+    });
+  }
+  if (driver === 'overlay2' && status['Native Overlay Diff'] === 'false') {
+    findings.push({
+      id: 'engine/no-native-diff', severity: 'info',
+      title: 'overlay2 cannot use native diffs: docker build, commit and push compute layer diffs the slow way',
+      evidence: [...driverEvidence, { label: 'Native Overlay Diff', value: 'false' }],
+      fix: {
+        summary: 'Native diff is off when the kernel has overlay redirect_dir or metacopy on; turn them off if nothing needs them.',
+        commands: ['cat /sys/module/overlay/parameters/redirect_dir /sys/module/overlay/parameters/metacopy'],
+      },
+      subject,
+    });
+  }
+  if (info.containerdImageStore) {
+    findings.push({
+      id: 'engine/containerd-store', severity: 'info',
+      title: 'Images are kept in containerd\'s image store: layer data lives under containerd\'s root, not data-root',
+      evidence: [...driverEvidence, { label: 'driver-type', value: status['driver-type'] ?? '' }],
+      fix: { summary: 'Check the disk under containerd\'s root (usually /var/lib/containerd) too; `docker system df` sizes come from its snapshotter.' },
+      subject,
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,66 @@
+/** What doctor measured, before any judgement: the checks turn these facts into findings. */
+import type { EngineFailure } from '../errors.js';
+import type { ContainerListEntry } from '../engine/engine-client.js';
+import type { DiskUsage, EngineInfo, EngineVersion } from '../engine/types.js';
+import type { DeviceNode, DiskAttributes } from '../host/block-device.js';
+import type { DaemonConfig } from '../host/daemon-config.js';
+import type { IoRates } from '../host/diskstats.js';
+import type { SpaceInfo, TreeSize } from '../host/filesystem.js';
+import type { MountEntry } from '../host/mountinfo.js';
+import type { SyncWriteResult } from '../host/sync-write-probe.js';
+import type { BlockedTask } from '../host/tasks.js';
+
+export const CHECK_GROUPS = ['engine', 'disk', 'io', 'space', 'clutter', 'images'] as const;
+export type CheckGroup = (typeof CHECK_GROUPS)[number];
+
+export type EngineFacts =
+  | { reachable: true; endpoint: string; apiVersion: string; version: EngineVersion; info: EngineInfo }
+  | { reachable: false; endpoint: string; failure: EngineFailure; message: string; hint: string };
+
+export interface DiskFacts {
+  mount: MountEntry | undefined;
+  device: DeviceNode | undefined;
+  disks: DiskAttributes[];
+  space: SpaceInfo | undefined;
+  /** XFS only: whether ftype=1 (d_type) is set. */
+  xfsFtype: boolean | undefined;
+  /** True when data-root shares its filesystem with `/`. */
+  sharesRootFs: boolean;
+}
+
+export interface IoFacts {
+  windowMs: number;
+  rates: IoRates[];
+  iowaitPercent: number | undefined;
+  /** Tasks in D state in both samples of the window: stuck, not passing. */
+  stuckTasks: BlockedTask[];
+  blockedNow: number;
+  syncWrite: SyncWriteResult | undefined;
+  syncWriteError: string | undefined;
+}
+
+export interface ImageDepth {
+  id: string;
+  tags: string[];
+  layers: number;
+}
+
+export interface OrphanFacts {
+  directories: string[];
+  size: TreeSize;
+}
+
+export interface DoctorFacts {
+  engine: EngineFacts;
+  daemonConfig: DaemonConfig;
+  dataRoot: string;
+  dataRootSource: 'engine' | 'daemon.json' | 'default';
+  disk?: DiskFacts;
+  io?: IoFacts;
+  usage?: DiskUsage;
+  containers?: ContainerListEntry[];
+  imageDepths?: ImageDepth[];
+  orphans?: OrphanFacts;
+  /** Checks that could not run, with the reason. */
+  skipped: { group: CheckGroup; reason: string }[];
+}

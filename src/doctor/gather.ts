@@ -1,0 +1,133 @@
+/** Collects doctor's facts from the engine and the host; judgement happens in the *-checks.ts files. */
+import { existsSync, realpathSync } from 'node:fs';
+import type { EngineClient } from '../engine/engine-client.js';
+import { overlay2Directories } from '../engine/layer-store.js';
+import { physicalDisks, resolveDevice } from '../host/block-device.js';
+import { ioRates, type IoRates } from '../host/diskstats.js';
+import { iowaitPercent } from '../host/cpu-stat.js';
+import { modifiedAt, spaceOf, treeSize, xfsFtype } from '../host/filesystem.js';
+import type { HostFs } from '../host/host-fs.js';
+import type { HostSample } from '../host/host-sample.js';
+import { mountFor, parseMountinfo } from '../host/mountinfo.js';
+import { syncWriteProbe, type SyncWriteOptions } from '../host/sync-write-probe.js';
+import type { DiskFacts, ImageDepth, IoFacts, OrphanFacts } from './facts.js';
+
+export function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
+  const mounts = parseMountinfo(fs.readText('/proc/self/mountinfo') ?? '');
+  const resolved = safeRealpath(dataRoot);
+  const mount = mountFor(resolved, mounts);
+  const rootMount = mountFor('/', mounts);
+  let majorMinor = mount ? `${mount.major}:${mount.minor}` : undefined;
+  if (mount && mount.major === 0 && mount.source.startsWith('/dev/')) {
+    // btrfs and friends show an anonymous device number; the source names the real one
+    const link = fs.readLink(`/sys/class/block/${mount.source.slice(5)}`);
+    const dev = link ? fs.readText(`/sys/class/block/${mount.source.slice(5)}/dev`)?.trim() : undefined;
+    if (dev) majorMinor = dev;
+  }
+  const device = majorMinor ? resolveDevice({ fs, mounts }, majorMinor) : undefined;
+  return Promise.all([
+    spaceOf(resolved).catch(() => undefined),
+    mount?.fsType === 'xfs' ? xfsFtype(mount.mountPoint) : Promise.resolve(undefined),
+  ]).then(([space, ftype]) => ({
+    mount,
+    device,
+    disks: device ? physicalDisks(device) : [],
+    space,
+    xfsFtype: ftype,
+    sharesRootFs: Boolean(mount && rootMount && mount.major === rootMount.major && mount.minor === rootMount.minor),
+  }));
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Rates for the devices in data-root's chain, over the window between two samples. */
+export function windowRates(before: HostSample, after: HostSample, disk: DiskFacts | undefined): IoRates[] {
+  const names = new Set<string>();
+  const walk = (n: DiskFacts['device']) => {
+    if (!n) return;
+    if (n.kind !== 'partition') names.add(n.name);
+    n.parents.forEach(walk);
+  };
+  walk(disk?.device);
+  const ms = Math.max(1, after.atMs - before.atMs);
+  return [...names].flatMap((name) => {
+    const a = before.disks.get(name);
+    const b = after.disks.get(name);
+    return a && b ? [ioRates(a, b, ms)] : [];
+  });
+}
+
+export async function ioFacts(before: HostSample, after: HostSample, disk: DiskFacts | undefined,
+  dataRoot: string, probe: SyncWriteOptions | false): Promise<IoFacts> {
+  const stuckPids = new Set(before.blocked.map((t) => t.pid));
+  let syncWrite;
+  let syncWriteError;
+  if (probe !== false) {
+    try {
+      syncWrite = await syncWriteProbe(dataRoot, probe);
+    } catch (err) {
+      syncWriteError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    }
+  }
+  return {
+    windowMs: after.atMs - before.atMs,
+    rates: windowRates(before, after, disk),
+    iowaitPercent: before.cpu && after.cpu ? iowaitPercent(before.cpu, after.cpu) : undefined,
+    stuckTasks: after.blocked.filter((t) => stuckPids.has(t.pid)),
+    blockedNow: after.blocked.length,
+    syncWrite,
+    syncWriteError,
+  };
+}
+
+/** Runs `work` over items with at most `limit` in flight. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+export async function imageDepths(engine: EngineClient): Promise<ImageDepth[]> {
+  const images = await engine.listImages();
+  return mapLimit(images, 16, async (image) => {
+    const detail = await engine.inspectImage(image.id);
+    return { id: image.id, tags: image.repoTags, layers: detail.layers.length };
+  });
+}
+
+/** Directories younger than this may belong to a pull or build in progress. */
+export const ORPHAN_MIN_AGE_MS = 60 * 60 * 1000;
+
+export async function orphanFacts(dataRoot: string, nowMs: number): Promise<OrphanFacts | undefined> {
+  if (!existsSync(`${dataRoot}/overlay2`)) return undefined;
+  const dirs = await overlay2Directories(dataRoot);
+  const old: string[] = [];
+  for (const name of dirs.orphaned) {
+    const mtime = await modifiedAt(`${dataRoot}/overlay2/${name}`);
+    if (mtime !== undefined && nowMs - mtime >= ORPHAN_MIN_AGE_MS) old.push(name);
+  }
+  let bytes = 0;
+  let entries = 0;
+  let complete = true;
+  for (const name of old) {
+    const size = await treeSize(`${dataRoot}/overlay2/${name}`, Math.max(1, 20_000 - entries));
+    bytes += size.bytes;
+    entries += size.entries;
+    complete &&= size.complete;
+    if (!complete) break;
+  }
+  return { directories: old.sort(), size: { bytes, entries, complete } };
+}

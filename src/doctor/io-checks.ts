@@ -1,0 +1,113 @@
+/** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
+import type { Finding, Evidence } from '../findings.js';
+import type { DoctorFacts, IoFacts } from './facts.js';
+
+/** Ten 1 MiB O_DSYNC writes taking longer than this is the `dd ... oflag=sync` hang of the gp2 incident. */
+export const SYNC_WRITE_ERROR_MS = 5000;
+export const SYNC_WRITE_SLOW_P99_MS = 500;
+export const IOWAIT_WARN_PERCENT = 20;
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function ioChecks(facts: DoctorFacts): Finding[] {
+  const io = facts.io;
+  if (!io) return [];
+  const device = facts.disk?.disks.map((d) => d.name).join(', ') || facts.disk?.device?.name || 'unknown';
+  return [...syncWriteFindings(io, facts.dataRoot, device), ...hostStateFindings(io, device)];
+}
+
+function rateEvidence(io: IoFacts): Evidence[] {
+  return io.rates.flatMap((r) => [
+    { label: `${r.device} write IOPS`, value: Math.round(r.writeIops), unit: 'IOPS' },
+    { label: `${r.device} write await`, value: r.writeAwaitMs, unit: 'ms' },
+    { label: `${r.device} utilisation`, value: r.utilPercent, unit: '%' },
+  ]);
+}
+
+function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Finding[] {
+  const subject = { kind: 'filesystem' as const, id: dataRoot };
+  if (io.syncWriteError) {
+    return [{
+      id: 'io/probe-failed', severity: 'warn',
+      title: `Could not run the sync-write probe in ${dataRoot}: ${io.syncWriteError}`,
+      evidence: [{ label: 'directory', value: dataRoot }],
+      fix: { summary: 'Run doctor as root (the probe writes a 10 MiB file in data-root and removes it), or pass --skip io.' },
+      subject,
+    }];
+  }
+  const probe = io.syncWrite;
+  if (!probe) return [];
+  const p50 = percentile(probe.latenciesMs, 50);
+  const p99 = percentile(probe.latenciesMs, 99);
+  const evidence: Evidence[] = [
+    { label: 'writes completed', value: `${probe.latenciesMs.length} of ${probe.writes} x ${probe.blockBytes / 1024 / 1024} MiB O_DSYNC` },
+    { label: 'total', value: probe.totalMs, unit: 'ms' },
+    { label: 'p50 write', value: p50, unit: 'ms' },
+    { label: 'p99 write', value: p99, unit: 'ms' },
+    { label: 'throughput', value: (probe.latenciesMs.length * probe.blockBytes) / Math.max(probe.totalMs / 1000, 1e-6), unit: 'bytes/s' },
+    ...rateEvidence(io),
+  ];
+  const fix = {
+    summary: `Find what throttles ${device}: a cloud volume out of burst credits, a cgroup blkio limit, or a saturated disk. \`stowage bench disk\` measures it in depth.`,
+    commands: ['cat /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device', `dd if=/dev/zero of=${dataRoot}/ddtest bs=1M count=10 oflag=sync; rm -f ${dataRoot}/ddtest`],
+  };
+  if (probe.timedOut || probe.totalMs > SYNC_WRITE_ERROR_MS) {
+    return [{
+      id: 'io/slow-sync-write', severity: 'error',
+      title: `Sync writes to data-root are very slow: 10 MiB with O_DSYNC ${probe.timedOut ? 'did not finish' : 'took'} ${(probe.totalMs / 1000).toFixed(1)} s`,
+      evidence, fix, subject,
+    }];
+  }
+  if (p99 > SYNC_WRITE_SLOW_P99_MS) {
+    return [{
+      id: 'io/slow-sync-write', severity: 'warn',
+      title: `Some sync writes to data-root are slow: p99 ${p99.toFixed(0)} ms for a 1 MiB O_DSYNC write`,
+      evidence, fix, subject,
+    }];
+  }
+  return [];
+}
+
+function hostStateFindings(io: IoFacts, device: string): Finding[] {
+  const findings: Finding[] = [];
+  const subject = { kind: 'host' as const, id: 'localhost' };
+  if (io.iowaitPercent !== undefined && io.iowaitPercent >= IOWAIT_WARN_PERCENT) {
+    findings.push({
+      id: 'io/high-iowait', severity: 'warn',
+      title: `CPUs spent ${io.iowaitPercent.toFixed(0)}% of the last ${(io.windowMs / 1000).toFixed(1)} s waiting for I/O`,
+      evidence: [{ label: 'iowait', value: io.iowaitPercent, unit: '%' }, ...rateEvidence(io)],
+      fix: { summary: `Find the processes writing to ${device} (\`pidstat -d 1\`, \`iotop -o\`) and whether the disk is throttled.` },
+      subject,
+    });
+  }
+  if (io.stuckTasks.length > 0) {
+    findings.push({
+      id: 'io/stuck-tasks', severity: 'warn',
+      title: `${io.stuckTasks.length} task(s) stayed in uninterruptible I/O sleep (D state) through the sample window`,
+      evidence: io.stuckTasks.slice(0, 10).map((t) => ({ label: `pid ${t.pid} ${t.comm}`, value: t.wchan ?? 'unknown wchan' })),
+      fix: { summary: 'Tasks stuck in D state wait on the disk; with the wchan above, look for a throttled or failing device (`dmesg`, `cat /proc/PID/stack`).' },
+      subject,
+    });
+  }
+  for (const r of io.rates) {
+    if (r.utilPercent >= 90 && Math.max(r.writeAwaitMs, r.readAwaitMs) >= 50) {
+      findings.push({
+        id: 'io/device-saturated', severity: 'warn',
+        title: `${r.device} is saturated: ${r.utilPercent.toFixed(0)}% busy with ${Math.max(r.writeAwaitMs, r.readAwaitMs).toFixed(0)} ms await`,
+        evidence: [
+          { label: 'read IOPS', value: Math.round(r.readIops), unit: 'IOPS' }, { label: 'write IOPS', value: Math.round(r.writeIops), unit: 'IOPS' },
+          { label: 'read await', value: r.readAwaitMs, unit: 'ms' }, { label: 'write await', value: r.writeAwaitMs, unit: 'ms' },
+          { label: 'utilisation', value: r.utilPercent, unit: '%' }, { label: 'queue depth', value: r.queueDepth },
+        ],
+        fix: { summary: 'The device cannot keep up: spread the load, move data-root to a faster disk, or raise a cloud volume\'s provisioned IOPS.' },
+        subject: { kind: 'device', id: r.device },
+      });
+    }
+  }
+  return findings;
+}

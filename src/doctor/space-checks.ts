@@ -1,0 +1,95 @@
+/** Space held by images, containers, volumes and build cache, what could be reclaimed, and orphans. */
+import type { Finding } from '../findings.js';
+import type { DoctorFacts } from './facts.js';
+
+const GB = 1e9;
+export const RECLAIMABLE_WARN_BYTES = 10 * GB;
+export const BUILD_CACHE_WARN_BYTES = 5 * GB;
+
+export function spaceChecks(facts: DoctorFacts): Finding[] {
+  const findings: Finding[] = [];
+  const usage = facts.usage;
+  const engineSubject = { kind: 'engine' as const, id: facts.engine.endpoint };
+  if (usage) {
+    const t = usage.totals;
+    const reclaimable = t.images.reclaimable + t.containers.reclaimable + t.volumes.reclaimable + t.buildCache.reclaimable;
+    const fsSize = facts.disk?.space?.totalBytes ?? 0;
+    if (reclaimable > 0) {
+      const heavy = reclaimable >= RECLAIMABLE_WARN_BYTES || (fsSize > 0 && reclaimable >= fsSize * 0.25);
+      findings.push({
+        id: 'space/reclaimable', severity: heavy ? 'warn' : 'info',
+        title: `${fmtGB(reclaimable)} of Docker's space is reclaimable (as \`docker system df\` counts it)`,
+        evidence: [
+          { label: 'images', value: `${fmtGB(t.images.size)} in ${t.images.count}, ${fmtGB(t.images.reclaimable)} reclaimable` },
+          { label: 'containers', value: `${fmtGB(t.containers.size)} in ${t.containers.count}, ${fmtGB(t.containers.reclaimable)} reclaimable` },
+          { label: 'local volumes', value: `${fmtGB(t.volumes.size)} in ${t.volumes.count}, ${fmtGB(t.volumes.reclaimable)} reclaimable` },
+          { label: 'build cache', value: `${fmtGB(t.buildCache.size)} in ${t.buildCache.count}, ${fmtGB(t.buildCache.reclaimable)} reclaimable` },
+          { label: 'reclaimable', value: reclaimable, unit: 'bytes' },
+        ],
+        fix: {
+          summary: 'Remove what no container uses, narrowest first; volumes hold data, so check them before removing.',
+          commands: ['docker container prune', 'docker image prune -a', 'docker builder prune', 'docker volume ls -f dangling=true'],
+        },
+        subject: engineSubject,
+      });
+    }
+    const dangling = usage.images.filter((i) => i.dangling);
+    if (dangling.length > 0) {
+      const bytes = dangling.reduce((a, i) => a + Math.max(0, i.size - Math.max(0, i.sharedSize)), 0);
+      findings.push({
+        id: 'space/dangling-images', severity: 'warn',
+        title: `${dangling.length} dangling image(s) (untagged, superseded by newer builds) hold ${fmtGB(bytes)} of their own`,
+        evidence: [
+          { label: 'dangling images', value: dangling.length },
+          { label: 'unique bytes', value: bytes, unit: 'bytes' },
+          ...dangling.slice(0, 5).map((i) => ({ label: 'image', value: i.id.slice(7, 19) })),
+        ],
+        fix: { summary: 'Remove them; tag images you mean to keep.', commands: ['docker image prune'] },
+        subject: engineSubject,
+      });
+    }
+    if (t.buildCache.count > 0) {
+      findings.push({
+        id: 'space/build-cache', severity: t.buildCache.reclaimable >= BUILD_CACHE_WARN_BYTES ? 'warn' : 'info',
+        title: `Build cache holds ${fmtGB(t.buildCache.size)} in ${t.buildCache.count} record(s), ${fmtGB(t.buildCache.reclaimable)} not in use`,
+        evidence: [
+          { label: 'records', value: t.buildCache.count },
+          { label: 'size', value: t.buildCache.size, unit: 'bytes' },
+          { label: 'reclaimable', value: t.buildCache.reclaimable, unit: 'bytes' },
+        ],
+        fix: {
+          summary: 'Keep recent cache and cap the rest: prune by age, and set a garbage-collection budget for BuildKit.',
+          commands: ['docker builder prune --filter until=168h', 'docker builder prune --keep-storage 10GB'],
+          config: '/etc/docker/daemon.json: { "builder": { "gc": { "enabled": true, "defaultKeepStorage": "10GB" } } }',
+        },
+        subject: engineSubject,
+      });
+    }
+  }
+  const orphans = facts.orphans;
+  if (orphans && orphans.directories.length > 0) {
+    const driverDir = `${facts.dataRoot}/overlay2`;
+    findings.push({
+      id: 'space/orphaned-layers', severity: 'warn',
+      title: `${orphans.directories.length} overlay2 layer director${orphans.directories.length === 1 ? 'y is' : 'ies are'} referenced by no image, container or build cache`,
+      evidence: [
+        { label: 'directories', value: orphans.directories.length },
+        { label: orphans.size.complete ? 'size' : 'size (at least; walk stopped early)', value: orphans.size.bytes, unit: 'bytes' },
+        ...orphans.directories.slice(0, 5).map((d) => ({ label: 'directory', value: `${driverDir}/${d}` })),
+      ],
+      fix: {
+        summary: 'These are left over from interrupted pulls, builds or removals. Stop dockerd before removing them, and keep a list in case.',
+        commands: ['systemctl stop docker', ...orphans.directories.slice(0, 3).map((d) => `rm -rf ${driverDir}/${d}`), 'systemctl start docker'],
+      },
+      subject: { kind: 'path', id: driverDir },
+    });
+  }
+  return findings;
+}
+
+export function fmtGB(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${bytes} B`;
+}

@@ -1,0 +1,21 @@
+/** One instant of host I/O state: disk counters, CPU times and tasks in D state. */
+import { blockedTasks, type BlockedTask } from './tasks.js';
+import { parseCpuStat, type CpuTimes } from './cpu-stat.js';
+import { parseDiskstats, type DiskCounters } from './diskstats.js';
+import type { HostFs } from './host-fs.js';
+
+export interface HostSample {
+  atMs: number;
+  disks: Map<string, DiskCounters>;
+  cpu: CpuTimes | undefined;
+  blocked: BlockedTask[];
+}
+
+export function sampleHost(fs: HostFs, atMs: number): HostSample {
+  return {
+    atMs,
+    disks: parseDiskstats(fs.readText('/proc/diskstats') ?? ''),
+    cpu: parseCpuStat(fs.readText('/proc/stat') ?? ''),
+    blocked: blockedTasks(fs),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Extended attributes of every file under a directory, read with getfattr(1) (Debian package `attr`):
+ * Node has no xattr API, and stowage takes no native modules. One process per directory tree.
+ */
+import { spawn } from 'node:child_process';
+import { HostError } from '../errors.js';
+
+/** Relative path (byte string, latin1) -> attribute name -> raw value. */
+export type TreeXattrs = Map<string, Record<string, Buffer>>;
+
+/** Undefined when getfattr is not installed. */
+export async function readTreeXattrs(dir: string): Promise<TreeXattrs | undefined> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const code = await new Promise<number | 'missing'>((resolve, reject) => {
+    const child = spawn('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve('missing') : reject(e)));
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code === 'missing') return undefined;
+  if (code !== 0 && out.length === 0 && err.length) {
+    throw new HostError(`getfattr failed on ${dir}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0]}`);
+  }
+  return parseGetfattr(Buffer.concat(out).toString('latin1'), dir);
+}
+
+/** Parses `getfattr -d -e hex --absolute-names` output; file names use octal escapes for unusual bytes. */
+export function parseGetfattr(text: string, root: string): TreeXattrs {
+  const result: TreeXattrs = new Map();
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  let current: Record<string, Buffer> | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const abs = unescapeName(line.slice(8));
+      const rel = abs === root || `${abs}/` === prefix ? '' : abs.startsWith(prefix) ? abs.slice(prefix.length) : abs;
+      current = {};
+      result.set(rel, current);
+      continue;
+    }
+    if (!current || !line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      current[unescapeName(line)] = Buffer.alloc(0);
+      continue;
+    }
+    const name = unescapeName(line.slice(0, eq));
+    const value = line.slice(eq + 1);
+    if (value.startsWith('0x')) current[name] = Buffer.from(value.slice(2), 'hex');
+    else if (value.startsWith('"')) current[name] = Buffer.from(unescapeName(value.slice(1, -1)), 'latin1');
+    else current[name] = Buffer.from(value, 'latin1');
+  }
+  return result;
+}
+
+function unescapeName(s: string): string {
+  return s.replace(/\\([0-7]{3}|\\)/g, (_, code: string) => (code === '\\' ? '\\' : String.fromCharCode(parseInt(code, 8))));
+}
