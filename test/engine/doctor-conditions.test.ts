@@ -4,6 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { runDoctor } from '../../src/doctor/doctor.js';
 import type { Finding } from '../../src/findings.js';
 import { buildImage, docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
@@ -70,6 +73,26 @@ describe('doctor on a private engine', () => {
     assert.ok(f, `deep image named; got ${JSON.stringify(report.findings.map((x) => [x.id, x.subject.id]))}`);
     assert.equal(f.severity, 'warn');
     assert.equal(f.evidence.find((e) => e.label === 'layers')?.value, 101);
+  });
+
+  it('names overlay2 directories that nothing references, and only those', async () => {
+    // age every directory past the in-progress guard, so build cache and image layers are judged too
+    const driverDir = join(daemon.dataRoot, 'overlay2');
+    const old = new Date(Date.now() - 3 * 3600_000);
+    for (const name of readdirSync(driverDir)) utimesSync(join(driverDir, name), old, old);
+    const orphan = randomBytes(32).toString('hex');
+    mkdirSync(join(driverDir, orphan, 'diff'), { recursive: true });
+    writeFileSync(join(driverDir, orphan, 'diff', 'left-behind'), Buffer.alloc(64 * 1024, 1));
+    utimesSync(join(driverDir, orphan), old, old);
+    try {
+      const report = await runDoctor({ connect: { host: daemon.host }, only: ['space'] });
+      assert.deepEqual(report.facts.orphans?.directories, [orphan]);
+      const f = report.findings.find((x) => x.id === 'space/orphaned-layers');
+      assert.ok(f);
+      assert.ok(Number(f.evidence.find((e) => e.label === 'size')?.value) >= 64 * 1024);
+    } finally {
+      rmSync(join(driverDir, orphan), { recursive: true, force: true });
+    }
   });
 
   it('exits 1 with --fail-on warn when warnings exist, 0 with --fail-on error, and prints one JSON document', async () => {

@@ -1,0 +1,111 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseMountinfo, mountFor } from '../../src/host/mountinfo.js';
+import { parseDiskstats, ioRates } from '../../src/host/diskstats.js';
+import { parseCpuStat, iowaitPercent } from '../../src/host/cpu-stat.js';
+import { parseProcStat, blockedTasks } from '../../src/host/tasks.js';
+import { parseXfsFtype } from '../../src/host/filesystem.js';
+import { readDaemonConfig } from '../../src/host/daemon-config.js';
+import { recordedHostFs } from '../../src/host/host-fs.js';
+import { readSample } from '../support/samples.js';
+
+describe('mountinfo', () => {
+  const mounts = parseMountinfo(readSample('proc/mountinfo-debian-vm.txt'));
+
+  it('parses every line of a recorded sample with device numbers and types', () => {
+    const root = mounts.find((m) => m.mountPoint === '/');
+    assert.ok(root);
+    assert.equal(root.major, 254);
+    assert.equal(root.minor, 0);
+    assert.equal(root.fsType, 'ext4');
+    assert.equal(root.source, '/dev/vda');
+    assert.equal(mounts.find((m) => m.mountPoint === '/sys/fs/cgroup/blkio')?.fsType, 'cgroup');
+  });
+
+  it('finds the mount holding a path: the longest prefix, not a sibling with a common prefix', () => {
+    assert.equal(mountFor('/var/lib/docker/overlay2', mounts)?.mountPoint, '/var/lib/docker');
+    assert.equal(mountFor('/var/lib/dockerx', mounts)?.mountPoint, '/');
+    assert.equal(mountFor('/sys/fs/cgroup/blkio/x', mounts)?.mountPoint, '/sys/fs/cgroup/blkio');
+  });
+
+  it('undoes octal escapes in mount points and takes optional fields', () => {
+    const [m] = parseMountinfo('36 35 98:0 /mnt1 /mnt/my\\040disk rw,noatime master:1 shared:2 - xfs /dev/sdb1 rw,attr2\n');
+    assert.equal(m?.mountPoint, '/mnt/my disk');
+    assert.equal(m?.fsType, 'xfs');
+    assert.equal(m?.source, '/dev/sdb1');
+    assert.equal(m?.superOptions, 'rw,attr2');
+  });
+});
+
+describe('diskstats and iostat formulas', () => {
+  it('parses recorded samples and computes rates between them', () => {
+    const a = parseDiskstats(readSample('proc/diskstats-1.txt')).get('vda');
+    const b = parseDiskstats(readSample('proc/diskstats-2.txt')).get('vda');
+    assert.ok(a && b);
+    const r = ioRates(a, b, 1000);
+    assert.ok(r.writeBytesPerSec >= 20 * 1024 * 1024, `20 MiB were written with oflag=sync between the samples: ${r.writeBytesPerSec}`);
+    assert.ok(r.writeIops > 0);
+  });
+
+  it('follows iostat: await = ms spent / completed, util = io ticks / interval', () => {
+    const line = (w: number, msW: number, ticks: number, weighted: number) =>
+      `   8       0 sda 100 0 800 50 ${w} 0 ${w * 8} ${msW} 0 ${ticks} ${weighted}`;
+    const a = parseDiskstats(line(1000, 2000, 10_000, 20_000)).get('sda')!;
+    const b = parseDiskstats(line(1300, 2000 + 300 * 900, 10_000 + 1950, 20_000 + 270_000)).get('sda')!;
+    const r = ioRates(a, b, 2000);
+    assert.equal(r.writeIops, 150);
+    assert.equal(r.writeAwaitMs, 900);
+    assert.equal(r.writeBytesPerSec, (300 * 8 * 512) / 2);
+    assert.equal(r.utilPercent, 97.5);
+    assert.equal(r.queueDepth, 135);
+    assert.equal(r.readIops, 0);
+    assert.equal(r.readAwaitMs, 0);
+  });
+});
+
+describe('/proc/stat and tasks', () => {
+  it('computes iowait from two cpu lines', () => {
+    const a = parseCpuStat('cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n')!;
+    const b = parseCpuStat('cpu  150 0 150 800 300 0 0 0 0 0\n')!;
+    assert.equal(iowaitPercent(a, b), 50);
+    assert.ok(parseCpuStat(readSample('proc/stat-1.txt')));
+  });
+
+  it('parses a comm with spaces and parentheses', () => {
+    assert.deepEqual(parseProcStat('4242 (my (odd) task) D 1 4242 4242 0 -1'), { pid: 4242, comm: 'my (odd) task', state: 'D' });
+    assert.equal(parseProcStat(readSample('proc/pid1-stat.txt'))?.pid, 1);
+  });
+
+  it('lists D-state tasks with their wchan', () => {
+    const fs = recordedHostFs({
+      '/proc': { dir: ['1', '77', '78', 'self', 'meminfo'] },
+      '/proc/1/stat': '1 (init) S 0 1 1',
+      '/proc/77/stat': '77 (kworker/u4:2+flush-254:0) D 2 0 0',
+      '/proc/77/wchan': 'rq_qos_wait',
+      '/proc/78/stat': '78 (dd) D 1 78 78',
+      '/proc/78/wchan': '0',
+    });
+    assert.deepEqual(blockedTasks(fs), [
+      { pid: 77, comm: 'kworker/u4:2+flush-254:0', wchan: 'rq_qos_wait' },
+      { pid: 78, comm: 'dd', wchan: undefined },
+    ]);
+  });
+});
+
+describe('filesystem and daemon config', () => {
+  it('reads ftype from xfs_info', () => {
+    const text = 'meta-data=/dev/sdb1 isize=512 agcount=4, agsize=65536 blks\nnaming   =version 2 bsize=4096 ascii-ci=0, ftype=0\n';
+    assert.equal(parseXfsFtype(text), false);
+    assert.equal(parseXfsFtype(text.replace('ftype=0', 'ftype=1')), true);
+    assert.equal(parseXfsFtype('nothing'), undefined);
+  });
+
+  it('takes data-root from daemon.json and reports invalid JSON', () => {
+    const ok = readDaemonConfig(recordedHostFs({ '/etc/docker/daemon.json': '{"data-root": "/mnt/docker", "storage-driver": "overlay2"}' }));
+    assert.deepEqual(ok, { dataRoot: '/mnt/docker', storageDriver: 'overlay2', parseError: undefined });
+    const missing = readDaemonConfig(recordedHostFs({}));
+    assert.equal(missing.dataRoot, '/var/lib/docker');
+    const broken = readDaemonConfig(recordedHostFs({ '/etc/docker/daemon.json': '{"data-root": ' }));
+    assert.ok(broken.parseError);
+  });
+});
