@@ -90,13 +90,19 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const runImages = skip('images', engineReason);
 
   progress('reading the engine and the disk under data-root');
+  // one failing measurement (a hung engine call, an unreadable directory) must not sink the others
+  const attempt = <T>(group: CheckGroup, what: string, work: Promise<T>): Promise<T | undefined> =>
+    work.catch((err: unknown) => {
+      facts.skipped.push({ group, reason: `${what} failed: ${(err as Error).message}` });
+      return undefined;
+    });
   const [disk, usage, containers, depths, orphans] = await Promise.all([
-    needDisk ? diskFacts(fs, dataRoot) : undefined,
-    engine && (runSpace || runClutter) ? engine.diskUsage() : undefined,
-    engine && runClutter ? engine.listContainers({ all: true }) : undefined,
-    engine && runImages ? imageDepths(engine) : undefined,
+    needDisk ? attempt('disk', 'reading the device under data-root', diskFacts(fs, dataRoot)) : undefined,
+    engine && (runSpace || runClutter) ? attempt('space', 'the engine\'s disk usage', engine.diskUsage()) : undefined,
+    engine && runClutter ? attempt('clutter', 'listing containers', engine.listContainers({ all: true })) : undefined,
+    engine && runImages ? attempt('images', 'inspecting images', imageDepths(engine)) : undefined,
     engine && runSpace && !hostReason && engineFacts.reachable && engineFacts.info.storageDriver === 'overlay2'
-      ? orphanFacts(dataRoot, wall()) : undefined,
+      ? attempt('space', 'looking for orphaned layer directories', orphanFacts(dataRoot, wall())) : undefined,
   ]);
   facts.disk = disk;
   facts.usage = usage;
