@@ -104,7 +104,13 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
     findings.push({
       id: 'engine/no-native-diff', severity: 'info',
       title: 'overlay2 cannot use native diffs: docker build, commit and push compute layer diffs the slow way',
-      evidence: [...driverEvidence, { label: 'Native Overlay Diff', value: 'false' }],
+      evidence: [
+        ...driverEvidence,
+        { label: 'Native Overlay Diff', value: 'false' },
+        ...(status.userxattr ? [{ label: 'userxattr', value: status.userxattr }] : []),
+        ...(facts.disk?.overlayModule.metacopy === undefined ? [] : [{ label: 'overlay metacopy', value: facts.disk.overlayModule.metacopy }]),
+        ...(facts.disk?.overlayModule.redirectDir === undefined ? [] : [{ label: 'overlay redirect_dir', value: facts.disk.overlayModule.redirectDir }]),
+      ],
       fix: {
         summary: 'Native diff is off when the kernel has overlay redirect_dir or metacopy on; turn them off if nothing needs them.',
         commands: ['cat /sys/module/overlay/parameters/redirect_dir /sys/module/overlay/parameters/metacopy'],

@@ -7,6 +7,7 @@ import type { DaemonConfig } from '../host/daemon-config.js';
 import type { IoRates } from '../host/diskstats.js';
 import type { SpaceInfo, TreeSize } from '../host/filesystem.js';
 import type { MountEntry } from '../host/mountinfo.js';
+import type { OverlayModule } from '../host/overlay-module.js';
 import type { SyncWriteResult } from '../host/sync-write-probe.js';
 import type { BlockedTask } from '../host/tasks.js';
 
@@ -26,6 +27,8 @@ export interface DiskFacts {
   xfsFtype: boolean | undefined;
   /** True when data-root shares its filesystem with `/`. */
   sharesRootFs: boolean;
+  /** The overlay module's metacopy and redirect_dir defaults. */
+  overlayModule: OverlayModule;
 }
 
 export interface IoFacts {

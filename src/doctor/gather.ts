@@ -9,6 +9,7 @@ import { modifiedAt, spaceOf, treeSize, xfsFtype } from '../host/filesystem.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { HostSample } from '../host/host-sample.js';
 import { mountFor, parseMountinfo } from '../host/mountinfo.js';
+import { readOverlayModule } from '../host/overlay-module.js';
 import { syncWriteProbe, type SyncWriteOptions } from '../host/sync-write-probe.js';
 import type { DiskFacts, ImageDepth, IoFacts, OrphanFacts } from './facts.js';
 
@@ -35,6 +36,7 @@ export function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
     space,
     xfsFtype: ftype,
     sharesRootFs: Boolean(mount && rootMount && mount.major === rootMount.major && mount.minor === rootMount.minor),
+    overlayModule: readOverlayModule(fs),
   }));
 }
 

@@ -7,6 +7,7 @@ import { parseProcStat, blockedTasks } from '../../src/host/tasks.js';
 import { parseXfsFtype } from '../../src/host/filesystem.js';
 import { readDaemonConfig } from '../../src/host/daemon-config.js';
 import { recordedHostFs } from '../../src/host/host-fs.js';
+import { readOverlayModule } from '../../src/host/overlay-module.js';
 import { readSample } from '../support/samples.js';
 
 describe('mountinfo', () => {
@@ -107,5 +108,14 @@ describe('filesystem and daemon config', () => {
     assert.equal(missing.dataRoot, '/var/lib/docker');
     const broken = readDaemonConfig(recordedHostFs({ '/etc/docker/daemon.json': '{"data-root": ' }));
     assert.ok(broken.parseError);
+  });
+});
+
+describe('overlay module parameters', () => {
+  it('reads metacopy and redirect_dir', () => {
+    assert.deepEqual(readOverlayModule(recordedHostFs({
+      '/sys/module/overlay/parameters/metacopy': 'Y\n', '/sys/module/overlay/parameters/redirect_dir': 'N\n',
+    })), { metacopy: true, redirectDir: false });
+    assert.deepEqual(readOverlayModule(recordedHostFs({})), { metacopy: undefined, redirectDir: undefined });
   });
 });
