@@ -1,6 +1,7 @@
 /** Engine and storage-driver checks: reachability, driver choice and status, d_type. */
 import type { EngineFailure } from '../errors.js';
 import type { Finding } from '../findings.js';
+import type { EngineInfo } from '../engine/types.js';
 import type { DoctorFacts, EngineFacts } from './facts.js';
 
 const UNREACHABLE_IDS: Record<EngineFailure, string> = {
@@ -49,7 +50,7 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
     });
   }
   const engine = facts.engine;
-  if (!engine.reachable) return findings;
+  if (!engine.reachable) return [...findings, ...dtypeFindings(facts, undefined)];
   const { info } = engine;
   const driver = info.storageDriver;
   const status = info.driverStatus;
@@ -75,31 +76,15 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
       subject,
     });
   }
-  if (driver === 'vfs') {
+  const dtypeMissing = dtypeFindings(facts, info);
+  if (driver === 'vfs' && dtypeMissing.length === 0) {
     findings.push({
       id: 'engine/vfs-driver', severity: 'warn',
       title: 'The vfs driver copies every layer in full: starts, builds and disk use all grow with image size',
       evidence: driverEvidence, fix: { summary: MIGRATE_FIX }, subject,
     });
   }
-  const dtype = status['Supports d_type'];
-  if ((driver === 'overlay2' || driver === 'overlay') && (dtype === 'false' || facts.disk?.xfsFtype === false)) {
-    findings.push({
-      id: 'engine/no-dtype', severity: 'error',
-      title: 'The filesystem under data-root does not record file types (d_type): overlay2 misbehaves on it',
-      evidence: [
-        ...driverEvidence,
-        { label: 'backing filesystem', value: status['Backing Filesystem'] ?? 'unknown' },
-        { label: 'Supports d_type (engine)', value: dtype ?? 'not reported' },
-        ...(facts.disk?.xfsFtype === undefined ? [] : [{ label: 'xfs ftype', value: facts.disk.xfsFtype ? 1 : 0 }]),
-      ],
-      fix: {
-        summary: 'Re-create the filesystem with d_type support (XFS needs ftype=1), then move data-root onto it.',
-        commands: ['mkfs.xfs -n ftype=1 /dev/DEVICE'],
-      },
-      subject,
-    });
-  }
+  findings.push(...dtypeMissing);
   if (driver === 'overlay2' && status['Native Overlay Diff'] === 'false') {
     findings.push({
       id: 'engine/no-native-diff', severity: 'info',
@@ -128,4 +113,42 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
     });
   }
   return findings;
+}
+
+const DTYPE_FIX = {
+  summary: 'Re-create the filesystem with d_type (XFS: ftype=1; ext4: the filetype feature, on by default), move data-root onto it, and pin `"storage-driver": "overlay2"` so dockerd fails loudly instead of falling back.',
+  commands: ['mkfs.xfs -n ftype=1 /dev/DEVICE', 'mkfs.ext4 /dev/DEVICE'],
+};
+
+/**
+ * A filesystem without d_type under data-root: overlay2 refuses it or misbehaves, and dockerd 20.10 with no
+ * driver pinned silently falls back to vfs, so the cause of the slowness hides behind the driver name.
+ */
+function dtypeFindings(facts: DoctorFacts, info: EngineInfo | undefined): Finding[] {
+  const probe = facts.disk?.dtype;
+  const engineSays = info?.driverStatus['Supports d_type'];
+  if (probe?.supported !== false && engineSays !== 'false') return [];
+  const evidence = [
+    { label: 'data-root', value: facts.dataRoot },
+    { label: 'filesystem', value: facts.disk?.mount ? `${facts.disk.mount.fsType} on ${facts.disk.mount.source}` : 'unknown' },
+    ...(probe ? [{ label: 'probe', value: probe.evidence }] : []),
+    ...(engineSays ? [{ label: 'Supports d_type (engine)', value: engineSays }] : []),
+    ...(info ? [{ label: 'storage driver', value: info.storageDriver }] : []),
+  ];
+  const subject = { kind: 'filesystem' as const, id: facts.disk?.mount?.mountPoint ?? facts.dataRoot };
+  if (info?.storageDriver === 'vfs') {
+    return [{
+      id: 'engine/vfs-driver', severity: 'error',
+      title: 'dockerd fell back to the vfs driver because the filesystem under data-root has no d_type: every layer is a full copy',
+      evidence, fix: DTYPE_FIX, subject,
+    }];
+  }
+  if (info && info.storageDriver !== 'overlay2' && info.storageDriver !== 'overlay') return [];
+  return [{
+    id: 'engine/no-dtype', severity: 'error',
+    title: info
+      ? 'The filesystem under data-root does not record file types (d_type): overlay2 misbehaves on it'
+      : 'The filesystem under data-root does not record file types (d_type): overlay2 will not start on it',
+    evidence, fix: DTYPE_FIX, subject,
+  }];
 }

@@ -5,6 +5,7 @@ import type { DiskUsage, EngineInfo, EngineVersion } from '../engine/types.js';
 import type { DeviceNode, DiskAttributes } from '../host/block-device.js';
 import type { DaemonConfig } from '../host/daemon-config.js';
 import type { IoRates } from '../host/diskstats.js';
+import type { DtypeProbe } from '../host/dtype-probe.js';
 import type { SpaceInfo, TreeSize } from '../host/filesystem.js';
 import type { MountEntry } from '../host/mountinfo.js';
 import type { OverlayModule } from '../host/overlay-module.js';
@@ -23,8 +24,8 @@ export interface DiskFacts {
   device: DeviceNode | undefined;
   disks: DiskAttributes[];
   space: SpaceInfo | undefined;
-  /** XFS only: whether ftype=1 (d_type) is set. */
-  xfsFtype: boolean | undefined;
+  /** Whether the filesystem records d_type, from its own tools; undefined when not probed. */
+  dtype: DtypeProbe | undefined;
   /** True when data-root shares its filesystem with `/`. */
   sharesRootFs: boolean;
   /** The overlay module's metacopy and redirect_dir defaults. */

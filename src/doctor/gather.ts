@@ -5,7 +5,8 @@ import { overlay2Directories } from '../engine/layer-store.js';
 import { physicalDisks, resolveDevice } from '../host/block-device.js';
 import { ioRates, type IoRates } from '../host/diskstats.js';
 import { iowaitPercent } from '../host/cpu-stat.js';
-import { modifiedAt, spaceOf, treeSize, xfsFtype } from '../host/filesystem.js';
+import { probeDtype } from '../host/dtype-probe.js';
+import { modifiedAt, spaceOf, treeSize } from '../host/filesystem.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { HostSample } from '../host/host-sample.js';
 import { mountFor, parseMountinfo } from '../host/mountinfo.js';
@@ -28,13 +29,13 @@ export function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
   const device = majorMinor ? resolveDevice({ fs, mounts }, majorMinor) : undefined;
   return Promise.all([
     spaceOf(resolved).catch(() => undefined),
-    mount?.fsType === 'xfs' ? xfsFtype(mount.mountPoint) : Promise.resolve(undefined),
-  ]).then(([space, ftype]) => ({
+    mount ? probeDtype(mount) : Promise.resolve(undefined),
+  ]).then(([space, dtype]) => ({
     mount,
     device,
     disks: device ? physicalDisks(device) : [],
     space,
-    xfsFtype: ftype,
+    dtype,
     sharesRootFs: Boolean(mount && rootMount && mount.major === rootMount.major && mount.minor === rootMount.minor),
     overlayModule: readOverlayModule(fs),
   }));

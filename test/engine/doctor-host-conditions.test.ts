@@ -62,6 +62,26 @@ describe('doctor and the disk under data-root', () => {
   });
 });
 
+describe('doctor and d_type', () => {
+  it('explains a silent fallback to vfs by the missing d_type of an ext4 made without filetype', async () => {
+    const disk = new LoopDisk(256, 'ext4', ['-O', '^filetype']).create();
+    const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker'), storageDriver: null });
+    try {
+      await daemon.start();
+      const report = await runDoctor({ connect: { host: daemon.host }, only: ['engine'] });
+      assert.equal(report.facts.engine.reachable && report.facts.engine.info.storageDriver, 'vfs', 'dockerd fell back to vfs');
+      const f = report.findings.find((x) => x.id === 'engine/vfs-driver');
+      assert.ok(f, `vfs named; got ${report.findings.map((x) => x.id)}`);
+      assert.equal(f.severity, 'error');
+      assert.match(f.title, /no d_type/);
+      assert.equal(f.evidence.find((e) => e.label === 'probe')?.value, `tune2fs -l ${disk.device}: no filetype feature`);
+    } finally {
+      await daemon.destroy();
+      disk.destroy();
+    }
+  });
+});
+
 describe('doctor without a working engine', () => {
   it('reports a crashed daemon (stale socket) as not running and still checks the host', async () => {
     const daemon = new PrivateDaemon();

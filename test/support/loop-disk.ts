@@ -11,12 +11,12 @@ export class LoopDisk {
   readonly mountPoint = join(this.dir, 'mnt');
   device = '';
 
-  constructor(readonly sizeMiB = 512, readonly fsType: 'ext4' | 'xfs' = 'ext4') {}
+  constructor(readonly sizeMiB = 512, readonly fsType: 'ext4' | 'xfs' = 'ext4', readonly mkfsOptions: string[] = []) {}
 
   create(): this {
     execFileSync('truncate', ['-s', `${this.sizeMiB}M`, this.image]);
     this.device = execFileSync('losetup', ['-f', '--show', this.image], { encoding: 'utf8' }).trim();
-    execFileSync(`mkfs.${this.fsType}`, this.fsType === 'ext4' ? ['-q', this.device] : ['-q', '-f', this.device]);
+    execFileSync(`mkfs.${this.fsType}`, [...(this.fsType === 'ext4' ? ['-q'] : ['-q', '-f']), ...this.mkfsOptions, this.device]);
     mkdirSync(this.mountPoint);
     execFileSync('mount', [this.device, this.mountPoint]);
     return this;

@@ -16,9 +16,13 @@ export class PrivateDaemon {
   readonly socket: string;
   private child: ChildProcess | undefined;
 
-  constructor(options: { dataRoot?: string } = {}) {
+  private readonly storageDriver: string | null;
+
+  /** `storageDriver: null` lets dockerd pick its driver itself, as an unconfigured host does. */
+  constructor(options: { dataRoot?: string; storageDriver?: string | null } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'stowage-dockerd-'));
     this.dataRoot = options.dataRoot ?? join(this.dir, 'data');
+    this.storageDriver = options.storageDriver === undefined ? 'overlay2' : options.storageDriver;
     this.socket = join(this.dir, 'docker.sock');
   }
 
@@ -43,7 +47,7 @@ export class PrivateDaemon {
       '--ip-masq=false',
       '--containerd-namespace', this.id,
       '--containerd-plugins-namespace', `${this.id}p`,
-      '--storage-driver', 'overlay2',
+      ...(this.storageDriver ? ['--storage-driver', this.storageDriver] : []),
     ], { stdio: ['ignore', log, log] });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -70,7 +70,7 @@ describe('cloud volumes', () => {
   it('a 100 GiB EBS volume under data-root is a burst-credit finding with the figures and the fix', () => {
     const device = resolveDevice({ fs: sysfsSample('aws-nvme-ebs-partition'), mounts: [] }, '259:3')!;
     const findings = diskChecks(facts({
-      disk: { mount: undefined, device, disks: physicalDisks(device), space: undefined, xfsFtype: undefined, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } },
+      disk: { mount: undefined, device, disks: physicalDisks(device), space: undefined, dtype: undefined, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } },
     }));
     const f = findings.find((x) => x.id === 'disk/burst-credits');
     assert.ok(f);
@@ -84,7 +84,7 @@ describe('cloud volumes', () => {
   it('a spinning disk under LVM is named', () => {
     const device = resolveDevice({ fs: sysfsSample('lvm-on-partition'), mounts: [] }, '253:0')!;
     const findings = diskChecks(facts({
-      disk: { mount: undefined, device, disks: physicalDisks(device), space: { totalBytes: 100e9, freeBytes: 3e9, availableBytes: 3e9, totalInodes: 100, freeInodes: 50 }, xfsFtype: undefined, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } },
+      disk: { mount: undefined, device, disks: physicalDisks(device), space: { totalBytes: 100e9, freeBytes: 3e9, availableBytes: 3e9, totalInodes: 100, freeInodes: 50 }, dtype: undefined, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } },
     }));
     assert.deepEqual(findings.map((f) => [f.id, f.severity]), [['disk/rotational', 'warn'], ['disk/low-space', 'error']]);
   });
@@ -103,16 +103,20 @@ describe('engine checks', () => {
     assert.deepEqual(dm.map((f) => f.id), ['engine/deprecated-driver', 'engine/devicemapper-loop']);
     const noDtype = engineChecks(facts({ engine: engineFacts({ driverStatus: { 'Backing Filesystem': 'xfs', 'Supports d_type': 'false' } }) }));
     assert.deepEqual(noDtype.map((f) => [f.id, f.severity]), [['engine/no-dtype', 'error']]);
-    const probed = engineChecks(facts({
-      engine: engineFacts({ driverStatus: { 'Backing Filesystem': 'xfs' } }),
-      disk: { mount: undefined, device: undefined, disks: [], space: undefined, xfsFtype: false, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } },
-    }));
+    const noDtypeDisk = { mount: undefined, device: undefined, disks: [], space: undefined, dtype: { supported: false, evidence: 'xfs_info: ftype=0' }, sharesRootFs: false, overlayModule: { metacopy: false, redirectDir: false } };
+    const probed = engineChecks(facts({ engine: engineFacts({ driverStatus: { 'Backing Filesystem': 'xfs' } }), disk: noDtypeDisk }));
     assert.deepEqual(probed.map((f) => f.id), ['engine/no-dtype']);
+    assert.deepEqual(probed[0]?.evidence.find((e) => e.label === 'probe'), { label: 'probe', value: 'xfs_info: ftype=0' });
+    const fellBack = engineChecks(facts({ engine: engineFacts({ storageDriver: 'vfs' }), disk: noDtypeDisk }));
+    assert.deepEqual(fellBack.map((f) => [f.id, f.severity]), [['engine/vfs-driver', 'error']]);
+    assert.match(fellBack[0]!.title, /fell back to the vfs driver because .* no d_type/);
+    const down = engineChecks(facts({ engine: { reachable: false, endpoint: 'unix:///x', failure: 'not-running', message: 'm', hint: 'h' }, disk: noDtypeDisk }));
+    assert.deepEqual(down.map((f) => f.id), ['engine/no-dtype']);
     assert.deepEqual(engineChecks(facts({ engine: engineFacts({ storageDriver: 'aufs' }) })).map((f) => f.id), ['engine/deprecated-driver']);
     assert.deepEqual(engineChecks(facts({ engine: engineFacts({ storageDriver: 'vfs' }) })).map((f) => f.id), ['engine/vfs-driver']);
     const noDiff = engineChecks(facts({
       engine: engineFacts({ driverStatus: { 'Native Overlay Diff': 'false' } }),
-      disk: { mount: undefined, device: undefined, disks: [], space: undefined, xfsFtype: undefined, sharesRootFs: false, overlayModule: { metacopy: true, redirectDir: false } },
+      disk: { mount: undefined, device: undefined, disks: [], space: undefined, dtype: undefined, sharesRootFs: false, overlayModule: { metacopy: true, redirectDir: false } },
     }));
     assert.deepEqual(noDiff.map((f) => f.id), ['engine/no-native-diff']);
     assert.deepEqual(noDiff[0]?.evidence.find((e) => e.label === 'overlay metacopy'), { label: 'overlay metacopy', value: true });

@@ -4,7 +4,7 @@ import { parseMountinfo, mountFor } from '../../src/host/mountinfo.js';
 import { parseDiskstats, ioRates } from '../../src/host/diskstats.js';
 import { parseCpuStat, iowaitPercent } from '../../src/host/cpu-stat.js';
 import { parseProcStat, blockedTasks } from '../../src/host/tasks.js';
-import { parseXfsFtype } from '../../src/host/filesystem.js';
+import { parseExtFeatures, parseXfsFtype } from '../../src/host/dtype-probe.js';
 import { readDaemonConfig } from '../../src/host/daemon-config.js';
 import { recordedHostFs } from '../../src/host/host-fs.js';
 import { readOverlayModule } from '../../src/host/overlay-module.js';
@@ -99,6 +99,12 @@ describe('filesystem and daemon config', () => {
     assert.equal(parseXfsFtype(text), false);
     assert.equal(parseXfsFtype(text.replace('ftype=0', 'ftype=1')), true);
     assert.equal(parseXfsFtype('nothing'), undefined);
+  });
+
+  it('reads ext4 features from tune2fs -l', () => {
+    const text = 'Filesystem volume name:   <none>\nFilesystem features:      has_journal ext_attr resize_inode dir_index extent 64bit\nFilesystem flags:         signed_directory_hash\n';
+    assert.deepEqual(parseExtFeatures(text), ['has_journal', 'ext_attr', 'resize_inode', 'dir_index', 'extent', '64bit']);
+    assert.equal(parseExtFeatures('garbage'), undefined);
   });
 
   it('takes data-root from daemon.json and reports invalid JSON', () => {
