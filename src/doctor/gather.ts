@@ -1,36 +1,26 @@
 /** Collects doctor's facts from the engine and the host; judgement happens in the *-checks.ts files. */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { EngineClient } from '../engine/engine-client.js';
 import { overlay2Directories } from '../engine/layer-store.js';
-import { physicalDisks, resolveDevice } from '../host/block-device.js';
+import { physicalDisks } from '../host/block-device.js';
 import { ioRates, type IoRates } from '../host/diskstats.js';
 import { iowaitPercent } from '../host/cpu-stat.js';
 import { probeDtype } from '../host/dtype-probe.js';
 import { modifiedAt, spaceOf, treeSize } from '../host/filesystem.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { HostSample } from '../host/host-sample.js';
-import { mountFor, parseMountinfo } from '../host/mountinfo.js';
+import { deviceForPath } from '../host/path-device.js';
 import { readOverlayModule } from '../host/overlay-module.js';
 import { syncWriteProbe, type SyncWriteOptions } from '../host/sync-write-probe.js';
 import type { DiskFacts, ImageDepth, IoFacts, OrphanFacts } from './facts.js';
 
-export function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
-  const mounts = parseMountinfo(fs.readText('/proc/self/mountinfo') ?? '');
-  const resolved = safeRealpath(dataRoot);
-  const mount = mountFor(resolved, mounts);
-  const rootMount = mountFor('/', mounts);
-  let majorMinor = mount ? `${mount.major}:${mount.minor}` : undefined;
-  if (mount && mount.major === 0 && mount.source.startsWith('/dev/')) {
-    // btrfs and friends show an anonymous device number; the source names the real one
-    const link = fs.readLink(`/sys/class/block/${mount.source.slice(5)}`);
-    const dev = link ? fs.readText(`/sys/class/block/${mount.source.slice(5)}/dev`)?.trim() : undefined;
-    if (dev) majorMinor = dev;
-  }
-  const device = majorMinor ? resolveDevice({ fs, mounts }, majorMinor) : undefined;
-  return Promise.all([
-    spaceOf(resolved).catch(() => undefined),
+export async function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
+  const { resolvedPath, mount, rootMount, device } = deviceForPath(fs, dataRoot);
+  const [space, dtype] = await Promise.all([
+    spaceOf(resolvedPath).catch(() => undefined),
     mount ? probeDtype(mount) : Promise.resolve(undefined),
-  ]).then(([space, dtype]) => ({
+  ]);
+  return {
     mount,
     device,
     disks: device ? physicalDisks(device) : [],
@@ -38,15 +28,7 @@ export function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts> {
     dtype,
     sharesRootFs: Boolean(mount && rootMount && mount.major === rootMount.major && mount.minor === rootMount.minor),
     overlayModule: readOverlayModule(fs),
-  }));
-}
-
-function safeRealpath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
+  };
 }
 
 /** Rates for the devices in data-root's chain, over the window between two samples. */
