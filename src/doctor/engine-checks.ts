@@ -55,8 +55,11 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
   const driver = info.storageDriver;
   const status = info.driverStatus;
   const subject = { kind: 'engine' as const, id: engine.endpoint };
+  // the containerd image store reports no backing filesystem, so say what the mount table says
+  const backing = status['Backing Filesystem'] ?? (facts.disk?.mount ? `${facts.disk.mount.fsType} (from mountinfo)` : 'unknown');
   const driverEvidence = [
     { label: 'storage driver', value: driver },
+    { label: 'backing filesystem', value: backing },
     { label: 'data-root', value: info.dockerRootDir },
     { label: 'engine version', value: info.serverVersion },
   ];
