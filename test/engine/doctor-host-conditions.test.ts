@@ -12,6 +12,7 @@ import { describeChain } from '../../src/host/block-device.js';
 import { BlkioThrottle, LoopDisk } from '../support/loop-disk.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
 import { runCli } from '../support/run-cli.js';
+import { schemaValidator } from '../support/json-schema.js';
 
 describe('doctor and the disk under data-root', () => {
   it('resolves a loop-device data-root to its backing file and names it', async () => {
@@ -95,6 +96,7 @@ describe('doctor without a working engine', () => {
       assert.ok(f, `not running named; got ${doc.result.findings.map((x: { id: string }) => x.id)}`);
       assert.ok(f.fix.summary.length > 0);
       assert.ok(doc.result.facts.disk, 'host checks still ran');
+      assert.deepEqual(schemaValidator('doctor.schema.json')(doc), []);
       assert.ok(doc.result.facts.skipped.some((s: { group: string }) => s.group === 'space'));
       assert.doesNotMatch(result.stderr, /at .*\.js:\d+/, 'no stack trace');
     } finally {
