@@ -4,11 +4,15 @@ import { ExitCode, StowageError } from '../errors.js';
 import { STOWAGE_VERSION } from '../version.js';
 import { CliContext, type CliIo, type GlobalOptions } from './cli-context.js';
 import { registerDoctor } from './doctor-command.js';
+import { registerAnalyze } from './analyze-command.js';
+import { registerBench } from './bench-command.js';
+import { registerLint } from './lint-command.js';
+import { registerFlatten } from './flatten-command.js';
 
 /** Each command module adds its subcommand and sets the exit code through `setExit`. */
 export type RegisterCommand = (program: Command, ctx: () => CliContext, setExit: (code: number) => void) => void;
 
-const COMMANDS: RegisterCommand[] = [registerDoctor];
+const COMMANDS: RegisterCommand[] = [registerDoctor, registerBench, registerAnalyze, registerLint, registerFlatten];
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;

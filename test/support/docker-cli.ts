@@ -39,6 +39,8 @@ export function uniqueName(prefix: string): string {
 }
 
 export const BUSYBOX_IMAGE = 'stowage-test/busybox:latest';
+const BUSYBOX_LABEL = 'dev.stowage.test.recipe';
+const BUSYBOX_RECIPE = '2';
 const APPLETS = ['sh', 'ls', 'cat', 'echo', 'chown', 'chmod', 'rm', 'mkdir', 'cp', 'sleep', 'true', 'date', 'dd',
   'sync', 'touch', 'mv', 'ln', 'head', 'wc', 'sha256sum', 'find', 'env', 'id', 'stat', 'seq', 'printf', 'tar', 'xargs', 'sed', 'grep'];
 
@@ -57,13 +59,14 @@ export function busyboxRootfs(): string {
 
 /** Imports the static busybox base image into the engine at `host` (default engine when undefined). */
 export async function ensureBusybox(env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const present = await docker(['image', 'inspect', BUSYBOX_IMAGE], { env, allowFailure: true });
-  if (present.code === 0) return BUSYBOX_IMAGE;
+  // the label versions the recipe, so an image left by an older recipe is rebuilt
+  const present = await docker(['image', 'inspect', '-f', `{{index .Config.Labels "${BUSYBOX_LABEL}"}}`, BUSYBOX_IMAGE], { env, allowFailure: true });
+  if (present.code === 0 && present.stdout.trim() === BUSYBOX_RECIPE) return BUSYBOX_IMAGE;
   const rootfs = busyboxRootfs();
   try {
     const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
     if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
-    await docker(['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh"]', '-', BUSYBOX_IMAGE], { input: tar.stdout, env });
+    await docker(['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh"]', '-c', `LABEL ${BUSYBOX_LABEL}=${BUSYBOX_RECIPE}`, '-', BUSYBOX_IMAGE], { input: tar.stdout, env });
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }

@@ -1,0 +1,195 @@
+/** `stowage lint [Dockerfile|dir|glob…]`: parse flags, call lintFiles, render text/JSON/SARIF/GitHub. */
+import { existsSync } from 'node:fs';
+import { connectEngine } from '../engine/dockerode-engine.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { reachesThreshold, type Severity } from '../findings.js';
+import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
+import { RULE_LIST, RULES, ruleDocPath, type RuleId } from '../lint/rule-table.js';
+import type { LintFinding } from '../lint/rule-context.js';
+import { renderFinding } from '../report/findings-text.js';
+import { renderGithubAnnotations } from '../report/github-annotations.js';
+import { renderJson } from '../report/json-document.js';
+import { renderSarif } from '../report/sarif.js';
+import { STOWAGE_VERSION } from '../version.js';
+import type { CliContext } from './cli-context.js';
+import { parseList, parseSeverity } from './cli-context.js';
+import type { RegisterCommand } from './main.js';
+
+interface LintFlags {
+  fix?: boolean;
+  fixUnsafe?: boolean;
+  diff?: boolean;
+  format?: string;
+  failOn?: string;
+  config?: string;
+  ignore?: string;
+  contextDir?: string;
+  skipContext?: boolean;
+  buildArg: string[];
+  target?: string;
+  engine?: boolean;
+  listRules?: boolean;
+}
+
+const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
+type Format = (typeof FORMATS)[number];
+
+const HELP = `
+Exit codes: 0 no finding at or above --fail-on (after fixes), 1 findings at or above --fail-on,
+2 usage error, 4 bad input (missing file, glob matching nothing, invalid config), 6 a fixed file could not
+be written (the original is left unchanged), 70 internal error.
+
+Inline: "# stowage ignore=dockerfile/consecutive-run" above an instruction, "# stowage ignore-file=ID" anywhere.
+Config: --config FILE or ${CONFIG_FILE_NAMES.join(' / ')} in the current directory:
+  {"ignore": ["dockerfile/consecutive-run"], "severity": {"dockerfile/missing-dockerignore": "warn"},
+   "largeContextBytes": 100000000, "layerWarn": 100, "failOn": "warn"}`;
+
+export const registerLint: RegisterCommand = (program, ctx, setExit) => {
+  program
+    .command('lint')
+    .description('Dockerfile rules for build speed and image size, with safe --fix')
+    .argument('[paths...]', 'Dockerfiles, directories (searched for Dockerfiles) or globs; default ./Dockerfile')
+    .option('--fix', 'apply the safe fixes and write the files (atomically)')
+    .option('--fix-unsafe', 'apply the safe and the unsafe fixes and write the files')
+    .option('--diff', 'print the fixes as a unified diff instead of writing them (with --fix-unsafe: unsafe ones too)')
+    .option('--format <format>', 'text, json, sarif or github (workflow annotations); --json is --format json')
+    .option('--fail-on <severity>', 'exit 1 when a finding is at or above info, warn or error (default warn)')
+    .option('--config <file>', 'lint config (JSON): ignored ids, severity overrides, thresholds')
+    .option('--ignore <ids>', 'comma-separated rule ids to skip')
+    .option('--context-dir <dir>', 'build context for every file (default: each Dockerfile\'s directory)')
+    .option('--skip-context', 'do not read build contexts (no context rules, no byte estimates)')
+    .option('--build-arg <name=value>', 'ARG value, as docker build takes it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--target <stage>', 'the stage that is built (default: the last)')
+    .option('--no-engine', 'do not ask the engine for base image layer counts')
+    .option('--list-rules', 'print the rules and exit')
+    .addHelpText('after', HELP)
+    .action(async (paths: string[], flags: LintFlags) => {
+      const c = ctx();
+      const format = chooseFormat(flags.format, c.json);
+      if (flags.listRules) {
+        c.out(format === 'json' ? renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
+        return;
+      }
+      const config = loadConfig(flags.config);
+      const failOn: Severity = flags.failOn ? parseSeverity(flags.failOn, '--fail-on') : config.failOn ?? 'warn';
+      const buildArgs: Record<string, string> = {};
+      for (const a of flags.buildArg) {
+        const eq = a.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--build-arg takes NAME=VALUE, not "${a}"`);
+        buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+      }
+      const ignored = parseList(flags.ignore);
+      for (const id of ignored) if (!knownRuleRef(id)) throw new UsageError(`--ignore: unknown rule id "${id}"`, 'stowage lint --list-rules shows them');
+      const fix = flags.fixUnsafe ? 'unsafe' : flags.fix || flags.diff ? 'safe' : 'none';
+      let engine: EngineClient | undefined;
+      if (flags.engine !== false) {
+        try {
+          engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 3000 });
+        } catch {
+          c.progress('stowage lint: engine not reachable; base image layers are not counted');
+        }
+      }
+      const result = await lintFiles({
+        paths,
+        useContext: !flags.skipContext,
+        ...(flags.contextDir ? { contextDir: flags.contextDir } : {}),
+        buildArgs,
+        ...(flags.target ? { target: flags.target } : {}),
+        policy: { ignore: [...(config.ignore ?? []), ...ignored], ...(config.severity ? { severity: config.severity } : {}) },
+        settings: { ...(config.largeContextBytes !== undefined ? { largeContextBytes: config.largeContextBytes } : {}), ...(config.layerWarn !== undefined ? { layerWarn: config.layerWarn } : {}) },
+        fix,
+        write: fix !== 'none' && !flags.diff,
+        ...(engine ? { engine } : {}),
+      });
+      for (const f of result.files) {
+        for (const e of f.ruleErrors) c.progress(`stowage lint: internal error in rule ${e} (${f.file}); run with STOWAGE_DEBUG=1 and report it`);
+      }
+      render(c, format, result, failOn, Boolean(flags.diff));
+      const all = result.files.flatMap((f) => f.findings);
+      setExit(reachesThreshold(all, failOn) ? ExitCode.findings : ExitCode.ok);
+    });
+};
+
+function chooseFormat(flag: string | undefined, json: boolean): Format {
+  if (flag === undefined) return json ? 'json' : 'text';
+  if (!(FORMATS as readonly string[]).includes(flag)) throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${flag}"`);
+  return flag as Format;
+}
+
+function loadConfig(path: string | undefined): LintConfig {
+  if (path) return readLintConfig(path);
+  for (const name of CONFIG_FILE_NAMES) if (existsSync(name)) return readLintConfig(name);
+  return {};
+}
+
+function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): void {
+  const all: LintFinding[] = result.files.flatMap((f) => f.findings);
+  if (format === 'json') {
+    c.out(renderJson('lint', lintJson(result, failOn)).trimEnd());
+    return;
+  }
+  if (format === 'sarif') {
+    c.out(renderSarif(all, {
+      toolName: 'stowage',
+      toolVersion: STOWAGE_VERSION,
+      informationUri: 'https://github.com/stowage/stowage',
+      rules: RULE_LIST.map((r) => ({ id: r.id, title: r.title, fix: r.fix, severity: r.severity, helpUri: ruleDocPath(r.id) })),
+      resultProperties: (f) => {
+        const lf = f as LintFinding;
+        return lf.autofix ? { autofix: lf.autofix.safety, autofixDescription: lf.autofix.description } : undefined;
+      },
+    }).trimEnd());
+    return;
+  }
+  if (format === 'github') {
+    const text = renderGithubAnnotations(all);
+    if (text) c.out(text.trimEnd());
+    return;
+  }
+  const blocks: string[] = [];
+  for (const f of result.files) {
+    if (diff && f.fixed?.diff) blocks.push(f.fixed.diff.trimEnd());
+    for (const finding of f.findings) blocks.push(renderFinding(finding, c.style));
+  }
+  const fixable = all.filter((f) => f.autofix);
+  const safe = fixable.filter((f) => f.autofix!.safety === 'safe').length;
+  const n = result.counts;
+  let summary = `${result.files.length} file${result.files.length === 1 ? '' : 's'}: ${n.error} error${n.error === 1 ? '' : 's'}, ${n.warn} warning${n.warn === 1 ? '' : 's'}, ${n.info} info`;
+  if (result.fixesApplied) summary += `; ${result.fixesApplied} fix${result.fixesApplied === 1 ? '' : 'es'} ${diff ? 'shown' : 'applied'}`;
+  if (fixable.length) summary += `; ${safe} safe fix${safe === 1 ? '' : 'es'} (--fix), ${fixable.length - safe} unsafe (--fix-unsafe)`;
+  summary += ` [fail-on ${failOn}]`;
+  blocks.push(summary);
+  c.out(blocks.join('\n\n'));
+}
+
+/**
+ * The --json result (schema/lint.schema.json): findings in the common Finding shape, and each file's
+ * machine-applicable fixes beside them, pointing at their finding by index.
+ */
+export function lintJson(result: LintResult, failOn: Severity): unknown {
+  return {
+    files: result.files.map((f) => ({
+      file: f.file,
+      findings: f.findings.map(({ span: _span, autofix: _autofix, ...finding }) => finding),
+      fixes: f.findings.flatMap((x, index) => (x.autofix ? [{ finding: index, id: x.id, ...x.autofix }] : [])),
+      suppressed: f.suppressed,
+      ...(f.ruleErrors.length ? { ruleErrors: f.ruleErrors } : {}),
+      ...(f.fixed ? { fixed: f.fixed } : {}),
+    })),
+    counts: result.counts,
+    fixesApplied: result.fixesApplied,
+    failOn,
+  };
+}
+
+function listRules(): string {
+  const rows = RULE_LIST.map((r) => `${r.id.padEnd(36)} ${r.severity.padEnd(5)} ${r.autofix.padEnd(6)} ${r.title}`);
+  return [`${'id'.padEnd(36)} ${'sev'.padEnd(5)} ${'fix'.padEnd(6)} title`, ...rows].join('\n');
+}
+
+/** For tests and docs: the table row of an id. */
+export function ruleRow(id: RuleId): string {
+  const r = RULES[id];
+  return `| \`${r.id}\` | ${r.severity} | ${r.title} | ${r.fix} | ${r.autofix} |`;
+}

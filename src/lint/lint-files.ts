@@ -1,0 +1,321 @@
+/**
+ * `stowage lint` as a library call: expands files, directories and globs, reads each Dockerfile with its
+ * build context, lints, fixes (writing atomically: temp file + rename) and returns data for the renderers.
+ */
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
+import { globRegex } from '../dockerfile/dockerignore.js';
+import { buildModel } from '../dockerfile/instruction-model.js';
+import { parseDockerfile } from '../dockerfile/parser.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { BadInputError, HostError } from '../errors.js';
+import type { Severity } from '../findings.js';
+import { fixText, type AppliedFix } from './apply-fixes.js';
+import { lintText, type LintPolicy } from './lint-dockerfile.js';
+import type { LintFinding, LintSettings } from './rule-context.js';
+import { isRuleId } from './rule-table.js';
+import { unifiedDiff } from './unified-diff.js';
+
+export interface LintOptions {
+  /** Files, directories (searched for Dockerfiles) and globs; default `Dockerfile` in cwd. */
+  paths?: string[];
+  cwd?: string;
+  /** One build context for every file; default: each Dockerfile's directory. */
+  contextDir?: string;
+  /** false: do not read build contexts (no context rules, no byte estimates). */
+  useContext?: boolean;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  policy?: LintPolicy;
+  settings?: Partial<LintSettings>;
+  /** Apply fixes: safe ones, or unsafe ones too. */
+  fix?: 'none' | 'safe' | 'unsafe';
+  /** With `fix`: write the files (false: only compute the diff). */
+  write?: boolean;
+  /** Asked for base images' layer counts when given. */
+  engine?: EngineClient;
+}
+
+export interface FileFixResult {
+  applied: AppliedFix[];
+  diff: string;
+  written: boolean;
+}
+
+export interface FileLintResult {
+  /** As given or found, relative to cwd when inside it. */
+  file: string;
+  findings: LintFinding[];
+  suppressed: number;
+  /** Rules that failed on this file (a bug in stowage; the other rules ran). */
+  ruleErrors: string[];
+  fixed?: FileFixResult;
+}
+
+export interface LintResult {
+  files: FileLintResult[];
+  counts: Record<Severity, number>;
+  fixesApplied: number;
+}
+
+const DOCKERFILE_NAME = /^(Dockerfile|Containerfile)(\..+)?$|\.(dockerfile|Dockerfile|containerfile)$/;
+const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', 'dist', 'target']);
+
+export async function lintFiles(options: LintOptions = {}): Promise<LintResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const files = expandPaths(options.paths?.length ? options.paths : ['Dockerfile'], cwd);
+  const contexts = new Map<string, BuildContext>();
+  const baseLayers = new Map<string, number>();
+  const results: FileLintResult[] = [];
+  let fixesApplied = 0;
+  for (const abs of files) {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(abs);
+    } catch (err) {
+      throw new BadInputError(`cannot read ${display(abs, cwd)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const text = raw.toString('utf8');
+    const name = display(abs, cwd);
+    let context: BuildContext | undefined;
+    if (options.useContext !== false) {
+      const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
+      const key = `${dir}\0${basename(abs)}`;
+      context = contexts.get(key);
+      if (!context) {
+        context = readBuildContext(dir, { ignoreFile: `${basename(abs)}.dockerignore` });
+        contexts.set(key, context);
+      }
+    }
+    if (options.engine) await askBaseLayers(options.engine, text, options, baseLayers);
+    const lintOptions = { file: name, context, baseLayers, buildArgs: options.buildArgs, target: options.target, policy: options.policy, settings: options.settings };
+    const fixMode = options.fix ?? 'none';
+    let fixed: FileFixResult | undefined;
+    let finalText = text;
+    if (fixMode !== 'none') {
+      const r = fixText(text, { ...lintOptions, unsafe: fixMode === 'unsafe' });
+      const diff = unifiedDiff(text, r.text, `a/${name}`, `b/${name}`);
+      let written = false;
+      if (r.changed && options.write) {
+        writeFileAtomic(abs, r.text);
+        written = true;
+      }
+      fixed = { applied: r.applied, diff, written };
+      fixesApplied += r.applied.length;
+      finalText = r.text;
+    }
+    // Findings are those of the text as it now is (after fixes, when written or previewed).
+    const { findings, suppressed, ruleErrors } = lintText(finalText, lintOptions);
+    results.push({ file: name, findings, suppressed, ruleErrors, ...(fixed ? { fixed } : {}) });
+  }
+  const counts = { error: 0, warn: 0, info: 0 };
+  for (const r of results) for (const f of r.findings) counts[f.severity]++;
+  return { files: results, counts, fixesApplied };
+}
+
+async function askBaseLayers(engine: EngineClient, text: string, options: LintOptions, into: Map<string, number>): Promise<void> {
+  const model = buildModel(parseDockerfile(text), { buildArgs: options.buildArgs, target: options.target });
+  const roots = new Set<string>();
+  for (const s of model.exported) {
+    const st = model.stages[s]!;
+    if (st.baseStage === undefined && st.base && st.base.toLowerCase() !== 'scratch' && !st.base.includes('$')) roots.add(st.base);
+  }
+  for (const ref of roots) {
+    if (into.has(ref)) continue;
+    try {
+      const detail = await engine.inspectImage(ref);
+      into.set(ref, detail.layers.length);
+    } catch {
+      // not present locally: the count stays unknown, lint never pulls
+    }
+  }
+}
+
+function display(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') ? rel : abs;
+}
+
+/** Files named by paths, directories (searched for Dockerfiles) and globs, in a stable order. */
+export function expandPaths(paths: string[], cwd: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (p: string) => {
+    if (!seen.has(p)) {
+      seen.add(p);
+      out.push(p);
+    }
+  };
+  for (const p of paths) {
+    if (/[*?[]/.test(p)) {
+      const matches = globFiles(p, cwd);
+      if (matches.length === 0) throw new BadInputError(`no file matches ${p}`);
+      matches.forEach(add);
+      continue;
+    }
+    const abs = resolve(cwd, p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new BadInputError(`no such file: ${p}`, p === 'Dockerfile' ? 'Pass the Dockerfiles to lint: stowage lint path/to/Dockerfile' : undefined);
+    }
+    if (st.isDirectory()) {
+      const found = findDockerfiles(abs);
+      if (found.length === 0) throw new BadInputError(`no Dockerfile in ${p}`);
+      found.forEach(add);
+    } else {
+      add(abs);
+    }
+  }
+  return out;
+}
+
+function findDockerfiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(join(d, e.name));
+      } else if (e.isFile() && DOCKERFILE_NAME.test(e.name)) {
+        out.push(join(d, e.name));
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** `*`, `?`, `[...]` and `**` globs, relative to cwd or absolute. */
+function globFiles(pattern: string, cwd: string): string[] {
+  const absPattern = resolve(cwd, pattern).replace(/\\/g, '/');
+  const parts = absPattern.split('/');
+  const firstGlob = parts.findIndex((s) => /[*?[]/.test(s));
+  const base = parts.slice(0, firstGlob).join('/') || '/';
+  const re = globRegex(parts.slice(firstGlob).join('/'));
+  const deep = parts.slice(firstGlob).some((s) => s === '**') || parts.length - firstGlob > 1;
+  const out: string[] = [];
+  const walk = (d: string, rel: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (deep && !SKIP_DIRS.has(e.name) && depth < 32) walk(join(d, e.name), r, depth + 1);
+      } else if (re.test(r)) {
+        out.push(join(d, e.name));
+      }
+    }
+  };
+  walk(base, '', 0);
+  return out;
+}
+
+/** Writes via a temp file in the same directory, fsync, then rename: never a half-written Dockerfile. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let mode = 0o644;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    // new file
+  }
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+    throw new HostError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Check that the directory is writable; the original file is unchanged.', { cause: err });
+  }
+}
+
+/** The lint config file: ignored rule ids, severity overrides, thresholds. */
+export interface LintConfig {
+  ignore?: string[];
+  severity?: Record<string, Severity>;
+  largeContextBytes?: number;
+  layerWarn?: number;
+  failOn?: Severity;
+}
+
+export const CONFIG_FILE_NAMES = ['.stowage-lint.json', '.stowage/lint.json'];
+
+/** Reads a config file (JSON); throws BadInputError with the reason when it is not valid. */
+export function readLintConfig(path: string): LintConfig {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new BadInputError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new BadInputError(`config ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateConfig(value, path);
+}
+
+export function validateConfig(value: unknown, path: string): LintConfig {
+  const bad = (why: string) => new BadInputError(`config ${path}: ${why}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be a JSON object');
+  const v = value as Record<string, unknown>;
+  const cfg: LintConfig = {};
+  for (const key of Object.keys(v)) {
+    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
+  }
+  if (v.ignore !== undefined) {
+    if (!Array.isArray(v.ignore) || !v.ignore.every((x) => typeof x === 'string')) throw bad('"ignore" must be a list of rule ids');
+    for (const id of v.ignore as string[]) if (!knownRuleRef(id)) throw bad(`unknown rule id "${id}" in "ignore"`);
+    cfg.ignore = v.ignore as string[];
+  }
+  if (v.severity !== undefined) {
+    if (typeof v.severity !== 'object' || v.severity === null) throw bad('"severity" must map rule ids to info, warn or error');
+    for (const [id, sev] of Object.entries(v.severity as Record<string, unknown>)) {
+      if (!isRuleId(id)) throw bad(`unknown rule id "${id}" in "severity"`);
+      if (sev !== 'info' && sev !== 'warn' && sev !== 'error') throw bad(`severity of ${id} must be info, warn or error`);
+    }
+    cfg.severity = v.severity as Record<string, Severity>;
+  }
+  for (const k of ['largeContextBytes', 'layerWarn'] as const) {
+    if (v[k] !== undefined) {
+      if (typeof v[k] !== 'number' || !Number.isFinite(v[k]) || (v[k] as number) < 0) throw bad(`"${k}" must be a non-negative number`);
+      cfg[k] = v[k] as number;
+    }
+  }
+  if (v.failOn !== undefined) {
+    if (v.failOn !== 'info' && v.failOn !== 'warn' && v.failOn !== 'error') throw bad('"failOn" must be info, warn or error');
+    cfg.failOn = v.failOn;
+  }
+  return cfg;
+}
+
+/** A rule id, its short name (`consecutive-run`), or `*` / `all`: what ignore lists accept. */
+export function knownRuleRef(ref: string): boolean {
+  return ref === '*' || ref === 'all' || isRuleId(ref) || isRuleId(`dockerfile/${ref}`);
+}

@@ -1,0 +1,102 @@
+/** What a rule sees (the model, the build context, base image layers) and how it reports a hit. */
+import type { BuildContext } from '../dockerfile/build-context.js';
+import { runScripts, type DockerfileModel, type RunScript, type Step } from '../dockerfile/instruction-model.js';
+import { commandArgs, commandName, splitCommands, type SimpleCommand, type Word } from '../dockerfile/shell-command.js';
+import type { Span } from '../dockerfile/source-text.js';
+import type { Evidence, Finding, Severity } from '../findings.js';
+import type { AutofixClass, RuleId } from './rule-table.js';
+
+/** Replace [start, end) of the Dockerfile text (BOM removed) with `text`. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface LintFix {
+  safety: Exclude<AutofixClass, 'none'>;
+  /** What the edit does, e.g. `COPY --chown=app:app, drop chown -R from RUN`. */
+  description: string;
+  edits: TextEdit[];
+}
+
+/** A Finding plus what lint adds: the machine-applicable fix and the span it points at. */
+export interface LintFinding extends Finding {
+  autofix?: LintFix;
+  /** Offsets of the range in the file (BOM removed). */
+  span: Span;
+}
+
+export interface Hit {
+  id: RuleId;
+  span: Span;
+  evidence?: Evidence[];
+  /** Overrides the table's severity (layer-count uses it for over-the-limit). */
+  severity?: Severity;
+  /** Adds to the table's fix sentence: commands or config to apply. */
+  fixCommands?: string[];
+  fixConfig?: string;
+  autofix?: LintFix;
+}
+
+export interface LintSettings {
+  /** A context larger than this is reported (bytes). */
+  largeContextBytes: number;
+  /** Warn above this many layers in the exported image. */
+  layerWarn: number;
+}
+
+export const DEFAULT_SETTINGS: LintSettings = { largeContextBytes: 100 * 1000 * 1000, layerWarn: 100 };
+
+export interface RuleContext {
+  model: DockerfileModel;
+  context: BuildContext | undefined;
+  /** Layer counts of base images the engine knows, by reference as written in FROM. */
+  baseLayers: ReadonlyMap<string, number>;
+  settings: LintSettings;
+  report(hit: Hit): void;
+}
+
+export interface Rule {
+  ids: readonly RuleId[];
+  check(ctx: RuleContext): void;
+}
+
+/** A command of a RUN, with its script so offsets map back to the file. */
+export interface RunCommand {
+  step: Step;
+  script: RunScript;
+  cmd: SimpleCommand;
+  name: string;
+  args: Word[];
+  /** Index among the script's commands. */
+  index: number;
+  all: SimpleCommand[];
+}
+
+const runCommandCache = new WeakMap<Step, RunCommand[]>();
+
+/** Every simple command a RUN executes (inline or a heredoc fed to a shell). */
+export function runCommands(step: Step): RunCommand[] {
+  const cached = runCommandCache.get(step);
+  if (cached) return cached;
+  const out: RunCommand[] = [];
+  for (const script of runScripts(step)) {
+    const all = splitCommands(script.text);
+    all.forEach((cmd, index) => {
+      out.push({ step, script, cmd, name: commandName(cmd).name, args: commandArgs(cmd), index, all });
+    });
+  }
+  runCommandCache.set(step, out);
+  return out;
+}
+
+/** File span of a command. */
+export function commandSpan(rc: RunCommand): Span {
+  return { start: rc.script.toFile(rc.cmd.start), end: rc.script.toFile(rc.cmd.end - 1) + 1 };
+}
+
+/** File span of a word of a command. */
+export function wordSpan(rc: RunCommand, w: Word): Span {
+  return { start: rc.script.toFile(w.start), end: rc.script.toFile(w.end - 1) + 1 };
+}

@@ -1,0 +1,104 @@
+/**
+ * Which paths each instruction of a stage creates (COPY/ADD destinations, WORKDIR, mkdir, downloads,
+ * clones, extractions, apt lists), so rules can tell that a later layer touches files an earlier one made.
+ */
+import { sourceFiles, type BuildContext } from '../dockerfile/build-context.js';
+import { copyView, resolvePath, type DockerfileModel, type Step } from '../dockerfile/instruction-model.js';
+import { hasOption, operands } from '../dockerfile/shell-command.js';
+import { expandVars } from '../dockerfile/variables.js';
+import { runCommands } from './rule-context.js';
+
+export interface Write {
+  path: string;
+  step: Step;
+  kind: 'copy' | 'workdir' | 'mkdir' | 'run';
+  /** Only the directory itself (WORKDIR, mkdir), not a tree of files. */
+  dirOnly: boolean;
+  /** For COPY/ADD from the context: context-relative sources, to size what was copied. */
+  sources?: string[];
+  /** The COPY copies from another stage or image. */
+  fromStage?: boolean;
+}
+
+/** All writes up to (not including) each step, per stage, parents' writes first. */
+export function stageWrites(model: DockerfileModel): Map<number, Write[]> {
+  const out = new Map<number, Write[]>();
+  for (const stage of model.stages) {
+    const writes: Write[] = stage.baseStage !== undefined ? [...(out.get(stage.baseStage) ?? [])] : [];
+    for (const step of stage.steps) writes.push(...writesOf(step, model.ast.escape));
+    out.set(stage.index, writes);
+  }
+  return out;
+}
+
+/** Programs whose outputs writesOf tracks. */
+const WRITERS = new Set(['mkdir', 'git', 'tar', 'unzip', 'curl', 'wget', 'apt-get', 'apt', 'cp', 'mv']);
+
+export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
+  const inst = step.inst;
+  const out: Write[] = [];
+  if (inst.keyword === 'WORKDIR') {
+    const path = resolvePath(expandVars(inst.rest.trim(), step.vars, escape), step.workdir);
+    out.push({ path, step, kind: 'workdir', dirOnly: true });
+  } else if (inst.keyword === 'COPY' || inst.keyword === 'ADD') {
+    const c = copyView(step, escape);
+    if (c?.destPath) {
+      out.push({ path: c.destPath, step, kind: 'copy', dirOnly: false, sources: c.sources.map((s) => s.text), fromStage: c.from !== undefined });
+    }
+  } else if (inst.keyword === 'RUN') {
+    for (const rc of runCommands(step)) {
+      if (!WRITERS.has(rc.name)) continue;
+      const ops = operands(rc.args).map((w) => resolvePath(expandVars(w.value, step.vars, escape), step.workdir));
+      const raw = rc.args.map((w) => w.value);
+      switch (rc.name) {
+        case 'mkdir':
+          for (const p of ops) out.push({ path: p, step, kind: 'mkdir', dirOnly: true });
+          break;
+        case 'git':
+          if (raw[0] === 'clone' && ops.length >= 3) out.push({ path: ops[ops.length - 1]!, step, kind: 'run', dirOnly: false });
+          break;
+        case 'tar': {
+          const c = raw.findIndex((v) => v === '-C' || v === '--directory');
+          if (c >= 0 && raw[c + 1]) out.push({ path: resolvePath(expandVars(raw[c + 1]!, step.vars, escape), step.workdir), step, kind: 'run', dirOnly: false });
+          break;
+        }
+        case 'unzip': {
+          const d = raw.indexOf('-d');
+          if (d >= 0 && raw[d + 1]) out.push({ path: resolvePath(expandVars(raw[d + 1]!, step.vars, escape), step.workdir), step, kind: 'run', dirOnly: false });
+          break;
+        }
+        case 'curl': case 'wget': {
+          const o = raw.findIndex((v) => v === '-o' || v === '-O' || v === '--output' || v === '--output-document');
+          const target = o >= 0 ? raw[o + 1] : undefined;
+          if (target && target !== '-') out.push({ path: resolvePath(expandVars(target, step.vars, escape), step.workdir), step, kind: 'run', dirOnly: false });
+          break;
+        }
+        case 'apt-get': case 'apt':
+          if (raw.includes('update')) out.push({ path: '/var/lib/apt/lists', step, kind: 'run', dirOnly: false });
+          break;
+        case 'cp': case 'mv':
+          if (ops.length >= 2 && !hasOption(rc.args, 't')) out.push({ path: ops[ops.length - 1]!, step, kind: 'run', dirOnly: false });
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Files and bytes a COPY write brought from the context below `sub` (a path inside the destination). */
+export function copiedBytes(w: Write, ctx: BuildContext | undefined, sub?: string): { files: number; bytes: number } | undefined {
+  if (!ctx || w.kind !== 'copy' || w.fromStage || !w.sources || w.sources.length === 0) return undefined;
+  let files = 0;
+  let bytes = 0;
+  for (const s of w.sources) {
+    if (/^[a-z]+:\/\//i.test(s) || s.startsWith('<<')) return undefined;
+    let src = s;
+    if (sub && sub !== w.path && w.sources.length === 1) src = `${s.replace(/\/+$/, '')}/${sub.slice(w.path.length + 1)}`;
+    const r = sourceFiles(ctx, src);
+    files += r.files;
+    bytes += r.bytes;
+  }
+  return { files, bytes };
+}

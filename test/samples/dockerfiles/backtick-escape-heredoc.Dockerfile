@@ -1,0 +1,7 @@
+# escape=`
+FROM alpine
+RUN <<EOF
+echo `
+EOF
+RUN echo a `
+  b

@@ -1,0 +1,3 @@
+FROM alpine # not a comment really
+RUN echo # shell comment
+  # indented comment

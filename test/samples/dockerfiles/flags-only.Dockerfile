@@ -1,0 +1,3 @@
+FROM alpine
+COPY --chown=1:1
+RUN --mount=type=cache

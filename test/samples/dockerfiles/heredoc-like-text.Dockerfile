@@ -1,0 +1,3 @@
+FROM alpine
+RUN echo "<<EOF is not special in quotes"
+RUN cat <<<here

@@ -1,0 +1,4 @@
+FROM alpine
+CMD ["a", 
+RUN ["sh", 1]
+COPY ["a" "b"]

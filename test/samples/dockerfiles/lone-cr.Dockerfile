@@ -1,0 +1,1 @@
+FROM alpineRUN echo aCOPY . /x

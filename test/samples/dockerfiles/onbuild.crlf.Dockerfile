@@ -1,0 +1,4 @@
+FROM node:20
+ONBUILD COPY package.json /app/
+ONBUILD RUN npm install
+ONBUILD ADD . /app

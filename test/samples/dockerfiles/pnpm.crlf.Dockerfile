@@ -1,0 +1,5 @@
+FROM node:20-slim
+RUN corepack enable
+WORKDIR /app
+COPY . .
+RUN pnpm install --frozen-lockfile

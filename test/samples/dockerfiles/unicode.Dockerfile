@@ -1,0 +1,4 @@
+FROM alpine
+LABEL description="Ünïcødé 😀 テスト"
+RUN echo "😀" > /emoji
+COPY ファイル /データ

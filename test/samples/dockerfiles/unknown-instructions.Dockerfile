@@ -1,0 +1,5 @@
+FROM alpine
+FOO bar
+RUNN echo
+12345
+--flag
