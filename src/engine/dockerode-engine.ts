@@ -1,7 +1,9 @@
 /** EngineClient over dockerode: connects by the docker CLI's rules and negotiates the API version. */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { EngineRequestError } from '../errors.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
@@ -193,6 +195,7 @@ class DockerodeEngine implements EngineClient {
     const hostConfig: Record<string, unknown> = {};
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
+    if (spec.deviceWriteIops?.length) hostConfig.BlkioDeviceWriteIOps = spec.deviceWriteIops.map((d) => ({ Path: d.path, Rate: d.rate }));
     const created = await this.call(() => this.docker.createContainer({
       Image: spec.image,
       ...(spec.cmd ? { Cmd: spec.cmd } : {}),
@@ -238,7 +241,7 @@ class DockerodeEngine implements EngineClient {
 
   async buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs = 3_600_000): Promise<void> {
     const stream = await this.call(() => this.docker.buildImage(
-      { context: request.contextDir, src: ['.'] },
+      { context: request.contextDir, src: request.files ?? ['.'] },
       {
         t: request.tag,
         dockerfile: request.dockerfile,
@@ -280,5 +283,78 @@ class DockerodeEngine implements EngineClient {
   async saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>> {
     // Only the response headers are awaited under the timeout; the body streams for as long as it takes.
     return this.call(() => this.docker.getImage(nameOrId).get() as Promise<NodeJS.ReadableStream>) as Promise<AsyncIterable<Buffer>>;
+  }
+
+  async loadImage(archive: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string[]> {
+    const body = Readable.from(archive, { objectMode: false });
+    let sendError: unknown;
+    body.on('error', (err) => { sendError = err; });
+    const work = async (): Promise<string[]> => {
+      const response = await this.docker.loadImage(body, { quiet: true });
+      let text = '';
+      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+      const loaded: string[] = [];
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        let message: { stream?: string; error?: string; errorDetail?: { message?: string } };
+        try {
+          message = JSON.parse(line) as typeof message;
+        } catch {
+          continue;
+        }
+        const error = message.errorDetail?.message ?? message.error;
+        if (error) throw new EngineRequestError(500, `engine could not load the image: ${error}`);
+        const m = /^Loaded image(?: ID)?: (\S+)/.exec((message.stream ?? '').trim());
+        if (m) loaded.push(m[1]!);
+      }
+      return loaded;
+    };
+    try {
+      return await this.call(work, timeoutMs);
+    } catch (err) {
+      // The archive generator's own failure (disk, bad input) is the real cause, not the broken upload.
+      if (sendError) throw sendError;
+      throw err;
+    } finally {
+      body.destroy();
+    }
+  }
+
+  async tagImage(nameOrId: string, repo: string, tag: string): Promise<void> {
+    await this.call(() => this.docker.getImage(nameOrId).tag({ repo, tag }));
+  }
+
+  async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
+    const body = Readable.from(tar, { objectMode: false });
+    let sendError: unknown;
+    body.on('error', (err) => { sendError = err; });
+    const work = async (): Promise<string> => {
+      const response = await this.docker.importImage(body);
+      let text = '';
+      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+      let id = '';
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        let message: { status?: string; error?: string; errorDetail?: { message?: string } };
+        try {
+          message = JSON.parse(line) as typeof message;
+        } catch {
+          continue;
+        }
+        const error = message.errorDetail?.message ?? message.error;
+        if (error) throw new EngineRequestError(500, `engine could not import the layer: ${error}`);
+        if (message.status && /^sha256:[0-9a-f]{64}$/.test(message.status.trim())) id = message.status.trim();
+      }
+      if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
+      return id;
+    };
+    try {
+      return await this.call(work, timeoutMs);
+    } catch (err) {
+      if (sendError) throw sendError;
+      throw err;
+    } finally {
+      body.destroy();
+    }
   }
 }

@@ -49,4 +49,16 @@ export interface EngineClient {
   buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs?: number): Promise<void>;
   /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
   saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
+  /**
+   * Loads a docker-archive stream (`POST /images/load`, what `docker load` sends); resolves with what the engine
+   * reported loading (`repo:tag` names or `sha256:` ids) and rejects when its progress stream carries an error.
+   */
+  loadImage(archive: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string[]>;
+  /** Points `repo:tag` at an image (`POST /images/{name}/tag`), moving the tag if it exists. */
+  tagImage(nameOrId: string, repo: string, tag: string): Promise<void>;
+  /**
+   * Creates an image from one layer tar (`POST /images/create?fromSrc=-`, what `docker import` sends): the tar
+   * goes straight into the layer store. Resolves with the new image's ID; its config is the engine's default.
+   */
+  importImage(tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string>;
 }

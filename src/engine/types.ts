@@ -114,6 +114,8 @@ export interface ContainerSpec {
   cgroupParent?: string;
   networkMode?: string;
   workingDir?: string;
+  /** Write IOPS limits on block devices (`docker run --device-write-iops /dev/vda:20`). */
+  deviceWriteIops?: { path: string; rate: number }[];
 }
 
 export interface ContainerExit {
@@ -134,6 +136,8 @@ export interface BuildRequest {
   contextDir: string;
   /** Dockerfile path relative to contextDir. */
   dockerfile: string;
+  /** Context-relative files to send (already filtered by .dockerignore); the whole directory when omitted. */
+  files?: string[];
   tag: string;
   /** `buildkit` sends version=2 (BuildKit in the engine, no client session); `classic` the legacy builder. */
   builder: 'buildkit' | 'classic';

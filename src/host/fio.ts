@@ -72,6 +72,9 @@ export interface FioDiskJobs {
   runtimeSeconds: number;
   /** O_DIRECT for the random and sequential jobs; off for filesystems without it (tmpfs). */
   direct: boolean;
+  /** File sizes, MiB (default 64 and 256); smaller on a nearly full filesystem. */
+  randomMiB?: number;
+  sequentialMiB?: number;
 }
 
 /** The argument list of the three jobs bench disk runs, one after the other (stonewall). */
@@ -80,9 +83,9 @@ export function fioDiskArgs(jobs: FioDiskJobs, fileName: string): string[] {
   return [
     '--output-format=json', `--directory=${jobs.directory}`, `--filename=${fileName}`, '--unlink=1',
     '--name=sync-write', '--rw=write', '--bs=1M', `--size=${jobs.syncWrites}M`, '--sync=1', '--ioengine=psync',
-    '--name=randwrite', '--stonewall', '--rw=randwrite', '--bs=4k', '--size=64M', '--ioengine=libaio', '--iodepth=32',
+    '--name=randwrite', '--stonewall', '--rw=randwrite', '--bs=4k', `--size=${jobs.randomMiB ?? 64}M`, '--ioengine=libaio', '--iodepth=32',
     direct, `--runtime=${jobs.runtimeSeconds}`, '--time_based', '--end_fsync=1',
-    '--name=seqwrite', '--stonewall', '--rw=write', '--bs=1M', '--size=256M', '--ioengine=libaio', '--iodepth=8',
+    '--name=seqwrite', '--stonewall', '--rw=write', '--bs=1M', `--size=${jobs.sequentialMiB ?? 256}M`, '--ioengine=libaio', '--iodepth=8',
     direct, `--runtime=${jobs.runtimeSeconds}`, '--time_based', '--end_fsync=1',
   ];
 }

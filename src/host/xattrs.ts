@@ -13,7 +13,8 @@ export async function readTreeXattrs(dir: string): Promise<TreeXattrs | undefine
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const code = await new Promise<number | 'missing'>((resolve, reject) => {
-    const child = spawn('getfattr', ['-R', '-P', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
+    // -h: a symlink's own attributes; without it a dangling link is an error and a live one reports its target's
+    const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
       env: { ...process.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,148 @@
+/**
+ * flatten on a deep image (30+ layers, several hundred MB, built locally), printed in one run beside the
+ * baselines measured on the same image:
+ * - `stowage flatten` (verified, and with --no-verify),
+ * - `docker export | docker import` (which loses the config: Env, Cmd, WorkingDir, User... are gone),
+ * - `docker build --squash` when the daemon has experimental features (said so when it has not),
+ * - HelloBench-style pull+run from a local registry (`docker-registry` on 127.0.0.1) into an empty private
+ *   daemon, before and after flattening.
+ * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry installed)
+ * The deep image is built once and kept (stowage-bench/flatten-deep:1).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flattenImage } from '../src/flatten/flatten-image.js';
+import { formatBytes, formatDuration } from '../src/report/format.js';
+import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker-cli.js';
+import { LocalRegistry } from '../test/support/local-registry.js';
+import { PrivateDaemon } from '../test/support/private-daemon.js';
+
+const DEBIAN = 'stowage-bench/debian-minbase:bookworm';
+const DEEP = 'stowage-bench/flatten-deep:1';
+const FLAT = 'stowage-bench/flatten-deep:flat';
+const IMPORTED = 'stowage-bench/flatten-deep:imported';
+const SQUASHED = 'stowage-bench/flatten-deep:squashed';
+const LAYERS = 32;
+
+function dockerCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: Buffer): string {
+  return execFileSync(DOCKER_CLI, args, { input, env: { ...process.env, DOCKER_BUILDKIT: '1', ...env }, maxBuffer: 64 * 1024 * 1024, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'inherit'] }).toString('utf8');
+}
+
+function exists(tag: string): boolean {
+  return spawnSync(DOCKER_CLI, ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0;
+}
+
+function dockerfile(): string {
+  const base = exists(DEBIAN) ? DEBIAN : BUSYBOX_IMAGE;
+  const chunk = base === DEBIAN ? 8_000_000 : 12_000_000;
+  const lines = [`FROM ${base}`, 'RUN mkdir -p /data /app'];
+  // Each step writes new bytes and overwrites an earlier file, as long-lived Dockerfiles do.
+  for (let i = 0; i < LAYERS - 4; i++) lines.push(`RUN head -c ${chunk} /dev/urandom > /data/part${i % 12} && echo step ${i} > /app/step${i}`);
+  lines.push(base === DEBIAN ? 'RUN chown -R 1000:1000 /usr/share /app' : 'RUN chown -R 1000:1000 /app /data');
+  lines.push('RUN rm -f /data/part0 /data/part1');
+  lines.push('ENV APP_HOME=/app MODE=bench', 'WORKDIR /app', 'CMD ["sh", "-c", "ls /data | wc -l"]');
+  return lines.join('\n');
+}
+
+function build(tag: string, text: string, extra: string[] = []): number {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-ctx-'));
+  try {
+    writeFileSync(join(dir, 'Dockerfile'), text);
+    const t = performance.now();
+    execFileSync(DOCKER_CLI, ['build', '-q', '--network', 'host', ...extra, '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: extra.includes('--squash') ? '0' : '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    return performance.now() - t;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function time(work: () => void): number {
+  const t = performance.now();
+  work();
+  return performance.now() - t;
+}
+
+function layersOf(tag: string): number {
+  return Number(dockerCli(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', tag]).trim());
+}
+
+function sizeOf(tag: string): number {
+  return Number(dockerCli(['image', 'inspect', '-f', '{{.Size}}', tag]).trim());
+}
+
+async function pullRun(registry: LocalRegistry, tag: string, label: string): Promise<{ pullMs: number; runMs: number }> {
+  const remote = `${registry.address}/bench:${label}`;
+  dockerCli(['tag', tag, remote]);
+  dockerCli(['push', remote]);
+  dockerCli(['rmi', remote]);
+  const daemon = new PrivateDaemon();
+  try {
+    await daemon.start();
+    const pullMs = time(() => dockerCli(['pull', '-q', remote], daemon.env));
+    const runMs = time(() => dockerCli(['run', '--rm', '--network', 'none', remote], daemon.env));
+    return { pullMs, runMs };
+  } finally {
+    await daemon.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  await ensureBusybox();
+  if (!exists(DEEP)) {
+    console.error(`building ${DEEP} (once)...`);
+    build(DEEP, dockerfile());
+  }
+  for (const t of [FLAT, IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
+  const layers = layersOf(DEEP);
+  const bytes = sizeOf(DEEP);
+  console.log(`image ${DEEP}: ${layers} layers, ${formatBytes(bytes)}`);
+
+  const r = await flattenImage(DEEP, { output: { kind: 'engine', tag: FLAT }, force: true });
+  const noVerify = await flattenImage(DEEP, { output: { kind: 'engine', tag: FLAT }, force: true, verify: false });
+  const flattenMs = r.timings.totalMs;
+  console.log(`stowage flatten (verified):       ${formatDuration(flattenMs).padStart(9)}  ${r.input.layers} -> ${r.output.layers} layers, ${formatBytes(r.input.tarBytes)} -> ${formatBytes(r.output.tarBytes)}, wasted removed ${formatBytes(r.wastedBytesRemoved)}, config kept`);
+  console.log(`  read ${formatDuration(r.timings.readMs)}, write+load ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)}`);
+  console.log(`stowage flatten --no-verify:      ${formatDuration(noVerify.timings.totalMs).padStart(9)}`);
+
+  const container = dockerCli(['create', DEEP]).trim();
+  let importMs: number;
+  try {
+    importMs = time(() => {
+      execFileSync('sh', ['-c', `${DOCKER_CLI} export ${container} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    });
+  } finally {
+    dockerCli(['rm', '-f', container]);
+  }
+  const lostCmd = dockerCli(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{json .Config.WorkingDir}}', IMPORTED]).trim();
+  console.log(`docker export | docker import:    ${formatDuration(importMs).padStart(9)}  (config lost: Cmd/WorkingDir now ${lostCmd})`);
+  console.log(`  flatten / export|import:        ${(flattenMs / importMs).toFixed(2)}x the time (${flattenMs < importMs ? 'faster' : 'slower'}), with the config kept and verified`);
+
+  const experimental = dockerCli(['version', '-f', '{{.Server.Experimental}}']).trim() === 'true';
+  if (experimental) {
+    const squashMs = build(SQUASHED, dockerfile(), ['--squash', '--no-cache']);
+    console.log(`docker build --squash (no cache): ${formatDuration(squashMs).padStart(9)}  (rebuilds every step; ${layersOf(SQUASHED)} layers)`);
+  } else {
+    console.log('docker build --squash:            not measured: this daemon has no experimental features (dockerd --experimental)');
+  }
+
+  const registry = await new LocalRegistry().start();
+  try {
+    const before = await pullRun(registry, DEEP, 'deep');
+    const afterFlat = await pullRun(registry, FLAT, 'flat');
+    const total = (x: { pullMs: number; runMs: number }) => x.pullMs + x.runMs;
+    console.log(`pull+run from ${registry.address} into an empty daemon (HelloBench-style):`);
+    console.log(`  deep (${layers} layers):  pull ${formatDuration(before.pullMs)}, run ${formatDuration(before.runMs)}, total ${formatDuration(total(before))}`);
+    console.log(`  flat (${r.output.layers} layer${r.output.layers === 1 ? '' : 's'}):    pull ${formatDuration(afterFlat.pullMs)}, run ${formatDuration(afterFlat.runMs)}, total ${formatDuration(total(afterFlat))}`);
+    console.log(`  flat / deep:        ${(total(afterFlat) / total(before)).toFixed(2)}x`);
+  } finally {
+    registry.stop();
+    for (const t of [IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,266 @@
+/**
+ * `bench build DIR`: builds through the engine (BuildKit via `POST /build?version=2`, which Engine API 1.41
+ * accepts without a client session when the context is sent as a tar), times each step, and reports image
+ * size, layer count, data-root growth and an assessment; `--vs` builds a second Dockerfile the same way.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { lintText } from '../lint/lint-dockerfile.js';
+import { readBuildContext } from '../dockerfile/build-context.js';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { EngineClient } from '../engine/engine-client.js';
+import { BadInputError, EngineRequestError } from '../errors.js';
+import type { Finding } from '../findings.js';
+import { formatDuration } from '../report/format.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { BuildkitSteps, ClassicSteps, type BuildStep } from './build-steps.js';
+
+export type BuilderChoice = 'auto' | 'buildkit' | 'classic';
+export type BuildRating = 'excellent' | 'good' | 'acceptable' | 'slow';
+
+/** Upper bounds, in minutes, of excellent, good and acceptable (issue 6: 2, 5, 10). */
+export interface BuildThresholds {
+  excellentMin: number;
+  goodMin: number;
+  acceptableMin: number;
+}
+
+export const DEFAULT_BUILD_THRESHOLDS: BuildThresholds = { excellentMin: 2, goodMin: 5, acceptableMin: 10 };
+
+export interface BuildBenchOptions {
+  /** The build context directory. */
+  dir: string;
+  /** Dockerfile path (default DIR/Dockerfile). */
+  dockerfile?: string;
+  /** A second Dockerfile to build the same way and compare. */
+  vs?: string;
+  builder?: BuilderChoice;
+  /** Use the build cache (default: cold builds, so runs compare). */
+  cache?: boolean;
+  /** Keep the built images (default: remove them). */
+  keep?: boolean;
+  networkMode?: string;
+  thresholds?: Partial<BuildThresholds>;
+  /** A step is slow when it takes this share of the build or more… */
+  slowStepShare?: number;
+  /** …and at least this long. */
+  slowStepMinMs?: number;
+  /** Measure data-root growth from the engine's disk usage (layers + build cache) before and after; default on. */
+  measureGrowth?: boolean;
+  clock?: Clock;
+  onProgress?: (message: string) => void;
+}
+
+export interface BuildRun {
+  dockerfile: string;
+  contextDir: string;
+  builder: 'buildkit' | 'classic';
+  /** Why the builder is what it is. */
+  builderNote: string;
+  tag: string;
+  imageId: string;
+  totalMs: number;
+  steps: BuildStep[];
+  imageSize: number;
+  layers: number;
+  /** Bytes the engine's layers and build cache grew by during the build (`/system/df` before and after). */
+  dataRootGrowth: number | undefined;
+  rating: BuildRating;
+  kept: boolean;
+}
+
+export interface BuildBenchResult {
+  thresholds: BuildThresholds;
+  runs: BuildRun[];
+  comparison: { timeRatio: number; sizeRatio: number; layerDelta: number } | undefined;
+  findings: Finding[];
+}
+
+export function rateBuild(totalMs: number, t: BuildThresholds): BuildRating {
+  const min = totalMs / 60_000;
+  if (min < t.excellentMin) return 'excellent';
+  if (min < t.goodMin) return 'good';
+  if (min < t.acceptableMin) return 'acceptable';
+  return 'slow';
+}
+
+function locateDockerfile(dir: string, dockerfile: string | undefined): { contextDir: string; dockerfile: string; display: string } {
+  const contextDir = resolve(dir);
+  if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw new BadInputError(`${dir} is not a directory`);
+  const path = dockerfile ? resolve(dockerfile) : join(contextDir, 'Dockerfile');
+  if (!existsSync(path)) throw new BadInputError(`no Dockerfile at ${path}`);
+  const rel = relative(contextDir, path);
+  // a Dockerfile outside the context is built with its own directory as context
+  if (rel.startsWith('..') || isAbsolute(rel)) return { contextDir: dirname(path), dockerfile: basename(path), display: path };
+  return { contextDir, dockerfile: rel, display: path };
+}
+
+export async function runBuildBench(engine: EngineClient, options: BuildBenchOptions): Promise<BuildBenchResult> {
+  const thresholds = { ...DEFAULT_BUILD_THRESHOLDS, ...options.thresholds };
+  const targets = [locateDockerfile(options.dir, options.dockerfile)];
+  if (options.vs) targets.push(locateDockerfile(options.dir, options.vs));
+  const runs: BuildRun[] = [];
+  for (const t of targets) runs.push(await buildOnce(engine, t, options, thresholds));
+  const [a, b] = runs;
+  const comparison = a && b ? { timeRatio: b.totalMs / a.totalMs, sizeRatio: b.imageSize / a.imageSize, layerDelta: b.layers - a.layers } : undefined;
+  return { thresholds, runs, comparison, findings: runs.flatMap((r) => buildFindings(r, options, thresholds)) };
+}
+
+/**
+ * What the engine stores for images and build cache. The filesystem's used bytes would be simpler, but any
+ * other writer on the host moves them; the engine's own accounting moves only with its layers and cache.
+ */
+async function storedBytes(engine: EngineClient, enabled: boolean): Promise<number | undefined> {
+  if (!enabled) return undefined;
+  try {
+    const du = await engine.diskUsage();
+    return du.layersSize + du.totals.buildCache.size;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildOnce(engine: EngineClient, target: { contextDir: string; dockerfile: string; display: string }, options: BuildBenchOptions,
+  thresholds: BuildThresholds): Promise<BuildRun> {
+  const clock = options.clock ?? systemClock;
+  const progress = options.onProgress ?? (() => undefined);
+  const tag = `stowage-bench-build:${process.pid}-${randomBytes(3).toString('hex')}`;
+  let builder: 'buildkit' | 'classic' = options.builder === 'classic' ? 'classic' : 'buildkit';
+  let builderNote = builder === 'classic' ? 'classic builder (asked for with --builder classic)' : 'BuildKit through the engine (POST /build?version=2, no client session)';
+  // the context as the engine should get it: .dockerignore applied, the Dockerfile and ignore file always sent
+  const context = readBuildContext(target.contextDir);
+  const files = [...new Set([...context.files.map((f) => f.path), target.dockerfile,
+    ...(existsSync(join(target.contextDir, '.dockerignore')) ? ['.dockerignore'] : [])])];
+  const usedBefore = await storedBytes(engine, options.measureGrowth !== false);
+  const attempt = async (which: 'buildkit' | 'classic') => {
+    const bk = new BuildkitSteps();
+    const classic = new ClassicSteps();
+    let imageId: string | undefined;
+    let error: string | undefined;
+    const t0 = clock.now();
+    const reported = new Set<string>();
+    await engine.buildImage({
+      contextDir: target.contextDir, dockerfile: target.dockerfile, files, tag, builder: which, noCache: !options.cache,
+      ...(options.networkMode ? { networkMode: options.networkMode } : {}),
+    }, (m) => {
+      if (bk.push(m)) {
+        for (const s of bk.steps()) {
+          if (s.internal || s.durationMs === undefined || reported.has(s.name)) continue;
+          reported.add(s.name);
+          progress(`${s.name}  ${s.cached ? 'cached' : formatDuration(s.durationMs)}`);
+        }
+        return;
+      }
+      classic.push(m, clock.now() - t0);
+      if (typeof m.stream === 'string' && /^Step \d+\/\d+ :/.test(m.stream)) progress(m.stream.trim());
+      const aux = m.aux as { ID?: string } | undefined;
+      if (m.id === 'moby.image.id' && aux?.ID) imageId = aux.ID;
+      if (!imageId && aux?.ID) imageId = aux.ID;
+      if (typeof m.error === 'string') error = m.error;
+      const detail = m.errorDetail as { message?: string } | undefined;
+      if (!error && detail?.message) error = detail.message;
+    });
+    const totalMs = clock.now() - t0;
+    return { steps: which === 'buildkit' ? bk.steps() : classic.steps(totalMs), imageId, error, totalMs };
+  };
+  let out;
+  try {
+    out = await attempt(builder);
+  } catch (err) {
+    // an engine without BuildKit (or with it disabled) refuses version=2 outright: fall back and say so
+    if (!(err instanceof EngineRequestError) || options.builder === 'buildkit') throw err;
+    builder = 'classic';
+    builderNote = `classic builder: the engine refused BuildKit (${err.message})`;
+    out = await attempt('classic');
+  }
+  if (out.error) throw new BadInputError(`the build of ${target.display} failed: ${out.error.trim()}`);
+  const image = await engine.inspectImage(out.imageId ?? tag);
+  const usedAfter = await storedBytes(engine, options.measureGrowth !== false);
+  const run: BuildRun = {
+    dockerfile: target.display, contextDir: target.contextDir, builder, builderNote, tag, imageId: image.id,
+    totalMs: out.totalMs, steps: out.steps, imageSize: image.size, layers: image.layers.length,
+    dataRootGrowth: usedBefore !== undefined && usedAfter !== undefined ? usedAfter - usedBefore : undefined,
+    rating: rateBuild(out.totalMs, thresholds), kept: Boolean(options.keep),
+  };
+  if (!options.keep) await engine.removeImage(tag, { force: true }).catch(() => undefined);
+  return run;
+}
+
+const RATING_TEXT: Record<BuildRating, (t: BuildThresholds) => string> = {
+  excellent: (t) => `excellent (under ${t.excellentMin} min)`,
+  good: (t) => `good (under ${t.goodMin} min)`,
+  acceptable: (t) => `acceptable (under ${t.acceptableMin} min)`,
+  slow: (t) => `slow (${t.acceptableMin} min or more)`,
+};
+
+export function describeRating(rating: BuildRating, t: BuildThresholds): string {
+  return RATING_TEXT[rating](t);
+}
+
+export function buildFindings(run: BuildRun, options: Pick<BuildBenchOptions, 'slowStepShare' | 'slowStepMinMs'>, t: BuildThresholds): Finding[] {
+  const subject = { kind: 'dockerfile' as const, id: run.dockerfile };
+  const findings: Finding[] = [{
+    id: 'bench/build-time',
+    severity: run.rating === 'slow' ? 'warn' : 'info',
+    title: `${run.dockerfile} built in ${formatDuration(run.totalMs)}: ${describeRating(run.rating, t)}`,
+    evidence: [
+      { label: 'builder', value: run.builderNote },
+      { label: 'build time', value: Math.round(run.totalMs), unit: 'ms' },
+      { label: 'image size', value: run.imageSize, unit: 'bytes' },
+      { label: 'layers', value: run.layers },
+      ...(run.dataRootGrowth !== undefined ? [{ label: 'data-root growth', value: run.dataRootGrowth, unit: 'bytes' }] : []),
+    ],
+    subject,
+  }];
+  const share = options.slowStepShare ?? 0.3;
+  const minMs = options.slowStepMinMs ?? 10_000;
+  for (const s of run.steps) {
+    if (s.internal || s.durationMs === undefined) continue;
+    if (s.durationMs >= minMs && s.durationMs >= share * run.totalMs) {
+      const chown = /\bchown\s+(-R|--recursive)\b|\bchmod\s+(-R|--recursive)\b/.test(s.name);
+      const lint = lintFor(run.dockerfile, s.name);
+      findings.push({
+        id: 'bench/slow-build-step',
+        severity: 'warn',
+        title: `${s.name} took ${formatDuration(s.durationMs)}, ${Math.round((s.durationMs / run.totalMs) * 100)}% of the build`,
+        evidence: [
+          { label: 'step', value: s.name },
+          { label: 'duration', value: Math.round(s.durationMs), unit: 'ms' },
+          { label: 'share of the build', value: Math.round((s.durationMs / run.totalMs) * 100), unit: '%' },
+          { label: 'cached', value: s.cached },
+          ...lint.map((f) => ({ label: 'lint', value: `${f.id} (line ${f.subject.range?.startLine ?? '?'}): ${f.title}` })),
+        ],
+        fix: lint[0]?.fix ? { ...lint[0].fix, commands: [...(lint[0].fix.commands ?? []), `stowage lint ${run.dockerfile}`] } : chown
+          ? { summary: 'A recursive chown/chmod copies every file into a new layer (overlay copy-up): set ownership as files arrive with COPY --chown / --chmod.', commands: ['stowage lint Dockerfile'] }
+          : { summary: 'Order the Dockerfile so this step is cached more often (dependencies before sources), or use a cache mount (RUN --mount=type=cache).' },
+        subject,
+      });
+    }
+  }
+  return findings;
+}
+
+const squash = (t: string) => t.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
+
+/**
+ * Lint findings on the instruction a build step ran: BuildKit names a step `[2/5] RUN …` after the
+ * instruction's text, so the step is matched to the instruction whose text it starts with.
+ */
+export function lintFor(dockerfile: string, stepName: string): Finding[] {
+  const step = squash(stepName.replace(/^\[[^\]]*\]\s*/, ''));
+  if (!step) return [];
+  try {
+    const text = readFileSync(dockerfile, 'utf8');
+    const lines = text.split('\n');
+    return lintText(text, { file: dockerfile }).findings.filter((f) => {
+      const r = f.subject.range;
+      if (!r) return false;
+      const inst = squash(lines.slice(r.startLine - 1, r.endLine).join('\n'));
+      const head = inst.slice(0, Math.min(inst.length, step.length, 60));
+      return head.length > 0 && (step.startsWith(head) || inst.startsWith(step.slice(0, 60)));
+    });
+  } catch {
+    return []; // linking is a bonus: a Dockerfile lint cannot read must not fail the benchmark
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * `bench disk [PATH]`: sync-write latency (the `dd oflag=sync` test), 4 KiB random-write IOPS and sequential
+ * throughput on the filesystem holding PATH, with fio when installed and a built-in probe when not; and with
+ * `--in-container`, the same dd probe inside a container (on its overlay upper directory) beside the host.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineClient } from '../engine/engine-client.js';
+import { BadInputError, EngineRequestError, HostError } from '../errors.js';
+import type { Finding } from '../findings.js';
+import { fioVersion, runFioDiskJobs, type FioReport } from '../host/fio.js';
+import { spaceOf } from '../host/filesystem.js';
+import { liveHostFs, type HostFs } from '../host/host-fs.js';
+import { randomWriteProbe, sequentialWriteProbe } from '../host/io-probe.js';
+import { LineStamper, runShellProbe } from '../host/shell-probe.js';
+import { syncWriteProbe } from '../host/sync-write-probe.js';
+import { formatBytes, formatDuration } from '../report/format.js';
+import { DEFAULT_MARKER_PLAN, markerProbeScript, parseMarkerProbe, type MarkerProbePlan, type MarkerProbeResult } from './marker-probe.js';
+import { percentile } from './percentiles.js';
+import { resolveDataRootDevice, type DataRootDevice } from './sampler.js';
+
+export type DiskTool = 'auto' | 'fio' | 'built-in';
+
+export interface DiskBenchOptions {
+  path: string;
+  tool?: DiskTool;
+  /** Length of the random and sequential runs. */
+  runtimeMs?: number;
+  /** 1 MiB sync writes (10 = the 10 MB dd test). */
+  syncWrites?: number;
+  /** `writeIops` limits the probe container on PATH's device, as `docker run --device-write-iops` would. */
+  inContainer?: { engine: EngineClient; image: string; plan?: MarkerProbePlan; writeIops?: number };
+  hostFs?: HostFs;
+  onProgress?: (message: string) => void;
+}
+
+export interface DiskBenchResult {
+  path: string;
+  device: DataRootDevice;
+  tool: 'fio' | 'built-in';
+  /** fio's version, or why the built-in probe ran. */
+  toolDetail: string;
+  syncWrite: { writes: number; blockBytes: number; p50Ms: number; p99Ms: number; maxMs: number; bytesPerSec: number };
+  randomWrite: { iops: number; blockBytes: number; p99Ms: number | undefined; method: string };
+  sequentialWrite: { bytesPerSec: number; method: string };
+  comparison: ContainerComparison | undefined;
+  findings: Finding[];
+}
+
+export interface ContainerComparison {
+  image: string;
+  /** The write IOPS limit the probe container ran under, when one was asked for. */
+  writeLimit: { path: string; rate: number } | undefined;
+  /** The container's overlay upper directory, where its writes landed. */
+  upperDir: string | undefined;
+  method: string;
+  host: MarkerProbeResult;
+  container: MarkerProbeResult;
+  /** container / host: above 1 is slower inside for latency, below 1 slower inside for rates. */
+  ratios: { syncP50: number; smallWrites: number; sequential: number };
+}
+
+export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBenchResult> {
+  const fs = options.hostFs ?? liveHostFs;
+  const runtimeMs = options.runtimeMs ?? 5000;
+  const syncWrites = options.syncWrites ?? 10;
+  const progress = options.onProgress ?? (() => undefined);
+  const device = resolveDataRootDevice(fs, options.path);
+  // the probes' files must fit: at most half of what is free, so a nearly full disk is not filled
+  const free = (await guard(() => spaceOf(options.path), options.path)).availableBytes;
+  const MiB = 1024 * 1024;
+  if (free < 32 * MiB) throw new HostError(`only ${formatBytes(free)} free on ${options.path}: too little to measure`, 'Free some space, or measure another path.');
+  const budgetMiB = Math.floor(free / 2 / MiB);
+  const randomMiB = Math.min(64, Math.max(4, Math.floor(budgetMiB / 4)));
+  const sequentialMiB = Math.min(256, budgetMiB - randomMiB);
+  const version = options.tool === 'built-in' ? undefined : await fioVersion();
+  if (options.tool === 'fio' && !version) throw new HostError('fio is not installed', 'Install it (apt-get install fio) or use --tool built-in.');
+
+  let result: Omit<DiskBenchResult, 'comparison' | 'findings' | 'path' | 'device'>;
+  if (version) {
+    progress(`running ${version}: sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`);
+    const jobs = { directory: options.path, syncWrites, runtimeSeconds: Math.max(1, Math.round(runtimeMs / 1000)), randomMiB, sequentialMiB };
+    let report: FioReport;
+    let note = '';
+    try {
+      report = await runFioDiskJobs({ ...jobs, direct: true }, runtimeMs * 4 + 120_000);
+    } catch {
+      // O_DIRECT is refused by some filesystems (tmpfs, some FUSE): rerun buffered, ended by fsync
+      report = await runFioDiskJobs({ ...jobs, direct: false }, runtimeMs * 4 + 120_000)
+        .catch((err: Error) => { throw new HostError(err.message, `Check that ${options.path} is writable.`); });
+      note = ', buffered (O_DIRECT refused)';
+    }
+    const job = (name: string) => {
+      const j = report.jobs.find((x) => x.name === name);
+      if (!j || j.error) throw new HostError(`fio job ${name} failed${j ? ` (error ${j.error})` : ''}`);
+      return j;
+    };
+    const sync = job('sync-write');
+    const rand = job('randwrite');
+    const seq = job('seqwrite');
+    result = {
+      tool: 'fio',
+      toolDetail: report.version || version,
+      syncWrite: {
+        writes: sync.totalIos, blockBytes: 1024 * 1024, p50Ms: sync.clatP50Ms ?? NaN, p99Ms: sync.clatP99Ms ?? NaN,
+        maxMs: sync.clatMaxMs ?? NaN, bytesPerSec: sync.writeBytesPerSec,
+      },
+      randomWrite: { iops: rand.writeIops, blockBytes: 4096, p99Ms: rand.clatP99Ms, method: `fio randwrite bs=4k libaio iodepth=32${note || ' direct'}` },
+      sequentialWrite: { bytesPerSec: seq.writeBytesPerSec, method: `fio write bs=1M libaio iodepth=8${note || ' direct'}` },
+    };
+  } else {
+    const why = options.tool === 'built-in' ? 'asked for with --tool built-in' : 'fio is not installed';
+    progress(`built-in probe (${why}): ${syncWrites} sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`);
+    const sync = await guard(() => syncWriteProbe(options.path, { writes: syncWrites, deadlineMs: Math.max(20_000, runtimeMs * 4) }), options.path);
+    const rand = await guard(() => randomWriteProbe(options.path, { durationMs: runtimeMs, fileBytes: randomMiB * MiB }), options.path);
+    const seq = await guard(() => sequentialWriteProbe(options.path, { durationMs: runtimeMs, maxBytes: Math.max(sequentialMiB, 8) * MiB }), options.path);
+    const syncBytes = sync.latenciesMs.length * sync.blockBytes;
+    result = {
+      tool: 'built-in',
+      toolDetail: `built-in probe (${why})`,
+      syncWrite: {
+        writes: sync.latenciesMs.length, blockBytes: sync.blockBytes,
+        p50Ms: percentile(sync.latenciesMs, 50), p99Ms: percentile(sync.latenciesMs, 99), maxMs: Math.max(...sync.latenciesMs),
+        bytesPerSec: sync.totalMs > 0 ? syncBytes / (sync.totalMs / 1000) : 0,
+      },
+      randomWrite: {
+        iops: rand.elapsedMs > 0 ? rand.operations / (rand.elapsedMs / 1000) : 0, blockBytes: 4096,
+        p99Ms: percentile(rand.latenciesMs, 99), method: 'built-in: 4k O_DSYNC writes at random offsets, 4 in flight',
+      },
+      sequentialWrite: { bytesPerSec: seq.elapsedMs > 0 ? seq.bytes / (seq.elapsedMs / 1000) : 0, method: 'built-in: 1 MiB writes, then fsync' },
+    };
+  }
+
+  let comparison: ContainerComparison | undefined;
+  if (options.inContainer) {
+    progress(`in-container probe: the same dd probe on the host (${options.path}) and inside ${options.inContainer.image}`);
+    const ic = options.inContainer;
+    if (ic.writeIops !== undefined && !device.device) throw new BadInputError(`no block device found under ${options.path} to limit`);
+    const limit = ic.writeIops !== undefined && device.device ? { path: `/dev/${device.device}`, rate: ic.writeIops } : undefined;
+    comparison = await compareWithContainer(options.path, ic.engine, ic.image, ic.plan ?? DEFAULT_MARKER_PLAN, limit);
+  }
+  const full = { path: options.path, device, ...result, comparison, findings: [] as Finding[] };
+  full.findings = diskFindings(full);
+  return full;
+}
+
+async function guard<T>(work: () => Promise<T>, path: string): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BadInputError(`${path} does not exist`);
+    if (code === 'ENOSPC') throw new HostError(`no space left on ${path} for the probe files`, 'Free some space, or measure another path.', { cause: err });
+    throw new HostError(`cannot write probe files in ${path}: ${(err as Error).message}`, 'Run as a user who can write there (root for the data-root).', { cause: err });
+  }
+}
+
+/** Runs the marker probe on the host, in a directory under `path`, then inside a container of `image`. */
+async function compareWithContainer(path: string, engine: EngineClient, image: string, plan: MarkerProbePlan,
+  writeLimit: { path: string; rate: number } | undefined): Promise<ContainerComparison> {
+  const script = markerProbeScript(plan);
+  const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
+  let hostRun;
+  try {
+    hostRun = await runShellProbe(script, dir, 600_000);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const host = parseMarkerProbe(hostRun.lines, plan);
+  if (!host) throw new HostError(`the dd probe failed on the host (exit ${hostRun.code}): ${hostRun.stderr.trim()}`);
+  try {
+    await engine.inspectImage(image);
+  } catch (err) {
+    if (!(err instanceof EngineRequestError && err.statusCode === 404)) throw err;
+    throw new BadInputError(`image ${image} is not in the engine`, 'Give --image an image with sh and dd (busybox, debian…) that is present.', { cause: err });
+  }
+  const id = await engine.createContainer({
+    image, entrypoint: ['sh', '-c'], cmd: [script], tty: true, workingDir: '/.stowage-probe', networkMode: 'none',
+    labels: { 'stowage.bench': 'disk' },
+    ...(writeLimit ? { deviceWriteIops: [writeLimit] } : {}),
+  }, 120_000);
+  let lines;
+  let upperDir: string | undefined;
+  let exit;
+  try {
+    upperDir = (await engine.inspectContainer(id)).graphDriver.data.UpperDir;
+    const stream = await engine.attachContainer(id);
+    const stamper = new LineStamper(() => performance.now());
+    stream.on('data', (chunk: Buffer) => stamper.push(chunk.toString('utf8')));
+    const ended = new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); });
+    await engine.startContainer(id, 120_000);
+    exit = await engine.waitContainer(id, 600_000);
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    lines = stamper.end();
+  } finally {
+    await engine.removeContainer(id, { force: true, timeoutMs: 120_000 }).catch(() => undefined);
+  }
+  const container = parseMarkerProbe(lines, plan);
+  if (!container) {
+    throw new BadInputError(`the dd probe did not complete inside ${image} (exit ${exit.statusCode})`,
+      'The image needs sh and dd with conv=fsync (busybox and coreutils have them).');
+  }
+  return {
+    image, writeLimit, upperDir,
+    method: `one dd per write, fsync after each, dd start-up cost taken off: ${plan.syncWrites} x 1 MiB, ${plan.smallWrites} x 4 KiB, ${plan.sequentialMiB} MiB sequential`,
+    host, container,
+    ratios: {
+      syncP50: container.syncWrite.p50Ms / host.syncWrite.p50Ms,
+      smallWrites: container.smallWritesPerSec / host.smallWritesPerSec,
+      sequential: container.sequentialBytesPerSec / host.sequentialBytesPerSec,
+    },
+  };
+}
+
+/** Sync-write thresholds (ms at p99) for `bench/slow-sync-writes`: a healthy SSD answers in a few ms. */
+export const SYNC_WRITE_WARN_MS = 100;
+export const SYNC_WRITE_ERROR_MS = 1000;
+
+export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
+  const findings: Finding[] = [];
+  const subject = { kind: 'path' as const, id: r.path };
+  const p99 = r.syncWrite.p99Ms;
+  if (p99 >= SYNC_WRITE_WARN_MS) {
+    findings.push({
+      id: 'bench/slow-sync-writes',
+      severity: p99 >= SYNC_WRITE_ERROR_MS ? 'error' : 'warn',
+      title: `1 MiB sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
+      evidence: [
+        { label: 'tool', value: r.toolDetail },
+        { label: 'sync write p50', value: Math.round(r.syncWrite.p50Ms * 10) / 10, unit: 'ms' },
+        { label: 'sync write p99', value: Math.round(p99 * 10) / 10, unit: 'ms' },
+        { label: '4k random-write IOPS', value: Math.round(r.randomWrite.iops), unit: 'IOPS' },
+        { label: 'sequential write', value: formatBytes(r.sequentialWrite.bytesPerSec) + '/s' },
+        ...(r.device.chain ? [{ label: 'device', value: r.device.chain }] : []),
+      ],
+      fix: {
+        summary: 'Every container start and layer commit syncs: put the data-root on a disk that answers sync writes in milliseconds, or find what throttles this one.',
+        commands: ['stowage doctor', 'stowage bench start --image IMAGE -n 50'],
+      },
+      subject,
+    });
+  }
+  const c = r.comparison;
+  if (c) {
+    const slower: string[] = [];
+    if (c.ratios.syncP50 >= 2 && c.container.syncWrite.p50Ms - c.host.syncWrite.p50Ms >= 5) slower.push(`sync writes ${c.ratios.syncP50.toFixed(1)}x slower`);
+    if (c.ratios.smallWrites <= 0.5) slower.push(`4k fsync'd writes at ${Math.round(c.ratios.smallWrites * 100)}% of the host's rate`);
+    if (c.ratios.sequential <= 0.5) slower.push(`sequential writes at ${formatBytes(c.container.sequentialBytesPerSec)}/s against ${formatBytes(c.host.sequentialBytesPerSec)}/s on the host`);
+    if (slower.length) {
+      findings.push({
+        id: 'bench/container-io-slower',
+        severity: c.ratios.sequential <= 0.1 || c.ratios.syncP50 >= 10 ? 'error' : 'warn',
+        title: `I/O inside a ${c.image} container is slower than on the host: ${slower.join(', ')}`,
+        evidence: [
+          { label: 'container sync write p50', value: Math.round(c.container.syncWrite.p50Ms * 10) / 10, unit: 'ms' },
+          { label: 'host sync write p50', value: Math.round(c.host.syncWrite.p50Ms * 10) / 10, unit: 'ms' },
+          { label: 'container 4k writes/s', value: Math.round(c.container.smallWritesPerSec) },
+          { label: 'host 4k writes/s', value: Math.round(c.host.smallWritesPerSec) },
+          { label: 'container sequential', value: `${formatBytes(c.container.sequentialBytesPerSec)}/s` },
+          { label: 'host sequential', value: `${formatBytes(c.host.sequentialBytesPerSec)}/s` },
+          ...(c.upperDir ? [{ label: 'container upper dir', value: c.upperDir }] : []),
+        ],
+        fix: {
+          summary: 'The layer between the container and the disk costs the difference: check the storage driver (overlay2 on a fast, d_type-capable filesystem), '
+            + 'blkio limits on the containers\' cgroup, and mount a volume for write-heavy paths (package caches, databases).',
+          commands: ['stowage doctor', 'docker run -v cache:/var/cache/apt IMAGE …'],
+        },
+        subject: { kind: 'image', id: c.image },
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,258 @@
+/**
+ * `bench start`: create -> start -> wait -> remove through the Engine API in a loop (no CLI process per
+ * iteration), with a host sampler beside it and stall detection on every iteration.
+ */
+import type { EngineClient } from '../engine/engine-client.js';
+import type { Finding } from '../findings.js';
+import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
+import { liveHostFs, type HostFs } from '../host/host-fs.js';
+import { systemClock, type Clock } from './clock.js';
+import { distribution, type Distribution } from './percentiles.js';
+import { resolveDataRootDevice, Sampler, type DataRootDevice, type DeviceSample } from './sampler.js';
+import { StallDetector, stallFinding, summariseSamples, type StallOptions, type StallRecord } from './stall-detector.js';
+import { burstEstimate, type BurstEstimate, type BurstModelChoice } from './burst-estimate.js';
+
+export const PHASES = ['create', 'start', 'wait', 'remove'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface StartBenchOptions {
+  image: string;
+  /** Command for the container; the image's default when omitted. */
+  cmd?: string[];
+  /** Stop after this many iterations (default 20 when no duration is given). */
+  iterations?: number;
+  /** Stop starting new iterations after this long. */
+  durationMs?: number;
+  concurrency?: number;
+  stall?: Partial<StallOptions>;
+  /** Host sampling interval; 0 turns the sampler off. */
+  sampleIntervalMs?: number;
+  /** Cgroup parent for the containers (`docker run --cgroup-parent`). */
+  cgroupParent?: string;
+  /** Burst-credit model: auto (from the device), gp2, or none. */
+  burstModel?: BurstModelChoice;
+  /** Limit for each engine call, so a stall of minutes is measured rather than aborted. */
+  callTimeoutMs?: number;
+  clock?: Clock;
+  hostFs?: HostFs;
+  /** Whether the engine's data-root is on this host (a unix socket); sampling is pointless otherwise. */
+  localEngine?: boolean;
+  onIteration?: (record: IterationRecord, progress: StartProgress) => void;
+  onSample?: (sample: DeviceSample) => void;
+  signal?: AbortSignal;
+}
+
+export interface IterationRecord {
+  /** 1-based, in order of completion. */
+  index: number;
+  worker: number;
+  /** ms since the benchmark started. */
+  startedMs: number;
+  totalMs: number;
+  phasesMs: Record<Phase, number>;
+  exitCode: number | undefined;
+  error: string | undefined;
+  stall: boolean;
+  medianMs: number | undefined;
+}
+
+export interface StartProgress {
+  done: number;
+  target: number | undefined;
+  p50Ms: number;
+  p99Ms: number;
+  lastMs: number;
+  stalls: number;
+  failed: number;
+}
+
+export interface StartBenchSummary {
+  iterations: number;
+  failed: number;
+  stalls: number;
+  wallMs: number;
+  containersPerMinute: number;
+  total: Distribution;
+  phases: Record<Phase, Distribution>;
+}
+
+export interface StartBenchResult {
+  image: string;
+  cmd: string[] | undefined;
+  concurrency: number;
+  startedAt: string;
+  stallOptions: StallOptions;
+  sampleIntervalMs: number;
+  device: DataRootDevice | undefined;
+  /** Why there are no host samples, when there are none. */
+  samplerNote: string | undefined;
+  summary: StartBenchSummary;
+  iterations: IterationRecord[];
+  samples: DeviceSample[];
+  burst: BurstEstimate | undefined;
+  findings: Finding[];
+  /** Every stall with its cause and the host state during it and at baseline. */
+  stalls: StallRecord[];
+  /** CPU this process spent, in total and in the sampler. */
+  cpu: { totalMs: number; samplerMs: number };
+}
+
+export async function runStartBench(engine: EngineClient, options: StartBenchOptions): Promise<StartBenchResult> {
+  const clock = options.clock ?? systemClock;
+  const fs = options.hostFs ?? liveHostFs;
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number >= 1');
+  const target = options.iterations ?? (options.durationMs === undefined ? 20 : undefined);
+  if (target !== undefined && (!Number.isInteger(target) || target < 1)) throw new UsageError('-n must be a whole number >= 1');
+  const sampleIntervalMs = options.sampleIntervalMs ?? 1000;
+  const callTimeoutMs = options.callTimeoutMs ?? 600_000;
+  const detector = new StallDetector(options.stall);
+  try {
+    await engine.inspectImage(options.image);
+  } catch (err) {
+    if (!(err instanceof EngineRequestError && err.statusCode === 404)) throw err;
+    throw new BadInputError(`image ${options.image} is not in the engine`, 'Pull or build it first; bench start never pulls, so the pull is not timed.', { cause: err });
+  }
+
+  const cpuStart = process.cpuUsage();
+  const startedAt = new Date().toISOString();
+  const origin = clock.now();
+  let device: DataRootDevice | undefined;
+  let samplerNote: string | undefined;
+  let sampler: Sampler | undefined;
+  if (sampleIntervalMs > 0 && options.localEngine !== false) {
+    const info = await engine.info();
+    device = resolveDataRootDevice(fs, info.dockerRootDir);
+    if (!device.device) samplerNote = `no block device found under ${info.dockerRootDir}${device.fsType ? ` (${device.fsType})` : ''}; sampling iowait and D-state tasks only`;
+    sampler = new Sampler(fs, device.device, clock, sampleIntervalMs, origin, options.onSample);
+    sampler.start();
+  } else {
+    samplerNote = sampleIntervalMs > 0 ? 'the engine is not on this host: no host samples' : 'sampler turned off';
+  }
+
+  const iterations: IterationRecord[] = [];
+  const totals: number[] = [];
+  let started = 0;
+  let failed = 0;
+  let stalls = 0;
+  const deadline = options.durationMs === undefined ? undefined : origin + options.durationMs;
+  const labels = { 'stowage.bench': 'start', 'stowage.pid': String(process.pid) };
+  const spec = {
+    image: options.image,
+    ...(options.cmd ? { cmd: options.cmd } : {}),
+    labels,
+    networkMode: 'none',
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+  };
+  const more = () => !options.signal?.aborted && (target === undefined || started < target) && (deadline === undefined || clock.now() < deadline);
+
+  const worker = async (workerId: number) => {
+    while (more()) {
+      started++;
+      const phasesMs: Record<Phase, number> = { create: 0, start: 0, wait: 0, remove: 0 };
+      const t0 = clock.now();
+      let id: string | undefined;
+      let exitCode: number | undefined;
+      let error: string | undefined;
+      let phase: Phase = 'create';
+      try {
+        let t = clock.now();
+        id = await engine.createContainer(spec, callTimeoutMs);
+        phasesMs.create = clock.now() - t;
+        phase = 'start';
+        t = clock.now();
+        await engine.startContainer(id, callTimeoutMs);
+        phasesMs.start = clock.now() - t;
+        phase = 'wait';
+        t = clock.now();
+        const exit = await engine.waitContainer(id, callTimeoutMs);
+        phasesMs.wait = clock.now() - t;
+        exitCode = exit.statusCode;
+        phase = 'remove';
+        t = clock.now();
+        await engine.removeContainer(id, { timeoutMs: callTimeoutMs });
+        phasesMs.remove = clock.now() - t;
+        id = undefined;
+      } catch (err) {
+        error = `${phase}: ${(err as Error).message}`;
+        failed++;
+        if (id) await engine.removeContainer(id, { force: true, timeoutMs: callTimeoutMs }).catch(() => undefined);
+      }
+      const totalMs = clock.now() - t0;
+      const verdict = error ? { stalled: false, medianMs: undefined } : detector.observe(totalMs);
+      if (verdict.stalled) stalls++;
+      if (!error) totals.push(totalMs);
+      const record: IterationRecord = {
+        index: iterations.length + 1, worker: workerId, startedMs: t0 - origin, totalMs, phasesMs,
+        exitCode, error, stall: verdict.stalled, medianMs: verdict.medianMs,
+      };
+      iterations.push(record);
+      if (options.onIteration) {
+        const d = distribution(totals);
+        options.onIteration(record, {
+          done: iterations.length, target, p50Ms: d.p50, p99Ms: d.p99, lastMs: totalMs, stalls, failed,
+        });
+      }
+      if (failed >= 5 && failed === iterations.length) break; // nothing works: stop rather than spin
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i + 1)));
+  } finally {
+    await sampler?.stop();
+  }
+  const wallMs = clock.now() - origin;
+  if (iterations.length > 0 && failed === iterations.length) {
+    throw new BadInputError(`every iteration failed; the first: ${iterations[0]!.error}`,
+      'Check that the image runs with this command: docker run --rm IMAGE CMD');
+  }
+
+  const samples = sampler?.samples ?? [];
+  const ok = iterations.filter((r) => !r.error);
+  const stallRecords = ok.filter((r) => r.stall);
+  const firstStallMs = stallRecords.length ? Math.min(...stallRecords.map((r) => r.startedMs)) : Infinity;
+  const healthy = samples.filter((s) => s.tMs <= firstStallMs);
+  const baseline = summariseSamples(healthy.length ? healthy : samples);
+  const attributed = stallRecords.map((r) => stallFinding(
+    { iteration: r.index, durationMs: r.totalMs, medianMs: r.medianMs ?? r.totalMs, phasesMs: r.phasesMs, startedAtMs: r.startedMs },
+    samples, baseline,
+  ));
+  const findings: Finding[] = attributed.map((a) => a.finding);
+  const burst = device?.disk ? burstEstimate(device.disk, samples, options.burstModel ?? 'auto') : undefined;
+  if (burst?.finding) findings.push(burst.finding);
+  if (failed > 0) {
+    findings.push({
+      id: 'bench/start-failures',
+      severity: 'warn',
+      title: `${failed} of ${iterations.length} iterations failed`,
+      evidence: [{ label: 'first error', value: iterations.find((r) => r.error)?.error ?? '' }],
+      subject: { kind: 'benchmark', id: 'bench start' },
+    });
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    image: options.image,
+    cmd: options.cmd,
+    concurrency,
+    startedAt,
+    stallOptions: detector.options,
+    sampleIntervalMs,
+    device,
+    samplerNote,
+    summary: {
+      iterations: iterations.length,
+      failed,
+      stalls,
+      wallMs,
+      containersPerMinute: wallMs > 0 ? (ok.length / wallMs) * 60_000 : 0,
+      total: distribution(ok.map((r) => r.totalMs)),
+      phases: Object.fromEntries(PHASES.map((p) => [p, distribution(ok.map((r) => r.phasesMs[p]))])) as Record<Phase, Distribution>,
+    },
+    iterations,
+    samples,
+    burst,
+    findings,
+    stalls: attributed.map((a) => a.stall),
+    cpu: { totalMs: (cpu.user + cpu.system) / 1000, samplerMs: sampler?.cpuMs ?? 0 },
+  };
+}

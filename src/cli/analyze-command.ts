@@ -1,0 +1,106 @@
+/** `stowage analyze IMAGE`: flags in, AnalyzeResult out, rendered as text or JSON; thresholds gate CI. */
+import { existsSync } from 'node:fs';
+import { analyzeImage } from '../analyze/analyze-image.js';
+import type { PathFigure } from '../analyze/layer-analysis.js';
+import { mergeThresholds, parseByteSize, parseRatio, readThresholdConfig, type AnalyzeThresholds } from '../analyze/thresholds.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { reachesThreshold } from '../findings.js';
+import type { SourceChoice } from '../image/open-image.js';
+import { renderAnalyzeText } from '../report/analyze-text.js';
+import { countBySeverity } from '../report/findings-text.js';
+import { renderJson } from '../report/json-document.js';
+import { parseSeverity } from './cli-context.js';
+import type { RegisterCommand } from './main.js';
+
+interface AnalyzeFlags {
+  source: string;
+  platform?: string;
+  paths?: string;
+  layer?: string;
+  top: string;
+  failOn: string;
+  config?: string;
+  ci?: boolean;
+  lowestEfficiency?: string;
+  highestWastedBytes?: string;
+  highestWastedShare?: string;
+  highestMetadataBytes?: string;
+  highestLayers?: string;
+}
+
+const SOURCES: SourceChoice[] = ['auto', 'engine', 'overlay2', 'export', 'archive', 'oci'];
+const FIGURES: PathFigure[] = ['wasted', 'metadata-only', 'deleted', 'added', 'modified'];
+
+export const registerAnalyze: RegisterCommand = (program, ctx, setExit) => {
+  program.command('analyze')
+    .description('where an image\'s bytes go, layer by layer: waste, chown/chmod copy-ups, depth')
+    .argument('<image>', 'image name or ID in the engine, a docker-archive (.tar, .tar.gz), an OCI archive or an OCI layout directory')
+    .option('--source <kind>', `where to read it: ${SOURCES.join(', ')}`, 'auto')
+    .option('--platform <os/arch>', 'platform to pick from an OCI index (default: this host\'s)')
+    .option('--paths <figure>', `list the files behind a figure: ${FIGURES.join(', ')}`)
+    .option('--layer <n>', 'with --paths: only this layer (0 is the bottom)')
+    .option('--top <n>', 'offenders to list', '10')
+    .option('--fail-on <severity>', 'exit 1 when a finding is at or above: info, warn, error', 'error')
+    .option('--config <file>', 'thresholds from a file: JSON ({"analyze": {...}}) or dive\'s .dive-ci YAML')
+    .option('--ci', 'read thresholds from ./.dive-ci when present, as `dive --ci` does')
+    .option('--lowest-efficiency <ratio>', 'error below this efficiency (0.95 or 95%)')
+    .option('--highest-wasted-bytes <size>', 'error above this many wasted bytes (20MB, 512MiB)')
+    .option('--highest-wasted-share <ratio>', 'error above this share of wasted bytes (0.1 or 10%)')
+    .option('--highest-metadata-bytes <size>', 'error above this many bytes of metadata-only copies')
+    .option('--highest-layers <n>', 'error above this many layers (image/layer-depth warns from 100 regardless)')
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 findings at or above --fail-on (a threshold crossed is an error), 2 usage error,
+3 engine unreachable, 4 bad input (no such image, corrupt or truncated archive, digest mismatch).
+
+Examples:
+  stowage analyze myapp:latest
+  stowage analyze --lowest-efficiency 0.95 --highest-wasted-bytes 20MB myapp:latest
+  stowage analyze --paths metadata-only --layer 3 myapp:latest
+  stowage analyze --json image.tar.gz`)
+    .action(async (reference: string, flags: AnalyzeFlags) => {
+      const c = ctx();
+      const failOn = parseSeverity(flags.failOn, '--fail-on');
+      if (!SOURCES.includes(flags.source as SourceChoice)) throw new UsageError(`--source takes ${SOURCES.join(', ')}, not "${flags.source}"`);
+      if (flags.paths !== undefined && !FIGURES.includes(flags.paths as PathFigure)) throw new UsageError(`--paths takes ${FIGURES.join(', ')}, not "${flags.paths}"`);
+      const top = Number(flags.top);
+      if (!Number.isInteger(top) || top < 0) throw new UsageError('--top takes a whole number');
+      let layer: number | undefined;
+      if (flags.layer !== undefined) {
+        layer = Number(flags.layer);
+        if (!Number.isInteger(layer) || layer < 0) throw new UsageError('--layer takes a layer index (0 is the bottom)');
+        if (flags.paths === undefined) throw new UsageError('--layer goes with --paths');
+      }
+      const thresholds = mergeThresholds(
+        flags.ci && existsSync('.dive-ci') ? readThresholdConfig('.dive-ci') : {},
+        flags.config ? readThresholdConfig(flags.config) : {},
+        thresholdFlags(flags),
+      );
+      const result = await analyzeImage(reference, {
+        source: flags.source as SourceChoice,
+        platform: flags.platform,
+        connect: c.connectOptions(),
+        progress: (m) => c.progress(`analyze: ${m}`),
+        thresholds,
+        top,
+        paths: flags.paths as PathFigure | undefined,
+        pathsLayer: layer,
+      });
+      if (c.json) c.out(renderJson('analyze', { ...result, summary: countBySeverity(result.findings), failOn }).trimEnd());
+      else c.out(renderAnalyzeText(result, c.style));
+      setExit(reachesThreshold(result.findings, failOn) ? ExitCode.findings : ExitCode.ok);
+    });
+};
+
+function thresholdFlags(f: AnalyzeFlags): AnalyzeThresholds {
+  const out: AnalyzeThresholds = {};
+  if (f.lowestEfficiency !== undefined) out.lowestEfficiency = parseRatio(f.lowestEfficiency, '--lowest-efficiency');
+  if (f.highestWastedBytes !== undefined) out.highestWastedBytes = parseByteSize(f.highestWastedBytes, '--highest-wasted-bytes');
+  if (f.highestWastedShare !== undefined) out.highestWastedShare = parseRatio(f.highestWastedShare, '--highest-wasted-share');
+  if (f.highestMetadataBytes !== undefined) out.highestMetadataBytes = parseByteSize(f.highestMetadataBytes, '--highest-metadata-bytes');
+  if (f.highestLayers !== undefined) {
+    const n = Number(f.highestLayers);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError('--highest-layers takes a positive whole number');
+    out.highestLayers = n;
+  }
+  return out;
+}

@@ -1,0 +1,349 @@
+/**
+ * `stowage flatten`: rewrites an image into fewer layers and proves the result equal to the original.
+ * Read the input's index (any source analyze reads), plan which layers stay, compute the squashed layer
+ * from the union trees, stream it (content read in place from overlay2, or spooled once from a stream) into
+ * the engine, a docker-archive or an OCI layout, then read the output back and compare merged filesystems.
+ * A destination never holds a partial result: files are renamed into place after verification, and an
+ * engine image is loaded under a temporary tag and tagged only once it has been verified.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { analyzeLayers } from '../analyze/layer-analysis.js';
+import { connectEngine } from '../engine/dockerode-engine.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { BadInputError, EngineRequestError, RefusedError, StowageError, UsageError, ExitCode } from '../errors.js';
+import { indexArchiveFile } from '../image/archive-source.js';
+import { indexEngineImage } from '../image/engine-source.js';
+import { historyOf, type ImageIndex } from '../image/image-index.js';
+import { openImageContent } from '../image/image-content.js';
+import { loadIntoEngine, writeDockerArchive } from '../image/image-writer-docker-archive.js';
+import { writeOciLayout } from '../image/image-writer-oci-layout.js';
+import { hashing, refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
+import { layerTarSize, layerTarStream } from '../image/layer-tar-stream.js';
+import { indexOciLayout } from '../image/oci-layout.js';
+import { openContent } from '../image/content-ref.js';
+import type { LayerEntry } from '../image/layer-entry.js';
+import { openImage, type OpenImageOptions } from '../image/open-image.js';
+import { UnionTree } from '../image/union-tree.js';
+import { rewriteConfig } from './config-rewrite.js';
+import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
+import { squashImage } from './squash.js';
+import { canonicalUnion, compareUnions, type UnionDifference } from './union-compare.js';
+
+export type FlattenOutput =
+  | { kind: 'engine'; tag?: string | undefined }
+  | { kind: 'docker-archive'; path: string; tag?: string | undefined }
+  | { kind: 'oci'; dir: string; tag?: string | undefined };
+
+export interface FlattenOptions extends OpenImageOptions {
+  mode?: FlattenMode;
+  output?: FlattenOutput;
+  /** Replace an existing tag, file or directory. */
+  force?: boolean;
+  /** Compare the output's merged filesystem with the input's (default true). */
+  verify?: boolean;
+  /** Directory for the spool file when the source is a stream (default: the OS temp directory). */
+  spoolDir?: string | undefined;
+  /** gzip level of new OCI layers. */
+  gzipLevel?: number | undefined;
+  now?: () => number;
+}
+
+export interface ImageFigures {
+  layers: number;
+  /** Uncompressed layer tar bytes. */
+  tarBytes: number;
+  /** Content bytes summed over every layer. */
+  bytes: number;
+  /** Earlier copies overwritten or deleted by later layers (analyze's figure). */
+  wastedBytes: number;
+}
+
+export interface FlattenResult {
+  input: ImageFigures & { reference: string; source: string; id: string | undefined; note?: string | undefined };
+  output: ImageFigures & { kind: FlattenOutput['kind']; target: string; id: string; manifestDigest?: string | undefined };
+  plan: { keep: number; squashed: number; base?: string | undefined; mode: string };
+  squashedLayer: { entries: number; files: number; bytes: number; hardlinks: number; whiteouts: number; opaques: number; tarBytes: number };
+  wastedBytesRemoved: number;
+  contentVia: 'in-place' | 'spool';
+  verification: { verified: boolean; paths: number; differences: number };
+  timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
+}
+
+/** Content digest of an empty file. */
+const EMPTY_DIGEST = `sha256:${createHash('sha256').digest('hex')}`;
+
+/** A flattened output whose merged filesystem differs from the input's. */
+export class VerificationError extends StowageError {
+  constructor(message: string, readonly differences: UnionDifference[]) {
+    super(message, ExitCode.internal, 'This is a bug in stowage: nothing was written. Please report it with `stowage analyze --json` of the image.');
+  }
+}
+
+/** `repo:tag` split at the tag's colon (a registry port's colon is not a tag). */
+export function splitTag(name: string): { repo: string; tag: string } {
+  if (name.includes('@')) throw new UsageError(`"${name}" is a digest reference; give a tag (repo:tag)`);
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repo: name, tag: 'latest' };
+}
+
+const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+function checkName(name: string): { repo: string; tag: string } {
+  const t = splitTag(name);
+  if (!NAME.test(t.repo) || !TAG.test(t.tag)) throw new UsageError(`"${name}" is not a valid image name (repo[:tag], lower case)`);
+  return t;
+}
+
+/** The tag an output gets when none is given: the input's name with `-flat` added to its tag. */
+export function defaultTag(image: ImageIndex, reference: string): string {
+  const named = image.repoTags.find((t) => t && t !== '<none>:<none>')
+    ?? (image.source.kind === 'overlay2' || image.source.kind === 'engine-export' ? (/^(sha256:)?[0-9a-f]{12,64}$/.test(reference) ? undefined : reference) : undefined);
+  if (named) {
+    const { repo, tag } = splitTag(named);
+    return `${repo}:${tag}-flat`;
+  }
+  return `stowage-flat:${(image.id ?? 'sha256:unknown').slice(7, 19)}`;
+}
+
+function unionOfIndex(image: ImageIndex): UnionTree {
+  const tree = new UnionTree({}, `output ${image.source.reference}`);
+  image.layers.forEach((l, i) => { for (const e of l.entries) tree.apply(i, e); });
+  return tree;
+}
+
+function figures(image: ImageIndex): ImageFigures {
+  const a = analyzeLayers(image);
+  return { layers: image.layers.length, tarBytes: image.layers.reduce((s, l) => s + l.tarBytes, 0), bytes: a.totalBytes, wastedBytes: a.wastedBytes };
+}
+
+/** Flattens `reference` as `options` say; returns what was written and measured. */
+export async function flattenImage(reference: string, options: FlattenOptions = {}): Promise<FlattenResult> {
+  const now = options.now ?? (() => performance.now());
+  const progress = options.progress ?? (() => {});
+  const t0 = now();
+  const output: FlattenOutput = options.output ?? { kind: 'engine' };
+  const force = options.force ?? false;
+  const verify = options.verify ?? true;
+  if (output.tag) checkName(output.tag);
+  if (output.kind === 'docker-archive') await refuseExisting(output.path, force, 'output file');
+  if (output.kind === 'oci') await refuseExisting(output.dir, force, 'output directory');
+
+  progress(`reading ${reference}`);
+  // Digests only where several layers write a path (where a wrong version could be picked); every other
+  // written file is hashed as it streams out, and kept layers are proven by their diff IDs.
+  const { image, note } = await openInput(reference, options);
+  const fromEngine = image.source.kind === 'overlay2' || image.source.kind === 'engine-export';
+  let engine: EngineClient | undefined;
+  const needEngine = fromEngine || output.kind === 'engine' || options.mode?.kind === 'keep-base';
+  if (needEngine) {
+    try {
+      engine = await connectEngine(options.connect ?? {});
+    } catch (err) {
+      if (fromEngine || output.kind === 'engine' || (options.mode?.kind === 'keep-base' && !options.mode.base)) throw err;
+    }
+  }
+
+  const plan = await planFlatten(image, options.mode ?? { kind: 'all' }, {
+    baseByName: async (name) => baseByName(name, engine, options),
+    candidates: engine ? async () => engineCandidates(engine!, image) : undefined,
+  });
+  const targetTag = output.tag ?? defaultTag(image, reference);
+  if (output.kind === 'engine') {
+    const exists = await engine!.inspectImage(targetTag).then(() => true, (err) => {
+      if (err instanceof EngineRequestError && err.statusCode === 404) return false;
+      throw err;
+    });
+    if (exists && !force) throw new RefusedError(`the engine already has an image tagged ${targetTag}`, 'Pass --force to move the tag, or choose another with --tag.');
+  }
+  const readMs = now() - t0;
+
+  progress(`squashing layers ${plan.keep}..${image.layers.length - 1} of ${image.layers.length}`);
+  const squash = squashImage(image, plan.keep);
+  const entries = squash.layer.entries;
+  // The engine already holds the kept layers of its own images: docker load finds them by chain ID.
+  const omitKept = output.kind === 'engine' && fromEngine;
+  const keptIndexes = omitKept ? [] : Array.from({ length: plan.keep }, (_, i) => i);
+  const content = await openImageContent(image, { files: [...squash.layer.sources.values()], layers: keptIndexes }, { engine, spoolDir: options.spoolDir, progress });
+  const t1 = now();
+  try {
+    const layers: OutputLayer[] = [];
+    for (let i = 0; i < plan.keep; i++) {
+      const l = image.layers[i]!;
+      if (omitKept) {
+        layers.push({ diffId: l.diffId, size: l.storedBytes, compression: l.compression, open: () => { throw new BadInputError('omitted layer read'); }, omit: true });
+      } else {
+        const blob = content.layerBlob(i);
+        layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });
+      }
+    }
+    const tarBytes = layerTarSize(entries);
+    layers.push({
+      size: tarBytes,
+      compression: 'none',
+      open: () => layerTarStream(entries, (e) => {
+        const src = squash.layer.sources.get(e) ?? e;
+        const body = content.file(src);
+        return verify && !src.digest ? hashing(body, (digest) => streamed.set(src, digest)) : body;
+      }),
+    });
+    const record = { keep: plan.keep, before: image.layers.length, mode: plan.modeText };
+    const streamed = new Map<LayerEntry, string>();
+    const toWrite: ImageToWrite = {
+      layers,
+      config: (diffIds) => rewriteConfig(image.config, diffIds, record),
+      repoTags: [],
+    };
+    let verifyMs = 0;
+    let outIndex: ImageIndex | undefined;
+    let expected: Map<string, string> | undefined;
+    const keep = plan.keep;
+    const check = async (read: () => Promise<ImageIndex>) => {
+      if (!verify) return;
+      const tv = now();
+      progress('verifying: reading the output back and comparing merged filesystems');
+      expected = canonicalUnion(squash.full, (f) => {
+        if (f.layer < keep) return '';
+        if (f.size === 0) return EMPTY_DIGEST;
+        return f.digest ?? streamed.get(squash.full.get(f.path)?.inode?.entry as LayerEntry) ?? 'not hashed';
+      });
+      outIndex = await read();
+      for (let i = 0; i < keep; i++) {
+        if (outIndex.layers[i]?.diffId !== image.layers[i]!.diffId) {
+          throw new VerificationError(`verification failed: kept layer ${i} is ${outIndex.layers[i]?.diffId ?? 'missing'} in the output, ${image.layers[i]!.diffId} in the input`, []);
+        }
+      }
+      await hashMissing(outIndex, keep);
+      const diff = compareUnions(expected, canonicalUnion(unionOfIndex(outIndex), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
+      verifyMs += now() - tv;
+      if (diff.count) {
+        const d = diff.first[0]!;
+        throw new VerificationError(`verification failed: ${diff.count} path(s) differ from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
+      }
+    };
+
+    let written: WrittenImage;
+    let target: string;
+    progress(`writing ${plan.keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
+    if (output.kind === 'docker-archive') {
+      target = output.path;
+      toWrite.repoTags = [targetTag];
+      written = await writeDockerArchive(output.path, toWrite, { force, check: (temp) => check(() => indexArchiveFile(temp)) });
+    } else if (output.kind === 'oci') {
+      target = output.dir;
+      written = await writeOciLayout(output.dir, toWrite, splitTag(targetTag).tag, { force, gzipLevel: options.gzipLevel, check: (temp) => check(() => indexOciLayout(temp)) });
+    } else {
+      target = targetTag;
+      const eng = engine!;
+      const temp = `${splitTag(targetTag).repo}:stowage-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      toWrite.repoTags = [temp];
+      let loaded = false;
+      let importedId: string | undefined;
+      try {
+        if (plan.keep === 0 && !process.env.STOWAGE_FLATTEN_NO_IMPORT) {
+          // docker load stages the whole archive on disk before registering its layers; an import streams the
+          // layer straight into the layer store. The load that follows then finds the layer by its chain ID
+          // and only reads the config, so the layer's bytes are written once, as `docker import` writes them.
+          progress('importing the squashed layer into the engine');
+          const squashed = layers[layers.length - 1]!;
+          let diffId = '';
+          importedId = await eng.importImage(hashing(squashed.open(), (d) => { diffId = d; }));
+          const imported = await eng.inspectImage(importedId);
+          if (imported.layers.length === 1 && imported.layers[0] === diffId) layers[layers.length - 1] = { ...squashed, diffId, omit: true };
+        }
+        written = await loadIntoEngine(eng, toWrite);
+        loaded = true;
+        await check(async () => (await indexEngineImage(eng, temp, 'auto', undefined, 'none')).image);
+        const { repo, tag } = splitTag(targetTag);
+        await eng.tagImage(temp, repo, tag);
+      } finally {
+        // The temporary tag goes whatever happened; the image goes with it unless it was verified and tagged.
+        if (loaded || (await eng.inspectImage(temp).then(() => true, () => false))) {
+          await eng.removeImage(temp).catch(() => {});
+        }
+        // the import's own image (engine default config, no tag); its layer stays with the loaded image
+        if (importedId) await eng.removeImage(importedId).catch(() => {});
+      }
+    }
+    const t2 = now();
+    const before = figures(image);
+    const after = outIndex ? figures(outIndex) : figures(syntheticOutput(image, plan.keep, entries, tarBytes));
+    return {
+      input: { reference, source: image.source.kind, id: image.id, ...before, ...(note ? { note } : {}) },
+      output: { kind: output.kind, target, id: written.id, ...after, ...(written.manifestDigest ? { manifestDigest: written.manifestDigest } : {}) },
+      plan: { keep: plan.keep, squashed: image.layers.length - plan.keep, base: plan.base, mode: plan.modeText },
+      squashedLayer: {
+        entries: entries.length, files: squash.layer.files, bytes: squash.layer.bytes, hardlinks: squash.layer.hardlinks,
+        whiteouts: squash.layer.whiteouts, opaques: squash.layer.opaques, tarBytes,
+      },
+      wastedBytesRemoved: before.wastedBytes - after.wastedBytes,
+      contentVia: content.via,
+      verification: { verified: verify, paths: expected?.size ?? 0, differences: 0 },
+      timings: { readMs, writeMs: t2 - t1 - verifyMs, verifyMs, totalMs: t2 - t0 },
+    };
+  } finally {
+    await content.close();
+  }
+}
+
+/** openImage, except that an engine image read from overlay2 gets no digests: flatten needs none to plan. */
+async function openInput(reference: string, options: FlattenOptions): Promise<{ image: ImageIndex; note?: string | undefined }> {
+  const choice = options.source ?? 'auto';
+  const isPath = await stat(reference).then(() => true, () => false);
+  if (choice === 'archive' || choice === 'oci' || (choice === 'auto' && isPath)) return openImage(reference, options);
+  const engine = await connectEngine(options.connect ?? {});
+  const read = await indexEngineImage(engine, reference, choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto', options.progress, 'none');
+  return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };
+}
+
+/** Hashes the files of layers `from` and up that were read without a digest (overlay2 reads hash only some). */
+async function hashMissing(image: ImageIndex, from: number): Promise<void> {
+  const todo = image.layers.slice(from).flatMap((l) => l.entries.filter((e) => e.type === 'file' && !e.digest));
+  let next = 0;
+  // a few files at a time: the thread pool reads while the main thread hashes
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < todo.length) {
+      const e = todo[next++]!;
+      const body = openContent(e);
+      if (!body) continue;
+      const hash = createHash('sha256');
+      for await (const c of body) hash.update(c);
+      e.digest = `sha256:${hash.digest('hex')}`;
+    }
+  }));
+}
+
+/** The output as an index built from the plan, for figures when it was not read back. */
+function syntheticOutput(image: ImageIndex, keep: number, entries: ImageIndex['layers'][number]['entries'], tarBytes: number): ImageIndex {
+  const top = { ...image.layers[image.layers.length - 1]!, index: keep, entries, tarBytes, diffId: '', instruction: 'stowage flatten' };
+  return { ...image, layers: [...image.layers.slice(0, keep), top] };
+}
+
+async function baseByName(name: string, engine: EngineClient | undefined, options: FlattenOptions): Promise<BaseCandidate> {
+  if (engine) {
+    const detail = await engine.inspectImage(name).catch((err) => {
+      if (err instanceof EngineRequestError && err.statusCode === 404) return undefined;
+      throw err;
+    });
+    if (detail) return { name, diffIds: detail.layers };
+  }
+  const { image } = await openImage(name, { ...options, progress: undefined });
+  return { name, diffIds: image.layers.map((l) => l.diffId), createdBy: historyOf(image.config).map((h) => h.createdBy) };
+}
+
+/** Every tagged image in the engine with fewer layers than `image`, as a base candidate. */
+async function engineCandidates(engine: EngineClient, image: ImageIndex): Promise<BaseCandidate[]> {
+  const diffIds = image.layers.map((l) => l.diffId);
+  const out: BaseCandidate[] = [];
+  for (const entry of await engine.listImages()) {
+    if (!entry.repoTags.length || entry.id === image.id) continue;
+    const detail = await engine.inspectImage(entry.id).catch(() => undefined);
+    if (!detail || detail.layers.length >= diffIds.length || !detail.layers.every((d, i) => diffIds[i] === d)) continue;
+    const history = await engine.imageHistory(entry.id).catch(() => []);
+    out.push({ name: entry.repoTags[0]!, diffIds: detail.layers, createdBy: history.length ? history.map((h) => h.createdBy).reverse() : undefined });
+  }
+  return out;
+}

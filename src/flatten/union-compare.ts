@@ -1,0 +1,53 @@
+/**
+ * Equality of two merged filesystems as a container sees them: paths, types, modes, owners, sizes, content
+ * digests, link targets, device numbers, xattrs byte for byte, regular files' mtimes, and which paths share
+ * an inode. Directory mtimes are left out: Docker itself does not keep them stable across a load.
+ */
+import { displayPath } from '../image/layer-entry.js';
+import type { UnionFile, UnionTree } from '../image/union-tree.js';
+
+/**
+ * One comparable line per path, in path order. `digestOf` says which content digest stands for a file (by
+ * default the one its layer recorded); flatten leaves out files of kept layers, whose bytes the layer's diff
+ * ID already proves.
+ */
+export function canonicalUnion(tree: UnionTree, digestOf: (f: UnionFile) => string | undefined = (f) => f.digest): Map<string, string> {
+  const files = [...tree.files()];
+  const groups = new Map<number, string[]>();
+  for (const f of files) if (f.inode !== undefined) groups.set(f.inode, [...(groups.get(f.inode) ?? []), f.path]);
+  const out = new Map<string, string>();
+  for (const f of files) out.set(f.path, describe({ ...f, digest: f.type === 'file' ? digestOf(f) : undefined }, groups));
+  return out;
+}
+
+function describe(f: UnionFile, groups: Map<number, string[]>): string {
+  const links = f.inode !== undefined ? groups.get(f.inode)! : [];
+  const xattrs = Object.entries(f.xattrs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.toString('hex')}`);
+  return JSON.stringify([
+    f.type, f.mode.toString(8), f.uid, f.gid, f.size, f.digest ?? '', f.type === 'file' ? f.mtime : '',
+    f.linkTarget === undefined ? '' : Buffer.from(f.linkTarget, 'latin1').toString('hex'),
+    f.devMajor ?? '', f.devMinor ?? '', xattrs, links.length > 1 ? links.slice().sort() : [],
+  ]);
+}
+
+export interface UnionDifference {
+  path: string;
+  expected: string | undefined;
+  actual: string | undefined;
+}
+
+/** Up to `limit` differences between two canonical unions (missing, extra or changed paths). */
+export function compareUnions(expected: Map<string, string>, actual: Map<string, string>, limit = 20): { count: number; first: UnionDifference[] } {
+  const first: UnionDifference[] = [];
+  let count = 0;
+  const note = (path: string, e: string | undefined, a: string | undefined) => {
+    count++;
+    if (first.length < limit) first.push({ path: displayPath(path), expected: e, actual: a });
+  };
+  for (const [path, e] of expected) {
+    const a = actual.get(path);
+    if (a !== e) note(path, e, a);
+  }
+  for (const [path, a] of actual) if (!expected.has(path)) note(path, undefined, a);
+  return { count, first };
+}

@@ -1,0 +1,125 @@
+/**
+ * Images in the engine: read straight from overlay2's layer directories when the engine is local and they
+ * are readable (about ten times faster than `docker save`), otherwise streamed from `/images/{name}/get`.
+ */
+import { createHash } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
+import { BadInputError, EngineRequestError, HostError } from '../errors.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { indexImageStream } from './archive-source.js';
+import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
+import type { LayerIndex } from './layer-index.js';
+import { hashNeeded, indexOverlayDiff, readXattrsAhead } from './overlay2-source.js';
+
+export type EngineReadMode = 'auto' | 'direct' | 'export';
+
+export interface EngineRead {
+  image: ImageIndex;
+  /** How the layers were read, and why not directly when they were streamed. */
+  via: 'overlay2' | 'engine-export';
+  directUnavailable?: string | undefined;
+}
+
+/** Why the overlay2 directories cannot be read, or their paths and the raw config when they can. */
+async function directPlan(engine: EngineClient, name: string): Promise<{ reason: string } | { dirs: string[]; config: Buffer; id: string; repoTags: string[] }> {
+  if (engine.endpoint.transport.kind !== 'unix') return { reason: 'the engine is not local' };
+  const info = await engine.info();
+  if (info.storageDriver !== 'overlay2') return { reason: `the storage driver is ${info.storageDriver || 'unknown'}, not overlay2` };
+  if (info.containerdImageStore) return { reason: 'images live in the containerd image store' };
+  const detail = await engine.inspectImage(name);
+  const data = detail.graphDriver.data;
+  if (detail.graphDriver.name !== 'overlay2' || !data.UpperDir) return { reason: 'the image has no overlay2 directories' };
+  const dirs = [...(data.LowerDir ? data.LowerDir.split(':').reverse() : []), data.UpperDir];
+  try {
+    for (const d of dirs) await access(d, constants.R_OK | constants.X_OK);
+  } catch {
+    return { reason: 'the layer directories are not readable (run as root on the engine host)' };
+  }
+  const hex = detail.id.replace(/^sha256:/, '');
+  let config: Buffer;
+  try {
+    config = await readFile(join(info.dockerRootDir, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
+  } catch {
+    return { reason: 'the image config is not readable in the engine\'s data root' };
+  }
+  if (createHash('sha256').update(config).digest('hex') !== hex) return { reason: 'the image config on disk does not match the image ID' };
+  return { dirs, config, id: detail.id, repoTags: detail.repoTags };
+}
+
+/**
+ * `digests: 'needed'` (the default) hashes only the files that several layers write at the same path when
+ * reading overlay2 directly; `all` hashes every file (for comparing whole filesystems). Archives and export
+ * streams always hash everything, since their bytes pass by anyway. `none` hashes nothing (flatten hashes
+ * the files it writes as they stream out).
+ */
+export async function indexEngineImage(engine: EngineClient, name: string, mode: EngineReadMode = 'auto', progress?: (text: string) => void, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<EngineRead> {
+  try {
+    await engine.inspectImage(name);
+  } catch (err) {
+    // 404 no such image, 400 not a valid reference: both are the user's input, not an engine failure.
+    if (err instanceof EngineRequestError && (err.statusCode === 404 || err.statusCode === 400)) {
+      throw new BadInputError(`no such image in the engine: ${name}`, 'Check `docker images`, or give the path of an archive or OCI layout.', { cause: err });
+    }
+    throw err;
+  }
+  let directUnavailable: string | undefined;
+  if (mode !== 'export') {
+    const plan = await directPlan(engine, name);
+    if ('dirs' in plan) {
+      const config = JSON.parse(plan.config.toString('utf8')) as Record<string, unknown>;
+      const diffIds = diffIdsOf(config);
+      if (diffIds.length === plan.dirs.length) {
+        const layers: LayerIndex[] = [];
+        const xattrs = readXattrsAhead(plan.dirs);
+        let ok = true;
+        for (let i = 0; i < plan.dirs.length; i++) {
+          progress?.(`reading layer ${i + 1}/${plan.dirs.length} from ${plan.dirs[i]}`);
+          let layer: LayerIndex | undefined;
+          try {
+            layer = await indexOverlayDiff(plan.dirs[i]!, diffIds[i]!, digests === 'all' ? 'all' : 'none', xattrs[i]);
+          } catch (err) {
+            // The image was removed or pruned while being read, or a file is unreadable.
+            const code = (err as NodeJS.ErrnoException).code;
+            if (typeof code === 'string') throw new HostError(`reading layer ${i} of ${name} from ${plan.dirs[i]} failed: ${code}`, 'Retry, or use --source export.', { cause: err });
+            throw err;
+          }
+          if (!layer) {
+            ok = false;
+            directUnavailable = 'getfattr (Debian package `attr`) is not installed';
+            break;
+          }
+          layers.push(layer);
+        }
+        if (ok && digests === 'needed') {
+          try {
+            await hashNeeded(layers);
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (typeof code === 'string') throw new HostError(`reading ${name}'s layer files failed: ${code}`, 'Retry, or use --source export.', { cause: err });
+            throw err;
+          }
+        }
+        if (ok) return { image: assembleImage({ kind: 'overlay2', reference: name }, plan.id, plan.repoTags, config, layers), via: 'overlay2' };
+      } else {
+        directUnavailable = `the config has ${diffIds.length} layers but overlay2 lists ${plan.dirs.length} directories`;
+      }
+    } else {
+      directUnavailable = plan.reason;
+    }
+    if (mode === 'direct') throw new BadInputError(`cannot read ${name} from overlay2 directly: ${directUnavailable}`, 'Use --source export to stream it from the engine.');
+  }
+  progress?.(`streaming ${name} from the engine (/images/{name}/get)`);
+  const detail = await engine.inspectImage(name);
+  const stream = await engine.saveImage(detail.id);
+  let image: ImageIndex;
+  try {
+    image = await indexImageStream(stream, name, `engine export of ${name}`, 'engine-export');
+  } finally {
+    // On an error mid-stream the response must not keep the socket (and the process) alive.
+    (stream as { destroy?: () => void }).destroy?.();
+  }
+  image.repoTags = detail.repoTags;
+  return { image, via: 'engine-export', directUnavailable };
+}

@@ -1,0 +1,112 @@
+/**
+ * What the image writers (docker-archive, OCI layout, engine load) take: layers as streams, and the config,
+ * built once every layer's diff ID is known (a squashed layer's digest exists only after it is written).
+ * Files are written under a temporary name in the destination's directory and renamed at the end; on any
+ * failure the partial file is removed, so a destination holds a whole image or nothing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { HostError, RefusedError, StowageError } from '../errors.js';
+import type { Compression } from './decompress.js';
+
+export interface OutputLayer {
+  /** The uncompressed digest when known up front (kept layers); computed while writing otherwise. */
+  diffId?: string | undefined;
+  /** Bytes of the stream `open` yields. */
+  size: number;
+  compression: Compression;
+  open(): AsyncIterable<Buffer>;
+  /** Leave the bytes out: the receiving engine already has this layer (docker load looks it up by chain ID first). */
+  omit?: boolean | undefined;
+}
+
+export interface ImageToWrite {
+  layers: OutputLayer[];
+  /** The config JSON for these diff IDs, bottom to top. */
+  config(diffIds: string[]): Buffer;
+  /** `repo:tag` names to record. */
+  repoTags: string[];
+}
+
+export interface WrittenImage {
+  /** `sha256:` of the config: the image ID. */
+  id: string;
+  diffIds: string[];
+  /** Bytes written (the archive, or every file of the layout). */
+  bytes: number;
+  /** Digest of the OCI manifest, when one was written. */
+  manifestDigest?: string | undefined;
+}
+
+export const sha256 = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+/** Hashes what flows through; `done` gets the digest and byte count when the stream ends. */
+export async function* hashing(source: AsyncIterable<Buffer>, done: (digest: string, bytes: number) => void): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const c of source) {
+    hash.update(c);
+    bytes += c.length;
+    yield c;
+  }
+  done(`sha256:${hash.digest('hex')}`, bytes);
+}
+
+/** Turns a filesystem error while writing `path` into HostError (disk full, permission) or passes it on. */
+export function hostFailure(err: unknown, path: string): Error {
+  if (err instanceof StowageError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'the directory does not exist',
+    EIO: 'I/O error',
+  };
+  if (e?.code && why[e.code]) return new HostError(`cannot write ${path}: ${why[e.code]}`, e.code === 'ENOSPC' ? 'Free space on that filesystem or write the image elsewhere.' : undefined, { cause: err });
+  return err as Error;
+}
+
+/** Throws RefusedError when `path` exists and `force` is not set. */
+export async function refuseExisting(path: string, force: boolean, what: string): Promise<void> {
+  const exists = await stat(path).then(() => true, () => false);
+  if (exists && !force) throw new RefusedError(`${what} ${path} exists`, 'Pass --force to replace it.');
+}
+
+/** A hidden temporary name beside `path`, so the final rename stays on one filesystem. */
+export function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes `chunks` to `path` through a temporary file: fsync, then `check` (verification) on the temporary
+ * file, then rename. Nothing is left at either name when anything fails.
+ */
+export async function writeFileAtomically(path: string, chunks: AsyncIterable<Buffer>, options: { force: boolean; check?: (tempPath: string) => Promise<void> }): Promise<number> {
+  await refuseExisting(path, options.force, 'output file');
+  const temp = tempBeside(path);
+  let bytes = 0;
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      for await (const c of chunks) {
+        let done = 0;
+        while (done < c.length) done += (await handle.write(c, done, c.length - done)).bytesWritten;
+        bytes += c.length;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await options.check?.(temp);
+    await refuseExisting(path, options.force, 'output file');
+    await rename(temp, path);
+    return bytes;
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw hostFailure(err, path);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Writes tar entries as ustar, adding a PAX header when a name, link target, size or id does not fit or when
+ * there are xattrs (`SCHILY.xattr.*`, values byte-exact). Names are byte strings as in layer-entry.ts.
+ * Used by tests to make archives; flatten writes its layers with it.
+ */
+import type { LayerEntry } from './layer-entry.js';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, parentOf } from './layer-entry.js';
+
+const BLOCK = 512;
+
+export interface TarWriteHeader {
+  /** Byte string. */
+  name: string;
+  typeflag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname?: string | undefined;
+  uname?: string | undefined;
+  gname?: string | undefined;
+  devmajor?: number | undefined;
+  devminor?: number | undefined;
+  /** Extra PAX records (e.g. `SCHILY.xattr.security.capability`). */
+  pax?: Record<string, Buffer> | undefined;
+}
+
+function octal(buf: Buffer, value: number, start: number, length: number): boolean {
+  const s = value.toString(8);
+  if (s.length > length - 1) return false;
+  buf.write(s.padStart(length - 1, '0'), start, 'latin1');
+  buf[start + length - 1] = 0;
+  return true;
+}
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len), 'latin1'), body]);
+}
+
+function headerBlock(h: TarWriteHeader, name: string, linkname: string, size: number, typeflag: string): { block: Buffer; fits: boolean } {
+  const b = Buffer.alloc(BLOCK);
+  let fits = true;
+  const nameBytes = Buffer.from(name, 'latin1');
+  if (nameBytes.length > 100) fits = false;
+  nameBytes.copy(b, 0, 0, Math.min(100, nameBytes.length));
+  fits = octal(b, h.mode & 0o7777, 100, 8) && fits;
+  fits = octal(b, h.uid, 108, 8) && fits;
+  fits = octal(b, h.gid, 116, 8) && fits;
+  fits = octal(b, size, 124, 12) && fits;
+  octal(b, Math.max(0, Math.floor(h.mtime)), 136, 12);
+  b[156] = typeflag.charCodeAt(0);
+  const linkBytes = Buffer.from(linkname, 'latin1');
+  if (linkBytes.length > 100) fits = false;
+  linkBytes.copy(b, 157, 0, Math.min(100, linkBytes.length));
+  b.write('ustar\u000000', 257, 'latin1');
+  b.write((h.uname ?? '').slice(0, 31), 265, 'latin1');
+  b.write((h.gname ?? '').slice(0, 31), 297, 'latin1');
+  octal(b, h.devmajor ?? 0, 329, 8);
+  octal(b, h.devminor ?? 0, 337, 8);
+  b.fill(32, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += b[i]!;
+  b.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+  return { block: b, fits };
+}
+
+/** The header blocks (PAX header first when needed) for one entry. */
+export function tarHeader(h: TarWriteHeader): Buffer {
+  const linkname = h.linkname ?? '';
+  const probe = headerBlock(h, h.name, linkname, h.size, h.typeflag);
+  const nonAscii = /[^\x20-\x7e]/.test(h.name) || /[^\x20-\x7e]/.test(linkname);
+  const pax = h.pax ?? {};
+  if (probe.fits && !nonAscii && Object.keys(pax).length === 0) return probe.block;
+  const records: Buffer[] = [];
+  if (Buffer.byteLength(h.name, 'latin1') > 100 || nonAscii) records.push(paxRecord('path', Buffer.from(h.name, 'latin1')));
+  if (Buffer.byteLength(linkname, 'latin1') > 100 || nonAscii) records.push(paxRecord('linkpath', Buffer.from(linkname, 'latin1')));
+  if (h.size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(h.size))));
+  if (h.uid > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(h.uid))));
+  if (h.gid > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(h.gid))));
+  for (const [k, v] of Object.entries(pax)) records.push(paxRecord(k, v));
+  const data = Buffer.concat(records);
+  const short = (s: string) => Buffer.from(s, 'latin1').subarray(0, 99).toString('latin1').replace(/[^\x20-\x7e]/g, '_');
+  const paxHead = headerBlock({ ...h, uid: 0, gid: 0, mode: 0o644 }, short(`PaxHeaders/${baseName(h.name)}`), '', data.length, 'x').block;
+  const clamp = { ...h, uid: Math.min(h.uid, 0o7777777), gid: Math.min(h.gid, 0o7777777) };
+  const main = headerBlock(clamp, short(h.name), short(linkname), h.size > 0o77777777777 ? 0 : h.size, h.typeflag).block;
+  return Buffer.concat([paxHead, data, Buffer.alloc(pad(data.length)), main]);
+}
+
+export function pad(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** The two zero blocks that end an archive. */
+export const TAR_END = Buffer.alloc(BLOCK * 2);
+
+const TYPEFLAGS: Record<string, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+
+/** A layer entry as tar header fields, whiteouts and opaque markers as `.wh.` names. */
+export function headerForEntry(e: LayerEntry): TarWriteHeader {
+  let name = e.path;
+  let typeflag = TYPEFLAGS[e.type] ?? '0';
+  if (e.type === 'whiteout') {
+    const dir = parentOf(e.path);
+    name = `${dir ? `${dir}/` : ''}${WHITEOUT_PREFIX}${baseName(e.path)}`;
+    typeflag = '0';
+  } else if (e.type === 'opaque') {
+    name = `${e.path ? `${e.path}/` : ''}${OPAQUE_MARKER}`;
+    typeflag = '0';
+  } else if (e.type === 'dir') {
+    name = `${e.path}/`;
+  }
+  const pax: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(e.xattrs ?? {})) pax[`SCHILY.xattr.${k}`] = v;
+  return {
+    name, typeflag, mode: e.mode, uid: e.uid, gid: e.gid, size: e.type === 'file' ? e.size : 0, mtime: e.mtime,
+    linkname: e.linkTarget, devmajor: e.devMajor, devminor: e.devMinor, pax,
+  };
+}
+
+/** A whole tar in memory from entries and contents (tests and small fixtures only). */
+export function tarBuffer(items: { header: TarWriteHeader; content?: Buffer }[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const { header, content } of items) {
+    const body = content ?? Buffer.alloc(0);
+    parts.push(tarHeader({ ...header, size: body.length }), body, Buffer.alloc(pad(body.length)));
+  }
+  parts.push(TAR_END);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,26 @@
+/** `stowage flatten` as text: what was written where, before/after figures, and how it was checked. */
+import type { FlattenResult } from '../flatten/flatten-image.js';
+import { formatBytes, formatDuration } from './format.js';
+import type { Style } from './style.js';
+
+export function renderFlattenText(r: FlattenResult, style: Style): string {
+  const where = r.output.kind === 'engine' ? `engine image ${r.output.target}` : r.output.kind === 'oci' ? `OCI layout ${r.output.target}` : `docker-archive ${r.output.target}`;
+  const lines: string[] = [];
+  lines.push(style.bold(`flattened ${r.input.reference} -> ${where}`));
+  lines.push(`  image ID   ${r.output.id}`);
+  lines.push(`  mode       ${r.plan.mode}${r.plan.base ? ` (base ${r.plan.base})` : ''}: ${r.plan.keep} layer(s) kept, ${r.plan.squashed} squashed into one`);
+  const row = (label: string, before: string, after: string) => `  ${label.padEnd(12)}${before.padStart(12)}  ->  ${after}`;
+  lines.push(row('layers', String(r.input.layers), String(r.output.layers)));
+  lines.push(row('layer bytes', formatBytes(r.input.tarBytes), formatBytes(r.output.tarBytes)));
+  lines.push(row('content', formatBytes(r.input.bytes), formatBytes(r.output.bytes)));
+  lines.push(row('wasted', formatBytes(r.input.wastedBytes), formatBytes(r.output.wastedBytes)));
+  lines.push(`  removed    ${formatBytes(r.wastedBytesRemoved)} of copies that later layers overwrote or deleted`);
+  const s = r.squashedLayer;
+  lines.push(`  new layer  ${s.files} files (${formatBytes(s.bytes)}), ${s.hardlinks} hardlinks, ${s.whiteouts} whiteouts, ${s.opaques} opaque dirs`);
+  lines.push(r.verification.verified
+    ? `  verified   merged filesystem equal to the input's (${r.verification.paths} paths)`
+    : style.dim('  not verified (--no-verify)'));
+  lines.push(`  time       ${formatDuration(r.timings.totalMs)} (read ${formatDuration(r.timings.readMs)}, write ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)}; content ${r.contentVia === 'in-place' ? 'read in place' : 'spooled from the source stream'})`);
+  if (r.input.note) lines.push(style.dim(`  note: ${r.input.note}`));
+  return `${lines.join('\n')}\n`;
+}

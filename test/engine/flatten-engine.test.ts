@@ -1,0 +1,261 @@
+/**
+ * Docker is the oracle for flatten: a flattened fixture must run with the same output, `docker export` the
+ * same filesystem, keep the same config, have the same ID when flattened twice, and survive a push to and a
+ * pull from a real registry. Failures (bad input, an existing tag, a full disk, a load that breaks halfway)
+ * leave no file and no tag behind.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_CLI, buildImage, docker, ensureBusybox, removeImages, uniqueName, BUSYBOX_IMAGE } from '../support/docker-cli.js';
+import { runCli } from '../support/run-cli.js';
+import { LoopDisk } from '../support/loop-disk.js';
+import { LocalRegistry } from '../support/local-registry.js';
+import { entriesFromTar } from '../../src/image/layer-entry.js';
+import { readTar } from '../../src/image/tar-reader.js';
+import { UnionTree } from '../../src/image/union-tree.js';
+import { canonicalUnion } from '../../src/flatten/union-compare.js';
+import { flattenImage } from '../../src/flatten/flatten-image.js';
+
+/** What the engine adds to every container (init layer), not part of the image. */
+const INIT = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/mtab', 'etc/resolv.conf']);
+const isInit = (p: string) => INIT.has(p) || /^(dev|proc|sys)\//.test(p);
+
+/** `docker export` of a container of `image` as canonical lines (path, type, mode, owner, size, digest, xattrs, links). */
+async function exported(image: string): Promise<Map<string, string>> {
+  const { stdout } = await docker(['create', '--network', 'none', image, '/bin/sh']);
+  const id = stdout.trim();
+  try {
+    const child = spawn(DOCKER_CLI, ['export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const tree = new UnionTree({}, 'docker export');
+    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: true }));
+    const all = canonicalUnion(tree);
+    for (const p of [...all.keys()]) if (isInit(p)) all.delete(p);
+    return all;
+  } finally {
+    await docker(['rm', '-f', id], { allowFailure: true });
+  }
+}
+
+async function run(image: string): Promise<string> {
+  const r = await docker(['run', '--rm', '--network', 'none', image]);
+  return r.stdout;
+}
+
+async function inspect(image: string, format: string): Promise<string> {
+  return (await docker(['image', 'inspect', '-f', format, image])).stdout.trim();
+}
+
+async function exists(image: string): Promise<boolean> {
+  return (await docker(['image', 'inspect', image], { allowFailure: true })).code === 0;
+}
+
+const appFiles: Record<string, Buffer> = {};
+for (let i = 0; i < 6; i++) appFiles[`app/f${i}.bin`] = Buffer.alloc(4096 * (i + 1), i + 1);
+for (let i = 0; i < 3; i++) appFiles[`app/sub/s${i}.txt`] = Buffer.alloc(700, 65 + i);
+
+const STORAGE_FIXTURE = [
+  `FROM ${BUSYBOX_IMAGE}`,
+  'COPY app/ /app/',
+  'RUN chown -R 1000:1000 /app && chmod -R 0750 /app/sub',
+  'RUN mkdir -p /data/keep /data/gone && head -c 3000 /dev/urandom > /data/gone/f1 && echo b > /data/keep/k && echo x > /data/x'
+    + ' && ln /data/x /data/x-link && ln -s ../data/x /data/sym && ln -s /nowhere /data/dangling',
+  'RUN rm -rf /data/gone && rm -rf /data/keep && mkdir /data/keep && echo new > /data/keep/n && rm /bin/date',
+  'RUN ln /data/x /data/x-link2 && ln /app/f0.bin /app/f0-hard',
+  'ENV APP=/app',
+  'WORKDIR /app',
+  'USER 1000:1000',
+  'EXPOSE 8080',
+  'VOLUME /data',
+  'LABEL fixture=flatten',
+  'HEALTHCHECK --interval=30s CMD true',
+  'STOPSIGNAL SIGQUIT',
+  'ONBUILD RUN echo hi',
+  // what a user would see (no link counts or block totals: overlay2 reports those per merged directory)
+  'CMD ["sh", "-c", "cat /data/keep/n; busybox stat -c \'%A %u:%g %s %N\' /app/* /app/sub/* /data/*; sha256sum /app/*.bin; id; ls /bin | wc -l"]',
+].join('\n');
+
+const longDir = Array.from({ length: 5 }, (_, i) => String(i).repeat(60)).join('/');
+const NAMES_FIXTURE = [
+  `FROM ${BUSYBOX_IMAGE}`,
+  'ADD caps.tar /',
+  `RUN mkdir -p "/n/sp ace" && echo a > "/n/sp ace/f i l e" && touch "/n/$(printf 'new\\nline')" && touch "/n/$(printf 'bad\\351name')"`
+    + ` && mkdir -p /n/${longDir} && echo deep > /n/${longDir}/file-with-a-long-name.txt`,
+  'RUN rm "/n/sp ace/f i l e" && echo b > "/n/sp ace/other"',
+].join('\n');
+
+function capsTar(dir: string): Buffer {
+  const root = join(dir, 'caproot');
+  mkdirSync(join(root, 'opt'), { recursive: true });
+  writeFileSync(join(root, 'opt', 'ping'), 'ping binary stand-in');
+  const setcap = spawnSync('setcap', ['cap_net_raw+ep', join(root, 'opt', 'ping')]);
+  if (setcap.status !== 0) throw new Error(`setcap failed: ${setcap.stderr}`);
+  const tar = spawnSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-C', root, '-cf', '-', './opt/ping'], { maxBuffer: 1 << 24 });
+  if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+  return tar.stdout;
+}
+
+describe('flatten against the engine', { timeout: 900_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'stowage-flatten-'));
+  const repo = uniqueName('stowage-test/flatten');
+  const storage = `${repo}:storage`;
+  const names = `${repo}:names`;
+  const tags: string[] = [storage, names];
+  const tag = (t: string) => {
+    const name = `${repo}:${t}`;
+    tags.push(name);
+    return name;
+  };
+
+  before(async () => {
+    await ensureBusybox();
+    await buildImage(storage, STORAGE_FIXTURE, appFiles);
+    await buildImage(names, NAMES_FIXTURE, { 'caps.tar': capsTar(work) });
+  });
+
+  after(async () => {
+    await removeImages(tags);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('all layers into one: same run output, same docker export, same config, history kept', async () => {
+    const flat = tag('flat');
+    const r = await runCli(['flatten', '--json', '-t', flat, storage]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.command, 'flatten');
+    assert.equal(doc.result.output.layers, 1);
+    assert.equal(doc.result.verification.verified, true);
+    assert.ok(doc.result.input.layers >= 5);
+    // the chown -R copies and the deleted files are gone
+    assert.ok(doc.result.wastedBytesRemoved >= 3000 + 6 * 4096 * 7 / 2, `removed ${doc.result.wastedBytesRemoved}`);
+    assert.match(r.stderr, /flatten: /, 'progress on stderr');
+    assert.equal(await inspect(flat, '{{len .RootFS.Layers}}'), '1');
+    assert.equal(await run(flat), await run(storage));
+    assert.deepEqual(await exported(flat), await exported(storage));
+    assert.equal(await inspect(flat, '{{json .Config}}'), await inspect(storage, '{{json .Config}}'));
+    const history = await docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', flat]);
+    assert.match(history.stdout, /^stowage flatten/m);
+    assert.match(history.stdout, /chown -R 1000:1000 \/app/, 'original history kept');
+  });
+
+  test('--keep-base keeps the busybox layer and the whiteout that hides /bin/date in it', async () => {
+    const flat = tag('keepbase');
+    const r = await runCli(['flatten', '--keep-base', '-t', flat, storage]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`base ${BUSYBOX_IMAGE}`));
+    const layers = (await inspect(flat, '{{json .RootFS.Layers}}'));
+    const base = JSON.parse(await inspect(BUSYBOX_IMAGE, '{{json .RootFS.Layers}}')) as string[];
+    assert.deepEqual((JSON.parse(layers) as string[]).slice(0, base.length), base);
+    assert.equal((JSON.parse(layers) as string[]).length, base.length + 1);
+    const files = await exported(flat);
+    assert.equal(files.has('bin/date'), false);
+    assert.deepEqual(files, await exported(storage));
+    assert.equal(await run(flat), await run(storage));
+  });
+
+  test('names, long paths and a capability xattr survive; --from-layer from the export stream to a docker-archive loads the same', async () => {
+    const flat = tag('names-flat');
+    const r = await runCli(['flatten', '-t', flat, names]);
+    assert.equal(r.code, 0, r.stderr);
+    const want = await exported(names);
+    const got = await exported(flat);
+    assert.deepEqual(got, want);
+    assert.ok([...want.values()].some((v) => v.includes('security.capability=')), 'the fixture has the capability');
+    const archive = join(work, 'names-from1.tar');
+    const fromLayer = tag('names-from1');
+    // streamed from the engine (/images/get), not read from overlay2: content and the kept layer are spooled
+    const a = await runCli(['flatten', '--json', '--source', 'export', '--from-layer', '1', '-o', archive, '-t', fromLayer, names]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual([JSON.parse(a.stdout).result.input.source, JSON.parse(a.stdout).result.contentVia], ['engine-export', 'spool']);
+    await docker(['load', '-i', archive]);
+    assert.equal(await inspect(fromLayer, '{{len .RootFS.Layers}}'), '2');
+    assert.deepEqual(await exported(fromLayer), want);
+  });
+
+  test('the same input gives the same image ID and the same archive bytes', async () => {
+    const one = tag('det1');
+    const two = tag('det2');
+    assert.equal((await runCli(['flatten', '-t', one, storage])).code, 0);
+    assert.equal((await runCli(['flatten', '-t', two, storage])).code, 0);
+    assert.equal(await inspect(one, '{{.Id}}'), await inspect(two, '{{.Id}}'));
+    const a = join(work, 'det-a.tar');
+    const b = join(work, 'det-b.tar');
+    assert.equal((await runCli(['flatten', '-o', a, storage])).code, 0);
+    assert.equal((await runCli(['flatten', '-o', b, storage])).code, 0);
+    const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    assert.equal(sha(a), sha(b));
+  });
+
+  test('push to and pull from a local registry: same ID, same output', async () => {
+    const registry = await new LocalRegistry().start();
+    const remote = `${registry.address}/${repo.replace(/^.*\//, '')}:flat`;
+    try {
+      const flat = tag('to-push');
+      assert.equal((await runCli(['flatten', '-t', flat, storage])).code, 0);
+      const id = await inspect(flat, '{{.Id}}');
+      await docker(['tag', flat, remote]);
+      await docker(['push', remote]);
+      // flatten is deterministic, so earlier tests' tags name the same image: remove it under every name
+      await docker(['rmi', '-f', id]);
+      assert.equal(await exists(id), false, 'the local copy is gone before the pull');
+      await docker(['pull', remote]);
+      assert.equal(await inspect(remote, '{{.Id}}'), id);
+      assert.equal(await run(remote), await run(storage));
+    } finally {
+      await removeImages([remote]);
+      registry.stop();
+    }
+  });
+
+  test('bad input exits 4, an existing tag is refused with 5 and left alone', async () => {
+    const missing = await runCli(['flatten', `${repo}:does-not-exist`]);
+    assert.equal(missing.code, 4, missing.stderr);
+    const broken = join(work, 'broken.tar');
+    await docker(['save', '-o', broken, storage]);
+    truncateSync(broken, 20_000);
+    const bad = await runCli(['flatten', '-o', join(work, 'from-broken.tar'), broken]);
+    assert.equal(bad.code, 4, bad.stderr);
+    assert.match(bad.stderr, /truncated|layer/);
+    assert.equal(existsSync(join(work, 'from-broken.tar')), false);
+    const taken = tag('taken');
+    await docker(['tag', BUSYBOX_IMAGE, taken]);
+    const refused = await runCli(['flatten', '-t', taken, storage]);
+    assert.equal(refused.code, 5, refused.stderr);
+    assert.equal(await inspect(taken, '{{.Id}}'), await inspect(BUSYBOX_IMAGE, '{{.Id}}'));
+    const forced = await runCli(['flatten', '--force', '-t', taken, storage]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(await inspect(taken, '{{len .RootFS.Layers}}'), '1');
+  });
+
+  test('a full disk leaves no partial file; a load that breaks halfway leaves no tag', async () => {
+    const big = tag('big');
+    await buildImage(big, [`FROM ${BUSYBOX_IMAGE}`, 'RUN head -c 12000000 /dev/urandom > /big1', 'RUN head -c 12000000 /dev/urandom > /big2'].join('\n'));
+    const disk = new LoopDisk(16, 'ext4').create();
+    try {
+      const out = join(disk.mountPoint, 'flat.tar');
+      const r = await runCli(['flatten', '-o', out, big]);
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, /no space left/);
+      assert.deepEqual(readdirSync(disk.mountPoint).filter((n) => n !== 'lost+found'), []);
+    } finally {
+      disk.destroy();
+    }
+    // The content is read in place from an uncompressed archive; cutting the archive while the image is being
+    // loaded makes the layer stream fail halfway through the upload.
+    const archive = join(work, 'big.tar');
+    await docker(['save', '-o', archive, big]);
+    const target = tag('half');
+    await assert.rejects(flattenImage(archive, {
+      output: { kind: 'engine', tag: target },
+      progress: (m) => { if (m.startsWith('writing')) truncateSync(archive, 6_000_000); },
+    }), (err: Error & { exitCode?: number }) => err.exitCode === 4);
+    assert.equal(await exists(target), false);
+    const leftovers = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', repo])).stdout.split('\n').filter((t) => t.includes('stowage-tmp'));
+    assert.deepEqual(leftovers, []);
+  });
+});

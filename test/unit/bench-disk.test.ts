@@ -1,0 +1,123 @@
+/** bench disk's parsers: fio's JSON output (recorded from fio 3.33) and the stamped dd-marker probe. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fioDiskArgs, parseFioJson } from '../../src/host/fio.js';
+import { CALIBRATION_CALLS, markerProbeScript, parseMarkerProbe } from '../../src/bench/marker-probe.js';
+import { LineStamper, type TimedLine } from '../../src/host/shell-probe.js';
+import { diskFindings } from '../../src/bench/disk-bench.js';
+
+const sample = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/samples/bench/${name}`, import.meta.url)), 'utf8');
+
+describe('parseFioJson', () => {
+  it('reads the three jobs of a recorded run', () => {
+    const raw = sample('fio-3jobs.json');
+    const report = parseFioJson(`fio: some warning before the document\n${raw}`);
+    const doc = JSON.parse(raw);
+    assert.equal(report.version, 'fio-3.33');
+    assert.deepEqual(report.jobs.map((j) => j.name), ['sync-write', 'randwrite', 'seqwrite']);
+    const sync = report.jobs[0]!;
+    assert.equal(sync.writeIops, doc.jobs[0].write.iops);
+    assert.equal(sync.writeBytes, 8 * 1024 * 1024);
+    assert.equal(sync.clatP50Ms, doc.jobs[0].write.clat_ns.percentile['50.000000'] / 1e6);
+    assert.equal(sync.clatP99Ms, doc.jobs[0].write.clat_ns.percentile['99.000000'] / 1e6);
+    assert.equal(report.jobs[2]!.writeBytesPerSec, doc.jobs[2].write.bw_bytes);
+    assert.ok(report.jobs.every((j) => j.error === 0));
+  });
+
+  it('refuses output without a document', () => {
+    assert.throws(() => parseFioJson('fio: command not found'), SyntaxError);
+  });
+
+  it('runs the jobs one after the other, on one file that fio removes', () => {
+    const args = fioDiskArgs({ directory: '/d', syncWrites: 10, runtimeSeconds: 3, direct: false }, '.f');
+    assert.equal(args.filter((a) => a === '--stonewall').length, 2);
+    assert.ok(args.includes('--size=10M') && args.includes('--sync=1') && args.includes('--unlink=1'));
+    assert.equal(args.filter((a) => a === '--direct=0').length, 2);
+  });
+});
+
+describe('marker probe', () => {
+  const plan = { syncWrites: 3, smallWrites: 4, sequentialMiB: 8 };
+  const lines = (): TimedLine[] => {
+    const out: TimedLine[] = [];
+    let t = 0;
+    const emit = (text: string, after: number) => { t += after; out.push({ atMs: t, text }); };
+    emit('@null-begin', 0);
+    for (let i = 0; i < CALIBRATION_CALLS; i++) emit('@null', 1);
+    emit('@begin', 0);
+    for (const ms of [11, 21, 101]) emit('@sync', ms);
+    emit('@small-begin', 0);
+    for (let i = 0; i < 4; i++) emit('@small', 6);
+    emit('@seq-begin', 0);
+    emit('@seq-end', 501);
+    emit('@end', 1);
+    return out;
+  };
+
+  it('takes dd start-up off each write and computes rates', () => {
+    const r = parseMarkerProbe(lines(), plan);
+    assert.ok(r);
+    assert.equal(r.ddOverheadMs, 1);
+    assert.deepEqual([r.syncWrite.p50Ms, r.syncWrite.maxMs], [20, 100]);
+    assert.equal(r.smallWritesPerSec, 4 / (20 / 1000));
+    assert.equal(r.sequentialBytesPerSec, 8 * 1024 * 1024 / 0.5);
+  });
+
+  it('is undefined when the script stopped early', () => {
+    assert.equal(parseMarkerProbe(lines().filter((l) => l.text !== '@end'), plan), undefined);
+    assert.equal(parseMarkerProbe(lines().filter((l, i) => !(l.text === '@sync' && i === 24)), plan), undefined);
+  });
+
+  it('writes a script that removes its files and stops on a failed write', () => {
+    const script = markerProbeScript(plan);
+    assert.match(script, /conv=notrunc,fsync/);
+    assert.match(script, /\|\| exit 3/);
+    assert.match(script.split('\n').at(-2)!, /^rm -f /);
+  });
+
+  it('stamps lines as their chunks arrive, across chunk boundaries and CRLF', () => {
+    let t = 0;
+    const s = new LineStamper(() => t);
+    s.push('@be');
+    t = 5;
+    s.push('gin\r\n@sync\r\n');
+    t = 9;
+    s.push('@end');
+    assert.deepEqual(s.end(), [{ atMs: 5, text: '@begin' }, { atMs: 5, text: '@sync' }, { atMs: 9, text: '@end' }]);
+  });
+});
+
+describe('disk findings', () => {
+  const base = {
+    path: '/var/lib/docker',
+    device: { dataRoot: '/var/lib/docker', mountPoint: '/', fsType: 'ext4', device: 'nvme1n1', majorMinor: '259:1', chain: 'nvme1n1', disk: undefined },
+    tool: 'fio' as const, toolDetail: 'fio-3.33',
+    randomWrite: { iops: 300, blockBytes: 4096, p99Ms: 900, method: 'fio' },
+    sequentialWrite: { bytesPerSec: 32e6, method: 'fio' },
+    comparison: undefined,
+  };
+  it('flags slow sync writes by p99, error past a second', () => {
+    const ok = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8 } });
+    assert.deepEqual(ok, []);
+    const bad = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 800, p99Ms: 4000, maxMs: 4100, bytesPerSec: 1e6 } });
+    assert.equal(bad[0]?.id, 'bench/slow-sync-writes');
+    assert.equal(bad[0]?.severity, 'error');
+  });
+
+  it('flags a container writing far slower than its host', () => {
+    const probe = (p50: number, small: number, seq: number) => ({ ddOverheadMs: 1, syncWrite: { count: 10, p50Ms: p50, p99Ms: p50, maxMs: p50 }, smallWritesPerSec: small, sequentialBytesPerSec: seq });
+    const host = probe(4, 300, 32e6);
+    const container = probe(40, 20, 150e3);
+    const f = diskFindings({
+      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8 },
+      comparison: { image: 'debian', writeLimit: undefined, upperDir: '/x/diff', method: 'dd', host, container, ratios: { syncP50: 10, smallWrites: 20 / 300, sequential: 150e3 / 32e6 } },
+    });
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.id, 'bench/container-io-slower');
+    assert.equal(f[0]!.severity, 'error');
+    assert.match(f[0]!.title, /sync writes 10\.0x slower/);
+    assert.match(f[0]!.title, /150 kB\/s against 32\.0 MB\/s/);
+  });
+});

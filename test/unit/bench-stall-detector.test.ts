@@ -1,0 +1,138 @@
+/** Stall detection and attribution, driven by an injected clock and synthetic host samples: no sleeping. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StallDetector, attributeStall, samplesDuring, stallFinding, summariseSamples } from '../../src/bench/stall-detector.js';
+import type { DeviceSample } from '../../src/bench/sampler.js';
+import type { Clock } from '../../src/bench/clock.js';
+
+/** A clock that only moves when told to. */
+class ManualClock implements Clock {
+  t = 0;
+  now(): number { return this.t; }
+  async sleep(ms: number): Promise<void> { this.t += ms; }
+  advance(ms: number): void { this.t += ms; }
+}
+
+function sample(tMs: number, over: Partial<DeviceSample> = {}): DeviceSample {
+  return {
+    tMs, intervalMs: 1000, device: 'nvme1n1', readIops: 0, writeIops: 2800, readBytesPerSec: 0, writeBytesPerSec: 40e6,
+    readAwaitMs: 0.3, writeAwaitMs: 1.2, utilPercent: 30, queueDepth: 1, iowaitPercent: 1, ioPressurePercent: 0, cpuBusyPercent: 20, blockedTasks: 0, blocked: [], ...over,
+  };
+}
+
+describe('StallDetector', () => {
+  it('flags an iteration slower than k x the rolling median, timed on the injected clock', () => {
+    const clock = new ManualClock();
+    const detector = new StallDetector({ factor: 3, warmup: 5, minExcessMs: 250 });
+    const durations = [3000, 3100, 2900, 3050, 2950, 3000, 82_000, 3000];
+    const verdicts = durations.map((d) => {
+      const start = clock.now();
+      clock.advance(d);
+      return detector.observe(clock.now() - start);
+    });
+    assert.deepEqual(verdicts.map((v) => v.stalled), [false, false, false, false, false, false, true, false]);
+    assert.equal(verdicts[6]!.medianMs, 3000);
+    assert.equal(verdicts[0]!.medianMs, undefined, 'no verdict during warm-up');
+  });
+
+  it('keeps stalls out of the median, so a throttled disk keeps stalling', () => {
+    const detector = new StallDetector({ factor: 3, warmup: 3, window: 5, minExcessMs: 0 });
+    for (const d of [100, 110, 90]) detector.observe(d);
+    const later = [900, 950, 1000, 1000, 980, 990].map((d) => detector.observe(d));
+    assert.ok(later.every((v) => v.stalled && v.medianMs === 100));
+  });
+
+  it('needs the absolute excess too: 40 ms -> 130 ms is jitter, not a stall', () => {
+    const detector = new StallDetector({ factor: 3, warmup: 3, minExcessMs: 250 });
+    for (const d of [40, 40, 40]) detector.observe(d);
+    assert.equal(detector.observe(130).stalled, false);
+    assert.equal(detector.observe(400).stalled, true);
+  });
+
+  it('drops the oldest durations from the window', () => {
+    const detector = new StallDetector({ factor: 2, warmup: 2, window: 3, minExcessMs: 0 });
+    for (const d of [10, 10, 10, 15, 18, 19]) assert.equal(detector.observe(d).stalled, false);
+    // the window holds 15, 18, 19: 35 is under 2 x 18; over all six (median 12.5) it would be a stall
+    const v = detector.observe(35);
+    assert.equal(v.medianMs, 18);
+    assert.equal(v.stalled, false);
+  });
+
+  it('rejects a factor that cannot mean "slower"', () => {
+    assert.throws(() => new StallDetector({ factor: 1 }), RangeError);
+  });
+});
+
+describe('stall attribution', () => {
+  const healthy = [1, 2, 3, 4, 5].map((s) => sample(s * 1000));
+  it('await up and IOPS pinned low is a throttled disk (the gp2 shape)', () => {
+    const during = [6, 7, 8].map((s) => sample(s * 1000, {
+      writeIops: 300, writeAwaitMs: 900, utilPercent: 100, iowaitPercent: 60, blockedTasks: 3, blocked: ['systemd-udevd[412] blk_mq_get_tag'],
+    }));
+    const a = attributeStall(summariseSamples(during), summariseSamples(healthy));
+    assert.equal(a.cause, 'disk-throttled');
+    assert.ok(a.clauses.some((c) => c.includes('write await on nvme1n1 rose to 900 ms')));
+    assert.ok(a.clauses.some((c) => c.includes('IOPS fell to 300')));
+  });
+
+  it('await up with IOPS still high is a saturated disk', () => {
+    const during = [6, 7].map((s, i) => sample(s * 1000, { writeIops: i ? 3200 : 1200, writeAwaitMs: 250, utilPercent: 100 }));
+    assert.equal(attributeStall(summariseSamples(during), summariseSamples(healthy)).cause, 'disk-saturated');
+  });
+
+  it('a quiet disk points away from it', () => {
+    const during = [6, 7].map((s) => sample(s * 1000, { writeIops: 40, writeAwaitMs: 0.5, utilPercent: 2 }));
+    const a = attributeStall(summariseSamples(during), summariseSamples([sample(1000, { writeIops: 40 }), sample(2000, { writeIops: 44 })]));
+    assert.equal(a.cause, 'not-disk');
+  });
+
+  it('tasks waiting with await low and IOPS fallen is a limit above the device', () => {
+    const during = [6, 7].map((s) => sample(s * 1000, { writeIops: 20, writeAwaitMs: 0.8, blockedTasks: 1, blocked: ['dd[9] jbd2_log_wait_commit'], iowaitPercent: 50 }));
+    const a = attributeStall(summariseSamples(during), summariseSamples(healthy));
+    assert.equal(a.cause, 'disk-throttled');
+    assert.match(a.note, /above the device/);
+  });
+
+  it('counts I/O pressure as waiting, which a 1 Hz look at task states can miss', () => {
+    const during = [6, 7].map((s) => sample(s * 1000, { writeIops: 30, writeAwaitMs: 0.8, ioPressurePercent: 60 }));
+    const a = attributeStall(summariseSamples(during), summariseSamples(healthy));
+    assert.equal(a.cause, 'disk-throttled');
+    assert.ok(a.clauses.some((c) => c.includes('60% of the time (PSI)')));
+  });
+
+  it('suspects the disk when IOPS collapse with nobody seen waiting and the CPU calm, not when the CPU got busy', () => {
+    const calm = [6, 7].map((s) => sample(s * 1000, { writeIops: 100, writeAwaitMs: 0.8, cpuBusyPercent: 15 }));
+    assert.equal(attributeStall(summariseSamples(calm), summariseSamples(healthy)).cause, 'disk-suspected');
+    const busy = [6, 7].map((s) => sample(s * 1000, { writeIops: 100, writeAwaitMs: 0.8, cpuBusyPercent: 95 }));
+    assert.equal(attributeStall(summariseSamples(busy), summariseSamples(healthy)).cause, 'not-disk');
+  });
+
+  it('picks the samples overlapping the iteration, or the next one for a short stall', () => {
+    const samples = [1, 2, 3, 4].map((s) => sample(s * 1000));
+    assert.deepEqual(samplesDuring(samples, 1500, 2600).map((s) => s.tMs), [2000, 3000]);
+    assert.deepEqual(samplesDuring(samples, 3100, 3200).map((s) => s.tMs), [4000]);
+    assert.deepEqual(samplesDuring(samples, 9000, 9500), []);
+  });
+
+  it('builds the finding with the sentence, the host state and a fix', () => {
+    const samples = [...healthy, ...[6, 7, 8].map((s) => sample(s * 1000, { writeIops: 300, writeAwaitMs: 900, blockedTasks: 2, iowaitPercent: 70 }))];
+    const { finding: f, stall } = stallFinding({ iteration: 4972, durationMs: 82_000, medianMs: 3000, phasesMs: { create: 100, start: 81_000, wait: 800, remove: 100 }, startedAtMs: 5200 },
+      samples, summariseSamples(healthy));
+    assert.equal(stall.cause, 'disk-throttled');
+    assert.equal(stall.sentence, f.title);
+    assert.equal(stall.during?.writeAwaitMs, 900);
+    assert.equal(f.id, 'bench/start-stall');
+    assert.equal(f.severity, 'error');
+    assert.match(f.title, /^start #4972 took 82\.0 s \(27\.3x the median 3\.00 s\) while write await on nvme1n1 rose to 900 ms .*IOPS fell to 300 .*: the disk was throttled$/);
+    assert.equal(f.evidence.find((e) => e.label === 'start phase')?.value, 81_000);
+    assert.equal(f.evidence.find((e) => e.label === 'tasks in D state (max)')?.value, 2);
+    assert.ok(f.fix);
+    assert.deepEqual(f.subject, { kind: 'benchmark', id: 'start #4972' });
+  });
+
+  it('says so when no sample covers the stall', () => {
+    const { finding: f, stall } = stallFinding({ iteration: 3, durationMs: 5000, medianMs: 500, phasesMs: {}, startedAtMs: 0 }, [], undefined);
+    assert.equal(stall.cause, 'unknown');
+    assert.equal(f.fix, undefined);
+  });
+});
