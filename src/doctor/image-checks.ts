@@ -21,7 +21,7 @@ export function imageChecks(facts: DoctorFacts): Finding[] {
       ],
       fix: {
         summary: 'Merge RUN steps, use a multi-stage build that copies the result into a fresh stage, or squash the image.',
-        commands: [`docker history --no-trunc ${d.tags[0] ?? d.id}`],
+        commands: [`stowage analyze ${d.tags[0] ?? d.id}`],
       },
       subject: { kind: 'image', id: d.tags[0] ?? d.id },
     }));
