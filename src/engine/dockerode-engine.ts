@@ -323,38 +323,4 @@ class DockerodeEngine implements EngineClient {
   async tagImage(nameOrId: string, repo: string, tag: string): Promise<void> {
     await this.call(() => this.docker.getImage(nameOrId).tag({ repo, tag }));
   }
-
-  async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
-    const body = Readable.from(tar, { objectMode: false });
-    let sendError: unknown;
-    body.on('error', (err) => { sendError = err; });
-    const work = async (): Promise<string> => {
-      const response = await this.docker.importImage(body);
-      let text = '';
-      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-      let id = '';
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        let message: { status?: string; error?: string; errorDetail?: { message?: string } };
-        try {
-          message = JSON.parse(line) as typeof message;
-        } catch {
-          continue;
-        }
-        const error = message.errorDetail?.message ?? message.error;
-        if (error) throw new EngineRequestError(500, `engine could not import the layer: ${error}`);
-        if (message.status && /^sha256:[0-9a-f]{64}$/.test(message.status.trim())) id = message.status.trim();
-      }
-      if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
-      return id;
-    };
-    try {
-      return await this.call(work, timeoutMs);
-    } catch (err) {
-      if (sendError) throw sendError;
-      throw err;
-    } finally {
-      body.destroy();
-    }
-  }
 }

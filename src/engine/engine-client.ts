@@ -56,9 +56,4 @@ export interface EngineClient {
   loadImage(archive: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string[]>;
   /** Points `repo:tag` at an image (`POST /images/{name}/tag`), moving the tag if it exists. */
   tagImage(nameOrId: string, repo: string, tag: string): Promise<void>;
-  /**
-   * Creates an image from one layer tar (`POST /images/create?fromSrc=-`, what `docker import` sends): the tar
-   * goes straight into the layer store. Resolves with the new image's ID; its config is the engine's default.
-   */
-  importImage(tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string>;
 }

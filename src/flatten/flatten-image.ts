@@ -241,19 +241,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       const temp = `${splitTag(targetTag).repo}:stowage-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
       toWrite.repoTags = [temp];
       let loaded = false;
-      let importedId: string | undefined;
       try {
-        if (plan.keep === 0 && !process.env.STOWAGE_FLATTEN_NO_IMPORT) {
-          // docker load stages the whole archive on disk before registering its layers; an import streams the
-          // layer straight into the layer store. The load that follows then finds the layer by its chain ID
-          // and only reads the config, so the layer's bytes are written once, as `docker import` writes them.
-          progress('importing the squashed layer into the engine');
-          const squashed = layers[layers.length - 1]!;
-          let diffId = '';
-          importedId = await eng.importImage(hashing(squashed.open(), (d) => { diffId = d; }));
-          const imported = await eng.inspectImage(importedId);
-          if (imported.layers.length === 1 && imported.layers[0] === diffId) layers[layers.length - 1] = { ...squashed, diffId, omit: true };
-        }
         written = await loadIntoEngine(eng, toWrite);
         loaded = true;
         await check(async () => (await indexEngineImage(eng, temp, 'auto', undefined, 'none')).image);
@@ -264,8 +252,6 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         if (loaded || (await eng.inspectImage(temp).then(() => true, () => false))) {
           await eng.removeImage(temp).catch(() => {});
         }
-        // the import's own image (engine default config, no tag); its layer stays with the loaded image
-        if (importedId) await eng.removeImage(importedId).catch(() => {});
       }
     }
     const t2 = now();

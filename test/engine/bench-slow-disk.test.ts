@@ -43,6 +43,7 @@ describe('bench start on a throttled loop-device data-root', () => {
         cgroupParent: `/${group}`,
         sampleIntervalMs: 500,
         stall: { factor: 3, warmup: 5 },
+        burstModel: 'gp2',
         onIteration: (rec: IterationRecord) => {
           if (rec.index === throttleAfter && throttledAt === undefined) {
             writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 20`);
@@ -53,6 +54,10 @@ describe('bench start on a throttled loop-device data-root', () => {
       if (process.env.STOWAGE_TEST_VERBOSE) console.error(result.iterations.map((r) => `${r.index} ${Math.round(r.totalMs)} ${JSON.stringify(r.phasesMs)}`).join("\n"), result.findings.map((f) => f.title));
       assert.equal(result.device?.device, disk.device.replace('/dev/', ''), 'the sampler watched the loop device');
       assert.equal(result.summary.failed, 0);
+      // the disk under the loop file, modelled as gp2 on request: credits used follow the sampled IOPS
+      assert.equal(result.burst?.model.name, 'gp2');
+      assert.equal(result.burst?.basis.includes('--burst-model gp2'), true);
+      assert.ok(result.findings.some((f) => f.id === 'bench/burst-credits'));
       const stalls = result.iterations.filter((r) => r.stall);
       assert.ok(stalls.length >= 2, `stalls detected after the throttle: ${JSON.stringify(result.iterations.map((r) => Math.round(r.totalMs)))}`);
       assert.ok(stalls.every((r) => r.index > throttleAfter), 'no stall before the throttle');

@@ -52,6 +52,12 @@ describe('stowage bench start', () => {
     assert.match(ok.stdout, /\ncreate\s+\S+ ms/);
     assert.match(ok.stdout, /\ntotal\s/);
     assert.match(ok.stderr, /1\/3 containers/);
+    const timed = await runCli(['--json', 'bench', 'start', '--image', image, '--duration', '1500ms', '--no-sampler', '--cmd', 'true']);
+    assert.equal(timed.code, 0, timed.stderr);
+    const t = JSON.parse(timed.stdout).result;
+    assert.ok(t.summary.iterations >= 1, 'at least one container in the time given');
+    assert.equal(t.sampleCount, 0);
+    assert.equal(t.samplerNote, 'sampler turned off');
     const missing = await runCli(['bench', 'start', '--image', 'stowage-test/no-such-image:never', '-n', '1']);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /not in the engine/);

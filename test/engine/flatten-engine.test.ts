@@ -177,6 +177,21 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.deepEqual(await exported(fromLayer), want);
   });
 
+  test('105 layers (the analyze fixture with 100+ COPY steps and ENV/LABEL layers) into one', async () => {
+    const deep = tag('deep');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`n${i}.txt`] = `content ${i} `.repeat(10 * (i + 1));
+    const lines = Array.from({ length: 104 }, (_, i) => `COPY n${i % 8}.txt /deep/f${i % 20}.txt`);
+    await buildImage(deep, [`FROM ${BUSYBOX_IMAGE}`, 'ENV DEEP=1', ...lines, 'LABEL deep=yes'].join('\n'), files);
+    const flat = tag('deep-flat');
+    const r = await runCli(['flatten', '--json', '-t', flat, deep]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual([doc.result.input.layers, doc.result.output.layers], [105, 1]);
+    assert.deepEqual(await exported(flat), await exported(deep));
+    assert.equal(await inspect(flat, '{{json .Config}}'), await inspect(deep, '{{json .Config}}'));
+  });
+
   test('the same input gives the same image ID and the same archive bytes', async () => {
     const one = tag('det1');
     const two = tag('det2');
