@@ -105,12 +105,21 @@ async function main(): Promise<void> {
   const unverified: number[] = [];
   const imports: number[] = [];
   let r = await flattenImage(DEEP, { output: { kind: 'engine', tag: FLAT }, force: true });
+  // Before each measurement: the previous output removed and every dirty page written back, so no run pays
+  // for another's writes.
+  const settle = (tag: string) => {
+    const id = spawnSync(DOCKER_CLI, ['image', 'inspect', '-f', '{{.Id}}', tag], { encoding: 'utf8' }).stdout.trim();
+    spawnSync(DOCKER_CLI, ['rmi', '-f', id || tag], { stdio: 'ignore' });
+    spawnSync('sync');
+    spawnSync('sleep', ['2']);
+  };
   for (let round = 0; round < ROUNDS; round++) {
-    spawnSync(DOCKER_CLI, ['rmi', '-f', FLAT], { stdio: 'ignore' });
+    settle(FLAT);
     r = await flattenImage(DEEP, { output: { kind: 'engine', tag: FLAT }, force: true });
     verified.push(r.timings.totalMs);
-    spawnSync(DOCKER_CLI, ['rmi', '-f', FLAT], { stdio: 'ignore' });
+    settle(FLAT);
     unverified.push((await flattenImage(DEEP, { output: { kind: 'engine', tag: FLAT }, force: true, verify: false })).timings.totalMs);
+    settle(IMPORTED);
     const container = dockerCli(['create', DEEP]).trim();
     try {
       imports.push(time(() => {
@@ -119,12 +128,11 @@ async function main(): Promise<void> {
     } finally {
       dockerCli(['rm', '-f', container]);
     }
-    if (round < ROUNDS - 1) spawnSync(DOCKER_CLI, ['rmi', '-f', IMPORTED], { stdio: 'ignore' });
   }
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const flattenMs = median(verified);
   const importMs = median(imports);
-  console.log(`median of ${ROUNDS} alternating rounds, each writing a new image (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores):`);
+  console.log(`median of ${ROUNDS} alternating rounds, each writing a new image after a sync (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores):`);
   console.log(`stowage flatten (verified):       ${formatDuration(flattenMs).padStart(9)}  ${r.input.layers} -> ${r.output.layers} layers, ${formatBytes(r.input.tarBytes)} -> ${formatBytes(r.output.tarBytes)}, wasted removed ${formatBytes(r.wastedBytesRemoved)}, config kept`);
   console.log(`  last run: read ${formatDuration(r.timings.readMs)}, write+load ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)}`);
   console.log(`stowage flatten --no-verify:      ${formatDuration(median(unverified)).padStart(9)}`);

@@ -10,7 +10,7 @@ export const ExitCode = {
   badInput: 4,
   /** Refused: would overwrite, or touch what is in use or protected. */
   refused: 5,
-  /** A host operation failed (disk full, permission denied on a host path). */
+  /** A host or engine operation failed (disk full, permission denied on a host path, an engine 5xx). */
   hostFailure: 6,
   internal: 70,
 } as const;
@@ -57,12 +57,20 @@ export class EngineUnreachableError extends StowageError {
   }
 }
 
+/** 400/404: what was asked for is wrong or missing; 409: it conflicts with what exists; 5xx: the engine failed. */
+function exitCodeForStatus(statusCode: number): ExitCodeValue {
+  if (statusCode === 400 || statusCode === 404) return ExitCode.badInput;
+  if (statusCode === 409) return ExitCode.refused;
+  if (statusCode >= 500) return ExitCode.hostFailure;
+  return ExitCode.internal;
+}
+
 /** The engine answered with an error status (404 no such image, 409 conflict…). */
 export class EngineRequestError extends StowageError {
   readonly statusCode: number;
 
   constructor(statusCode: number, message: string, hint?: string) {
-    super(message, statusCode === 404 ? ExitCode.badInput : ExitCode.internal, hint);
+    super(message, exitCodeForStatus(statusCode), hint);
     this.statusCode = statusCode;
   }
 }

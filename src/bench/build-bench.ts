@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
-import { formatDuration } from '../report/format.js';
+import { formatDuration } from '../units.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { BuildkitSteps, ClassicSteps, type BuildStep } from './build-steps.js';
@@ -175,16 +175,18 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
     out = await attempt('classic');
   }
   if (out.error) throw new BadInputError(`the build of ${target.display} failed: ${out.error.trim()}`);
-  const image = await engine.inspectImage(out.imageId ?? tag);
-  const usedAfter = await storedBytes(engine, options.measureGrowth !== false);
-  const run: BuildRun = {
-    dockerfile: target.display, contextDir: target.contextDir, builder, builderNote, tag, imageId: image.id,
-    totalMs: out.totalMs, steps: out.steps, imageSize: image.size, layers: image.layers.length,
-    dataRootGrowth: usedBefore !== undefined && usedAfter !== undefined ? usedAfter - usedBefore : undefined,
-    rating: rateBuild(out.totalMs, thresholds), kept: Boolean(options.keep),
-  };
-  if (!options.keep) await engine.removeImage(tag, { force: true }).catch(() => undefined);
-  return run;
+  try {
+    const image = await engine.inspectImage(out.imageId ?? tag);
+    const usedAfter = await storedBytes(engine, options.measureGrowth !== false);
+    return {
+      dockerfile: target.display, contextDir: target.contextDir, builder, builderNote, tag, imageId: image.id,
+      totalMs: out.totalMs, steps: out.steps, imageSize: image.size, layers: image.layers.length,
+      dataRootGrowth: usedBefore !== undefined && usedAfter !== undefined ? usedAfter - usedBefore : undefined,
+      rating: rateBuild(out.totalMs, thresholds), kept: Boolean(options.keep),
+    };
+  } finally {
+    if (!options.keep) await engine.removeImage(tag, { force: true }).catch(() => undefined);
+  }
 }
 
 const RATING_TEXT: Record<BuildRating, (t: BuildThresholds) => string> = {

@@ -3,11 +3,11 @@
  * model through the sampled IOPS and say how long the credits last at this rate, or that IOPS sat at the
  * baseline, which is what a spent bucket looks like.
  */
-import { gp2Model, simulateCredits, type BurstModel } from '../doctor/burst-model.js';
-import { identifyCloudVolume, describeCloudVolume } from '../doctor/cloud-volume.js';
+import { gp2Model, simulateCredits, type BurstModel } from '../host/burst-model.js';
+import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
 import type { DiskAttributes } from '../host/block-device.js';
 import type { Finding } from '../findings.js';
-import { formatDuration } from '../report/format.js';
+import { formatDuration } from '../units.js';
 import type { DeviceSample } from './sampler.js';
 
 export type BurstModelChoice = 'auto' | 'gp2' | 'none';
@@ -39,6 +39,8 @@ export function burstEstimate(disk: DiskAttributes, samples: readonly DeviceSamp
     basis = `${disk.name} is an ${describeCloudVolume(cloud)}; modelled as gp2 (gp3 and io1/io2 do not burst)`;
   }
   const model = gp2Model(disk.sizeBytes);
+  // at 1,000 GiB and above gp2's baseline reaches the burst rate: there are no credits to spend
+  if (model.fullBurstSeconds === Infinity) return undefined;
   const steps = samples.map((s) => ({ seconds: s.intervalMs / 1000, iops: s.readIops + s.writeIops }));
   const credits = simulateCredits(model, steps);
   const observedSeconds = steps.reduce((a, s) => a + s.seconds, 0);

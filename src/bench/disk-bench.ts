@@ -14,7 +14,7 @@ import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { randomWriteProbe, sequentialWriteProbe } from '../host/io-probe.js';
 import { LineStamper, runShellProbe } from '../host/shell-probe.js';
 import { syncWriteProbe } from '../host/sync-write-probe.js';
-import { formatBytes, formatDuration } from '../report/format.js';
+import { formatBytes, formatDuration } from '../units.js';
 import { DEFAULT_MARKER_PLAN, markerProbeScript, parseMarkerProbe, type MarkerProbePlan, type MarkerProbeResult } from './marker-probe.js';
 import { percentile } from './percentiles.js';
 import { resolveDataRootDevice, type DataRootDevice } from './sampler.js';
@@ -205,25 +205,27 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     method: `one dd per write, fsync after each, dd start-up cost taken off: ${plan.syncWrites} x 1 MiB, ${plan.smallWrites} x 4 KiB, ${plan.sequentialMiB} MiB sequential`,
     host, container,
     ratios: {
-      syncP50: container.syncWrite.p50Ms / host.syncWrite.p50Ms,
-      smallWrites: container.smallWritesPerSec / host.smallWritesPerSec,
-      sequential: container.sequentialBytesPerSec / host.sequentialBytesPerSec,
+      // the marker probe times whole dd runs, so a figure can round to 0: floor the divisors at 0.1 ms
+      // (and 1 write or byte per second) rather than divide by zero
+      syncP50: container.syncWrite.p50Ms / Math.max(host.syncWrite.p50Ms, 0.1),
+      smallWrites: container.smallWritesPerSec / Math.max(host.smallWritesPerSec, 1),
+      sequential: container.sequentialBytesPerSec / Math.max(host.sequentialBytesPerSec, 1),
     },
   };
 }
 
 /** Sync-write thresholds (ms at p99) for `bench/slow-sync-writes`: a healthy SSD answers in a few ms. */
-export const SYNC_WRITE_WARN_MS = 100;
-export const SYNC_WRITE_ERROR_MS = 1000;
+export const SYNC_WRITE_P99_WARN_MS = 100;
+export const SYNC_WRITE_P99_ERROR_MS = 1000;
 
 export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
   const findings: Finding[] = [];
   const subject = { kind: 'path' as const, id: r.path };
   const p99 = r.syncWrite.p99Ms;
-  if (p99 >= SYNC_WRITE_WARN_MS) {
+  if (p99 >= SYNC_WRITE_P99_WARN_MS) {
     findings.push({
       id: 'bench/slow-sync-writes',
-      severity: p99 >= SYNC_WRITE_ERROR_MS ? 'error' : 'warn',
+      severity: p99 >= SYNC_WRITE_P99_ERROR_MS ? 'error' : 'warn',
       title: `1 MiB sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
       evidence: [
         { label: 'tool', value: r.toolDetail },

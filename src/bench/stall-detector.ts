@@ -4,7 +4,7 @@
  * becoming the new normal. Pure: durations come from the caller's (injected) clock.
  */
 import type { Finding, Evidence } from '../findings.js';
-import { formatDuration } from '../report/format.js';
+import { formatDuration } from '../units.js';
 import { mean, median } from './percentiles.js';
 import type { DeviceSample } from './sampler.js';
 

@@ -200,6 +200,9 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i + 1)));
   } finally {
     await sampler?.stop();
+    // a create that timed out on our side may still have happened in the engine: sweep by our labels
+    const leftovers = await engine.listContainers({ all: true, labels }).catch(() => []);
+    for (const c of leftovers) await engine.removeContainer(c.id, { force: true, timeoutMs: callTimeoutMs }).catch(() => undefined);
   }
   const wallMs = clock.now() - origin;
   if (iterations.length > 0 && failed === iterations.length) {

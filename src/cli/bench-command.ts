@@ -104,8 +104,11 @@ export function renderStartText(r: StartBenchResult, ctx: CliContext): string {
   }
   if (r.burst) lines.push(`burst: ${r.burst.basis}`);
   // the slowest stalls in full; the rest are in --json and --out
+  // stall findings come in the order of r.stalls, whose records carry the durations to rank them by
   const stalls = r.findings.filter((f) => f.id === 'bench/start-stall')
-    .sort((a, b) => Number(b.evidence[1]?.value ?? 0) - Number(a.evidence[1]?.value ?? 0));
+    .map((finding, i) => ({ finding, durationMs: r.stalls[i]?.durationMs ?? 0 }))
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .map((s) => s.finding);
   const shown = [...r.findings.filter((f) => f.id !== 'bench/start-stall'), ...stalls.slice(0, MAX_STALLS_SHOWN)];
   if (shown.length) {
     lines.push('');

@@ -39,7 +39,7 @@ export class CliContext {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** Progress and logs: stderr, silenced by --quiet and by --json on a non-TTY stderr. */
+  /** Progress and logs: stderr, silenced by --quiet. */
   progress(text: string): void {
     if (this.globals.quiet) return;
     this.io.stderr.write(`${text}\n`);

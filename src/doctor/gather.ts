@@ -1,6 +1,8 @@
 /** Collects doctor's facts from the engine and the host; judgement happens in the *-checks.ts files. */
 import { existsSync } from 'node:fs';
 import type { EngineClient } from '../engine/engine-client.js';
+import { EngineRequestError } from '../errors.js';
+import { mapLimit } from '../map-limit.js';
 import { overlay2Directories } from '../engine/layer-store.js';
 import { physicalDisks } from '../host/block-device.js';
 import { ioRates, type IoRates } from '../host/diskstats.js';
@@ -71,26 +73,19 @@ export async function ioFacts(before: HostSample, after: HostSample, disk: DiskF
   };
 }
 
-/** Runs `work` over items with at most `limit` in flight. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  });
-  await Promise.all(runners);
-  return results;
-}
-
 export async function imageDepths(engine: EngineClient): Promise<ImageDepth[]> {
   const images = await engine.listImages();
-  return mapLimit(images, 16, async (image) => {
-    const detail = await engine.inspectImage(image.id);
-    return { id: image.id, tags: image.repoTags, layers: detail.layers.length };
+  const depths = await mapLimit(images, 16, async (image) => {
+    try {
+      const detail = await engine.inspectImage(image.id);
+      return { id: image.id, tags: image.repoTags, layers: detail.layers.length };
+    } catch (err) {
+      // removed between the list and the inspect, as happens on a busy CI host
+      if (err instanceof EngineRequestError && err.statusCode === 404) return undefined;
+      throw err;
+    }
   });
+  return depths.filter((d): d is ImageDepth => d !== undefined);
 }
 
 /** Directories younger than this may belong to a pull or build in progress. */

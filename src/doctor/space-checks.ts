@@ -1,6 +1,7 @@
 /** Space held by images, containers, volumes and build cache, what could be reclaimed, and orphans. */
 import type { Finding } from '../findings.js';
 import type { DoctorFacts } from './facts.js';
+import { formatBytes } from '../units.js';
 
 const GB = 1e9;
 export const RECLAIMABLE_WARN_BYTES = 10 * GB;
@@ -18,12 +19,12 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
       const heavy = reclaimable >= RECLAIMABLE_WARN_BYTES || (fsSize > 0 && reclaimable >= fsSize * 0.25);
       findings.push({
         id: 'space/reclaimable', severity: heavy ? 'warn' : 'info',
-        title: `${fmtGB(reclaimable)} of Docker's space is reclaimable (as \`docker system df\` counts it)`,
+        title: `${formatBytes(reclaimable)} of Docker's space is reclaimable (as \`docker system df\` counts it)`,
         evidence: [
-          { label: 'images', value: `${fmtGB(t.images.size)} in ${t.images.count}, ${fmtGB(t.images.reclaimable)} reclaimable` },
-          { label: 'containers', value: `${fmtGB(t.containers.size)} in ${t.containers.count}, ${fmtGB(t.containers.reclaimable)} reclaimable` },
-          { label: 'local volumes', value: `${fmtGB(t.volumes.size)} in ${t.volumes.count}, ${fmtGB(t.volumes.reclaimable)} reclaimable` },
-          { label: 'build cache', value: `${fmtGB(t.buildCache.size)} in ${t.buildCache.count}, ${fmtGB(t.buildCache.reclaimable)} reclaimable` },
+          { label: 'images', value: `${formatBytes(t.images.size)} in ${t.images.count}, ${formatBytes(t.images.reclaimable)} reclaimable` },
+          { label: 'containers', value: `${formatBytes(t.containers.size)} in ${t.containers.count}, ${formatBytes(t.containers.reclaimable)} reclaimable` },
+          { label: 'local volumes', value: `${formatBytes(t.volumes.size)} in ${t.volumes.count}, ${formatBytes(t.volumes.reclaimable)} reclaimable` },
+          { label: 'build cache', value: `${formatBytes(t.buildCache.size)} in ${t.buildCache.count}, ${formatBytes(t.buildCache.reclaimable)} reclaimable` },
           { label: 'reclaimable', value: reclaimable, unit: 'bytes' },
         ],
         fix: {
@@ -38,7 +39,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
       const bytes = dangling.reduce((a, i) => a + Math.max(0, i.size - Math.max(0, i.sharedSize)), 0);
       findings.push({
         id: 'space/dangling-images', severity: 'warn',
-        title: `${dangling.length} dangling image(s) (untagged, superseded by newer builds) hold ${fmtGB(bytes)} of their own`,
+        title: `${dangling.length} dangling image(s) (untagged, superseded by newer builds) hold ${formatBytes(bytes)} of their own`,
         evidence: [
           { label: 'dangling images', value: dangling.length },
           { label: 'unique bytes', value: bytes, unit: 'bytes' },
@@ -51,7 +52,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     if (t.buildCache.count > 0) {
       findings.push({
         id: 'space/build-cache', severity: t.buildCache.reclaimable >= BUILD_CACHE_WARN_BYTES ? 'warn' : 'info',
-        title: `Build cache holds ${fmtGB(t.buildCache.size)} in ${t.buildCache.count} record(s), ${fmtGB(t.buildCache.reclaimable)} not in use`,
+        title: `Build cache holds ${formatBytes(t.buildCache.size)} in ${t.buildCache.count} record(s), ${formatBytes(t.buildCache.reclaimable)} not in use`,
         evidence: [
           { label: 'records', value: t.buildCache.count },
           { label: 'size', value: t.buildCache.size, unit: 'bytes' },
@@ -85,11 +86,4 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     });
   }
   return findings;
-}
-
-export function fmtGB(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${bytes} B`;
 }

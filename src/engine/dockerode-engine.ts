@@ -168,8 +168,10 @@ class DockerodeEngine implements EngineClient {
     };
   }
 
-  async listContainers(options: { all?: boolean } = {}): Promise<ContainerListEntry[]> {
-    const list = await this.call(() => this.docker.listContainers({ all: options.all ?? true }));
+  async listContainers(options: { all?: boolean; labels?: Record<string, string> } = {}): Promise<ContainerListEntry[]> {
+    const label = Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+    const filters = label.length ? JSON.stringify({ label }) : undefined;
+    const list = await this.call(() => this.docker.listContainers({ all: options.all ?? true, ...(filters ? { filters } : {}) }));
     return list.map((c) => ({
       id: c.Id,
       names: (c.Names ?? []).map((n) => n.replace(/^\//, '')),
@@ -255,24 +257,26 @@ class DockerodeEngine implements EngineClient {
     ));
     const done = new Promise<void>((resolve, reject) => {
       let buffered = '';
+      // an exception from the caller's handler ends the build with that error, not the process
+      const deliver = (line: string) => {
+        try {
+          onMessage(parseMessage(line));
+        } catch (err) {
+          reject(err);
+          (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        }
+      };
       stream.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, nl).trim();
           buffered = buffered.slice(nl + 1);
-          if (!line) continue;
-          try {
-            onMessage(JSON.parse(line) as Record<string, unknown>);
-          } catch {
-            onMessage({ stream: line });
-          }
+          if (line) deliver(line);
         }
       });
       stream.on('end', () => {
-        if (buffered.trim()) {
-          try { onMessage(JSON.parse(buffered) as Record<string, unknown>); } catch { onMessage({ stream: buffered }); }
-        }
+        if (buffered.trim()) deliver(buffered);
         resolve();
       });
       stream.on('error', reject);
@@ -322,5 +326,48 @@ class DockerodeEngine implements EngineClient {
 
   async tagImage(nameOrId: string, repo: string, tag: string): Promise<void> {
     await this.call(() => this.docker.getImage(nameOrId).tag({ repo, tag }));
+  }
+
+  async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
+    const body = Readable.from(tar, { objectMode: false });
+    let sendError: unknown;
+    body.on('error', (err) => { sendError = err; });
+    const work = async (): Promise<string> => {
+      const response = await this.docker.importImage(body);
+      let text = '';
+      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+      let id = '';
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        let message: { status?: string; error?: string; errorDetail?: { message?: string } };
+        try {
+          message = JSON.parse(line) as typeof message;
+        } catch {
+          continue;
+        }
+        const error = message.errorDetail?.message ?? message.error;
+        if (error) throw new EngineRequestError(500, `engine could not import the layer: ${error}`);
+        if (message.status && /^sha256:[0-9a-f]{64}$/.test(message.status.trim())) id = message.status.trim();
+      }
+      if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
+      return id;
+    };
+    try {
+      return await this.call(work, timeoutMs);
+    } catch (err) {
+      if (sendError) throw sendError;
+      throw err;
+    } finally {
+      body.destroy();
+    }
+  }
+}
+
+/** One line of a JSON message stream; a line that is not JSON is kept as plain build output. */
+function parseMessage(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { stream: line };
   }
 }

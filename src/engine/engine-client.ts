@@ -29,7 +29,8 @@ export interface EngineClient {
   diskUsage(): Promise<DiskUsage>;
   listImages(options?: { all?: boolean; dangling?: boolean }): Promise<ImageListEntry[]>;
   inspectImage(nameOrId: string): Promise<ImageDetail>;
-  listContainers(options?: { all?: boolean }): Promise<ContainerListEntry[]>;
+  /** Containers, all states by default; `labels` keeps those carrying every given label. */
+  listContainers(options?: { all?: boolean; labels?: Record<string, string> }): Promise<ContainerListEntry[]>;
   inspectContainer(id: string): Promise<ContainerDetail>;
   /** Creates a container; returns its id. `timeoutMs` overrides the per-request limit (slow disks). */
   createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string>;
@@ -56,4 +57,9 @@ export interface EngineClient {
   loadImage(archive: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string[]>;
   /** Points `repo:tag` at an image (`POST /images/{name}/tag`), moving the tag if it exists. */
   tagImage(nameOrId: string, repo: string, tag: string): Promise<void>;
+  /**
+   * Creates an image from one layer tar (`POST /images/create?fromSrc=-`, what `docker import` sends): the tar
+   * streams straight into the layer store. Resolves with the new image's ID; its config is the engine's default.
+   */
+  importImage(tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string>;
 }

@@ -20,10 +20,12 @@ export interface SyncWriteResult {
 export interface SyncWriteOptions {
   writes?: number;
   blockBytes?: number;
-  /** Stop issuing writes after this long; the write in flight is waited for (it cannot be cancelled). */
+  /** Give up waiting after this long: a write stuck on a throttled disk can take minutes (the gp2 incident). */
   deadlineMs?: number;
   now?: () => number;
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 export async function syncWriteProbe(directory: string, options: SyncWriteOptions = {}): Promise<SyncWriteResult> {
   const writes = options.writes ?? 10;
@@ -34,21 +36,30 @@ export async function syncWriteProbe(directory: string, options: SyncWriteOption
   const block = Buffer.alloc(blockBytes);
   const latenciesMs: number[] = [];
   const start = now();
-  let timedOut = false;
   const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o600);
+  const cleanup = () => handle.close().catch(() => undefined).then(() => fsp.unlink(path).catch(() => undefined));
+  let inFlight: Promise<unknown> | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
     for (let i = 0; i < writes; i++) {
-      if (now() - start > deadlineMs) {
-        timedOut = true;
-        break;
-      }
+      const left = deadlineMs - (now() - start);
+      if (left <= 0) break;
       const t = now();
-      await handle.write(block, 0, blockBytes, i * blockBytes);
+      inFlight = handle.write(block, 0, blockBytes, i * blockBytes);
+      const deadline = new Promise<typeof TIMED_OUT>((resolve) => { timer = setTimeout(() => resolve(TIMED_OUT), left); });
+      const outcome = await Promise.race([inFlight, deadline]);
+      clearTimeout(timer);
+      if (outcome === TIMED_OUT) break;
+      inFlight = undefined;
       latenciesMs.push(now() - t);
     }
-  } finally {
-    await handle.close().catch(() => undefined);
-    await fsp.unlink(path).catch(() => undefined);
+  } catch (err) {
+    await cleanup();
+    throw err;
   }
-  return { directory, writes, blockBytes, latenciesMs, totalMs: now() - start, timedOut };
+  // A write still in the kernel cannot be cancelled: remove the file once it returns. Node keeps the
+  // process alive until then, so the probe file never outlives stowage.
+  if (inFlight) void inFlight.catch(() => undefined).then(cleanup);
+  else await cleanup();
+  return { directory, writes, blockBytes, latenciesMs, totalMs: now() - start, timedOut: latenciesMs.length < writes };
 }

@@ -17,15 +17,20 @@ export function parseProcStat(text: string): { pid: number; comm: string; state:
   return Number.isFinite(pid) && state ? { pid, comm: text.slice(open + 1, close), state } : undefined;
 }
 
+/** Every thread in D state: dockerd's and containerd's worker threads block on I/O, not their main thread. */
 export function blockedTasks(fs: HostFs): BlockedTask[] {
   const tasks: BlockedTask[] = [];
-  for (const entry of fs.listDir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = fs.readText(`/proc/${entry}/stat`);
-    const parsed = stat ? parseProcStat(stat) : undefined;
-    if (parsed?.state !== 'D') continue;
-    const wchan = fs.readText(`/proc/${entry}/wchan`)?.trim();
-    tasks.push({ pid: parsed.pid, comm: parsed.comm, wchan: wchan && wchan !== '0' ? wchan : undefined });
+  for (const pid of fs.listDir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const threads = fs.listDir(`/proc/${pid}/task`);
+    for (const tid of threads.length ? threads : [pid]) {
+      const dir = threads.length ? `/proc/${pid}/task/${tid}` : `/proc/${pid}`;
+      const stat = fs.readText(`${dir}/stat`);
+      const parsed = stat ? parseProcStat(stat) : undefined;
+      if (parsed?.state !== 'D') continue;
+      const wchan = fs.readText(`${dir}/wchan`)?.trim();
+      tasks.push({ pid: parsed.pid, comm: parsed.comm, wchan: wchan && wchan !== '0' ? wchan : undefined });
+    }
   }
   return tasks;
 }

@@ -11,6 +11,7 @@ import { readTreeXattrs, type TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
 import { contentRef, setContentRef } from './content-ref.js';
 import type { LayerIndex } from './layer-index.js';
+import { mapLimit } from '../map-limit.js';
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
 
@@ -70,19 +71,6 @@ export function readXattrsAhead(dirs: string[], concurrency = 3): Promise<TreeXa
     job.catch(() => undefined); // a caller that stops early must not leave an unhandled rejection behind
     return job;
   });
-}
-
-export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!, i);
-    }
-  });
-  await Promise.all(runners);
-  return out;
 }
 
 const SMALL_FILE = 1024 * 1024;

@@ -104,9 +104,10 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
       }
       fixed = { applied: r.applied, diff, written };
       fixesApplied += r.applied.length;
-      finalText = r.text;
+      if (written) finalText = r.text;
     }
-    // Findings are those of the text as it now is (after fixes, when written or previewed).
+    // Findings are those of the file as it is on disk after this run: a --diff preview changes nothing,
+    // so it must not pass a CI gate that the file itself fails.
     const { findings, suppressed, ruleErrors } = lintText(finalText, lintOptions);
     results.push({ file: name, findings, suppressed, ruleErrors, ...(fixed ? { fixed } : {}) });
   }

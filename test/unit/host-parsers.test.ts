@@ -79,16 +79,24 @@ describe('/proc/stat and tasks', () => {
 
   it('lists D-state tasks with their wchan', () => {
     const fs = recordedHostFs({
-      '/proc': { dir: ['1', '77', '78', 'self', 'meminfo'] },
+      '/proc': { dir: ['1', '77', '78', '900', 'self', 'meminfo'] },
       '/proc/1/stat': '1 (init) S 0 1 1',
       '/proc/77/stat': '77 (kworker/u4:2+flush-254:0) D 2 0 0',
       '/proc/77/wchan': 'rq_qos_wait',
       '/proc/78/stat': '78 (dd) D 1 78 78',
       '/proc/78/wchan': '0',
+      '/proc/1/task': { dir: ['1'] },
+      '/proc/1/task/1/stat': '1 (init) S 0 1 1',
+      // a daemon whose main thread sleeps while one of its threads waits on the disk
+      '/proc/900/task': { dir: ['900', '912'] },
+      '/proc/900/task/900/stat': '900 (dockerd) S 1 900 900',
+      '/proc/900/task/912/stat': '912 (dockerd) D 1 900 900',
+      '/proc/900/task/912/wchan': 'jbd2_log_wait_commit',
     });
     assert.deepEqual(blockedTasks(fs), [
       { pid: 77, comm: 'kworker/u4:2+flush-254:0', wchan: 'rq_qos_wait' },
       { pid: 78, comm: 'dd', wchan: undefined },
+      { pid: 912, comm: 'dockerd', wchan: 'jbd2_log_wait_commit' },
     ]);
   });
 });

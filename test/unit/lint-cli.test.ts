@@ -51,6 +51,7 @@ test('lint cli: --diff shows the fix without writing; --fix writes it atomically
     assert.match(d.stdout, /^-RUN chown -R 1000:1000 \/app && chmod -R 755 \/app$/m);
     assert.match(d.stdout, /^\+COPY --chown=1000:1000 --chmod=755 app \/app$/m);
     assert.equal(readFileSync(file, 'utf8'), CHOWN);
+    assert.equal(d.code, 1, 'a preview leaves the file failing the gate, so the exit code says so');
     const f = await run(['lint', '--no-engine', '--fix', file]);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(readFileSync(file, 'utf8'), 'FROM busybox\nCOPY --chown=1000:1000 --chmod=755 app /app\n');

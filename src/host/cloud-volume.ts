@@ -2,7 +2,7 @@
  * Recognises cloud volumes from what the device says about itself (model, vendor, serial). Patterns are
  * the ones the providers document for their virtual disks.
  */
-import type { DiskAttributes } from '../host/block-device.js';
+import type { DiskAttributes } from './block-device.js';
 
 export type CloudVolume =
   | { provider: 'aws'; kind: 'ebs'; volumeId: string | undefined }
