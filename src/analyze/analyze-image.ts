@@ -3,13 +3,11 @@ import type { Finding } from '../findings.js';
 import { sortFindings } from '../findings.js';
 import type { ImageIndex, SourceKind } from '../image/image-index.js';
 import { displayPath } from '../image/layer-entry.js';
+import { LAYER_DEPTH_ERROR, LAYER_DEPTH_WARN, LAYER_STORE_MAX_DEPTH, OVERLAY2_MAX_LOWERS } from '../image/layer-limits.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import { analyzeLayers, type LayerAnalysis, type LayerReport, type PathFigure, type PathRecord } from './layer-analysis.js';
 import type { AnalyzeThresholds } from './thresholds.js';
 
-/** doctor's bounds for image/layer-depth, so both commands judge depth alike. */
-export const LAYER_DEPTH_WARN = 100;
-export const LAYER_DEPTH_ERROR = 120;
 
 export interface AnalyzeOptions extends OpenImageOptions {
   thresholds?: AnalyzeThresholds;
@@ -207,22 +205,23 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
       subject,
     });
   }
-  // Same bounds as doctor's image/layer-depth (warn from 100, error from 120 of overlay2's 128 lowers);
-  // --highest-layers makes crossing a lower count an error too.
+  // Same bounds as doctor's image/layer-depth (image/layer-limits.ts); --highest-layers makes crossing a
+  // lower count an error too.
   const layersN = r.image.layers;
   const overLimit = t.highestLayers !== undefined && layersN > t.highestLayers;
   if (layersN >= LAYER_DEPTH_WARN || overLimit) {
     const bottomHalf = r.depthProfile.filter((d) => d.layer < layersN / 2).reduce((s, d) => s + d.share, 0);
     const evidence: Finding['evidence'] = [
       { label: 'layers', value: layersN },
-      { label: 'overlay2 lower-layer limit', value: 128 },
+      { label: 'layer-store limit', value: LAYER_STORE_MAX_DEPTH },
+      { label: 'overlay2 lower-layer limit', value: OVERLAY2_MAX_LOWERS },
       { label: 'share of bytes in the bottom half of the stack', value: pct(bottomHalf), unit: '%' },
     ];
     if (t.highestLayers !== undefined) evidence.push({ label: 'threshold', value: t.highestLayers });
     out.push({
       id: 'image/layer-depth',
       severity: overLimit || layersN >= LAYER_DEPTH_ERROR ? 'error' : 'warn',
-      title: `${layersN} layers: every one is another overlay2 lower directory and another blob to pull (overlay2 mounts at most 128)`,
+      title: `${layersN} layers: every one is another overlay2 lower directory and another blob to pull (Docker refuses images deeper than ${LAYER_STORE_MAX_DEPTH})`,
       evidence,
       fix: { summary: 'Merge RUN steps, use a multi-stage build that copies the result into a fresh stage, or squash the image.' },
       subject,

@@ -16,7 +16,7 @@ import { LineStamper, runShellProbe } from '../host/shell-probe.js';
 import { syncWriteProbe } from '../host/sync-write-probe.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { DEFAULT_MARKER_PLAN, markerProbeScript, parseMarkerProbe, type MarkerProbePlan, type MarkerProbeResult } from './marker-probe.js';
-import { percentile } from './percentiles.js';
+import { percentile } from '../stats.js';
 import { resolveDataRootDevice, type DataRootDevice } from './sampler.js';
 
 export type DiskTool = 'auto' | 'fio' | 'built-in';

@@ -5,7 +5,7 @@
  * starting dd differs between binaries (static busybox against dynamic coreutils), so the probe first times
  * dd calls that do no I/O and takes their median off every write.
  */
-import { percentile } from './percentiles.js';
+import { percentile } from '../stats.js';
 import type { TimedLine } from '../host/shell-probe.js';
 
 export interface MarkerProbePlan {

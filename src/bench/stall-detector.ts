@@ -5,7 +5,7 @@
  */
 import type { Finding, Evidence } from '../findings.js';
 import { formatDuration } from '../units.js';
-import { mean, median } from './percentiles.js';
+import { mean, median } from '../stats.js';
 import type { DeviceSample } from './sampler.js';
 
 export interface StallOptions {

@@ -7,7 +7,7 @@ import type { Finding } from '../findings.js';
 import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { systemClock, type Clock } from './clock.js';
-import { distribution, type Distribution } from './percentiles.js';
+import { distribution, type Distribution } from '../stats.js';
 import { resolveDataRootDevice, Sampler, type DataRootDevice, type DeviceSample } from './sampler.js';
 import { StallDetector, stallFinding, summariseSamples, type StallOptions, type StallRecord } from './stall-detector.js';
 import { burstEstimate, type BurstEstimate, type BurstModelChoice } from './burst-estimate.js';

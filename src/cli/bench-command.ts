@@ -6,7 +6,7 @@ import { reachesThreshold, sortFindings, type Finding, type Severity } from '../
 import { renderFindings } from '../report/findings-text.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { renderJson } from '../report/json-document.js';
-import type { Distribution } from '../bench/percentiles.js';
+import type { Distribution } from '../stats.js';
 import { PHASES, runStartBench, type StartBenchResult } from '../bench/start-loop.js';
 import { summariseSamples } from '../bench/stall-detector.js';
 import { writeTimeline } from '../bench/timeline.js';

@@ -5,7 +5,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold, type Severity } from '../findings.js';
 import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
-import { RULE_LIST, RULES, ruleDocPath, type RuleId } from '../lint/rule-table.js';
+import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
 import type { LintFinding } from '../lint/rule-context.js';
 import { renderFinding } from '../report/findings-text.js';
 import { renderGithubAnnotations } from '../report/github-annotations.js';
@@ -188,8 +188,3 @@ function listRules(): string {
   return [`${'id'.padEnd(36)} ${'sev'.padEnd(5)} ${'fix'.padEnd(6)} title`, ...rows].join('\n');
 }
 
-/** For tests and docs: the table row of an id. */
-export function ruleRow(id: RuleId): string {
-  const r = RULES[id];
-  return `| \`${r.id}\` | ${r.severity} | ${r.title} | ${r.fix} | ${r.autofix} |`;
-}

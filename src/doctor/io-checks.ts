@@ -1,18 +1,12 @@
 /** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
 import type { Finding, Evidence } from '../findings.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
+import { percentile } from '../stats.js';
 
 /** Ten 1 MiB O_DSYNC writes taking longer than this is the `dd ... oflag=sync` hang of the gp2 incident. */
 export const SYNC_WRITE_ERROR_MS = 5000;
 export const SYNC_WRITE_SLOW_P99_MS = 500;
 export const IOWAIT_WARN_PERCENT = 20;
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
 
 export function ioChecks(facts: DoctorFacts): Finding[] {
   const io = facts.io;
@@ -42,8 +36,9 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
   }
   const probe = io.syncWrite;
   if (!probe) return [];
-  const p50 = percentile(probe.latenciesMs, 50);
-  const p99 = percentile(probe.latenciesMs, 99);
+  // with no write finished, the one in flight has taken the whole probe so far
+  const p50 = probe.latenciesMs.length ? percentile(probe.latenciesMs, 50) : probe.totalMs;
+  const p99 = probe.latenciesMs.length ? percentile(probe.latenciesMs, 99) : probe.totalMs;
   const evidence: Evidence[] = [
     { label: 'writes completed', value: `${probe.latenciesMs.length} of ${probe.writes} x ${probe.blockBytes / 1024 / 1024} MiB O_DSYNC` },
     { label: 'total', value: probe.totalMs, unit: 'ms' },

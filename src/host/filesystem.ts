@@ -21,15 +21,6 @@ export async function spaceOf(path: string): Promise<SpaceInfo> {
   };
 }
 
-/** Entry names of a directory, [] when missing; used for the driver's layer directories. */
-export async function listDirectory(path: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(path);
-  } catch {
-    return [];
-  }
-}
-
 export interface TreeSize {
   bytes: number;
   entries: number;

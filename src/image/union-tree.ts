@@ -246,9 +246,3 @@ export function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Applies every layer of an image, bottom to top, into a new tree. */
-export async function buildUnion(layers: { entries: LayerEntry[] | AsyncIterable<LayerEntry> }[], observer?: UnionObserver, where?: string): Promise<UnionTree> {
-  const tree = new UnionTree(observer, where);
-  for (let i = 0; i < layers.length; i++) await tree.applyLayer(i, layers[i]!.entries);
-  return tree;
-}

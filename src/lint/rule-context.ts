@@ -96,7 +96,3 @@ export function commandSpan(rc: RunCommand): Span {
   return { start: rc.script.toFile(rc.cmd.start), end: rc.script.toFile(rc.cmd.end - 1) + 1 };
 }
 
-/** File span of a word of a command. */
-export function wordSpan(rc: RunCommand, w: Word): Span {
-  return { start: rc.script.toFile(w.start), end: rc.script.toFile(w.end - 1) + 1 };
-}

@@ -3,7 +3,7 @@
  * clones, extractions, apt lists), so rules can tell that a later layer touches files an earlier one made.
  */
 import { sourceFiles, type BuildContext } from '../dockerfile/build-context.js';
-import { copyView, resolvePath, type DockerfileModel, type Step } from '../dockerfile/instruction-model.js';
+import { copyView, resolvePath, type Step } from '../dockerfile/instruction-model.js';
 import { hasOption, operands } from '../dockerfile/shell-command.js';
 import { expandVars } from '../dockerfile/variables.js';
 import { runCommands } from './rule-context.js';
@@ -18,17 +18,6 @@ export interface Write {
   sources?: string[];
   /** The COPY copies from another stage or image. */
   fromStage?: boolean;
-}
-
-/** All writes up to (not including) each step, per stage, parents' writes first. */
-export function stageWrites(model: DockerfileModel): Map<number, Write[]> {
-  const out = new Map<number, Write[]>();
-  for (const stage of model.stages) {
-    const writes: Write[] = stage.baseStage !== undefined ? [...(out.get(stage.baseStage) ?? [])] : [];
-    for (const step of stage.steps) writes.push(...writesOf(step, model.ast.escape));
-    out.set(stage.index, writes);
-  }
-  return out;
 }
 
 /** Programs whose outputs writesOf tracks. */

@@ -1,6 +1,6 @@
 /** doctor's text report: a short picture of the host, then the findings, then a one-line summary. */
 import type { DoctorReport } from '../doctor/doctor.js';
-import { percentile } from '../doctor/io-checks.js';
+import { percentile } from '../stats.js';
 import { describeChain } from '../host/block-device.js';
 import { countBySeverity, renderFindings } from './findings-text.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';

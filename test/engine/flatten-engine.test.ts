@@ -58,14 +58,19 @@ const appFiles: Record<string, Buffer> = {};
 for (let i = 0; i < 6; i++) appFiles[`app/f${i}.bin`] = Buffer.alloc(4096 * (i + 1), i + 1);
 for (let i = 0; i < 3; i++) appFiles[`app/sub/s${i}.txt`] = Buffer.alloc(700, 65 + i);
 
-const STORAGE_FIXTURE = [
-  `FROM ${BUSYBOX_IMAGE}`,
+/** The base the storage fixture is built on: busybox plus a directory the fixture re-creates. */
+const BASE_FIXTURE = [`FROM ${BUSYBOX_IMAGE}`, 'RUN mkdir -p /srv/www && echo old > /srv/www/index.html && echo x > /srv/www/x'].join('\n');
+
+const storageFixture = (base: string) => [
+  `FROM ${base}`,
   'COPY app/ /app/',
   'RUN chown -R 1000:1000 /app && chmod -R 0750 /app/sub',
   'RUN mkdir -p /data/keep /data/gone && head -c 3000 /dev/urandom > /data/gone/f1 && echo b > /data/keep/k && echo x > /data/x'
     + ' && ln /data/x /data/x-link && ln -s ../data/x /data/sym && ln -s /nowhere /data/dangling',
   'RUN rm -rf /data/gone && rm -rf /data/keep && mkdir /data/keep && echo new > /data/keep/n && rm /bin/date',
   'RUN ln /data/x /data/x-link2 && ln /app/f0.bin /app/f0-hard',
+  // a directory of the base deleted and re-created: an opaque directory over the base's /srv/www
+  'RUN rm -rf /srv/www && mkdir /srv/www && echo new > /srv/www/index.html',
   'ENV APP=/app',
   'WORKDIR /app',
   'USER 1000:1000',
@@ -76,7 +81,7 @@ const STORAGE_FIXTURE = [
   'STOPSIGNAL SIGQUIT',
   'ONBUILD RUN echo hi',
   // what a user would see (no link counts or block totals: overlay2 reports those per merged directory)
-  'CMD ["sh", "-c", "cat /data/keep/n; busybox stat -c \'%A %u:%g %s %N\' /app/* /app/sub/* /data/*; sha256sum /app/*.bin; id; ls /bin | wc -l"]',
+  'CMD ["sh", "-c", "cat /data/keep/n; busybox stat -c \'%A %u:%g %s %N\' /app/* /app/sub/* /data/* /srv/www/*; sha256sum /app/*.bin; id; ls /bin | wc -l"]',
 ].join('\n');
 
 const longDir = Array.from({ length: 5 }, (_, i) => String(i).repeat(60)).join('/');
@@ -102,9 +107,10 @@ function capsTar(dir: string): Buffer {
 describe('flatten against the engine', { timeout: 900_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'stowage-flatten-'));
   const repo = uniqueName('stowage-test/flatten');
+  const base = `${repo}:base`;
   const storage = `${repo}:storage`;
   const names = `${repo}:names`;
-  const tags: string[] = [storage, names];
+  const tags: string[] = [base, storage, names];
   const tag = (t: string) => {
     const name = `${repo}:${t}`;
     tags.push(name);
@@ -113,7 +119,8 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
 
   before(async () => {
     await ensureBusybox();
-    await buildImage(storage, STORAGE_FIXTURE, appFiles);
+    await buildImage(base, BASE_FIXTURE);
+    await buildImage(storage, storageFixture(base), appFiles);
     await buildImage(names, NAMES_FIXTURE, { 'caps.tar': capsTar(work) });
   });
 
@@ -143,15 +150,18 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.match(history.stdout, /chown -R 1000:1000 \/app/, 'original history kept');
   });
 
-  test('--keep-base keeps the busybox layer and the whiteout that hides /bin/date in it', async () => {
+  test('--keep-base keeps the base layers, the whiteout that hides the base\'s /bin/date and /srv/www re-created as opaque', async () => {
     const flat = tag('keepbase');
-    const r = await runCli(['flatten', '--keep-base', '-t', flat, storage]);
+    const r = await runCli(['flatten', '--json', '--keep-base', '-t', flat, storage]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`base ${BUSYBOX_IMAGE}`));
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.result.plan.base, base, 'the base is found: the image whose layers and history the fixture starts with');
+    assert.ok(doc.result.squashedLayer.whiteouts >= 1, 'the whiteout of /bin/date stays');
+    assert.ok(doc.result.squashedLayer.opaques >= 1, '/etc, re-created over the base, is opaque');
     const layers = (await inspect(flat, '{{json .RootFS.Layers}}'));
-    const base = JSON.parse(await inspect(BUSYBOX_IMAGE, '{{json .RootFS.Layers}}')) as string[];
-    assert.deepEqual((JSON.parse(layers) as string[]).slice(0, base.length), base);
-    assert.equal((JSON.parse(layers) as string[]).length, base.length + 1);
+    const baseLayers = JSON.parse(await inspect(base, '{{json .RootFS.Layers}}')) as string[];
+    assert.deepEqual((JSON.parse(layers) as string[]).slice(0, baseLayers.length), baseLayers);
+    assert.equal((JSON.parse(layers) as string[]).length, baseLayers.length + 1);
     const files = await exported(flat);
     assert.equal(files.has('bin/date'), false);
     assert.deepEqual(files, await exported(storage));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvField, iterationsCsv, samplesCsv } from '../../src/bench/timeline.js';
 import { parseDuration, parsePositive, splitCommand } from '../../src/cli/bench-command.js';
-import { distribution, percentile } from '../../src/bench/percentiles.js';
+import { distribution, percentile } from '../../src/stats.js';
 import { burstEstimate } from '../../src/bench/burst-estimate.js';
 import type { DeviceSample } from '../../src/bench/sampler.js';
 import type { IterationRecord } from '../../src/bench/start-loop.js';

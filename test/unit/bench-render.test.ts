@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliContext } from '../../src/cli/cli-context.js';
 import { renderStartText, startJsonResult } from '../../src/cli/bench-command.js';
-import { distribution } from '../../src/bench/percentiles.js';
-import { DEFAULT_STALL_OPTIONS } from '../../src/bench/stall-detector.js';
+import { distribution } from '../../src/stats.js';
+import { DEFAULT_STALL_OPTIONS, type StallRecord } from '../../src/bench/stall-detector.js';
 import type { StartBenchResult } from '../../src/bench/start-loop.js';
 import type { Finding } from '../../src/findings.js';
 
@@ -16,6 +16,10 @@ function result(stallCount: number): StartBenchResult {
     evidence: [{ label: 'iteration', value: i + 10 }, { label: 'duration', value: (i + 2) * 1000, unit: 'ms' }],
     subject: { kind: 'benchmark', id: `start #${i + 10}` },
   }));
+  const records: StallRecord[] = Array.from({ length: stallCount }, (_, i) => ({
+    iteration: i + 10, durationMs: (i + 2) * 1000, medianMs: 300,
+    cause: 'disk-throttled', sentence: 'the disk was throttled', during: undefined, baseline: undefined,
+  }));
   const d = distribution([300, 310, 320]);
   return {
     image: 'fedora', cmd: ['date'], concurrency: 1, startedAt: '2026-11-23T00:00:00.000Z', stallOptions: DEFAULT_STALL_OPTIONS,
@@ -23,7 +27,7 @@ function result(stallCount: number): StartBenchResult {
     device: { dataRoot: '/var/lib/docker', mountPoint: '/var/lib/docker', fsType: 'xfs', device: 'nvme1n1', majorMinor: '259:1', chain: 'nvme1n1', disk: undefined },
     samplerNote: undefined,
     summary: { iterations: 3 + stallCount, failed: 0, stalls: stallCount, wallMs: 5000, containersPerMinute: 36, total: d, phases: { create: d, start: d, wait: d, remove: d } },
-    iterations: [], samples: [], burst: undefined, findings: stalls, stalls: [], cpu: { totalMs: 10, samplerMs: 1 },
+    iterations: [], samples: [], burst: undefined, findings: stalls, stalls: records, cpu: { totalMs: 10, samplerMs: 1 },
   };
 }
 

@@ -5,10 +5,8 @@
 import type { Step } from '../../dockerfile/instruction-model.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext } from '../rule-context.js';
+import { LAYER_STORE_MAX_DEPTH, OVERLAY2_MAX_LOWERS } from '../../image/layer-limits.js';
 
-const OVERLAY2_MAX_LAYERS = 128;
-/** moby's layer store refuses a chain deeper than this (layer/layer_store.go maxLayerDepth). */
-const LAYER_STORE_MAX_DEPTH = 125;
 
 const isAptUpdate = (s: Step) => runCommands(s).some((rc) => (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'update'));
 const isAptInstall = (s: Step) => runCommands(s).some((rc) => (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'install' || a.value === 'upgrade' || a.value === 'dist-upgrade'));
@@ -77,7 +75,7 @@ export const runLayersRule: Rule = {
       { label: 'layers from this Dockerfile', value: own },
       { label: 'base image layers', value: base ?? 'unknown (engine not asked or image not present)' },
       { label: 'total', value: total },
-      { label: 'overlay2 lower-dir limit', value: OVERLAY2_MAX_LAYERS },
+      { label: 'overlay2 lower-dir limit', value: OVERLAY2_MAX_LOWERS },
       { label: 'engine layer-store limit', value: LAYER_STORE_MAX_DEPTH },
     ];
     const target = model.stages[model.target]!;

@@ -1,4 +1,4 @@
-/** Order statistics for latency figures: linear interpolation between closest ranks (numpy's default). */
+/** Order statistics for latency figures, shared by doctor and bench: linear interpolation between closest ranks (numpy's default). */
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
