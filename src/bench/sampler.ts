@@ -5,10 +5,10 @@
 import { describeChain, physicalDisks, type DiskAttributes } from '../host/block-device.js';
 import { deviceForPath } from '../host/path-device.js';
 import { ioRates } from '../host/diskstats.js';
-import { iowaitPercent } from '../host/cpu-stat.js';
+import { cpuBusyPercent, iowaitPercent } from '../host/cpu-stat.js';
 import type { HostFs } from '../host/host-fs.js';
 import { sampleHost, type HostSample } from '../host/host-sample.js';
-import { parsePressure, pressurePercent, type Pressure } from '../host/pressure.js';
+import { pressurePercent } from '../host/pressure.js';
 import type { Clock } from './clock.js';
 
 /** Where the engine keeps its data, down to the device the sampler watches. */
@@ -65,10 +65,9 @@ export interface DeviceSample {
 }
 
 /** A host sample plus I/O pressure, which host-sample.ts does not read. */
-export type SamplerReading = HostSample & { pressure?: Pressure | undefined };
 
 /** Turns two raw host samples into one interval of rates for `device`. */
-export function toDeviceSample(prev: SamplerReading, cur: SamplerReading, device: string | undefined, originMs: number): DeviceSample {
+export function toDeviceSample(prev: HostSample, cur: HostSample, device: string | undefined, originMs: number): DeviceSample {
   const intervalMs = Math.max(1, cur.atMs - prev.atMs);
   const before = device ? prev.disks.get(device) : undefined;
   const after = device ? cur.disks.get(device) : undefined;
@@ -87,9 +86,7 @@ export function toDeviceSample(prev: SamplerReading, cur: SamplerReading, device
     queueDepth: rates?.queueDepth ?? 0,
     iowaitPercent: prev.cpu && cur.cpu ? iowaitPercent(prev.cpu, cur.cpu) : 0,
     ioPressurePercent: prev.pressure && cur.pressure ? pressurePercent(prev.pressure, cur.pressure, intervalMs) : undefined,
-    cpuBusyPercent: prev.cpu && cur.cpu && cur.cpu.total > prev.cpu.total
-      ? Math.max(0, 100 - ((cur.cpu.idle - prev.cpu.idle + cur.cpu.iowait - prev.cpu.iowait) / (cur.cpu.total - prev.cpu.total)) * 100)
-      : 0,
+    cpuBusyPercent: prev.cpu && cur.cpu ? cpuBusyPercent(prev.cpu, cur.cpu) : 0,
     blockedTasks: cur.blocked.length,
     blocked: cur.blocked.slice(0, 5).map((t) => `${t.comm}[${t.pid}]${t.wchan ? ` ${t.wchan}` : ''}`),
   };
@@ -128,9 +125,9 @@ export class Sampler {
     return this.samples[this.samples.length - 1];
   }
 
-  private take(): SamplerReading {
+  private take(): HostSample {
     const cpu = process.cpuUsage();
-    const s: SamplerReading = { ...sampleHost(this.fs, this.clock.now()), pressure: parsePressure(this.fs.readText('/proc/pressure/io')) };
+    const s = sampleHost(this.fs, this.clock.now());
     const used = process.cpuUsage(cpu);
     this.cpuMs += (used.user + used.system) / 1000;
     return s;

@@ -71,7 +71,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     engine: engineFacts,
     daemonConfig,
     dataRoot,
-    dataRootSource: engineFacts.reachable ? 'engine' : fs.readText('/etc/docker/daemon.json') ? 'daemon.json' : 'default',
+    dataRootSource: engineFacts.reachable ? 'engine' : daemonConfig.found ? 'daemon.json' : 'default',
     skipped: [],
   };
 

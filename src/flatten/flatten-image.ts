@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import { analyzeLayers } from '../analyze/layer-analysis.js';
 import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { BadInputError, EngineRequestError, RefusedError, StowageError, UsageError, ExitCode } from '../errors.js';
+import { EngineRequestError, RefusedError, StowageError, UsageError, ExitCode } from '../errors.js';
 import { indexArchiveFile } from '../image/archive-source.js';
 import { indexEngineImage } from '../image/engine-source.js';
 import { historyOf, type ImageIndex } from '../image/image-index.js';
@@ -159,7 +159,6 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     });
     if (exists && !force) throw new RefusedError(`the engine already has an image tagged ${targetTag}`, 'Pass --force to move the tag, or choose another with --tag.');
   }
-  const readMs = now() - t0;
 
   progress(`squashing layers ${plan.keep}..${image.layers.length - 1} of ${image.layers.length}`);
   const squash = squashImage(image, plan.keep);
@@ -168,13 +167,15 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
   const omitKept = output.kind === 'engine' && fromEngine;
   const keptIndexes = omitKept ? [] : Array.from({ length: plan.keep }, (_, i) => i);
   const content = await openImageContent(image, { files: [...squash.layer.sources.values()], layers: keptIndexes }, { engine, spoolDir: options.spoolDir, progress });
+  // reading: the index, the plan, and (for streamed sources) the spool pass
   const t1 = now();
+  const readMs = t1 - t0;
   try {
     const layers: OutputLayer[] = [];
     for (let i = 0; i < plan.keep; i++) {
       const l = image.layers[i]!;
       if (omitKept) {
-        layers.push({ diffId: l.diffId, size: l.storedBytes, compression: l.compression, open: () => { throw new BadInputError('omitted layer read'); }, omit: true });
+        layers.push({ diffId: l.diffId, size: l.storedBytes, compression: l.compression, open: () => { throw new Error('internal: a layer left out of the archive was read'); }, omit: true });
       } else {
         const blob = content.layerBlob(i);
         layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });

@@ -20,3 +20,10 @@ export function iowaitPercent(before: CpuTimes, after: CpuTimes): number {
   const total = after.total - before.total;
   return total > 0 ? ((after.iowait - before.iowait) / total) * 100 : 0;
 }
+
+/** Percent of CPU time spent neither idle nor waiting for I/O between two samples. */
+export function cpuBusyPercent(before: CpuTimes, after: CpuTimes): number {
+  const total = after.total - before.total;
+  if (total <= 0) return 0;
+  return Math.max(0, 100 - ((after.idle - before.idle + after.iowait - before.iowait) / total) * 100);
+}

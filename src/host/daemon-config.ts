@@ -5,6 +5,8 @@ export const DAEMON_JSON = '/etc/docker/daemon.json';
 export const DEFAULT_DATA_ROOT = '/var/lib/docker';
 
 export interface DaemonConfig {
+  /** Whether the file exists; without it dockerd runs on its defaults. */
+  found: boolean;
   dataRoot: string;
   storageDriver: string | undefined;
   /** Set when the file exists but is not valid JSON: dockerd refuses to start then. */
@@ -13,14 +15,14 @@ export interface DaemonConfig {
 
 export function readDaemonConfig(fs: HostFs, path = DAEMON_JSON): DaemonConfig {
   const text = fs.readText(path);
-  if (text === undefined) return { dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: undefined };
+  if (text === undefined) return { found: false, dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: undefined };
   try {
     const json = JSON.parse(text) as Record<string, unknown>;
     const dataRoot = typeof json['data-root'] === 'string' ? json['data-root']
       : typeof json.graph === 'string' ? json.graph : DEFAULT_DATA_ROOT;
     const driver = typeof json['storage-driver'] === 'string' ? json['storage-driver'] : undefined;
-    return { dataRoot, storageDriver: driver, parseError: undefined };
+    return { found: true, dataRoot, storageDriver: driver, parseError: undefined };
   } catch (err) {
-    return { dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: (err as Error).message };
+    return { found: true, dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: (err as Error).message };
   }
 }

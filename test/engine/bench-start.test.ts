@@ -49,7 +49,7 @@ describe('stowage bench start', () => {
     const ok = await runCli(['bench', 'start', '--image', image, '-n', '3', '--cmd', 'true']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^bench start: 3 containers of /);
-    assert.match(ok.stdout, /\ncreate\s+\S+ ms/);
+    assert.match(ok.stdout, /\ncreate\s+\S+ (µs|ms|s|min)\b/);
     assert.match(ok.stdout, /\ntotal\s/);
     assert.match(ok.stderr, /1\/3 containers/);
     const timed = await runCli(['--json', 'bench', 'start', '--image', image, '--duration', '1500ms', '--no-sampler', '--cmd', 'true']);

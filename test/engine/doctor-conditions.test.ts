@@ -96,6 +96,10 @@ describe('doctor on a private engine', () => {
   });
 
   it('exits 1 with --fail-on warn when warnings exist, 0 with --fail-on error, and prints one JSON document', async () => {
+    // its own warning, so the test does not lean on the ones above: a superseded build is dangling
+    const tag = uniqueName('stowage-test/failon');
+    await buildImage(tag, `FROM ${await ensureBusybox(daemon.env)}\nRUN echo a > /v\n`, {}, daemon.env);
+    await buildImage(tag, `FROM ${await ensureBusybox(daemon.env)}\nRUN echo b > /v\n`, {}, daemon.env);
     const warnRun = await runCli(['--host', daemon.host, 'doctor', '--json', '--fail-on', 'warn', '--only', 'space,clutter,images']);
     assert.equal(warnRun.code, 1, warnRun.stderr);
     const doc = JSON.parse(warnRun.stdout);

@@ -41,8 +41,9 @@ describe('doctor and the disk under data-root', () => {
     const disk = new LoopDisk(256).create();
     const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker') });
     // 1 MiB/s and 4 writes/s: ten 1 MiB O_DSYNC writes need at least ten seconds
-    const throttle = new BlkioThrottle(disk.majorMinor, 4, 1024 * 1024).create();
+    const throttle = new BlkioThrottle(disk.majorMinor, 4, 1024 * 1024);
     try {
+      throttle.create();
       await daemon.start();
       const result = await runCli(['--host', daemon.host, 'doctor', '--json', '--only', 'io', '--window', '200'],
         { wrap: (cmd) => throttle.wrap(cmd) });

@@ -1,6 +1,6 @@
 /** A real, small disk for tests: a file, a loop device, a filesystem, a mount; and blkio throttling on it. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,13 +13,19 @@ export class LoopDisk {
 
   constructor(readonly sizeMiB = 512, readonly fsType: 'ext4' | 'xfs' = 'ext4', readonly mkfsOptions: string[] = []) {}
 
+  /** Makes the disk; on any failure undoes what it did, so a test's setup never leaks a loop device. */
   create(): this {
-    execFileSync('truncate', ['-s', `${this.sizeMiB}M`, this.image]);
-    this.device = execFileSync('losetup', ['-f', '--show', this.image], { encoding: 'utf8' }).trim();
-    execFileSync(`mkfs.${this.fsType}`, [...(this.fsType === 'ext4' ? ['-q'] : ['-q', '-f']), ...this.mkfsOptions, this.device]);
-    mkdirSync(this.mountPoint);
-    execFileSync('mount', [this.device, this.mountPoint]);
-    return this;
+    try {
+      execFileSync('truncate', ['-s', `${this.sizeMiB}M`, this.image]);
+      this.device = execFileSync('losetup', ['-f', '--show', this.image], { encoding: 'utf8' }).trim();
+      execFileSync(`mkfs.${this.fsType}`, [...(this.fsType === 'ext4' ? ['-q'] : ['-q', '-f']), ...this.mkfsOptions, this.device]);
+      mkdirSync(this.mountPoint);
+      execFileSync('mount', [this.device, this.mountPoint]);
+      return this;
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
   }
 
   /** `major:minor` of the loop device, as blkio and /sys/dev/block name it. */
@@ -47,9 +53,14 @@ export class BlkioThrottle {
 
   create(): this {
     mkdirSync(this.path);
-    writeFileSync(join(this.path, 'blkio.throttle.write_iops_device'), `${this.majorMinor} ${this.writeIops}`);
-    if (this.writeBps) writeFileSync(join(this.path, 'blkio.throttle.write_bps_device'), `${this.majorMinor} ${this.writeBps}`);
-    return this;
+    try {
+      writeFileSync(join(this.path, 'blkio.throttle.write_iops_device'), `${this.majorMinor} ${this.writeIops}`);
+      if (this.writeBps) writeFileSync(join(this.path, 'blkio.throttle.write_bps_device'), `${this.majorMinor} ${this.writeBps}`);
+      return this;
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
   }
 
   /** A shell prefix that moves the shell into the group, then execs the command. */
@@ -59,7 +70,16 @@ export class BlkioThrottle {
   }
 
   destroy(): void {
-    // the group can only go once its processes have left; they have exited by the time tests call this
-    try { rmdirSync(this.path); } catch { /* still busy or gone */ }
+    removeCgroup(this.path);
   }
+}
+
+/** Removes a cgroup v1 directory and the groups dockerd made inside it, deepest first. */
+export function removeCgroup(path: string): void {
+  if (!existsSync(path)) return;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeCgroup(join(path, entry.name));
+  }
+  // a group can only go once its processes have left; they have exited by the time tests call this
+  try { rmdirSync(path); } catch { /* still busy */ }
 }

@@ -30,7 +30,7 @@ function engineFacts(info: Partial<EngineInfo>): EngineFacts {
 
 function facts(over: Partial<DoctorFacts> = {}): DoctorFacts {
   return {
-    engine: engineFacts({}), daemonConfig: { dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: undefined },
+    engine: engineFacts({}), daemonConfig: { found: false, dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: undefined },
     dataRoot: '/var/lib/docker', dataRootSource: 'engine', skipped: [], ...over,
   };
 }
@@ -120,7 +120,7 @@ describe('engine checks', () => {
     }));
     assert.deepEqual(noDiff.map((f) => f.id), ['engine/no-native-diff']);
     assert.deepEqual(noDiff[0]?.evidence.find((e) => e.label === 'overlay metacopy'), { label: 'overlay metacopy', value: true });
-    assert.deepEqual(engineChecks(facts({ daemonConfig: { dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: 'Unexpected end' } })).map((f) => f.id), ['engine/daemon-config-invalid']);
+    assert.deepEqual(engineChecks(facts({ daemonConfig: { found: true, dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: 'Unexpected end' } })).map((f) => f.id), ['engine/daemon-config-invalid']);
   });
 });
 

@@ -17,7 +17,7 @@ const report: DoctorReport = {
   }],
   facts: {
     engine: { reachable: false, endpoint: 'unix:///var/run/docker.sock', failure: 'not-running', message: 'nothing answers', hint: 'start it' },
-    daemonConfig: { dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: undefined },
+    daemonConfig: { found: false, dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: undefined },
     dataRoot: '/var/lib/docker', dataRootSource: 'default',
     skipped: [{ group: 'space', reason: 'the engine is unreachable' }],
   },

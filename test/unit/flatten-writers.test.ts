@@ -16,6 +16,7 @@ import { writeFileAtomically } from '../../src/image/image-writer.js';
 import { UnionTree } from '../../src/image/union-tree.js';
 import type { ImageIndex } from '../../src/image/image-index.js';
 import { dockerArchive, layerTar, ociFiles, writeDir, type FakeImage } from '../support/image-archives.js';
+import { runCli } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-flatten-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,6 +89,12 @@ test('OCI layout in (gzip), keep layers below 1, OCI layout out: kept blob copie
   const again = await flattenImage(layout, { mode: { kind: 'from-layer', layer: 1 }, output: { kind: 'oci', dir: join(dir, 'oci-again') } });
   assert.equal(again.output.manifestDigest, r.output.manifestDigest, 'same manifest digest twice');
   assert.ok(!readdirSync(dir).some((n) => n.includes('.stowage-')), 'no temporary left');
+  // the same image read from another kind of source flattens to the same image ID
+  const fromArchive = join(dir, 'same.tar');
+  writeFileSync(fromArchive, dockerArchive(FAKE));
+  const viaArchive = await flattenImage(fromArchive, { output: { kind: 'docker-archive', path: join(dir, 'same-a.tar') } });
+  const viaOci = await flattenImage(layout, { output: { kind: 'docker-archive', path: join(dir, 'same-b.tar') } });
+  assert.equal(viaOci.output.id, viaArchive.output.id);
 });
 
 test('an existing output is refused (exit 5) unless --force; --force replaces it', async () => {
@@ -119,4 +126,26 @@ test('a write that fails halfway leaves neither the file nor its temporary', asy
   await assert.rejects(writeFileAtomically(target, failing(), { force: false }), (err: Error & { exitCode?: number }) => err.name === 'HostError' && err.exitCode === 6);
   assert.equal(existsSync(target), false);
   assert.ok(!readdirSync(dir).some((n) => n.startsWith('.half.tar')));
+});
+
+test('the CLI: an archive flattened to a file with --json, usage errors exit 2', async () => {
+  const input = join(dir, 'cli-in.tar');
+  writeFileSync(input, dockerArchive(FAKE));
+  const out = join(dir, 'cli-out.tar');
+  const r = await runCli(['flatten', '--json', '-o', out, '-t', 'fake/image:cli', input]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.command, 'flatten');
+  assert.deepEqual([doc.result.input.layers, doc.result.output.layers, doc.result.verification.verified], [3, 1, true]);
+  assert.match(r.stderr, /flatten: verifying/);
+  const text = await runCli(['flatten', '--no-verify', '--force', '-o', out, input]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /3 +-> +1/);
+  assert.match(text.stdout, /not verified/);
+  for (const args of [['--keep-base', '--from-layer', '1'], ['-o', 'a.tar', '--oci', 'dir'], ['--base', 'x'], ['--from-layer', '-1'], ['-t', 'Bad Name']]) {
+    const bad = await runCli(['flatten', ...args, input]);
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+  }
+  const range = await runCli(['flatten', '--from-layer', '3', '-o', join(dir, 'never2.tar'), input]);
+  assert.equal(range.code, 2, range.stderr);
 });

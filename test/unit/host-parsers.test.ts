@@ -117,9 +117,10 @@ describe('filesystem and daemon config', () => {
 
   it('takes data-root from daemon.json and reports invalid JSON', () => {
     const ok = readDaemonConfig(recordedHostFs({ '/etc/docker/daemon.json': '{"data-root": "/mnt/docker", "storage-driver": "overlay2"}' }));
-    assert.deepEqual(ok, { dataRoot: '/mnt/docker', storageDriver: 'overlay2', parseError: undefined });
+    assert.deepEqual(ok, { found: true, dataRoot: '/mnt/docker', storageDriver: 'overlay2', parseError: undefined });
     const missing = readDaemonConfig(recordedHostFs({}));
     assert.equal(missing.dataRoot, '/var/lib/docker');
+    assert.equal(missing.found, false);
     const broken = readDaemonConfig(recordedHostFs({ '/etc/docker/daemon.json': '{"data-root": ' }));
     assert.ok(broken.parseError);
   });
