@@ -91,6 +91,7 @@ export function parseThresholdConfig(text: string, where: string): AnalyzeThresh
   return out;
 }
 
+/** Reads analyze thresholds from a config file, stowage's own keys or dive's `.dive-ci` keys. */
 export function readThresholdConfig(path: string): AnalyzeThresholds {
   let text: string;
   try {

@@ -96,6 +96,7 @@ function locateDockerfile(dir: string, dockerfile: string | undefined): { contex
   return { contextDir, dockerfile: rel, display: path };
 }
 
+/** Builds one or two Dockerfiles through the engine and times every step, with size, layers and data-root growth. */
 export async function runBuildBench(engine: EngineClient, options: BuildBenchOptions): Promise<BuildBenchResult> {
   const thresholds = { ...DEFAULT_BUILD_THRESHOLDS, ...options.thresholds };
   const targets = [locateDockerfile(options.dir, options.dockerfile)];

@@ -60,6 +60,7 @@ export interface ContainerComparison {
   ratios: { syncP50: number; smallWrites: number; sequential: number };
 }
 
+/** Measures sync-write latency, 4k random writes and sequential throughput under a path (fio, or the built-in probe). */
 export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBenchResult> {
   const fs = options.hostFs ?? liveHostFs;
   const runtimeMs = options.runtimeMs ?? 5000;

@@ -97,6 +97,7 @@ export interface StartBenchResult {
   cpu: { totalMs: number; samplerMs: number };
 }
 
+/** Runs the create/start/wait/remove loop through the API with the host sampler beside it, and attributes stalls. */
 export async function runStartBench(engine: EngineClient, options: StartBenchOptions): Promise<StartBenchResult> {
   const clock = options.clock ?? systemClock;
   const fs = options.hostFs ?? liveHostFs;

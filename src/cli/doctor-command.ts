@@ -26,7 +26,8 @@ export const registerDoctor: RegisterCommand = (program, ctx, setExit) => {
     .option('--no-probe', 'do not write the 10 MiB sync-write probe into data-root')
     .option('--window <ms>', 'how long to watch disk rates and iowait', '1000')
     .addHelpText('after', `
-Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error.
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error,
+70 internal error (a bug; STOWAGE_DEBUG=1 shows the stack trace).
 Doctor still runs its host checks when the engine is unreachable, and reports why as a finding.
 
 Examples:

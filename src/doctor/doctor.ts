@@ -52,6 +52,7 @@ export function selectGroups(only: readonly string[] = [], skip: readonly string
   return base.filter((g) => !skip.includes(g));
 }
 
+/** Diagnoses the host's Docker storage: gathers engine and host facts, then runs the selected checks on them. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const now = options.now ?? (() => performance.now());
   const wall = options.wallClock ?? (() => Date.now());

@@ -18,6 +18,7 @@ export interface FixTextResult {
 
 const MAX_PASSES = 8;
 
+/** Applies the safe fixes (and the unsafe ones when asked) to a Dockerfile's text, returning the new text. */
 export function fixText(text: string, options: LintTextOptions & { unsafe?: boolean } = {}): FixTextResult {
   const bom = text.charCodeAt(0) === 0xfeff ? '\uFEFF' : '';
   let body = bom ? text.slice(1) : text;

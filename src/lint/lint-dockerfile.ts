@@ -47,6 +47,7 @@ export interface TextLintResult {
 
 const IGNORE_RE = /^#\s*stowage\s+(ignore|ignore-file)\s*=\s*([\w\-/*,\s]+)$/i;
 
+/** Lints one Dockerfile's text: findings with exact ranges, what inline ignores suppressed, and rules that failed. */
 export function lintText(text: string, options: LintTextOptions = {}): TextLintResult {
   const ast = parseDockerfile(text);
   const model = buildModel(ast, { buildArgs: options.buildArgs, target: options.target });

@@ -63,6 +63,7 @@ export interface LintResult {
 const DOCKERFILE_NAME = /^(Dockerfile|Containerfile)(\..+)?$|\.(dockerfile|Dockerfile|containerfile)$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', 'dist', 'target']);
 
+/** Lints Dockerfiles found from paths and globs, applying fixes when asked; writes are atomic. */
 export async function lintFiles(options: LintOptions = {}): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const files = expandPaths(options.paths?.length ? options.paths : ['Dockerfile'], cwd);

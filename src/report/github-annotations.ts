@@ -30,6 +30,7 @@ export function renderGithubAnnotation(f: Finding): string {
   return `::${COMMAND[f.severity]} ${props.join(',')}::${escapeData(lines.join('\n'))}`;
 }
 
+/** Findings as GitHub Actions workflow commands (`::warning file=…`), one per line. */
 export function renderGithubAnnotations(findings: readonly Finding[]): string {
   return findings.map(renderGithubAnnotation).join('\n') + (findings.length ? '\n' : '');
 }

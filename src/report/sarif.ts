@@ -26,6 +26,7 @@ export interface SarifOptions {
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warn: 'warning', info: 'note' };
 
+/** Findings as a SARIF 2.1.0 log object. */
 export function sarifLog(findings: readonly Finding[], options: SarifOptions): Record<string, unknown> {
   const ruleIndex = new Map(options.rules.map((r, i) => [r.id, i]));
   const results = findings.map((f) => {
@@ -79,6 +80,7 @@ export function sarifLog(findings: readonly Finding[], options: SarifOptions): R
   };
 }
 
+/** Findings as a SARIF 2.1.0 document, as text (GitHub code scanning reads it). */
 export function renderSarif(findings: readonly Finding[], options: SarifOptions): string {
   return `${JSON.stringify(sarifLog(findings, options), null, 2)}\n`;
 }

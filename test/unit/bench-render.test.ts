@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliContext } from '../../src/cli/cli-context.js';
-import { renderStartText, startJsonResult } from '../../src/cli/bench-command.js';
+import { startJsonResult } from '../../src/cli/bench-command.js';
+import { renderStartText } from '../../src/report/bench-text.js';
 import { distribution } from '../../src/stats.js';
 import { DEFAULT_STALL_OPTIONS, type StallRecord } from '../../src/bench/stall-detector.js';
 import type { StartBenchResult } from '../../src/bench/start-loop.js';
@@ -33,7 +34,7 @@ function result(stallCount: number): StartBenchResult {
 
 describe('bench start text', () => {
   it('prints the phase table under a one-line header', () => {
-    const text = renderStartText(result(0), ctx);
+    const text = renderStartText(result(0), ctx.style);
     const lines = text.split('\n');
     assert.equal(lines[0], 'bench start: 3 containers of fedora (date), concurrency 1, 5.00 s');
     assert.equal(lines[1], 'data-root /var/lib/docker on nvme1n1 (xfs)');
@@ -43,7 +44,7 @@ describe('bench start text', () => {
   });
 
   it('shows the five slowest stalls and counts the rest', () => {
-    const text = renderStartText(result(8), ctx);
+    const text = renderStartText(result(8), ctx.style);
     const shown = [...text.matchAll(/^WARN\s+start #(\d+)/gm)].map((m) => Number(m[1]));
     assert.deepEqual(shown.sort((a, b) => a - b), [13, 14, 15, 16, 17]);
     assert.match(text, /… and 3 more stalls \(all of them in --json and --out\)/);
