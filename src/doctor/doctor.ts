@@ -32,6 +32,8 @@ export interface DoctorOptions {
   now?: () => number;
   /** Wall clock in ms, for ages. */
   wallClock?: () => number;
+  /** Waits out the rest of the window; injected with the clocks so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
   onProgress?: (message: string) => void;
 }
 
@@ -113,7 +115,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
 
   if (runIo && before) {
     const wait = started + windowMs - now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await (options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
     const after = sampleHost(fs, now());
     progress('probing sync writes in data-root');
     facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {});
