@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     console.log(`  flat / deep:        ${(total(afterFlat) / total(before)).toFixed(2)}x`);
   } finally {
     registry.stop();
-    for (const t of [IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
+    for (const t of [FLAT, IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
   }
 }
 
