@@ -4,7 +4,7 @@
  */
 import { describeChain, physicalDisks, type DiskAttributes } from '../host/block-device.js';
 import { deviceForPath } from '../host/path-device.js';
-import { ioRates } from '../host/diskstats.js';
+import { ioRates, type IoRates } from '../host/diskstats.js';
 import { cpuBusyPercent, iowaitPercent } from '../host/cpu-stat.js';
 import type { HostFs } from '../host/host-fs.js';
 import { sampleHost, type HostSample } from '../host/host-sample.js';
@@ -41,19 +41,10 @@ export function resolveDataRootDevice(fs: HostFs, dataRoot: string): DataRootDev
 }
 
 /** One second (or interval) of host state, relative to the benchmark's start. */
-export interface DeviceSample {
+export interface DeviceSample extends Omit<IoRates, 'device'> {
   /** End of the interval, ms since the benchmark started. */
   tMs: number;
-  intervalMs: number;
   device: string | undefined;
-  readIops: number;
-  writeIops: number;
-  readBytesPerSec: number;
-  writeBytesPerSec: number;
-  readAwaitMs: number;
-  writeAwaitMs: number;
-  utilPercent: number;
-  queueDepth: number;
   iowaitPercent: number;
   /** Share of the interval some task stalled on I/O (PSI); undefined where the kernel has no PSI. */
   ioPressurePercent: number | undefined;

@@ -18,7 +18,7 @@ import { historyOf, type ImageIndex } from '../image/image-index.js';
 import { openImageContent } from '../image/image-content.js';
 import { loadIntoEngine, writeDockerArchive } from '../image/image-writer-docker-archive.js';
 import { writeOciLayout } from '../image/image-writer-oci-layout.js';
-import { hashing, refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
+import { refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
 import { layerTarSize, layerTarStream } from '../image/layer-tar-stream.js';
 import { indexOciLayout } from '../image/oci-layout.js';
 import { openContent } from '../image/content-ref.js';
@@ -29,6 +29,7 @@ import { rewriteConfig } from './config-rewrite.js';
 import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
 import { squashImage } from './squash.js';
 import { canonicalUnion, compareUnions, type UnionDifference } from './union-compare.js';
+import { measured } from '../image/layer-index.js';
 
 export type FlattenOutput =
   | { kind: 'engine'; tag?: string | undefined }
@@ -188,7 +189,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       open: () => layerTarStream(entries, (e) => {
         const src = squash.layer.sources.get(e) ?? e;
         const body = content.file(src);
-        return verify && !src.digest ? hashing(body, (digest) => streamed.set(src, digest)) : body;
+        return verify && !src.digest ? measured(body, (_b, digest) => streamed.set(src, digest)) : body;
       }),
     });
     const record = { keep: plan.keep, before: image.layers.length, mode: plan.modeText };
@@ -251,7 +252,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
           progress('importing the squashed layer into the engine');
           const squashed = layers[layers.length - 1]!;
           let diffId = '';
-          importedId = await eng.importImage(hashing(squashed.open(), (d) => { diffId = d; }));
+          importedId = await eng.importImage(measured(squashed.open(), (_b, d) => { diffId = d; }));
           const imported = await eng.inspectImage(importedId);
           if (imported.layers.length === 1 && imported.layers[0] === diffId) layers[layers.length - 1] = { ...squashed, diffId, omit: true };
         }

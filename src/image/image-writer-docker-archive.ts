@@ -8,7 +8,8 @@
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError } from '../errors.js';
 import { TAR_END, pad, tarHeader } from './tar-writer.js';
-import { hashing, sha256, writeFileAtomically, type ImageToWrite, type WrittenImage } from './image-writer.js';
+import { sha256, writeFileAtomically, type ImageToWrite, type WrittenImage } from './image-writer.js';
+import { measured } from './layer-index.js';
 
 function member(name: string, size: number): Buffer {
   return tarHeader({ name, typeflag: '0', mode: 0o644, uid: 0, gid: 0, size, mtime: 0 });
@@ -40,7 +41,7 @@ export async function* dockerArchiveStream(image: ImageToWrite, done?: (written:
     yield count(Buffer.concat([dirMember(dir), member(path, layer.size)]));
     let written = 0;
     let digest = '';
-    const stream = layer.compression === 'none' && !layer.diffId ? hashing(layer.open(), (d) => { digest = d; }) : layer.open();
+    const stream = layer.compression === 'none' && !layer.diffId ? measured(layer.open(), (_b, d) => { digest = d; }) : layer.open();
     for await (const c of stream) {
       written += c.length;
       yield count(c);

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { BadInputError } from '../errors.js';
-import { hashing, hostFailure, refuseExisting, sha256, tempBeside, type ImageToWrite, type WrittenImage } from './image-writer.js';
+import { hostFailure, refuseExisting, sha256, tempBeside, type ImageToWrite, type WrittenImage } from './image-writer.js';
 import type { Compression } from './decompress.js';
+import { measured } from './layer-index.js';
 
 const LAYER_TYPES: Record<Compression, string> = {
   none: 'application/vnd.oci.image.layer.v1.tar',
@@ -75,7 +76,7 @@ export async function writeOciLayout(dir: string, image: ImageToWrite, ref: stri
       let diffId = layer.diffId ?? '';
       let blob: { digest: string; size: number };
       if (layer.compression === 'none' && !layer.diffId) {
-        const tar = hashing(layer.open(), (d) => { diffId = d; });
+        const tar = measured(layer.open(), (_b, d) => { diffId = d; });
         blob = await writeBlob(temp, gzipped(tar, options.gzipLevel ?? 6));
         descriptors.push({ mediaType: LAYER_TYPES.gzip, ...blob });
       } else {

@@ -41,17 +41,6 @@ export interface WrittenImage {
 
 export const sha256 = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
-/** Hashes what flows through; `done` gets the digest and byte count when the stream ends. */
-export async function* hashing(source: AsyncIterable<Buffer>, done: (digest: string, bytes: number) => void): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const c of source) {
-    hash.update(c);
-    bytes += c.length;
-    yield c;
-  }
-  done(`sha256:${hash.digest('hex')}`, bytes);
-}
 
 /** Turns a filesystem error while writing `path` into HostError (disk full, permission) or passes it on. */
 export function hostFailure(err: unknown, path: string): Error {
