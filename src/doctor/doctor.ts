@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { connectEngine, type ConnectOptions, endpointFor } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import type { Endpoint } from '../engine/endpoint.js';
 import { EngineUnreachableError, UsageError } from '../errors.js';
 import { sortFindings, type Finding } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
@@ -78,7 +79,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     skipped: [],
   };
 
-  const hostReason = hostChecksUnavailable(engine, dataRoot);
+  const endpoint = engine?.endpoint ?? endpointFor(options.connect);
+  const hostReason = hostChecksUnavailable(endpoint, dataRoot);
   const engineReason = engine ? undefined : 'the engine is unreachable';
   const skip = (group: CheckGroup, reason: string | undefined) => {
     if (has(group) && reason) facts.skipped.push({ group, reason });
@@ -150,9 +152,9 @@ async function reachEngine(options: DoctorOptions): Promise<{ engine: EngineClie
 }
 
 /** Host checks describe this machine, so they only make sense for a local engine whose data-root we can see. */
-function hostChecksUnavailable(engine: EngineClient | undefined, dataRoot: string): string | undefined {
-  if (engine && engine.endpoint.transport.kind !== 'unix') {
-    return `the engine is remote (${engine.endpoint.url}); run doctor on its host for disk and I/O checks`;
+function hostChecksUnavailable(endpoint: Endpoint, dataRoot: string): string | undefined {
+  if (endpoint.transport.kind !== 'unix') {
+    return `the engine is remote (${endpoint.url}); run doctor on its host for disk and I/O checks`;
   }
   if (!existsSync(dataRoot)) return `data-root ${dataRoot} does not exist on this host`;
   return undefined;
