@@ -2,7 +2,9 @@
  * `stowage flatten`: rewrites an image into fewer layers and proves the result equal to the original.
  * Read the input's index (any source analyze reads), plan which layers stay, compute the squashed layer
  * from the union trees, stream it (content read in place from overlay2, or spooled once from a stream) into
- * the engine, a docker-archive or an OCI layout, then read the output back and compare merged filesystems.
+ * the engine, a docker-archive or an OCI layout, and compare the output's merged filesystem with the input's:
+ * a file output is read back before it is renamed into place; into the engine, the layer is verified from
+ * the very bytes sent (read as they go) and the engine's recorded diff IDs must be their digests.
  * A destination never holds a partial result: files are renamed into place after verification, and an
  * engine image is loaded under a temporary tag and tagged only once it has been verified.
  */
@@ -29,7 +31,8 @@ import { rewriteConfig } from './config-rewrite.js';
 import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
 import { squashImage } from './squash.js';
 import { canonicalUnion, compareUnions, type UnionDifference } from './union-compare.js';
-import { measured } from '../image/layer-index.js';
+import { indexLayer, measured, type LayerIndex } from '../image/layer-index.js';
+import { teeStream } from './tee-stream.js';
 
 export type FlattenOutput =
   | { kind: 'engine'; tag?: string | undefined }
@@ -48,6 +51,11 @@ export interface FlattenOptions extends OpenImageOptions {
   /** gzip level of new OCI layers. */
   gzipLevel?: number | undefined;
   now?: () => number;
+  /**
+   * Tests only: `written` alters the squashed layer's bytes before verification reads them (a writer bug),
+   * `sent` after (bytes the engine gets but verification never saw).
+   */
+  faults?: { written?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer>; sent?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer> } | undefined;
 }
 
 export interface ImageFigures {
@@ -183,14 +191,27 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       }
     }
     const tarBytes = layerTarSize(entries);
-    layers.push({
-      size: tarBytes,
-      compression: 'none',
-      open: () => layerTarStream(entries, (e) => {
+    const faults = options.faults ?? {};
+    const writeTar = () => {
+      const tar = layerTarStream(entries, (e) => {
         const src = squash.layer.sources.get(e) ?? e;
         const body = content.file(src);
         return verify && !src.digest ? measured(body, (_b, digest) => streamed.set(src, digest)) : body;
-      }),
+      });
+      return faults.written ? faults.written(tar) : tar;
+    };
+    // Into the engine, verification reads the very bytes sent, as they go (see checkSent).
+    let sent: Promise<LayerIndex> | undefined;
+    const teed = verify && output.kind === 'engine';
+    layers.push({
+      size: tarBytes,
+      compression: 'none',
+      open: () => {
+        if (!teed) return writeTar();
+        const tee = teeStream(writeTar(), (branch) => indexLayer(branch, 'the squashed layer as sent to the engine'));
+        sent = tee.result;
+        return faults.sent ? faults.sent(tee.stream) : tee.stream;
+      },
     });
     const record = { keep: plan.keep, before: image.layers.length, mode: plan.modeText };
     const streamed = new Map<LayerEntry, string>();
@@ -203,15 +224,23 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     let outIndex: ImageIndex | undefined;
     let expected: Map<string, string> | undefined;
     const keep = plan.keep;
+    const expectedUnion = () => canonicalUnion(squash.full, (f) => {
+      if (f.layer < keep) return '';
+      if (f.size === 0) return EMPTY_DIGEST;
+      return f.digest ?? streamed.get(squash.full.get(f.path)?.inode?.entry as LayerEntry) ?? 'not hashed';
+    });
+    const compare = (out: ImageIndex) => {
+      const diff = compareUnions(expected!, canonicalUnion(unionOfIndex(out), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
+      if (diff.count) {
+        const d = diff.first[0]!;
+        throw new VerificationError(`verification failed: ${diff.count} path(s) differ from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
+      }
+    };
     const check = async (read: () => Promise<ImageIndex>) => {
       if (!verify) return;
       const tv = now();
       progress('verifying: reading the output back and comparing merged filesystems');
-      expected = canonicalUnion(squash.full, (f) => {
-        if (f.layer < keep) return '';
-        if (f.size === 0) return EMPTY_DIGEST;
-        return f.digest ?? streamed.get(squash.full.get(f.path)?.inode?.entry as LayerEntry) ?? 'not hashed';
-      });
+      expected = expectedUnion();
       outIndex = await read();
       for (let i = 0; i < keep; i++) {
         if (outIndex.layers[i]?.diffId !== image.layers[i]!.diffId) {
@@ -219,11 +248,43 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         }
       }
       await hashMissing(outIndex, keep);
-      const diff = compareUnions(expected, canonicalUnion(unionOfIndex(outIndex), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
-      verifyMs += now() - tv;
-      if (diff.count) {
-        const d = diff.first[0]!;
-        throw new VerificationError(`verification failed: ${diff.count} path(s) differ from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
+      try {
+        compare(outIndex);
+      } finally {
+        verifyMs += now() - tv;
+      }
+    };
+    /**
+     * The engine output: the squashed layer was read and hashed on its way to the engine (teeStream), so
+     * comparing its union proves the bytes sent; the engine's recorded diff IDs equal to the sha256 of those
+     * bytes (and to the input's for kept layers) prove it holds exactly them, and the image ID that the config
+     * it holds is ours. Nothing is read back.
+     */
+    const sentLayer = async (): Promise<LayerIndex> => {
+      if (!sent) throw new VerificationError('verification failed: the squashed layer was never sent', []);
+      try {
+        return await sent;
+      } catch (err) {
+        throw new VerificationError(`verification failed: the squashed layer as sent cannot be read: ${(err as Error).message}`, []);
+      }
+    };
+    const checkSent = async (name: string, id: string) => {
+      if (!verify) return;
+      const tv = now();
+      try {
+        progress('verifying: comparing the merged filesystem of the layer as sent, and the diff IDs the engine recorded');
+        expected = expectedUnion();
+        const layer = await sentLayer();
+        const detail = await engine!.inspectImage(name);
+        if (detail.id !== id) throw new VerificationError(`verification failed: ${name} is ${detail.id} in the engine, ${id} was loaded`, []);
+        const want = [...image.layers.slice(0, keep).map((l) => l.diffId), layer.diffId];
+        if (detail.layers.length !== want.length || detail.layers.some((d, i) => d !== want[i])) {
+          throw new VerificationError(`verification failed: the engine recorded layers ${detail.layers.join(', ')} where ${want.join(', ')} were sent and verified`, []);
+        }
+        outIndex = { ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] };
+        compare(outIndex);
+      } finally {
+        verifyMs += now() - tv;
       }
     };
 
@@ -252,13 +313,15 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
           progress('importing the squashed layer into the engine');
           const squashed = layers[layers.length - 1]!;
           let diffId = '';
-          importedId = await eng.importImage(measured(squashed.open(), (_b, d) => { diffId = d; }));
+          importedId = await eng.importImage(teed ? squashed.open() : measured(squashed.open(), (_b, d) => { diffId = d; }));
+          // verified, the layer's digest comes from the reader that verifies it (its failure is reported by checkSent)
+          if (teed) diffId = (await sentLayer()).diffId;
           const imported = await eng.inspectImage(importedId);
           if (imported.layers.length === 1 && imported.layers[0] === diffId) layers[layers.length - 1] = { ...squashed, diffId, omit: true };
         }
         written = await loadIntoEngine(eng, toWrite);
         loaded = true;
-        await check(async () => (await indexEngineImage(eng, temp, 'auto', undefined, 'none')).image);
+        await checkSent(temp, written.id);
         const { repo, tag } = splitTag(targetTag);
         await eng.tagImage(temp, repo, tag);
       } finally {

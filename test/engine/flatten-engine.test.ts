@@ -261,6 +261,41 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.equal(await inspect(taken, '{{len .RootFS.Layers}}'), '1');
   });
 
+  test('a squashed layer corrupted before verification reads it, or after (only the engine sees it), fails verification and leaves no tag', async () => {
+    // One byte of /app/f1.bin's content (8192 bytes of 0x02) flipped; the tar stays well-formed, same size.
+    const flip = (layer: AsyncIterable<Buffer>): AsyncIterable<Buffer> => (async function* () {
+      const chunks: Buffer[] = [];
+      for await (const c of layer) chunks.push(c);
+      const all = Buffer.concat(chunks);
+      const at = all.indexOf(appFiles['app/f1.bin']!);
+      assert.ok(at > 0, 'the fixture file is in the squashed layer');
+      all[at + 100] = 0x03;
+      yield all;
+    })();
+    const cases: { faults: NonNullable<Parameters<typeof flattenImage>[1]>['faults']; mode: 'all' | 'keep-base'; message: RegExp }[] = [
+      { faults: { written: flip }, mode: 'all', message: /path\(s\) differ.*app\/f1\.bin/ },
+      { faults: { written: flip }, mode: 'keep-base', message: /path\(s\) differ.*app\/f1\.bin/ },
+      { faults: { sent: flip }, mode: 'all', message: /the engine recorded layers/ },
+      { faults: { sent: flip }, mode: 'keep-base', message: /the engine recorded layers/ },
+    ];
+    for (const c of cases) {
+      const target = tag(`corrupt-${c.mode}-${c.faults?.written ? 'written' : 'sent'}`);
+      await assert.rejects(flattenImage(storage, { output: { kind: 'engine', tag: target }, mode: { kind: c.mode }, faults: c.faults }), (err: Error & { exitCode?: number }) => {
+        assert.equal(err.name, 'VerificationError');
+        assert.equal(err.exitCode, 70);
+        assert.match(err.message, c.message);
+        return true;
+      });
+      assert.equal(await exists(target), false);
+    }
+    const leftovers = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', repo])).stdout.split('\n').filter((t) => t.includes('stowage-tmp'));
+    assert.deepEqual(leftovers, []);
+    // unverified, the same fault goes through: the check above is what catches it
+    const unverified = tag('corrupt-unverified');
+    await flattenImage(storage, { output: { kind: 'engine', tag: unverified }, verify: false, faults: { written: flip } });
+    assert.equal(await exists(unverified), true);
+  });
+
   test('a full disk leaves no partial file; a load that breaks halfway leaves no tag', async () => {
     const big = tag('big');
     await buildImage(big, [`FROM ${BUSYBOX_IMAGE}`, 'RUN head -c 12000000 /dev/urandom > /big1', 'RUN head -c 12000000 /dev/urandom > /big2'].join('\n'));
