@@ -71,7 +71,7 @@ export class ByteReader {
     }
   }
 
-  async skip(n: number, what: string): Promise<void> {
+  async discard(n: number, what: string): Promise<void> {
     let left = n;
     while (left > 0) {
       if (!(await this.fill())) throw this.truncated(what);

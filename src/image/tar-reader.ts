@@ -118,8 +118,8 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>, where
       },
     };
     yield { header, body };
-    if (consumed < bodySize) await reader.skip(bodySize - consumed, 'file content');
-    if (bodyPadded > bodySize) await reader.skip(bodyPadded - bodySize, 'padding');
+    if (consumed < bodySize) await reader.discard(bodySize - consumed, 'file content');
+    if (bodyPadded > bodySize) await reader.discard(bodyPadded - bodySize, 'padding');
   }
 }
 
