@@ -290,38 +290,11 @@ class DockerodeEngine implements EngineClient {
   }
 
   async loadImage(archive: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string[]> {
-    const body = Readable.from(archive, { objectMode: false });
-    let sendError: unknown;
-    body.on('error', (err) => { sendError = err; });
-    const work = async (): Promise<string[]> => {
-      const response = await this.docker.loadImage(body, { quiet: true });
-      let text = '';
-      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-      const loaded: string[] = [];
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        let message: { stream?: string; error?: string; errorDetail?: { message?: string } };
-        try {
-          message = JSON.parse(line) as typeof message;
-        } catch {
-          continue;
-        }
-        const error = message.errorDetail?.message ?? message.error;
-        if (error) throw new EngineRequestError(500, `engine could not load the image: ${error}`);
-        const m = /^Loaded image(?: ID)?: (\S+)/.exec((message.stream ?? '').trim());
-        if (m) loaded.push(m[1]!);
-      }
-      return loaded;
-    };
-    try {
-      return await this.call(work, timeoutMs);
-    } catch (err) {
-      // The archive generator's own failure (disk, bad input) is the real cause, not the broken upload.
-      if (sendError) throw sendError;
-      throw err;
-    } finally {
-      body.destroy();
-    }
+    const messages = await this.upload(archive, (body) => this.docker.loadImage(body, { quiet: true }), 'load the image', timeoutMs);
+    return messages.flatMap((m) => {
+      const loaded = /^Loaded image(?: ID)?: (\S+)/.exec(String(m.stream ?? '').trim());
+      return loaded ? [loaded[1]!] : [];
+    });
   }
 
   async tagImage(nameOrId: string, repo: string, tag: string): Promise<void> {
@@ -329,28 +302,31 @@ class DockerodeEngine implements EngineClient {
   }
 
   async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
-    const body = Readable.from(tar, { objectMode: false });
+    const messages = await this.upload(tar, (body) => this.docker.importImage(body), 'import the layer', timeoutMs);
+    const ids = messages.map((m) => String(m.status ?? '').trim()).filter((st) => /^sha256:[0-9a-f]{64}$/.test(st));
+    const id = ids[ids.length - 1];
+    if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
+    return id;
+  }
+
+  /**
+   * Streams `source` as a request body and returns the engine's JSON messages; an error message fails the
+   * call. When the source itself fails (disk, bad input), that is the cause reported, not the broken upload.
+   */
+  private async upload(source: AsyncIterable<Buffer>, send: (body: Readable) => Promise<unknown>, what: string,
+    timeoutMs: number): Promise<Record<string, unknown>[]> {
+    const body = Readable.from(source, { objectMode: false });
     let sendError: unknown;
     body.on('error', (err) => { sendError = err; });
-    const work = async (): Promise<string> => {
-      const response = await this.docker.importImage(body);
+    const work = async () => {
       let text = '';
-      for await (const chunk of response as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-      let id = '';
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue;
-        let message: { status?: string; error?: string; errorDetail?: { message?: string } };
-        try {
-          message = JSON.parse(line) as typeof message;
-        } catch {
-          continue;
-        }
-        const error = message.errorDetail?.message ?? message.error;
-        if (error) throw new EngineRequestError(500, `engine could not import the layer: ${error}`);
-        if (message.status && /^sha256:[0-9a-f]{64}$/.test(message.status.trim())) id = message.status.trim();
+      for await (const chunk of (await send(body)) as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+      const messages = text.split('\n').filter((l) => l.trim()).map(parseMessage);
+      for (const m of messages) {
+        const error = (m.errorDetail as { message?: string } | undefined)?.message ?? m.error;
+        if (error) throw new EngineRequestError(500, `engine could not ${what}: ${String(error)}`);
       }
-      if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
-      return id;
+      return messages;
     };
     try {
       return await this.call(work, timeoutMs);

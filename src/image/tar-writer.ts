@@ -4,27 +4,18 @@
  * Used by tests to make archives; flatten writes its layers with it.
  */
 import type { LayerEntry } from './layer-entry.js';
+import type { TarHeader } from './tar-reader.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX, baseName, parentOf } from './layer-entry.js';
 
 const BLOCK = 512;
 
-export interface TarWriteHeader {
-  /** Byte string. */
-  name: string;
-  typeflag: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname?: string | undefined;
-  uname?: string | undefined;
-  gname?: string | undefined;
-  devmajor?: number | undefined;
-  devminor?: number | undefined;
-  /** Extra PAX records (e.g. `SCHILY.xattr.security.capability`). */
-  pax?: Record<string, Buffer> | undefined;
-}
+/** What a header needs to be written: the reader's fields, the optional ones optional, PAX as a record. */
+export type TarWriteHeader = Pick<TarHeader, 'name' | 'typeflag' | 'mode' | 'uid' | 'gid' | 'size' | 'mtime'>
+  & Partial<Pick<TarHeader, 'linkname' | 'uname' | 'gname' | 'devmajor' | 'devminor'>>
+  & {
+    /** Extra PAX records (e.g. `SCHILY.xattr.security.capability`). */
+    pax?: Record<string, Buffer> | undefined;
+  };
 
 function octal(buf: Buffer, value: number, start: number, length: number): boolean {
   const s = value.toString(8);

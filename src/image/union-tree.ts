@@ -42,20 +42,9 @@ export interface UnionObserver {
 }
 
 /** A path of the final union, hardlinks resolved to their inode's attributes. */
-export interface UnionFile {
-  path: string;
+export interface UnionFile extends Omit<LayerEntry, 'type'> {
   /** Hardlinks appear as 'file' with the same `inode`. */
   type: Exclude<LayerEntry['type'], 'hardlink' | 'whiteout' | 'opaque'>;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkTarget?: string | undefined;
-  devMajor?: number | undefined;
-  devMinor?: number | undefined;
-  xattrs?: Record<string, Buffer> | undefined;
-  digest?: string | undefined;
   /** Layer the content (files) or the entry (others) came from. */
   layer: number;
   inode?: number | undefined;

@@ -2,7 +2,7 @@
  * `stowage lint` as a library call: expands files, directories and globs, reads each Dockerfile with its
  * build context, lints, fixes (writing atomically: temp file + rename) and returns data for the renderers.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
@@ -175,17 +175,19 @@ export function expandPaths(paths: string[], cwd: string): string[] {
   return out;
 }
 
+/** A directory's entries in name order, none when it cannot be read. */
+function sortedEntries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  } catch {
+    return [];
+  }
+}
+
 function findDockerfiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
+    for (const e of sortedEntries(d)) {
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(join(d, e.name));
       } else if (e.isFile() && DOCKERFILE_NAME.test(e.name)) {
@@ -207,14 +209,7 @@ function globFiles(pattern: string, cwd: string): string[] {
   const deep = parts.slice(firstGlob).some((s) => s === '**') || parts.length - firstGlob > 1;
   const out: string[] = [];
   const walk = (d: string, rel: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
+    for (const e of sortedEntries(d)) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (deep && !SKIP_DIRS.has(e.name) && depth < 32) walk(join(d, e.name), r, depth + 1);
