@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   console.log(`image ${DEEP}: ${layers} layers, ${formatBytes(bytes)}`);
 
   // Alternating rounds, each output removed before the next, so every run writes a new image; medians.
-  const ROUNDS = 3;
+  const ROUNDS = 5;
   const verified: number[] = [];
   const unverified: number[] = [];
   const imports: number[] = [];

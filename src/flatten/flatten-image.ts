@@ -200,7 +200,8 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       });
       return faults.written ? faults.written(tar) : tar;
     };
-    // Into the engine, verification reads the very bytes sent, as they go (see checkSent).
+    // Into the engine, verification reads the very bytes sent, as they go, and compares their merged
+    // filesystem as soon as the last byte is out, while the engine still registers the layer (see checkSent).
     let sent: Promise<LayerIndex> | undefined;
     const teed = verify && output.kind === 'engine';
     layers.push({
@@ -208,8 +209,16 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       compression: 'none',
       open: () => {
         if (!teed) return writeTar();
-        const tee = teeStream(writeTar(), (branch) => indexLayer(branch, 'the squashed layer as sent to the engine'));
+        const tee = teeStream(writeTar(), async (branch) => {
+          const layer = await indexLayer(branch, 'the squashed layer as sent to the engine');
+          progress('verifying: comparing the merged filesystem of the layer as sent with the input\'s');
+          expected = expectedUnion();
+          outIndex = withTopLayer(layer);
+          compare(outIndex);
+          return layer;
+        });
         sent = tee.result;
+        sent.catch(() => undefined); // reported by checkSent; an upload that fails first must not leave it unhandled
         return faults.sent ? faults.sent(tee.stream) : tee.stream;
       },
     });
@@ -224,6 +233,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     let outIndex: ImageIndex | undefined;
     let expected: Map<string, string> | undefined;
     const keep = plan.keep;
+    const withTopLayer = (layer: LayerIndex): ImageIndex => ({ ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] });
     const expectedUnion = () => canonicalUnion(squash.full, (f) => {
       if (f.layer < keep) return '';
       if (f.size === 0) return EMPTY_DIGEST;
@@ -255,34 +265,33 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       }
     };
     /**
-     * The engine output: the squashed layer was read and hashed on its way to the engine (teeStream), so
-     * comparing its union proves the bytes sent; the engine's recorded diff IDs equal to the sha256 of those
-     * bytes (and to the input's for kept layers) prove it holds exactly them, and the image ID that the config
-     * it holds is ours. Nothing is read back.
+     * The engine output: the squashed layer was read and hashed on its way to the engine (teeStream), and
+     * its union compared with the input's, which proves the bytes sent; the engine's recorded diff IDs equal
+     * to the sha256 of those bytes (and to the input's for kept layers) prove it holds exactly them, and the
+     * image ID that the config it holds is ours. Nothing is read back.
      */
     const sentLayer = async (): Promise<LayerIndex> => {
       if (!sent) throw new VerificationError('verification failed: the squashed layer was never sent', []);
       try {
         return await sent;
       } catch (err) {
+        if (err instanceof VerificationError) throw err;
         throw new VerificationError(`verification failed: the squashed layer as sent cannot be read: ${(err as Error).message}`, []);
       }
     };
+    /** verifyMs counts what verification adds once the image is in the engine (the comparison overlaps the upload). */
     const checkSent = async (name: string, id: string) => {
       if (!verify) return;
       const tv = now();
       try {
-        progress('verifying: comparing the merged filesystem of the layer as sent, and the diff IDs the engine recorded');
-        expected = expectedUnion();
         const layer = await sentLayer();
+        progress('verifying: the diff IDs the engine recorded');
         const detail = await engine!.inspectImage(name);
         if (detail.id !== id) throw new VerificationError(`verification failed: ${name} is ${detail.id} in the engine, ${id} was loaded`, []);
         const want = [...image.layers.slice(0, keep).map((l) => l.diffId), layer.diffId];
         if (detail.layers.length !== want.length || detail.layers.some((d, i) => d !== want[i])) {
           throw new VerificationError(`verification failed: the engine recorded layers ${detail.layers.join(', ')} where ${want.join(', ')} were sent and verified`, []);
         }
-        outIndex = { ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] };
-        compare(outIndex);
       } finally {
         verifyMs += now() - tv;
       }
@@ -326,11 +335,11 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         await eng.tagImage(temp, repo, tag);
       } finally {
         // The temporary tag goes whatever happened; the image goes with it unless it was verified and tagged.
-        if (loaded || (await eng.inspectImage(temp).then(() => true, () => false))) {
-          await eng.removeImage(temp).catch(() => {});
-        }
-        // the import's own image (engine default config, no tag); its layer stays with the loaded image
-        if (importedId) await eng.removeImage(importedId).catch(() => {});
+        // The import's own image (engine default config, no tag) goes too; its layer stays with the loaded image.
+        await Promise.all([
+          (loaded ? Promise.resolve(true) : eng.inspectImage(temp).then(() => true, () => false)).then(async (tagged) => { if (tagged) await eng.removeImage(temp); }).catch(() => {}),
+          importedId ? eng.removeImage(importedId).catch(() => {}) : undefined,
+        ]);
       }
     }
     const t2 = now();

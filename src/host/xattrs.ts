@@ -1,6 +1,7 @@
 /**
  * Extended attributes of every file under a directory, read with getfattr(1) (Debian package `attr`):
- * Node has no xattr API, and stowage takes no native modules. One process per directory tree.
+ * Node has no xattr API, and stowage takes no native modules. One process reads every tree asked for at
+ * once: a spawn costs the caller's main thread milliseconds, and an image has dozens of layer trees.
  */
 import { spawn } from 'node:child_process';
 import { HostError } from '../errors.js';
@@ -8,13 +9,14 @@ import { HostError } from '../errors.js';
 /** Relative path (byte string, latin1) -> attribute name -> raw value. */
 export type TreeXattrs = Map<string, Record<string, Buffer>>;
 
-/** Undefined when getfattr is not installed. */
-export async function readTreeXattrs(dir: string): Promise<TreeXattrs | undefined> {
+/** The attributes under each of `dirs`, in their order, from one getfattr; undefined when it is not installed. */
+export async function readTreesXattrs(dirs: string[]): Promise<TreeXattrs[] | undefined> {
+  if (!dirs.length) return [];
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const code = await new Promise<number | 'missing'>((resolve, reject) => {
     // -h: a symlink's own attributes; without it a dangling link is an error and a live one reports its target's
-    const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', dir], {
+    const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', ...dirs], {
       env: { ...process.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -25,22 +27,30 @@ export async function readTreeXattrs(dir: string): Promise<TreeXattrs | undefine
   });
   if (code === 'missing') return undefined;
   if (code !== 0 && out.length === 0 && err.length) {
-    throw new HostError(`getfattr failed on ${dir}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0]}`);
+    throw new HostError(`getfattr failed on ${dirs.length === 1 ? dirs[0] : `${dirs.length} directories from ${dirs[0]}`}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0]}`);
   }
-  return parseGetfattr(Buffer.concat(out).toString('latin1'), dir);
+  return parseGetfattr(Buffer.concat(out).toString('latin1'), dirs);
 }
 
-/** Parses `getfattr -d -e hex --absolute-names` output; file names use octal escapes for unusual bytes. */
-export function parseGetfattr(text: string, root: string): TreeXattrs {
-  const result: TreeXattrs = new Map();
-  const prefix = root.endsWith('/') ? root : `${root}/`;
+/**
+ * Parses `getfattr -R -d -e hex --absolute-names ROOT...` output into one map per root; file names use octal
+ * escapes for unusual bytes. getfattr walks its arguments in order, so a root's files come before the next
+ * root's.
+ */
+export function parseGetfattr(text: string, roots: string[]): TreeXattrs[] {
+  const result: TreeXattrs[] = roots.map(() => new Map());
+  const prefixes = roots.map((r) => (r.endsWith('/') ? r : `${r}/`));
+  let root = 0;
   let current: Record<string, Buffer> | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('# file: ')) {
       const abs = unescapeName(line.slice(8));
-      const rel = abs === root || `${abs}/` === prefix ? '' : abs.startsWith(prefix) ? abs.slice(prefix.length) : abs;
+      const under = (i: number) => abs === roots[i] || `${abs}/` === prefixes[i] || abs.startsWith(prefixes[i]!);
+      while (root < roots.length - 1 && !under(root)) root++;
+      const prefix = prefixes[root]!;
+      const rel = `${abs}/` === prefix || abs === roots[root] ? '' : abs.startsWith(prefix) ? abs.slice(prefix.length) : abs;
       current = {};
-      result.set(rel, current);
+      result[root]!.set(rel, current);
       continue;
     }
     if (!current || !line || line.startsWith('#')) continue;

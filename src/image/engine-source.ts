@@ -10,8 +10,9 @@ import { BadInputError, EngineRequestError, HostError } from '../errors.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { indexImageStream } from './archive-source.js';
 import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
-import type { LayerIndex } from './layer-index.js';
-import { hashNeeded, indexOverlayDiff, readXattrsAhead } from './overlay2-source.js';
+import { hashNeeded, overlayLayer, walkOverlayDiff } from './overlay2-source.js';
+import { readTreesXattrs } from '../host/xattrs.js';
+import type { LayerEntry } from './layer-entry.js';
 
 export type EngineReadMode = 'auto' | 'direct' | 'export';
 
@@ -71,27 +72,25 @@ export async function indexEngineImage(engine: EngineClient, name: string, mode:
       const config = JSON.parse(plan.config.toString('utf8')) as Record<string, unknown>;
       const diffIds = diffIdsOf(config);
       if (diffIds.length === plan.dirs.length) {
-        const layers: LayerIndex[] = [];
-        const xattrs = readXattrsAhead(plan.dirs);
-        let ok = true;
+        // One getfattr for every layer, running while the directories are walked.
+        const xattrsRead = readTreesXattrs(plan.dirs);
+        xattrsRead.catch(() => undefined); // a walk that fails first must not leave an unhandled rejection
+        const walked: LayerEntry[][] = [];
         for (let i = 0; i < plan.dirs.length; i++) {
           progress?.(`reading layer ${i + 1}/${plan.dirs.length} from ${plan.dirs[i]}`);
-          let layer: LayerIndex | undefined;
           try {
-            layer = await indexOverlayDiff(plan.dirs[i]!, diffIds[i]!, digests === 'all' ? 'all' : 'none', xattrs[i]);
+            walked.push(await walkOverlayDiff(plan.dirs[i]!, digests === 'all' ? 'all' : 'none'));
           } catch (err) {
             // The image was removed or pruned while being read, or a file is unreadable.
             const code = (err as NodeJS.ErrnoException).code;
             if (typeof code === 'string') throw new HostError(`reading layer ${i} of ${name} from ${plan.dirs[i]} failed: ${code}`, 'Retry, or use --source export.', { cause: err });
             throw err;
           }
-          if (!layer) {
-            ok = false;
-            directUnavailable = 'getfattr (Debian package `attr`) is not installed';
-            break;
-          }
-          layers.push(layer);
         }
+        const xattrs = await xattrsRead;
+        const ok = xattrs !== undefined;
+        if (!ok) directUnavailable = 'getfattr (Debian package `attr`) is not installed';
+        const layers = ok ? walked.map((entries, i) => overlayLayer(entries, xattrs[i]!, diffIds[i]!)) : [];
         if (ok && digests === 'needed') {
           try {
             await hashNeeded(layers);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { readTreeXattrs, type TreeXattrs } from '../host/xattrs.js';
+import type { TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
 import { contentRef, setContentRef } from './content-ref.js';
 import type { LayerIndex } from './layer-index.js';
@@ -21,19 +21,36 @@ const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
  */
 export type DigestPolicy = 'all' | 'none';
 
-/** Indexes one overlay2 diff directory; `diffId` comes from the image config. */
-export async function indexOverlayDiff(dir: string, diffId: string, digests: DigestPolicy = 'all', xattrsRead?: Promise<TreeXattrs | undefined>): Promise<LayerIndex | undefined> {
-  const xattrs = await (xattrsRead ?? readTreeXattrs(dir));
-  if (!xattrs) return undefined;
+/**
+ * Walks one overlay2 diff directory into entries, without extended attributes: `overlayLayer` adds them
+ * once getfattr (run for every layer at once, while the directories are walked) has answered.
+ */
+export async function walkOverlayDiff(dir: string, digests: DigestPolicy = 'all'): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
-  const links = new Map<string, string>();
-  let tarBytes = 1024;
-  await walk(dir, '', xattrs, entries, links, digests);
-  for (const e of entries) tarBytes += 512 + (e.path.length > 100 ? 1024 : 0) + Math.ceil(e.size / 512) * 512;
-  return { diffId, tarBytes, compression: 'none', storedBytes: tarBytes, storedDigest: diffId, entries };
+  await walk(dir, '', entries, new Map(), digests);
+  return entries;
 }
 
-async function walk(root: string, rel: string, xattrs: TreeXattrs, out: LayerEntry[], links: Map<string, string>, digests: DigestPolicy): Promise<void> {
+/**
+ * The layer of walked `entries` with their extended attributes: overlay2's own ones are dropped, and a
+ * directory marked opaque is followed by an opaque entry, as a tar would list it. Entries are changed in
+ * place (their content refs are keyed by the entry objects).
+ */
+export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: string): LayerIndex {
+  const out: LayerEntry[] = [];
+  for (const e of entries) {
+    const attrs = e.type === 'whiteout' ? undefined : xattrs.get(e.path);
+    for (const [k, v] of Object.entries(attrs ?? {})) if (!OVERLAY_XATTR.test(k)) (e.xattrs ??= {})[k] = v;
+    out.push(e);
+    const opaque = attrs?.['trusted.overlay.opaque'] ?? attrs?.['user.overlay.opaque'];
+    if (e.type === 'dir' && opaque?.toString('latin1') === 'y') out.push({ path: e.path, type: 'opaque', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
+  }
+  let tarBytes = 1024;
+  for (const e of out) tarBytes += 512 + (e.path.length > 100 ? 1024 : 0) + Math.ceil(e.size / 512) * 512;
+  return { diffId, tarBytes, compression: 'none', storedBytes: tarBytes, storedDigest: diffId, entries: out };
+}
+
+async function walk(root: string, rel: string, out: LayerEntry[], links: Map<string, string>, digests: DigestPolicy): Promise<void> {
   const abs = rel ? `${root}/${rel}` : root;
   // Metadata calls are synchronous: on cached inodes they take microseconds, a thread-pool round trip is slower.
   const names = readdirSync(Buffer.from(abs, 'latin1'), { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
@@ -48,50 +65,32 @@ async function walk(root: string, rel: string, xattrs: TreeXattrs, out: LayerEnt
     if (first === undefined) links.set(key, path);
     return first;
   });
+  const entries = paths.map((path, i) => toEntry(root, path, stats[i]!, linkOf[i]));
   // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
-  const entries = await mapLimit(paths, 4, (path, i) => toEntry(root, path, stats[i]!, xattrs.get(path), linkOf[i], digests));
-  for (let i = 0; i < paths.length; i++) {
-    const path = paths[i]!;
-    out.push(entries[i]!);
-    if (stats[i]!.isDirectory()) {
-      const attrs = xattrs.get(path);
-      const opaque = attrs?.['trusted.overlay.opaque'] ?? attrs?.['user.overlay.opaque'];
-      if (opaque && opaque.toString('latin1') === 'y') out.push({ path, type: 'opaque', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
-      await walk(root, path, xattrs, out, links, digests);
-    }
+  if (digests === 'all') {
+    await mapLimit(entries.filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await hashFile(contentRef(e)!.file as Buffer, e.size); });
   }
-}
-
-/** getfattr over several trees, a few at a time, started ahead of the walks that need the answers. */
-export function readXattrsAhead(dirs: string[], concurrency = 3): Promise<TreeXattrs | undefined>[] {
-  const gates: Promise<unknown>[] = [];
-  return dirs.map((dir, i) => {
-    const job = (gates[i - concurrency] ?? Promise.resolve()).catch(() => undefined).then(() => readTreeXattrs(dir));
-    gates[i] = job;
-    job.catch(() => undefined); // a caller that stops early must not leave an unhandled rejection behind
-    return job;
-  });
+  for (let i = 0; i < paths.length; i++) {
+    out.push(entries[i]!);
+    if (stats[i]!.isDirectory()) await walk(root, paths[i]!, out, links, digests);
+  }
 }
 
 const SMALL_FILE = 1024 * 1024;
 
-async function toEntry(root: string, path: string, s: Stats, attrs: Record<string, Buffer> | undefined, hardlinkTo: string | undefined, digests: DigestPolicy): Promise<LayerEntry> {
+function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined): LayerEntry {
   const base = { path, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime: Math.floor(s.mtimeMs / 1000) };
-  let xattrs: Record<string, Buffer> | undefined;
-  for (const [k, v] of Object.entries(attrs ?? {})) if (!OVERLAY_XATTR.test(k)) (xattrs ??= {})[k] = v;
-  const withX = (e: LayerEntry): LayerEntry => (xattrs ? { ...e, xattrs } : e);
   const abs = Buffer.from(`${root}/${path}`, 'latin1');
-  if (s.isDirectory()) return withX({ ...base, type: 'dir' });
-  if (s.isSymbolicLink()) return withX({ ...base, type: 'symlink', linkTarget: readlinkSync(abs, { encoding: 'buffer' }).toString('latin1') });
+  if (s.isDirectory()) return { ...base, type: 'dir' };
+  if (s.isSymbolicLink()) return { ...base, type: 'symlink', linkTarget: readlinkSync(abs, { encoding: 'buffer' }).toString('latin1') };
   if (s.isCharacterDevice() && s.rdev === 0) return { ...base, type: 'whiteout', mode: 0 };
   if (s.isCharacterDevice() || s.isBlockDevice()) {
-    return withX({ ...base, type: s.isCharacterDevice() ? 'char' : 'block', devMajor: Math.floor(s.rdev / 256) & 0xfff, devMinor: (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00) });
+    return { ...base, type: s.isCharacterDevice() ? 'char' : 'block', devMajor: Math.floor(s.rdev / 256) & 0xfff, devMinor: (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00) };
   }
-  if (s.isFIFO()) return withX({ ...base, type: 'fifo' });
-  if (hardlinkTo !== undefined) return withX({ ...base, type: 'hardlink', linkTarget: hardlinkTo });
-  const entry = withX({ ...base, type: 'file', size: s.size });
+  if (s.isFIFO()) return { ...base, type: 'fifo' };
+  if (hardlinkTo !== undefined) return { ...base, type: 'hardlink', linkTarget: hardlinkTo };
+  const entry: LayerEntry = { ...base, type: 'file', size: s.size };
   setContentRef(entry, { file: abs, start: 0, length: s.size });
-  if (digests === 'all') entry.digest = await hashFile(abs, s.size);
   return entry;
 }
 
