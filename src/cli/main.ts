@@ -3,16 +3,32 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, StowageError } from '../errors.js';
 import { STOWAGE_VERSION } from '../version.js';
 import { CliContext, type CliIo, type GlobalOptions } from './cli-context.js';
-import { registerDoctor } from './doctor-command.js';
-import { registerAnalyze } from './analyze-command.js';
-import { registerBench } from './bench-command.js';
-import { registerLint } from './lint-command.js';
-import { registerFlatten } from './flatten-command.js';
 
 /** Each command module adds its subcommand and sets the exit code through `setExit`. */
 export type RegisterCommand = (program: Command, ctx: () => CliContext, setExit: (code: number) => void) => void;
 
-const COMMANDS: RegisterCommand[] = [registerDoctor, registerBench, registerAnalyze, registerLint, registerFlatten];
+/** Command modules by name, in help order; only the one a command line names is loaded (they pull in much). */
+const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
+  doctor: async () => (await import('./doctor-command.js')).registerDoctor,
+  bench: async () => (await import('./bench-command.js')).registerBench,
+  analyze: async () => (await import('./analyze-command.js')).registerAnalyze,
+  lint: async () => (await import('./lint-command.js')).registerLint,
+  flatten: async () => (await import('./flatten-command.js')).registerFlatten,
+};
+
+/** Global options that take a value, so that the value is not taken for the command's name. */
+const VALUE_OPTIONS = new Set(['-H', '--host', '-c', '--context']);
+
+/** The command `argv` names, if any (the first word that is neither an option nor an option's value). */
+export function commandOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -31,7 +47,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     })
     .exitOverride();
   const ctx = () => new CliContext(io, program.opts<GlobalOptions>());
-  for (const register of COMMANDS) register(program, ctx, (code) => { exitCode = code; });
+  const named = commandOf(argv);
+  const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+  for (const register of await Promise.all(load.map((l) => l()))) register(program, ctx, (code) => { exitCode = code; });
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { EngineRequestError } from '../errors.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
@@ -44,7 +44,10 @@ export function endpointFor(options: ConnectOptions = {}): Endpoint {
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
   const endpoint = endpointFor(options);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const probe = new Docker(dockerodeOptions(endpoint));
+  // Loaded on first use: dockerode and what it pulls in (ssh2, grpc) take a tenth of a second to load,
+  // which commands that need no engine should not pay.
+  const { default: DockerClient } = await import('dockerode');
+  const probe = new DockerClient(dockerodeOptions(endpoint));
   let raw: Docker.DockerVersion;
   try {
     raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
@@ -56,7 +59,7 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
     throw unreachable('api-version', endpoint, new Error(`engine API ${server ?? 'unknown'}, need >= ${MIN_API_VERSION}`));
   }
   const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
-  const docker = new Docker({ ...dockerodeOptions(endpoint), version: `v${apiVersion}` });
+  const docker = new DockerClient({ ...dockerodeOptions(endpoint), version: `v${apiVersion}` });
   return new DockerodeEngine(docker, endpoint, apiVersion, timeoutMs);
 }
 

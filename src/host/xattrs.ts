@@ -4,10 +4,25 @@
  * once: a spawn costs the caller's main thread milliseconds, and an image has dozens of layer trees.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import { HostError } from '../errors.js';
 
 /** Relative path (byte string, latin1) -> attribute name -> raw value. */
 export type TreeXattrs = Map<string, Record<string, Buffer>>;
+
+/** Whether getfattr is on PATH, found without starting a process. */
+export function hasGetfattr(path = process.env.PATH ?? ''): boolean {
+  return path.split(':').some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, 'getfattr'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** The attributes under each of `dirs`, in their order, from one getfattr; undefined when it is not installed. */
 export async function readTreesXattrs(dirs: string[]): Promise<TreeXattrs[] | undefined> {

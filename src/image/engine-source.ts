@@ -11,7 +11,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { indexImageStream } from './archive-source.js';
 import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
 import { hashNeeded, overlayLayer, walkOverlayDiff } from './overlay2-source.js';
-import { readTreesXattrs } from '../host/xattrs.js';
+import { readTreesXattrs, type TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
 
 export type EngineReadMode = 'auto' | 'direct' | 'export';
@@ -23,8 +23,21 @@ export interface EngineRead {
   directUnavailable?: string | undefined;
 }
 
-/** Why the overlay2 directories cannot be read, or their paths and the raw config when they can. */
-async function directPlan(engine: EngineClient, name: string): Promise<{ reason: string } | { dirs: string[]; config: Buffer; id: string; repoTags: string[] }> {
+/** An engine image whose overlay2 layer directories can be read, with getfattr already running over them. */
+export interface OverlayImage {
+  name: string;
+  /** Diff directories, bottom layer first. */
+  dirs: string[];
+  config: Record<string, unknown>;
+  diffIds: string[];
+  id: string;
+  repoTags: string[];
+  /** Extended attributes of every directory (one getfattr); undefined when getfattr is not installed. */
+  xattrs: Promise<TreeXattrs[] | undefined>;
+}
+
+/** The image's overlay2 directories, or why they cannot be read. */
+export async function overlayImage(engine: EngineClient, name: string): Promise<OverlayImage | { reason: string }> {
   if (engine.endpoint.transport.kind !== 'unix') return { reason: 'the engine is not local' };
   const info = await engine.info();
   if (info.storageDriver !== 'overlay2') return { reason: `the storage driver is ${info.storageDriver || 'unknown'}, not overlay2` };
@@ -39,14 +52,52 @@ async function directPlan(engine: EngineClient, name: string): Promise<{ reason:
     return { reason: 'the layer directories are not readable (run as root on the engine host)' };
   }
   const hex = detail.id.replace(/^sha256:/, '');
-  let config: Buffer;
+  let raw: Buffer;
   try {
-    config = await readFile(join(info.dockerRootDir, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
+    raw = await readFile(join(info.dockerRootDir, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
   } catch {
     return { reason: 'the image config is not readable in the engine\'s data root' };
   }
-  if (createHash('sha256').update(config).digest('hex') !== hex) return { reason: 'the image config on disk does not match the image ID' };
-  return { dirs, config, id: detail.id, repoTags: detail.repoTags };
+  if (createHash('sha256').update(raw).digest('hex') !== hex) return { reason: 'the image config on disk does not match the image ID' };
+  const config = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  const diffIds = diffIdsOf(config);
+  if (diffIds.length !== dirs.length) return { reason: `the config has ${diffIds.length} layers but overlay2 lists ${dirs.length} directories` };
+  const xattrs = readTreesXattrs(dirs);
+  xattrs.catch(() => undefined); // a reader that fails first must not leave an unhandled rejection
+  return { name, dirs, config, diffIds, id: detail.id, repoTags: detail.repoTags, xattrs };
+}
+
+/**
+ * Indexes the layers of `image` from their directories (walked while getfattr runs); undefined when getfattr
+ * is not installed. `digests` as for indexEngineImage.
+ */
+export async function indexOverlayImage(image: OverlayImage, progress?: (text: string) => void, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<ImageIndex | undefined> {
+  const { name, dirs } = image;
+  const walked: LayerEntry[][] = [];
+  for (let i = 0; i < dirs.length; i++) {
+    progress?.(`reading layer ${i + 1}/${dirs.length} from ${dirs[i]}`);
+    try {
+      walked.push(await walkOverlayDiff(dirs[i]!, digests === 'all' ? 'all' : 'none'));
+    } catch (err) {
+      // The image was removed or pruned while being read, or a file is unreadable.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string') throw new HostError(`reading layer ${i} of ${name} from ${dirs[i]} failed: ${code}`, 'Retry, or use --source export.', { cause: err });
+      throw err;
+    }
+  }
+  const xattrs = await image.xattrs;
+  if (!xattrs) return undefined;
+  const layers = walked.map((entries, i) => overlayLayer(entries, xattrs[i]!, image.diffIds[i]!));
+  if (digests === 'needed') {
+    try {
+      await hashNeeded(layers);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string') throw new HostError(`reading ${name}'s layer files failed: ${code}`, 'Retry, or use --source export.', { cause: err });
+      throw err;
+    }
+  }
+  return assembleImage({ kind: 'overlay2', reference: name }, image.id, image.repoTags, image.config, layers);
 }
 
 /**
@@ -67,45 +118,13 @@ export async function indexEngineImage(engine: EngineClient, name: string, mode:
   }
   let directUnavailable: string | undefined;
   if (mode !== 'export') {
-    const plan = await directPlan(engine, name);
-    if ('dirs' in plan) {
-      const config = JSON.parse(plan.config.toString('utf8')) as Record<string, unknown>;
-      const diffIds = diffIdsOf(config);
-      if (diffIds.length === plan.dirs.length) {
-        // One getfattr for every layer, running while the directories are walked.
-        const xattrsRead = readTreesXattrs(plan.dirs);
-        xattrsRead.catch(() => undefined); // a walk that fails first must not leave an unhandled rejection
-        const walked: LayerEntry[][] = [];
-        for (let i = 0; i < plan.dirs.length; i++) {
-          progress?.(`reading layer ${i + 1}/${plan.dirs.length} from ${plan.dirs[i]}`);
-          try {
-            walked.push(await walkOverlayDiff(plan.dirs[i]!, digests === 'all' ? 'all' : 'none'));
-          } catch (err) {
-            // The image was removed or pruned while being read, or a file is unreadable.
-            const code = (err as NodeJS.ErrnoException).code;
-            if (typeof code === 'string') throw new HostError(`reading layer ${i} of ${name} from ${plan.dirs[i]} failed: ${code}`, 'Retry, or use --source export.', { cause: err });
-            throw err;
-          }
-        }
-        const xattrs = await xattrsRead;
-        const ok = xattrs !== undefined;
-        if (!ok) directUnavailable = 'getfattr (Debian package `attr`) is not installed';
-        const layers = ok ? walked.map((entries, i) => overlayLayer(entries, xattrs[i]!, diffIds[i]!)) : [];
-        if (ok && digests === 'needed') {
-          try {
-            await hashNeeded(layers);
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (typeof code === 'string') throw new HostError(`reading ${name}'s layer files failed: ${code}`, 'Retry, or use --source export.', { cause: err });
-            throw err;
-          }
-        }
-        if (ok) return { image: assembleImage({ kind: 'overlay2', reference: name }, plan.id, plan.repoTags, config, layers), via: 'overlay2' };
-      } else {
-        directUnavailable = `the config has ${diffIds.length} layers but overlay2 lists ${plan.dirs.length} directories`;
-      }
+    const overlay = await overlayImage(engine, name);
+    if ('reason' in overlay) {
+      directUnavailable = overlay.reason;
     } else {
-      directUnavailable = plan.reason;
+      const image = await indexOverlayImage(overlay, progress, digests);
+      if (image) return { image, via: 'overlay2' };
+      directUnavailable = 'getfattr (Debian package `attr`) is not installed';
     }
     if (mode === 'direct') throw new BadInputError(`cannot read ${name} from overlay2 directly: ${directUnavailable}`, 'Use --source export to stream it from the engine.');
   }

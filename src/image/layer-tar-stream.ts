@@ -23,7 +23,7 @@ export function layerTarSize(entries: LayerEntry[]): number {
 const BATCH = 256 * 1024;
 
 /** The tar of `entries`; small pieces are batched so consumers see few, large chunks. */
-export async function* layerTarStream(entries: LayerEntry[], content: ContentLookup): AsyncGenerator<Buffer> {
+export async function* layerTarStream(entries: Iterable<LayerEntry> | AsyncIterable<LayerEntry>, content: ContentLookup): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let buffered = 0;
   const add = (b: Buffer) => {
@@ -36,7 +36,7 @@ export async function* layerTarStream(entries: LayerEntry[], content: ContentLoo
     buffered = 0;
     return out;
   };
-  for (const e of entries) {
+  for await (const e of entries) {
     add(tarHeader(headerForEntry(e)));
     if (e.type === 'file' && e.size > 0) {
       let written = 0;

@@ -40,10 +40,9 @@ export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: 
   const out: LayerEntry[] = [];
   for (const e of entries) {
     const attrs = e.type === 'whiteout' ? undefined : xattrs.get(e.path);
-    for (const [k, v] of Object.entries(attrs ?? {})) if (!OVERLAY_XATTR.test(k)) (e.xattrs ??= {})[k] = v;
+    addOwnXattrs(e, attrs);
     out.push(e);
-    const opaque = attrs?.['trusted.overlay.opaque'] ?? attrs?.['user.overlay.opaque'];
-    if (e.type === 'dir' && opaque?.toString('latin1') === 'y') out.push({ path: e.path, type: 'opaque', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
+    if (e.type === 'dir' && isOpaque(attrs)) out.push({ path: e.path, type: 'opaque', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
   }
   let tarBytes = 1024;
   for (const e of out) tarBytes += 512 + (e.path.length > 100 ? 1024 : 0) + Math.ceil(e.size / 512) * 512;
@@ -78,12 +77,29 @@ async function walk(root: string, rel: string, out: LayerEntry[], links: Map<str
 
 const SMALL_FILE = 1024 * 1024;
 
-function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined): LayerEntry {
+/** Adds the attributes of `attrs` that are the file's own (not overlay2's bookkeeping) to `entry`. */
+export function addOwnXattrs(entry: LayerEntry, attrs: Record<string, Buffer> | undefined): void {
+  for (const [k, v] of Object.entries(attrs ?? {})) if (!OVERLAY_XATTR.test(k)) (entry.xattrs ??= {})[k] = v;
+}
+
+/** True when a directory's attributes mark it opaque: it hides the layers below it. */
+export function isOpaque(attrs: Record<string, Buffer> | undefined): boolean {
+  const opaque = attrs?.['trusted.overlay.opaque'] ?? attrs?.['user.overlay.opaque'];
+  return opaque?.toString('latin1') === 'y';
+}
+
+/** True when `s` is overlay2's whiteout: a 0/0 character device. */
+export function isWhiteout(s: Stats): boolean {
+  return s.isCharacterDevice() && s.rdev === 0;
+}
+
+/** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files. */
+export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined): LayerEntry {
   const base = { path, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime: Math.floor(s.mtimeMs / 1000) };
   const abs = Buffer.from(`${root}/${path}`, 'latin1');
   if (s.isDirectory()) return { ...base, type: 'dir' };
   if (s.isSymbolicLink()) return { ...base, type: 'symlink', linkTarget: readlinkSync(abs, { encoding: 'buffer' }).toString('latin1') };
-  if (s.isCharacterDevice() && s.rdev === 0) return { ...base, type: 'whiteout', mode: 0 };
+  if (isWhiteout(s)) return { ...base, type: 'whiteout', mode: 0 };
   if (s.isCharacterDevice() || s.isBlockDevice()) {
     return { ...base, type: s.isCharacterDevice() ? 'char' : 'block', devMajor: Math.floor(s.rdev / 256) & 0xfff, devMinor: (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00) };
   }

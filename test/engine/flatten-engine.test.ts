@@ -203,6 +203,19 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.equal(await inspect(flat, '{{json .Config}}'), await inspect(deep, '{{json .Config}}'));
   });
 
+  test('the merged layer directories, streamed before any layer is indexed, give the image the squash of the index gives', async () => {
+    for (const [name, image] of [['storage', storage], ['names', names]] as const) {
+      const early: string[] = [];
+      const fromDirs = await flattenImage(image, { output: { kind: 'engine', tag: tag(`${name}-early`) }, progress: (t) => early.push(t) });
+      assert.ok(early.some((t) => /while the layers are indexed/.test(t)), `${name}: the early import ran`);
+      const general: string[] = [];
+      const fromIndex = await flattenImage(image, { source: 'export', output: { kind: 'engine', tag: tag(`${name}-indexed`) }, progress: (t) => general.push(t) });
+      assert.ok(!general.some((t) => /while the layers are indexed/.test(t)), `${name}: the squash of the index ran`);
+      assert.equal(fromDirs.output.id, fromIndex.output.id, `${name}: same image`);
+      assert.equal(fromDirs.verification.verified, true);
+    }
+  });
+
   test('the same input gives the same image ID and the same archive bytes', async () => {
     const one = tag('det1');
     const two = tag('det2');
@@ -278,6 +291,8 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
       { faults: { sent: flip }, mode: 'all', message: /the engine recorded layers/ },
       { faults: { sent: flip }, mode: 'keep-base', message: /the engine recorded layers/ },
     ];
+    const dangling = async () => (await docker(['images', '-q', '--no-trunc', '--filter', 'dangling=true'])).stdout.split('\n').filter(Boolean).sort();
+    const danglingBefore = await dangling();
     for (const c of cases) {
       const target = tag(`corrupt-${c.mode}-${c.faults?.written ? 'written' : 'sent'}`);
       await assert.rejects(flattenImage(storage, { output: { kind: 'engine', tag: target }, mode: { kind: c.mode }, faults: c.faults }), (err: Error & { exitCode?: number }) => {
@@ -290,6 +305,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     }
     const leftovers = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', repo])).stdout.split('\n').filter((t) => t.includes('stowage-tmp'));
     assert.deepEqual(leftovers, []);
+    assert.deepEqual(await dangling(), danglingBefore, 'no imported image left behind');
     // unverified, the same fault goes through: the check above is what catches it
     const unverified = tag('corrupt-unverified');
     await flattenImage(storage, { output: { kind: 'engine', tag: unverified }, verify: false, faults: { written: flip } });

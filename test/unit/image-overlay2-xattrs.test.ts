@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseGetfattr } from '../../src/host/xattrs.js';
+import { hasGetfattr, parseGetfattr } from '../../src/host/xattrs.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'test', 'samples', 'images');
 
@@ -26,4 +27,17 @@ test('getfattr output over several roots (recorded) is split per root, a root na
   assert.deepEqual([...trees[2]!.keys()], ['', 'd/h']);
   assert.equal(trees[2]!.get('d/h')!['user.b']!.toString(), 'ten');
   assert.equal(trees[2]!.get('')!['user.root']!.toString(), 'r');
+});
+
+test('getfattr is found on PATH without starting it, and missing where PATH has none', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-path-'));
+  try {
+    assert.equal(hasGetfattr(`/nonexistent:${dir}`), false);
+    writeFileSync(join(dir, 'getfattr'), '#!/bin/sh\n', { mode: 0o644 });
+    assert.equal(hasGetfattr(`/nonexistent:${dir}`), false, 'not executable');
+    chmodSync(join(dir, 'getfattr'), 0o755);
+    assert.equal(hasGetfattr(`/nonexistent::${dir}`), true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,56 @@
+/**
+ * The fast path of the default flatten (every layer of a local overlay2 image into one, into the engine):
+ * the upload starts before the layers are indexed. mergedOverlayEntries walks the layer directories the way
+ * overlayfs merges them and yields the squashed layer's entries in the squash's own order, so the engine
+ * extracts the layer while stowage indexes the layers for the plan, the figures and verification. That
+ * verification compares the bytes sent with the union built from the index: two independent walks must agree.
+ */
+import type { EngineClient } from '../engine/engine-client.js';
+import type { TreeXattrs } from '../host/xattrs.js';
+import { openContent } from '../image/content-ref.js';
+import { displayPath, type LayerEntry } from '../image/layer-entry.js';
+import { measured } from '../image/layer-index.js';
+import { mergedOverlayEntries } from '../image/overlay2-merge.js';
+import { squashedStream, type SquashedStream, type SquashedStreamOptions } from './squashed-stream.js';
+
+export interface EarlyImport {
+  squashed: SquashedStream;
+  /** The image the import creates (engine default config, no tag), once the engine has registered the layer. */
+  imported: Promise<string>;
+  /** sha256 of the bytes sent, once they are all sent, when there is no check (which has it as `sent`). */
+  digest(): string;
+  /** Ends the upload with an error, so that the engine drops the partial layer (the flatten failed meanwhile). */
+  cancel(): void;
+}
+
+/**
+ * Starts importing the merged layer directories `dirs` (bottom first) as one layer. The request goes out at
+ * once, so that the engine gets ready while getfattr still reads `xattrs`; the first byte follows them.
+ */
+export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: Promise<TreeXattrs[] | undefined>, options: Omit<SquashedStreamOptions, 'read' | 'source'>): EarlyImport {
+  let cancelled = false;
+  let digest = '';
+  async function* entries(): AsyncGenerator<LayerEntry> {
+    const attrs = await xattrs;
+    if (!attrs) throw new Error('internal: getfattr went missing');
+    yield* mergedOverlayEntries(dirs, attrs);
+  }
+  const squashed = squashedStream(entries(), {
+    ...options,
+    read: (e) => {
+      const body = openContent(e);
+      if (!body) throw new Error(`internal: ${displayPath(e.path)} has no content ref`);
+      return body;
+    },
+  });
+  async function* body(): AsyncGenerator<Buffer> {
+    for await (const c of squashed.stream) {
+      if (cancelled) throw new Error('the flatten failed before the upload ended');
+      yield c;
+    }
+  }
+  // Verified, the side reader hashes the bytes sent; unverified, they are hashed here for the diff ID.
+  const imported = engine.importImage(options.check ? body() : measured(body(), (_b, d) => { digest = d; }));
+  imported.catch(() => undefined); // awaited by the flatten, or discarded when it failed first
+  return { squashed, imported, digest: () => digest, cancel: () => { cancelled = true; } };
+}
