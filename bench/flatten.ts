@@ -103,9 +103,11 @@ async function main(): Promise<void> {
   const bytes = sizeOf(DEEP);
   console.log(`image ${DEEP}: ${layers} layers, ${formatBytes(bytes)}`);
 
-  // Alternating rounds, each output removed before the next, so every run writes a new image. stowage is
-  // timed as a user runs it (the CLI, node's start included); its own figure (--json timings) is printed too.
-  const ROUNDS = 7;
+  // Rounds of the three, each output removed before the next, so every run writes a new image; each round
+  // runs them in another of the six orders, so that each follows each other equally often (a run's place
+  // weighed more than verification in earlier runs of this script). stowage is timed as a user runs it
+  // (the CLI, node's start included); its own figure (--json timings) is printed too.
+  const ROUNDS = 6;
   const cli: number[] = [];
   const library: number[] = [];
   const unverified: number[] = [];
@@ -126,35 +128,43 @@ async function main(): Promise<void> {
     return { ms, result: (JSON.parse(out.toString('utf8')) as { result: FlattenResult }).result };
   };
   let r = stowage([]).result;
-  for (let round = 0; round < ROUNDS; round++) {
-    settle(FLAT);
-    const verified = stowage([]);
-    cli.push(verified.ms);
-    library.push(verified.result.timings.totalMs);
-    r = verified.result;
-    settle(FLAT);
-    unverified.push(stowage(['--no-verify']).ms);
-    settle(IMPORTED);
-    // The baseline as the issue names it (an existing container exported), and as a user runs it from an
-    // image: a container created to be exported, and removed after.
-    const t = performance.now();
-    const container = dockerCli(['create', DEEP]).trim();
-    try {
-      imports.push(time(() => {
-        execFileSync('sh', ['-c', `${DOCKER_CLI} export ${container} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
-      }));
-    } finally {
-      dockerCli(['rm', '-f', container]);
-    }
-    fromImage.push(performance.now() - t);
-  }
+  const runs: (() => void)[] = [
+    () => {
+      settle(FLAT);
+      const verified = stowage([]);
+      cli.push(verified.ms);
+      library.push(verified.result.timings.totalMs);
+      r = verified.result;
+    },
+    () => {
+      settle(FLAT);
+      unverified.push(stowage(['--no-verify']).ms);
+    },
+    () => {
+      settle(IMPORTED);
+      // The baseline as the issue names it (an existing container exported), and as a user runs it from an
+      // image: a container created to be exported, and removed after.
+      const t = performance.now();
+      const container = dockerCli(['create', DEEP]).trim();
+      try {
+        imports.push(time(() => {
+          execFileSync('sh', ['-c', `${DOCKER_CLI} export ${container} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
+        }));
+      } finally {
+        dockerCli(['rm', '-f', container]);
+      }
+      fromImage.push(performance.now() - t);
+    },
+  ];
+  const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]];
+  for (let round = 0; round < ROUNDS; round++) for (const i of ORDERS[round % ORDERS.length]!) runs[i]!();
   // Each round's own ratio, so that a slow spell of the shared machine weighs on both sides of it.
   const ratio = (xs: number[], base: number[]) => {
     const each = xs.map((x, i) => x / base[i]!);
     return `${median(each).toFixed(2)} (rounds ${Math.min(...each).toFixed(2)}-${Math.max(...each).toFixed(2)})`;
   };
   const os = await import('node:os');
-  console.log(`medians of ${ROUNDS} alternating rounds, each writing a new image after a sync (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores):`);
+  console.log(`medians of ${ROUNDS} rounds, each in another order, each run writing a new image after a sync (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores):`);
   console.log(`stowage flatten (verified):       ${formatDuration(median(cli)).padStart(9)}  ${r.input.layers} -> ${r.output.layers} layers, ${formatBytes(r.input.tarBytes)} -> ${formatBytes(r.output.tarBytes)}, wasted removed ${formatBytes(r.wastedBytesRemoved)}, config kept`);
   console.log(`  of which flatten itself:        ${formatDuration(median(library)).padStart(9)}  (the rest is node starting; last run: read ${formatDuration(r.timings.readMs)}, write+load ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)})`);
   console.log(`stowage flatten --no-verify:      ${formatDuration(median(unverified)).padStart(9)}`);
@@ -163,6 +173,8 @@ async function main(): Promise<void> {
   console.log(`  with docker create and rm:      ${formatDuration(median(fromImage)).padStart(9)}  (what it takes from an image)`);
   console.log(`  flatten / export|import:        ${ratio(cli, imports)} verified, ${ratio(unverified, imports)} with --no-verify; below 1 is faster, the config kept`);
   console.log(`  flatten / create+export|import+rm: ${ratio(cli, fromImage)} verified`);
+  const each = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(' ');
+  console.log(`  each round (s): flatten ${each(cli)}; --no-verify ${each(unverified)}; export|import ${each(imports)}`);
 
   const experimental = dockerCli(['version', '-f', '{{.Server.Experimental}}']).trim() === 'true';
   if (experimental) {

@@ -34,7 +34,7 @@ export const registerFlatten: RegisterCommand = (program, ctx, setExit) => {
     .option('--base <image>', 'with --keep-base: the base image (engine name or archive)')
     .option('--from-layer <n>', 'keep layers below N (0 is the bottom), squash N and up')
     .option('--force', 'replace an existing tag, file or directory')
-    .option('--no-verify', 'skip reading the output back and comparing it with the input')
+    .option('--no-verify', 'skip comparing the output\'s merged filesystem with the input\'s')
     .option('--source <kind>', `where to read the input: ${SOURCES.join(', ')}`, 'auto')
     .option('--platform <os/arch>', 'platform to pick from an OCI index (default: this host\'s)')
     .option('--spool-dir <dir>', 'where to spool content read from a stream (default: the temp directory)')
