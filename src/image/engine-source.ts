@@ -67,6 +67,12 @@ export async function overlayImage(engine: EngineClient, name: string): Promise<
   return { name, dirs, config, diffIds, id: detail.id, repoTags: detail.repoTags, xattrs };
 }
 
+/** A filesystem error while reading layer directories (the image removed or pruned meanwhile, a file unreadable) as HostError. */
+function readFailure(err: unknown, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? new HostError(`${what} failed: ${code}`, 'Retry, or use --source export.', { cause: err }) : err;
+}
+
 /**
  * Indexes the layers of `image` from their directories (walked while getfattr runs); undefined when getfattr
  * is not installed. `digests` as for indexEngineImage.
@@ -79,10 +85,7 @@ export async function indexOverlayImage(image: OverlayImage, progress?: (text: s
     try {
       walked.push(await walkOverlayDiff(dirs[i]!, digests === 'all' ? 'all' : 'none'));
     } catch (err) {
-      // The image was removed or pruned while being read, or a file is unreadable.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (typeof code === 'string') throw new HostError(`reading layer ${i} of ${name} from ${dirs[i]} failed: ${code}`, 'Retry, or use --source export.', { cause: err });
-      throw err;
+      throw readFailure(err, `reading layer ${i} of ${name} from ${dirs[i]}`);
     }
   }
   const xattrs = await image.xattrs;
@@ -92,9 +95,7 @@ export async function indexOverlayImage(image: OverlayImage, progress?: (text: s
     try {
       await hashNeeded(layers);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (typeof code === 'string') throw new HostError(`reading ${name}'s layer files failed: ${code}`, 'Retry, or use --source export.', { cause: err });
-      throw err;
+      throw readFailure(err, `reading ${name}'s layer files`);
     }
   }
   return assembleImage({ kind: 'overlay2', reference: name }, image.id, image.repoTags, image.config, layers);
