@@ -3,7 +3,7 @@
  * clones, extractions, apt lists), so rules can tell that a later layer touches files an earlier one made.
  */
 import { sourceFiles, type BuildContext } from '../dockerfile/build-context.js';
-import { copyView, resolvePath, type Step } from '../dockerfile/instruction-model.js';
+import { copyView, isWithin, resolvePath, type DockerfileModel, type Stage, type Step } from '../dockerfile/instruction-model.js';
 import { hasOption, operands } from '../dockerfile/shell-command.js';
 import { expandVars } from '../dockerfile/variables.js';
 import { runCommands } from './rule-context.js';
@@ -23,7 +23,41 @@ export interface Write {
 /** Programs whose outputs writesOf tracks. */
 const WRITERS = new Set(['mkdir', 'git', 'tar', 'unzip', 'curl', 'wget', 'apt-get', 'apt', 'cp', 'mv']);
 
+/**
+ * Visits every step of every stage with the writes of the steps before it in its stage; a stage built FROM
+ * another starts with that one's writes.
+ */
+export function visitWithEarlierWrites(model: DockerfileModel, visit: (stage: Stage, step: Step, stepIndex: number, earlier: readonly Write[]) => void): void {
+  const escape = model.ast.escape;
+  const inherited = new Map<number, Write[]>();
+  for (const stage of model.stages) {
+    const writes: Write[] = stage.baseStage !== undefined ? [...(inherited.get(stage.baseStage) ?? [])] : [];
+    stage.steps.forEach((step, i) => {
+      visit(stage, step, i, writes);
+      writes.push(...writesOf(step, escape));
+    });
+    inherited.set(stage.index, writes);
+  }
+}
+
+/** The writes of steps other than `step` that made a tree at or under `path`, or one that holds it. */
+export function writesTouching(writes: readonly Write[], step: Step, path: string): Write[] {
+  return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || isWithin(path, w.path)));
+}
+
+/** What `step` creates; worked out once per step, whichever rules ask. */
 export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
+  let out = known.get(step);
+  if (!out) {
+    out = findWrites(step, escape);
+    known.set(step, out);
+  }
+  return out;
+}
+
+const known = new WeakMap<Step, Write[]>();
+
+function findWrites(step: Step, escape: '\\' | '`'): Write[] {
   const inst = step.inst;
   const out: Write[] = [];
   if (inst.keyword === 'WORKDIR') {

@@ -7,42 +7,35 @@ import { hasOption, operands } from '../../dockerfile/shell-command.js';
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext } from '../rule-context.js';
-import { copiedBytes, writesOf, type Write } from '../stage-writes.js';
+import { copiedBytes, visitWithEarlierWrites, writesTouching } from '../stage-writes.js';
 
 export const deleteLaterLayerRule: Rule = {
   ids: ['dockerfile/delete-later-layer'],
   check(ctx: RuleContext): void {
     const { model } = ctx;
     const escape = model.ast.escape;
-    const inherited = new Map<number, Write[]>();
-    for (const stage of model.stages) {
-      const writes: Write[] = stage.baseStage !== undefined ? [...(inherited.get(stage.baseStage) ?? [])] : [];
-      for (const step of stage.steps) {
-        if (step.inst.keyword === 'RUN' && model.exported.has(stage.index)) {
-          for (const rc of runCommands(step)) {
-            if (rc.name !== 'rm') continue;
-            for (const w of operands(rc.args)) {
-              const raw = expandVars(w.value, step.vars, escape);
-              const path = resolvePath(raw.replace(/\/\*$/, ''), step.workdir);
-              if (path === '/') continue;
-              const earlier = writes.filter((x) => !x.dirOnly && x.step !== step && (isWithin(x.path, path) || isWithin(path, x.path)));
-              if (earlier.length === 0) continue;
+    visitWithEarlierWrites(model, (stage, step, _i, writes) => {
+      if (step.inst.keyword !== 'RUN' || !model.exported.has(stage.index)) return;
+      for (const rc of runCommands(step)) {
+        if (rc.name !== 'rm') continue;
+        for (const w of operands(rc.args)) {
+          const raw = expandVars(w.value, step.vars, escape);
+          const path = resolvePath(raw.replace(/\/\*$/, ''), step.workdir);
+          if (path === '/') continue;
+          const earlier = writesTouching(writes, step, path);
+          if (earlier.length === 0) continue;
               const first = earlier[0]!;
-              const evidence: Evidence[] = [
-                { label: 'path', value: path },
-                { label: 'created at line', value: first.step.inst.startLine + 1 },
-                { label: 'recursive', value: hasOption(rc.args, 'r', 'recursive') || hasOption(rc.args, 'R') },
-              ];
-              const sized = copiedBytes(first, ctx.context, isWithin(path, first.path) && path !== first.path ? path : undefined);
-              if (sized) evidence.push({ label: 'bytes kept in the earlier layer', value: sized.bytes, unit: 'bytes' });
-              ctx.report({ id: 'dockerfile/delete-later-layer', span: commandSpan(rc), evidence });
-              break;
-            }
-          }
+          const evidence: Evidence[] = [
+            { label: 'path', value: path },
+            { label: 'created at line', value: first.step.inst.startLine + 1 },
+            { label: 'recursive', value: hasOption(rc.args, 'r', 'recursive') || hasOption(rc.args, 'R') },
+          ];
+          const sized = copiedBytes(first, ctx.context, isWithin(path, first.path) && path !== first.path ? path : undefined);
+          if (sized) evidence.push({ label: 'bytes kept in the earlier layer', value: sized.bytes, unit: 'bytes' });
+          ctx.report({ id: 'dockerfile/delete-later-layer', span: commandSpan(rc), evidence });
+          break;
         }
-        writes.push(...writesOf(step, escape));
       }
-      inherited.set(stage.index, writes);
-    }
+    });
   },
 };

@@ -9,7 +9,7 @@ import { hasOption, operands, type Word } from '../../dockerfile/shell-command.j
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext, type RunCommand, type TextEdit } from '../rule-context.js';
-import { copiedBytes, writesOf, type Write } from '../stage-writes.js';
+import { copiedBytes, visitWithEarlierWrites, writesOf, writesTouching, type Write } from '../stage-writes.js';
 
 const TREE_TOOLS = new Set(['chown', 'chmod', 'chgrp', 'touch', 'sed', 'setfacl']);
 const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD']);
@@ -63,46 +63,39 @@ export const recursiveChownRule: Rule = {
   check(ctx: RuleContext): void {
     const { model } = ctx;
     const escape = model.ast.escape;
-    const inherited = new Map<number, Write[]>();
-    for (const stage of model.stages) {
-      const writes: Write[] = stage.baseStage !== undefined ? [...(inherited.get(stage.baseStage) ?? [])] : [];
-      stage.steps.forEach((step, stepIndex) => {
-        if (step.inst.keyword === 'RUN') {
-          const folded = new Set<RunCommand>();
-          const fold = tryFold(ctx, stage.steps, stepIndex, writes, escape);
-          if (fold) {
-            for (const rc of fold.commands) folded.add(rc);
-            ctx.report({
-              id: 'dockerfile/copy-then-chown',
-              span: { start: commandSpan(fold.commands[0]!).start, end: commandSpan(fold.commands[fold.commands.length - 1]!).end },
-              evidence: fold.evidence,
-              autofix: { safety: 'safe', description: fold.description, edits: fold.edits },
-            });
+    visitWithEarlierWrites(model, (stage, step, stepIndex, writes) => {
+      if (step.inst.keyword !== 'RUN') return;
+      const folded = new Set<RunCommand>();
+      const fold = tryFold(ctx, stage.steps, stepIndex, writes, escape);
+      if (fold) {
+        for (const rc of fold.commands) folded.add(rc);
+        ctx.report({
+          id: 'dockerfile/copy-then-chown',
+          span: { start: commandSpan(fold.commands[0]!).start, end: commandSpan(fold.commands[fold.commands.length - 1]!).end },
+          evidence: fold.evidence,
+          autofix: { safety: 'safe', description: fold.description, edits: fold.edits },
+        });
+      }
+      for (const op of treeOps(step, escape)) {
+        if (folded.has(op.rc)) continue;
+        for (const { path } of op.paths) {
+          const hit = writesTouching(writes, step, path);
+          if (hit.length === 0) continue;
+          const evidence: Evidence[] = [
+            { label: 'command', value: op.tool },
+            { label: 'path', value: path },
+            { label: 'created at line', value: hit[0]!.step.inst.startLine + 1 },
+          ];
+          const sized = sumCopied(hit, ctx, path);
+          if (sized) {
+            evidence.push({ label: 'files duplicated (estimate)', value: sized.files });
+            evidence.push({ label: 'bytes duplicated (estimate)', value: sized.bytes, unit: 'bytes' });
           }
-          for (const op of treeOps(step, escape)) {
-            if (folded.has(op.rc)) continue;
-            for (const { path } of op.paths) {
-              const hit = writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || isWithin(path, w.path)));
-              if (hit.length === 0) continue;
-              const evidence: Evidence[] = [
-                { label: 'command', value: op.tool },
-                { label: 'path', value: path },
-                { label: 'created at line', value: hit[0]!.step.inst.startLine + 1 },
-              ];
-              const sized = sumCopied(hit, ctx, path);
-              if (sized) {
-                evidence.push({ label: 'files duplicated (estimate)', value: sized.files });
-                evidence.push({ label: 'bytes duplicated (estimate)', value: sized.bytes, unit: 'bytes' });
-              }
-              ctx.report({ id: 'dockerfile/recursive-chown', span: commandSpan(op.rc), evidence });
-              break;
-            }
-          }
+          ctx.report({ id: 'dockerfile/recursive-chown', span: commandSpan(op.rc), evidence });
+          break;
         }
-        writes.push(...writesOf(step, escape));
-      });
-      inherited.set(stage.index, writes);
-    }
+      }
+    });
   },
 };
 
@@ -129,7 +122,7 @@ interface Fold {
 }
 
 /** The safe fold of leading chown/chmod -R commands of steps[i] into the COPY just before it, if any. */
-function tryFold(ctx: RuleContext, steps: Step[], i: number, writes: Write[], escape: '\\' | '`'): Fold | undefined {
+function tryFold(ctx: RuleContext, steps: Step[], i: number, writes: readonly Write[], escape: '\\' | '`'): Fold | undefined {
   const run = steps[i]!;
   if (run.inst.flags.length > 0) return undefined;
   // The COPY must be the previous layer-changing instruction.
