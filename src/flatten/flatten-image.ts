@@ -149,12 +149,8 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
   // Every layer of a local overlay2 image into the engine: the upload starts now, while the layers are indexed.
   const fast = await fastPathInput(reference, options, output);
   let early: EarlyImport | undefined;
-  // Verification of what the early import sends waits for the expected union, known once the index is read.
-  let expectedReady: (() => void) | undefined;
-  let expectedFailed: ((err: unknown) => void) | undefined;
-  const expectedKnown = new Promise<void>((resolve, reject) => { expectedReady = resolve; expectedFailed = reject; });
-  expectedKnown.catch(() => undefined);
-  let compareSent: (layer: LayerIndex) => void = () => {};
+  // Verification of what the early import sends waits for the comparison, known once the index is read.
+  const comparer = deferred<(layer: LayerIndex) => void>();
   if (fast) {
     engine = fast.engine;
     targetTag ??= defaultTag({ repoTags: fast.overlay.repoTags, id: fast.overlay.id, source: { kind: 'overlay2', reference } }, reference);
@@ -162,7 +158,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     progress('importing the merged layer directories into the engine while the layers are indexed');
     early = startEarlyImport(engine, fast.overlay.dirs, fast.overlay.xattrs, {
       hash: verify,
-      check: verify ? async (layer) => { await expectedKnown; compareSent(layer); } : undefined,
+      check: verify ? async (layer) => (await comparer.promise)(layer) : undefined,
       faults,
     });
   }
@@ -205,7 +201,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       let outIndex: ImageIndex | undefined;
       let expected: Map<string, string> | undefined;
       /** The digests of the files written (by path), from whichever stream wrote the squashed layer. */
-      let written = new Map<string, string>();
+      let written = early?.squashed.written ?? new Map<string, string>();
       const expectedUnion = () => {
         const byInode = new Map<number, string>();
         for (const f of squash.full.files()) {
@@ -230,14 +226,14 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       // filesystem as soon as the last byte is out, while the engine still registers the layer (see checkSent).
       // The output's figures too are taken here, while the engine still registers the layer.
       let after: ImageFigures | undefined;
-      compareSent = (layer) => {
+      const compareSent = (layer: LayerIndex) => {
         progress('verifying: comparing the merged filesystem of the layer as sent with the input\'s');
         expected = expectedUnion();
         outIndex = withTopLayer(layer);
         compare(outIndex);
         after = figures(outIndex);
       };
-      expectedReady!();
+      comparer.resolve(compareSent);
       const teed = verify && output.kind === 'engine';
       let sent = early?.squashed.sent;
       const openSquashed = () => {
@@ -252,7 +248,6 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         sent = s.sent;
         return s.stream;
       };
-      if (early) written = early.squashed.written;
       const layers: OutputLayer[] = [];
       for (let i = 0; i < keep; i++) {
         const l = image.layers[i]!;
@@ -396,7 +391,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       await content.close();
     }
   } catch (err) {
-    expectedFailed?.(err);
+    comparer.reject(err);
     if (early) {
       // The flatten failed while the early import may still run: stop it, and drop its image if it got one.
       early.cancel();
@@ -405,6 +400,15 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     }
     throw err;
   }
+}
+
+/** A promise and its settling functions, for what a later step of the flatten supplies. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => undefined); // a flatten that fails before anyone waits must not leave it unhandled
+  return { promise, resolve, reject };
 }
 
 /** Refuses an engine output whose tag exists, unless `force`. */
