@@ -24,7 +24,8 @@ import { writeOciLayout } from '../image/image-writer-oci-layout.js';
 import { refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
 import { layerTarSize } from '../image/layer-tar-stream.js';
 import { indexOciLayout } from '../image/oci-layout.js';
-import { openContent } from '../image/content-ref.js';
+import { contentDigest } from '../image/content-ref.js';
+import { mapLimit } from '../map-limit.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import { UnionTree } from '../image/union-tree.js';
 import { rewriteConfig } from './config-rewrite.js';
@@ -450,18 +451,11 @@ async function openInput(reference: string, options: FlattenOptions): Promise<{ 
 /** Hashes the files of layers `from` and up that were read without a digest (overlay2 reads hash only some). */
 async function hashMissing(image: ImageIndex, from: number): Promise<void> {
   const todo = image.layers.slice(from).flatMap((l) => l.entries.filter((e) => e.type === 'file' && !e.digest));
-  let next = 0;
   // a few files at a time: the thread pool reads while the main thread hashes
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < todo.length) {
-      const e = todo[next++]!;
-      const body = openContent(e);
-      if (!body) continue;
-      const hash = createHash('sha256');
-      for await (const c of body) hash.update(c);
-      e.digest = `sha256:${hash.digest('hex')}`;
-    }
-  }));
+  await mapLimit(todo, 4, async (e) => {
+    const digest = await contentDigest(e);
+    if (digest) e.digest = digest;
+  });
 }
 
 /** The output as an index built from the plan, for figures when it was not read back. */

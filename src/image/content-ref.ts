@@ -4,6 +4,7 @@
  * (flatten) use it to copy the final files; entries from compressed or streamed sources have none, and
  * their layers must be streamed again.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { LayerEntry } from './layer-entry.js';
 
@@ -31,6 +32,15 @@ export function openContent(entry: LayerEntry): AsyncIterable<Buffer> | undefine
   if (ref.length === 0) return (async function* () { /* empty file */ })();
   if (ref.length <= SMALL) return readSmall(ref);
   return createReadStream(ref.file, { start: ref.start, end: ref.start + ref.length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+}
+
+/** sha256 of the entry's content, or undefined when the source kept no way back to it. */
+export async function contentDigest(entry: LayerEntry): Promise<string | undefined> {
+  const body = openContent(entry);
+  if (!body) return undefined;
+  const hash = createHash('sha256');
+  for await (const c of body) hash.update(c);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Files up to this size are read with one synchronous read: on cached pages that takes microseconds, where

@@ -3,13 +3,11 @@
  * walked like a tar would list it. overlay2 marks whiteouts as 0/0 character devices and opaque directories
  * with the `trusted.overlay.opaque` xattr (`user.overlay.opaque` with userxattr).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
-import { contentRef, setContentRef } from './content-ref.js';
+import { contentDigest, contentRef, setContentRef } from './content-ref.js';
 import type { LayerIndex } from './layer-index.js';
 import { mapLimit } from '../map-limit.js';
 
@@ -67,15 +65,13 @@ async function walk(root: string, rel: string, out: LayerEntry[], links: Map<str
   const entries = paths.map((path, i) => toEntry(root, path, stats[i]!, linkOf[i]));
   // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
   if (digests === 'all') {
-    await mapLimit(entries.filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await hashFile(contentRef(e)!.file as Buffer, e.size); });
+    await mapLimit(entries.filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await contentDigest(e); });
   }
   for (let i = 0; i < paths.length; i++) {
     out.push(entries[i]!);
     if (stats[i]!.isDirectory()) await walk(root, paths[i]!, out, links, digests);
   }
 }
-
-const SMALL_FILE = 1024 * 1024;
 
 /** Adds the attributes of `attrs` that are the file's own (not overlay2's bookkeeping) to `entry`. */
 export function addOwnXattrs(entry: LayerEntry, attrs: Record<string, Buffer> | undefined): void {
@@ -110,13 +106,6 @@ export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string
   return entry;
 }
 
-async function hashFile(abs: Buffer, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  // Small files are read synchronously: four thread-pool round trips (open, fstat, read, close) cost more than the read.
-  if (size <= SMALL_FILE) hash.update(readFileSync(abs));
-  else for await (const c of createReadStream(abs, { highWaterMark: 1024 * 1024 })) hash.update(c as Buffer);
-  return `sha256:${hash.digest('hex')}`;
-}
 
 /**
  * Hashes the unhashed files at paths that more than one layer writes (a hardlink written over later needs
@@ -139,7 +128,7 @@ export async function hashNeeded(layers: LayerIndex[]): Promise<number> {
     }
   }
   await mapLimit([...todo], 4, async (e) => {
-    e.digest = await hashFile(contentRef(e)!.file as Buffer, e.size);
+    e.digest = await contentDigest(e);
   });
   return todo.size;
 }
