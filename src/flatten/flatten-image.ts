@@ -8,7 +8,7 @@
  * A destination never holds a partial result: files are renamed into place after verification, and an
  * engine image is loaded under a temporary tag and tagged only once it has been verified.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { analyzeLayers } from '../analyze/layer-analysis.js';
 import { connectEngine } from '../engine/dockerode-engine.js';
@@ -34,7 +34,8 @@ import { squashImage } from './squash.js';
 import { canonicalUnion, compareUnions, type UnionDifference } from './union-compare.js';
 import { measured, type LayerIndex } from '../image/layer-index.js';
 import { startEarlyImport, type EarlyImport } from './early-import.js';
-import { squashedStream } from './squashed-stream.js';
+import { SENT_CONTENT_HASH, squashedStream } from './squashed-stream.js';
+import { emptyDigest, type ContentHashKind } from '../image/content-hash.js';
 
 export type FlattenOutput =
   | { kind: 'engine'; tag?: string | undefined }
@@ -80,9 +81,6 @@ export interface FlattenResult {
   verification: { verified: boolean; paths: number; differences: number };
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
 }
-
-/** Content digest of an empty file. */
-const EMPTY_DIGEST = `sha256:${createHash('sha256').digest('hex')}`;
 
 /** A flattened output whose merged filesystem differs from the input's. */
 export class VerificationError extends StowageError {
@@ -158,7 +156,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     await refuseExistingTag(engine, targetTag, force);
     progress('importing the merged layer directories into the engine while the layers are indexed');
     early = startEarlyImport(engine, fast.overlay.dirs, fast.overlay.xattrs, {
-      hash: verify,
+      hash: verify ? 'crc32' : 'none',
       check: verify ? async (layer) => (await comparer.promise)(layer) : undefined,
       faults,
     });
@@ -203,16 +201,21 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       let expected: Map<string, string> | undefined;
       /** The digests of the files written (by path), from whichever stream wrote the squashed layer. */
       let written = early?.squashed.written ?? new Map<string, string>();
+      // Into the engine, verification reads the very bytes sent (see compareSent) and compares every file's
+      // crc32 with the one taken as it was written; a file output is read back and compared by sha256.
+      const teed = verify && output.kind === 'engine';
+      const kind: ContentHashKind = teed ? SENT_CONTENT_HASH : 'sha256';
       const expectedUnion = () => {
         const byInode = new Map<number, string>();
         for (const f of squash.full.files()) {
           const d = f.inode !== undefined ? written.get(f.path) : undefined;
           if (d) byInode.set(f.inode!, d);
         }
+        const empty = emptyDigest(kind);
         return canonicalUnion(squash.full, (f) => {
           if (f.layer < keep) return '';
-          if (f.size === 0) return EMPTY_DIGEST;
-          return f.digest ?? byInode.get(f.inode!) ?? 'not hashed';
+          if (f.size === 0) return empty;
+          return (teed ? undefined : f.digest) ?? byInode.get(f.inode!) ?? 'not hashed';
         });
       };
       const withTopLayer = (layer: LayerIndex): ImageIndex => ({ ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] });
@@ -235,13 +238,12 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         after = figures(outIndex);
       };
       comparer.resolve(compareSent);
-      const teed = verify && output.kind === 'engine';
       let sent = early?.squashed.sent;
       const openSquashed = () => {
         const s = squashedStream(entries, {
           source: (e) => squash.layer.sources.get(e) ?? e,
           read: (src) => content.file(src),
-          hash: verify,
+          hash: !verify ? 'none' : kind,
           check: teed ? compareSent : undefined,
           faults,
         });

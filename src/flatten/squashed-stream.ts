@@ -1,9 +1,11 @@
 /**
  * The squashed layer's bytes on their way to an output: the tar of the squash's entries, each file's content
- * hashed as it goes out (the digests verification expects), and, when asked, a second reader on the very
+ * checksummed as it goes out (the digests verification expects), and, when asked, a second reader on the very
  * bytes sent (teeStream) that indexes them for verification while they go.
  */
-import { indexLayer, measured, type LayerIndex } from '../image/layer-index.js';
+import { contentHasher, type ContentHashKind } from '../image/content-hash.js';
+import { readContentInto, SMALL_FILE } from '../image/content-ref.js';
+import { indexLayer, type LayerIndex } from '../image/layer-index.js';
 import type { LayerEntry } from '../image/layer-entry.js';
 import { layerTarStream } from '../image/layer-tar-stream.js';
 import { teeStream } from './tee-stream.js';
@@ -14,9 +16,13 @@ export interface SquashedStreamOptions {
   /** The entry whose content a written file carries (the squash's source), when not the entry itself. */
   source?: (entry: LayerEntry) => LayerEntry;
   read: (source: LayerEntry) => AsyncIterable<Buffer>;
-  /** Hash the content of files whose source has no digest. */
-  hash: boolean;
-  /** Index the bytes as they go, then run `check` on that index; `sent` carries the outcome. */
+  /**
+   * What `written` records of the files' content: nothing; the sha256 of files whose source has no digest
+   * (for a read-back of the output); or, with `check`, the crc32 of every file, the checksum the side reader
+   * takes of the same files in the bytes sent (both readings are stowage's own, see content-hash.ts).
+   */
+  hash: 'none' | 'sha256' | 'crc32';
+  /** Index the bytes as they go (files checksummed with crc32), then run `check` on that index; `sent` carries the outcome. */
   check?: ((sent: LayerIndex) => Promise<void> | void) | undefined;
   /** Tests only: alter the bytes before the side reader sees them (`written`) or after (`sent`). */
   faults?: { written?: StreamFault | undefined; sent?: StreamFault | undefined } | undefined;
@@ -24,24 +30,34 @@ export interface SquashedStreamOptions {
 
 export interface SquashedStream {
   stream: AsyncIterable<Buffer>;
-  /** sha256 of the content of each file written, by path, for files whose source had no digest. */
+  /** The checksum of the content of each file written (see `hash`), by path. */
   written: Map<string, string>;
   /** The layer as the side reader indexed and checked it, once the last byte has gone (with `check`). */
   sent?: Promise<LayerIndex> | undefined;
 }
 
+/** The checksum the side reader takes of each file sent. */
+export const SENT_CONTENT_HASH: ContentHashKind = 'crc32';
+
 export function squashedStream(entries: Iterable<LayerEntry> | AsyncIterable<LayerEntry>, options: SquashedStreamOptions): SquashedStream {
   const written = new Map<string, string>();
-  let tar: AsyncIterable<Buffer> = layerTarStream(entries, (e) => {
-    const src = options.source?.(e) ?? e;
-    const body = options.read(src);
-    return options.hash && !src.digest ? measured(body, (_b, digest) => written.set(e.path, digest)) : body;
+  const sourceOf = (e: LayerEntry) => options.source?.(e) ?? e;
+  const hash = options.hash;
+  let tar: AsyncIterable<Buffer> = layerTarStream(entries, {
+    open: (e) => options.read(sourceOf(e)),
+    readInto: (e, target, offset) => readContentInto(sourceOf(e), target, offset),
+    smallFile: SMALL_FILE,
+    observe: (e) => {
+      if (hash === 'none' || (hash === 'sha256' && sourceOf(e).digest)) return undefined;
+      const h = contentHasher(hash);
+      return { update: (chunk) => h.update(chunk), end: () => { written.set(e.path, h.digest()); } };
+    },
   });
   if (options.faults?.written) tar = options.faults.written(tar);
   const check = options.check;
   if (!check) return { stream: tar, written };
   const tee = teeStream(tar, async (branch) => {
-    const layer = await indexLayer(branch, 'the squashed layer as sent');
+    const layer = await indexLayer(branch, 'the squashed layer as sent', { contentHash: SENT_CONTENT_HASH });
     await check(layer);
     return layer;
   });

@@ -88,7 +88,7 @@ async function readMember(name: string, size: number, body: AsyncIterable<Buffer
     return;
   }
   try {
-    layers.set(name, await indexLayer(all, `${where}: layer ${name}`, onDisk));
+    layers.set(name, await indexLayer(all, `${where}: layer ${name}`, { onDisk }));
   } catch (err) {
     if (!(err instanceof StowageError) || err.message.startsWith(`${where}: truncated`)) throw err;
     // Only an error if the manifest turns out to use this member; drain it so the outer stream goes on.

@@ -4,8 +4,8 @@
  * (flatten) use it to copy the final files; entries from compressed or streamed sources have none, and
  * their layers must be streamed again.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { contentHasher } from './content-hash.js';
 import type { LayerEntry } from './layer-entry.js';
 
 export interface ContentRef {
@@ -30,7 +30,7 @@ export function openContent(entry: LayerEntry): AsyncIterable<Buffer> | undefine
   const ref = refs.get(entry);
   if (!ref) return undefined;
   if (ref.length === 0) return (async function* () { /* empty file */ })();
-  if (ref.length <= SMALL) return readSmall(ref);
+  if (ref.length <= SMALL_FILE) return readSmall(ref);
   return createReadStream(ref.file, { start: ref.start, end: ref.start + ref.length - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
 }
 
@@ -38,27 +38,43 @@ export function openContent(entry: LayerEntry): AsyncIterable<Buffer> | undefine
 export async function contentDigest(entry: LayerEntry): Promise<string | undefined> {
   const body = openContent(entry);
   if (!body) return undefined;
-  const hash = createHash('sha256');
+  const hash = contentHasher('sha256');
   for await (const c of body) hash.update(c);
-  return `sha256:${hash.digest('hex')}`;
+  return hash.digest();
 }
 
 /** Files up to this size are read with one synchronous read: on cached pages that takes microseconds, where
  * a stream's open, read, read and close each wait a thread-pool round trip. */
-const SMALL = 1024 * 1024;
+export const SMALL_FILE = 1024 * 1024;
 
-async function* readSmall(ref: ContentRef): AsyncGenerator<Buffer> {
+/**
+ * Reads a small file's whole content (up to SMALL_FILE bytes) into `target` at `offset` with one synchronous
+ * read; returns the bytes read (fewer when the file shrank), or undefined when the entry has no content ref.
+ */
+export function readContentInto(entry: LayerEntry, target: Buffer, offset: number): number | undefined {
+  const ref = refs.get(entry);
+  if (!ref || ref.length > SMALL_FILE) return undefined;
+  return readRange(ref, target, offset);
+}
+
+function readRange(ref: ContentRef, target: Buffer, offset: number): number {
+  if (ref.length === 0) return 0;
   const fd = openSync(ref.file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(ref.length);
     let done = 0;
     while (done < ref.length) {
-      const n = readSync(fd, buf, done, ref.length - done, ref.start + done);
+      const n = readSync(fd, target, offset + done, ref.length - done, ref.start + done);
       if (n === 0) break;
       done += n;
     }
-    yield done === ref.length ? buf : buf.subarray(0, done);
+    return done;
   } finally {
     closeSync(fd);
   }
+}
+
+async function* readSmall(ref: ContentRef): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(ref.length);
+  const done = readRange(ref, buf, 0);
+  yield done === ref.length ? buf : buf.subarray(0, done);
 }

@@ -2,8 +2,8 @@
  * One entry of a layer, whatever the source (tar, overlay2 directory): the unit the union tree applies and
  * writers consume. Paths are byte strings (latin1: one char per byte) so names that are not UTF-8 stay exact.
  */
-import { createHash } from 'node:crypto';
 import { BadInputError } from '../errors.js';
+import { contentHasher, type ContentHashKind } from './content-hash.js';
 import type { TarEntry, TarHeader } from './tar-reader.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo'
@@ -121,10 +121,10 @@ export function entryFromTar(h: TarHeader, where: string): LayerEntry | undefine
 
 export interface EntryStreamOptions {
   /** Compute `digest` for regular files by reading their content (the body is then consumed). */
-  hashContent?: boolean;
+  hashContent?: ContentHashKind;
 }
 
-/** Layer entries from tar entries; with `hashContent` every file gets its sha256 and no body. */
+/** Layer entries from tar entries; with `hashContent` every file gets that digest and no body. */
 export async function* entriesFromTar(tar: AsyncIterable<TarEntry>, where: string, options: EntryStreamOptions = {}): AsyncGenerator<StreamedEntry> {
   for await (const { header, body } of tar) {
     const entry = entryFromTar(header, where) as StreamedEntry | undefined;
@@ -132,9 +132,9 @@ export async function* entriesFromTar(tar: AsyncIterable<TarEntry>, where: strin
     entry.offset = header.offset;
     if (entry.type === 'file') {
       if (options.hashContent) {
-        const hash = createHash('sha256');
+        const hash = contentHasher(options.hashContent);
         for await (const piece of body) hash.update(piece);
-        entry.digest = `sha256:${hash.digest('hex')}`;
+        entry.digest = hash.digest();
       } else {
         entry.body = body;
       }

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { decompress, type Compression } from './decompress.js';
-import { entriesFromTar, type LayerEntry, type StreamedEntry } from './layer-entry.js';
+import type { ContentHashKind } from './content-hash.js';
+import { entriesFromTar, type EntryStreamOptions, type LayerEntry, type StreamedEntry } from './layer-entry.js';
 import { readTar } from './tar-reader.js';
 import { setContentRef } from './content-ref.js';
 
@@ -36,11 +37,16 @@ export function measured(source: AsyncIterable<Buffer>, onDone: (bytes: number, 
   };
 }
 
-/**
- * Reads a layer blob (tar, tar+gzip or tar+zstd) into a LayerIndex; `where` names it in errors. `onDisk`
- * says where the blob's first byte is in a file, so files of an uncompressed blob get a ContentRef.
- */
-export async function indexLayer(blob: AsyncIterable<Buffer>, where: string, onDisk?: { file: string; offset: number }): Promise<LayerIndex> {
+export interface IndexLayerOptions {
+  /** Where the blob's first byte is in a file, so that files of an uncompressed blob get a ContentRef. */
+  onDisk?: { file: string; offset: number } | undefined;
+  /** The files' content digest (default sha256, the images' own). */
+  contentHash?: ContentHashKind;
+}
+
+/** Reads a layer blob (tar, tar+gzip or tar+zstd) into a LayerIndex; `where` names it in errors. */
+export async function indexLayer(blob: AsyncIterable<Buffer>, where: string, options: IndexLayerOptions = {}): Promise<LayerIndex> {
+  const onDisk = options.onDisk;
   let storedBytes = 0;
   let storedDigest = '';
   let tarBytes = 0;
@@ -55,7 +61,7 @@ export async function indexLayer(blob: AsyncIterable<Buffer>, where: string, onD
     diffId = d;
   });
   const entries: LayerEntry[] = [];
-  for await (const e of entriesFromTar(readTar(tar, where), where, { hashContent: true })) {
+  for await (const e of entriesFromTar(readTar(tar, where), where, { hashContent: options.contentHash ?? 'sha256' })) {
     if (onDisk && compression === 'none' && e.type === 'file' && e.offset !== undefined) {
       setContentRef(e, { file: onDisk.file, start: onDisk.offset + e.offset + 512, length: e.size });
     }
@@ -73,7 +79,7 @@ export async function indexLayer(blob: AsyncIterable<Buffer>, where: string, onD
  * A layer blob as a stream of entries for writers: decompressed, whiteouts mapped, each file's `body` valid
  * until the next entry is requested. With `hashContent` the bodies are consumed and `digest` set instead.
  */
-export async function* readLayerEntries(blob: AsyncIterable<Buffer>, where: string, options: { hashContent?: boolean } = {}): AsyncGenerator<StreamedEntry> {
+export async function* readLayerEntries(blob: AsyncIterable<Buffer>, where: string, options: EntryStreamOptions = {}): AsyncGenerator<StreamedEntry> {
   const { stream } = await decompress(blob, where);
   yield* entriesFromTar(readTar(stream, where), where, options);
 }

@@ -34,7 +34,7 @@ export async function indexOciLayout(dir: string, options: { platform?: Platform
           }
           const stream = createReadStream(join(dir, path), { highWaterMark: 1024 * 1024 });
           try {
-            return await indexLayer(stream as AsyncIterable<Buffer>, `${where}: layer ${path}`, { file: join(dir, path), offset: 0 });
+            return await indexLayer(stream as AsyncIterable<Buffer>, `${where}: layer ${path}`, { onDisk: { file: join(dir, path), offset: 0 } });
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             if (!(err instanceof BadInputError) && typeof code === 'string') throw new BadInputError(`${where}: cannot read ${path}: ${code}`, undefined, { cause: err });

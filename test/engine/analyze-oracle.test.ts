@@ -48,7 +48,7 @@ async function exportedUnion(image: string): Promise<string[]> {
   try {
     const child = spawn(DOCKER_CLI, ['export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
     const tree = new UnionTree({}, 'docker export');
-    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: true }));
+    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: 'sha256' }));
     return canonical(tree.files());
   } finally {
     await docker(['rm', '-f', id], { allowFailure: true });

@@ -32,7 +32,7 @@ async function exported(image: string): Promise<Map<string, string>> {
   try {
     const child = spawn(DOCKER_CLI, ['export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
     const tree = new UnionTree({}, 'docker export');
-    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: true }));
+    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: 'sha256' }));
     const all = canonicalUnion(tree);
     for (const p of [...all.keys()]) if (isInit(p)) all.delete(p);
     return all;
