@@ -7,6 +7,11 @@
  * - `docker build --squash` when the daemon has experimental features (said so when it has not),
  * - HelloBench-style pull+run from a local registry (`docker-registry` on 127.0.0.1) into an empty private
  *   daemon, before and after flattening.
+ * The flatten and export|import rounds run on a private daemon whose data-root is a fresh ext4 (with a
+ * journal, as mkfs.ext4 makes it) on a loop device, the image copied there with docker save | docker load.
+ * This machine's root ext4 has no journal, and without one ext4 skips every inode freed in the last one to
+ * six minutes when it allocates a new one (recently_deleted() in fs/ext4/ialloc.c): each run's thousands of
+ * creates slowed down after the previous run's removal, by up to 4x, and so by the order of the runs.
  * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry installed)
  * The deep image is built once and kept (stowage-bench/flatten-deep:1).
  */
@@ -19,6 +24,7 @@ import { formatBytes, formatDuration } from '../src/report/format.js';
 import { median } from '../src/stats.js';
 import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker-cli.js';
 import { LocalRegistry } from '../test/support/local-registry.js';
+import { LoopDisk } from '../test/support/loop-disk.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
 
 const DEBIAN = 'stowage-bench/debian-minbase:bookworm';
@@ -30,8 +36,20 @@ const LAYERS = 32;
 /** The CLI as users run it. */
 const STOWAGE_BIN = join(import.meta.dirname, '..', '..', 'bin', 'stowage');
 
+/** The daemon the timed rounds run on (the private one on the loop disk, once it is up). */
+let roundsEnv: NodeJS.ProcessEnv = {};
+
 function dockerCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: Buffer): string {
   return execFileSync(DOCKER_CLI, args, { input, env: { ...process.env, DOCKER_BUILDKIT: '1', ...env }, maxBuffer: 64 * 1024 * 1024, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'inherit'] }).toString('utf8');
+}
+
+/** The docker CLI on the rounds' daemon. */
+function roundsCli(args: string[]): string {
+  return dockerCli(args, roundsEnv);
+}
+
+function quiet(args: string[]): void {
+  spawnSync(DOCKER_CLI, args, { stdio: 'ignore', env: { ...process.env, ...roundsEnv } });
 }
 
 function exists(tag: string): boolean {
@@ -68,20 +86,21 @@ function time(work: () => void): number {
   return performance.now() - t;
 }
 
-function layersOf(tag: string): number {
-  return Number(dockerCli(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', tag]).trim());
+function layersOf(tag: string, env: NodeJS.ProcessEnv = {}): number {
+  return Number(dockerCli(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', tag], env).trim());
 }
 
 function sizeOf(tag: string): number {
   return Number(dockerCli(['image', 'inspect', '-f', '{{.Size}}', tag]).trim());
 }
 
-async function pullRun(registry: LocalRegistry, tag: string, label: string): Promise<{ pullMs: number; runMs: number }> {
+/** Pull+run of `tag` (pushed from the rounds' daemon) into an empty private daemon on the loop disk. */
+async function pullRun(registry: LocalRegistry, disk: LoopDisk, tag: string, label: string): Promise<{ pullMs: number; runMs: number }> {
   const remote = `${registry.address}/bench:${label}`;
-  dockerCli(['tag', tag, remote]);
-  dockerCli(['push', remote]);
-  dockerCli(['rmi', remote]);
-  const daemon = new PrivateDaemon();
+  roundsCli(['tag', tag, remote]);
+  roundsCli(['push', remote]);
+  roundsCli(['rmi', remote]);
+  const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, `pull-${label}`) });
   try {
     await daemon.start();
     const pullMs = time(() => dockerCli(['pull', '-q', remote], daemon.env));
@@ -98,11 +117,27 @@ async function main(): Promise<void> {
     console.error(`building ${DEEP} (once)...`);
     build(DEEP, dockerfile());
   }
-  for (const t of [FLAT, IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
+  spawnSync(DOCKER_CLI, ['rmi', '-f', SQUASHED], { stdio: 'ignore' });
   const layers = layersOf(DEEP);
   const bytes = sizeOf(DEEP);
   console.log(`image ${DEEP}: ${layers} layers, ${formatBytes(bytes)}`);
 
+  const disk = new LoopDisk(6144).create();
+  const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'rounds') });
+  try {
+    await daemon.start();
+    roundsEnv = daemon.env;
+    console.error(`copying ${DEEP} to a private daemon on a fresh ext4 (${disk.device})...`);
+    execFileSync('sh', ['-c', `${DOCKER_CLI} save ${DEEP} | DOCKER_HOST=${daemon.host} ${DOCKER_CLI} load -q`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await measure(disk, layers);
+  } finally {
+    await daemon.destroy();
+    disk.destroy();
+    spawnSync(DOCKER_CLI, ['rmi', '-f', SQUASHED], { stdio: 'ignore' });
+  }
+}
+
+async function measure(disk: LoopDisk, layers: number): Promise<void> {
   // Rounds of the three, each output removed before the next, so every run writes a new image; each round
   // runs them in another of the six orders, so that each follows each other equally often (a run's place
   // weighed more than verification in earlier runs of this script). stowage is timed as a user runs it
@@ -116,14 +151,14 @@ async function main(): Promise<void> {
   // Before each measurement: the previous output removed and every dirty page written back, so no run pays
   // for another's writes.
   const settle = (tag: string) => {
-    const id = spawnSync(DOCKER_CLI, ['image', 'inspect', '-f', '{{.Id}}', tag], { encoding: 'utf8' }).stdout.trim();
-    spawnSync(DOCKER_CLI, ['rmi', '-f', id || tag], { stdio: 'ignore' });
+    const id = spawnSync(DOCKER_CLI, ['image', 'inspect', '-f', '{{.Id}}', tag], { encoding: 'utf8', env: { ...process.env, ...roundsEnv } }).stdout.trim();
+    quiet(['rmi', '-f', id || tag]);
     spawnSync('sync');
     spawnSync('sleep', ['2']);
   };
   const stowage = (extra: string[]): { ms: number; result: FlattenResult } => {
     const t = performance.now();
-    const out = execFileSync(process.execPath, [STOWAGE_BIN, '--json', 'flatten', '--force', '-t', FLAT, ...extra, DEEP], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
+    const out = execFileSync(process.execPath, [STOWAGE_BIN, '--json', '--quiet', 'flatten', '--force', '-t', FLAT, ...extra, DEEP], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
     const ms = performance.now() - t;
     return { ms, result: (JSON.parse(out.toString('utf8')) as { result: FlattenResult }).result };
   };
@@ -145,13 +180,13 @@ async function main(): Promise<void> {
       // The baseline as the issue names it (an existing container exported), and as a user runs it from an
       // image: a container created to be exported, and removed after.
       const t = performance.now();
-      const container = dockerCli(['create', DEEP]).trim();
+      const created = roundsCli(['create', DEEP]).trim();
       try {
         imports.push(time(() => {
-          execFileSync('sh', ['-c', `${DOCKER_CLI} export ${container} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
+          execFileSync('sh', ['-c', `${DOCKER_CLI} export ${created} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
         }));
       } finally {
-        dockerCli(['rm', '-f', container]);
+        roundsCli(['rm', '-f', created]);
       }
       fromImage.push(performance.now() - t);
     },
@@ -164,11 +199,11 @@ async function main(): Promise<void> {
     return `${median(each).toFixed(2)} (rounds ${Math.min(...each).toFixed(2)}-${Math.max(...each).toFixed(2)})`;
   };
   const os = await import('node:os');
-  console.log(`medians of ${ROUNDS} rounds, each in another order, each run writing a new image after a sync (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores):`);
+  console.log(`medians of ${ROUNDS} rounds, each in another order, each run writing a new image after a sync, on a private daemon on a fresh ext4 (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores):`);
   console.log(`stowage flatten (verified):       ${formatDuration(median(cli)).padStart(9)}  ${r.input.layers} -> ${r.output.layers} layers, ${formatBytes(r.input.tarBytes)} -> ${formatBytes(r.output.tarBytes)}, wasted removed ${formatBytes(r.wastedBytesRemoved)}, config kept`);
   console.log(`  of which flatten itself:        ${formatDuration(median(library)).padStart(9)}  (the rest is node starting; last run: read ${formatDuration(r.timings.readMs)}, write+load ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)})`);
   console.log(`stowage flatten --no-verify:      ${formatDuration(median(unverified)).padStart(9)}`);
-  const lostCmd = dockerCli(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{json .Config.WorkingDir}}', IMPORTED]).trim();
+  const lostCmd = roundsCli(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{json .Config.WorkingDir}}', IMPORTED]).trim();
   console.log(`docker export | docker import:    ${formatDuration(median(imports)).padStart(9)}  (config lost: Cmd/WorkingDir now ${lostCmd})`);
   console.log(`  with docker create and rm:      ${formatDuration(median(fromImage)).padStart(9)}  (what it takes from an image)`);
   console.log(`  flatten / export|import:        ${ratio(cli, imports)} verified, ${ratio(unverified, imports)} with --no-verify; below 1 is faster, the config kept`);
@@ -186,8 +221,8 @@ async function main(): Promise<void> {
 
   const registry = await new LocalRegistry().start();
   try {
-    const before = await pullRun(registry, DEEP, 'deep');
-    const afterFlat = await pullRun(registry, FLAT, 'flat');
+    const before = await pullRun(registry, disk, DEEP, 'deep');
+    const afterFlat = await pullRun(registry, disk, FLAT, 'flat');
     const total = (x: { pullMs: number; runMs: number }) => x.pullMs + x.runMs;
     console.log(`pull+run from ${registry.address} into an empty daemon (HelloBench-style):`);
     console.log(`  deep (${layers} layers):  pull ${formatDuration(before.pullMs)}, run ${formatDuration(before.runMs)}, total ${formatDuration(total(before))}`);
@@ -195,7 +230,6 @@ async function main(): Promise<void> {
     console.log(`  flat / deep:        ${(total(afterFlat) / total(before)).toFixed(2)}x`);
   } finally {
     registry.stop();
-    for (const t of [FLAT, IMPORTED, SQUASHED]) spawnSync(DOCKER_CLI, ['rmi', '-f', t], { stdio: 'ignore' });
   }
 }
 
