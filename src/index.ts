@@ -41,7 +41,8 @@ export { runBuildBench, DEFAULT_BUILD_THRESHOLDS } from './bench/build-bench.js'
 export type { BuildBenchOptions, BuildBenchResult, BuildRun, BuildThresholds } from './bench/build-bench.js';
 export type { DeviceSample, DataRootDevice } from './bench/sampler.js';
 export type { Clock } from './bench/clock.js';
-export { flattenImage, VerificationError } from './flatten/flatten-image.js';
+export { flattenImage } from './flatten/flatten-image.js';
+export { VerificationError } from './flatten/verification-error.js';
 export type { FlattenOptions, FlattenResult, FlattenOutput, ImageFigures } from './flatten/flatten-image.js';
 export type { FlattenMode, FlattenPlan } from './flatten/flatten-plan.js';
 export { squashImage } from './flatten/squash.js';

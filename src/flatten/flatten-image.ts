@@ -8,18 +8,17 @@
  * A destination never holds a partial result: files are renamed into place after verification, and an
  * engine image is loaded under a temporary tag and tagged only once it has been verified.
  */
-import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { analyzeLayers } from '../analyze/layer-analysis.js';
 import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { EngineRequestError, RefusedError, StowageError, UsageError, ExitCode } from '../errors.js';
+import { EngineRequestError, RefusedError, UsageError } from '../errors.js';
 import { indexArchiveFile } from '../image/archive-source.js';
 import { indexEngineImage, indexOverlayImage, overlayImage, type OverlayImage } from '../image/engine-source.js';
 import { hasGetfattr } from '../host/xattrs.js';
 import { historyOf, type ImageIndex } from '../image/image-index.js';
 import { openImageContent } from '../image/image-content.js';
-import { loadIntoEngine, writeDockerArchive } from '../image/image-writer-docker-archive.js';
+import { writeDockerArchive } from '../image/image-writer-docker-archive.js';
 import { writeOciLayout } from '../image/image-writer-oci-layout.js';
 import { refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
 import { layerTarSize } from '../image/layer-tar-stream.js';
@@ -31,8 +30,10 @@ import { UnionTree } from '../image/union-tree.js';
 import { rewriteConfig } from './config-rewrite.js';
 import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
 import { squashImage } from './squash.js';
-import { canonicalUnion, compareUnions, type UnionDifference } from './union-compare.js';
-import { measured, type LayerIndex } from '../image/layer-index.js';
+import { canonicalUnion, compareUnions } from './union-compare.js';
+import { writeIntoEngine } from './engine-output.js';
+import { VerificationError } from './verification-error.js';
+import type { LayerIndex } from '../image/layer-index.js';
 import { startEarlyImport, type EarlyImport } from './early-import.js';
 import { SENT_CONTENT_HASH, squashedStream } from './squashed-stream.js';
 import { emptyDigest, type ContentHashKind } from '../image/content-hash.js';
@@ -80,13 +81,6 @@ export interface FlattenResult {
   contentVia: 'in-place' | 'spool';
   verification: { verified: boolean; paths: number; differences: number };
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
-}
-
-/** A flattened output whose merged filesystem differs from the input's. */
-export class VerificationError extends StowageError {
-  constructor(message: string, readonly differences: UnionDifference[]) {
-    super(message, ExitCode.internal, 'This is a bug in stowage: nothing was written. Please report it with `stowage analyze --json` of the image.');
-  }
 }
 
 /** `repo:tag` split at the tag's colon (a registry port's colon is not a tag). */
@@ -304,24 +298,6 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
           throw new VerificationError(`verification failed: the squashed layer as sent cannot be read: ${(err as Error).message}`, []);
         }
       };
-      /** verifyMs counts what verification adds once the image is in the engine (the comparison overlaps the upload). */
-      const checkSent = async (name: string, id: string) => {
-        if (!verify) return;
-        const tv = now();
-        try {
-          const layer = await sentLayer();
-          progress('verifying: the diff IDs the engine recorded');
-          const detail = await engine!.inspectImage(name);
-          if (detail.id !== id) throw new VerificationError(`verification failed: ${name} is ${detail.id} in the engine, ${id} was loaded`, []);
-          const want = [...image.layers.slice(0, keep).map((l) => l.diffId), layer.diffId];
-          if (detail.layers.length !== want.length || detail.layers.some((d, i) => d !== want[i])) {
-            throw new VerificationError(`verification failed: the engine recorded layers ${detail.layers.join(', ')} where ${want.join(', ')} were sent and verified`, []);
-          }
-        } finally {
-          verifyMs += now() - tv;
-        }
-      };
-
       let result: WrittenImage;
       let target: string;
       progress(`writing ${keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
@@ -334,46 +310,12 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         result = await writeOciLayout(output.dir, toWrite, splitTag(tagName).tag, { force, gzipLevel: options.gzipLevel, check: (temp) => check(() => indexOciLayout(temp)) });
       } else {
         target = tagName;
-        const eng = engine!;
-        const temp = `${splitTag(tagName).repo}:stowage-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-        toWrite.repoTags = [temp];
-        let loaded = false;
-        let importedId: string | undefined;
-        try {
-          if (keep === 0) {
-            // docker load stages the whole archive on disk before it registers the layers; an import streams the
-            // layer straight into the layer store (15% faster on the bench image). The load that follows finds the
-            // layer by its chain ID and reads only the config, so the layer's bytes are written once.
-            let diffId = '';
-            if (early) {
-              importedId = await early.imported;
-            } else {
-              progress('importing the squashed layer into the engine');
-              const stream = openSquashed();
-              importedId = await eng.importImage(teed ? stream : measured(stream, (_b, d) => { diffId = d; }));
-            }
-            // verified, the layer's digest comes from the reader that verifies it
-            if (teed) diffId = (await sentLayer()).diffId;
-            else if (early) diffId = early.digest();
-            const imported = await eng.inspectImage(importedId);
-            if (imported.layers.length !== 1 || imported.layers[0] !== diffId) {
-              throw new VerificationError(`verification failed: the engine recorded layers ${imported.layers.join(', ')} where ${diffId} was sent`, []);
-            }
-            layers[layers.length - 1] = { ...layers[layers.length - 1]!, diffId, omit: true };
-          }
-          result = await loadIntoEngine(eng, toWrite);
-          loaded = true;
-          await checkSent(temp, result.id);
-          const { repo, tag } = splitTag(tagName);
-          await eng.tagImage(temp, repo, tag);
-        } finally {
-          // The temporary tag goes whatever happened; the image goes with it unless it was verified and tagged.
-          // The import's own image (engine default config, no tag) goes too; its layer stays with the loaded image.
-          await Promise.all([
-            (loaded ? Promise.resolve(true) : eng.inspectImage(temp).then(() => true, () => false)).then(async (tagged) => { if (tagged) await eng.removeImage(temp); }).catch(() => {}),
-            importedId ? eng.removeImage(importedId).catch(() => {}) : undefined,
-          ]);
-        }
+        const loaded = await writeIntoEngine({
+          engine: engine!, tag: splitTag(tagName), image: toWrite, keptDiffIds: image.layers.slice(0, keep).map((l) => l.diffId),
+          early, sent: teed ? sentLayer : undefined, progress, now,
+        });
+        result = loaded.written;
+        verifyMs += loaded.verifyMs;
       }
       const t2 = now();
       after ??= figures(outIndex ?? syntheticOutput(image, keep, entries, tarBytes));

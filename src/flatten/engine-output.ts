@@ -1,0 +1,93 @@
+/**
+ * A flatten's output into the engine. The image is loaded under a temporary tag and tagged only once it is
+ * verified; whatever fails, the temporary tag goes (and the image with it, unless it was verified and
+ * tagged), and so does the untagged image an import leaves, so a failure never leaves a half-loaded tag.
+ * With every layer squashed, the new layer goes in as `docker import` sends one, straight into the layer
+ * store (docker load would first stage the whole archive on disk); a load of the config alone then finds the
+ * layer by its chain ID, so its bytes are written once.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EngineClient } from '../engine/engine-client.js';
+import { loadIntoEngine } from '../image/image-writer-docker-archive.js';
+import type { ImageToWrite, WrittenImage } from '../image/image-writer.js';
+import { measured, type LayerIndex } from '../image/layer-index.js';
+import type { EarlyImport } from './early-import.js';
+import { VerificationError } from './verification-error.js';
+
+export interface EngineOutput {
+  engine: EngineClient;
+  /** Where the verified image goes. */
+  tag: { repo: string; tag: string };
+  /** The image; its last layer is the squashed one, the others are kept. */
+  image: ImageToWrite;
+  /** The input's diff IDs of the kept layers. */
+  keptDiffIds: string[];
+  /** The import started before planning, which sends the squashed layer (every layer squashed). */
+  early?: EarlyImport | undefined;
+  /**
+   * With verification: the squashed layer as the side reader indexed and compared it on its way, once the last
+   * byte has gone. The engine must then record its digest, which proves it holds exactly the verified bytes.
+   */
+  sent?: (() => Promise<LayerIndex>) | undefined;
+  progress: (text: string) => void;
+  now: () => number;
+}
+
+/** Loads `out.image` into the engine and tags it; returns what was written and the time verification added. */
+export async function writeIntoEngine(out: EngineOutput): Promise<{ written: WrittenImage; verifyMs: number }> {
+  const { engine, progress } = out;
+  const temp = `${out.tag.repo}:stowage-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const layers = [...out.image.layers];
+  const toWrite: ImageToWrite = { ...out.image, layers, repoTags: [temp] };
+  let loaded = false;
+  let importedId: string | undefined;
+  try {
+    if (out.keptDiffIds.length === 0) {
+      let diffId = '';
+      if (out.early) {
+        importedId = await out.early.imported;
+      } else {
+        progress('importing the squashed layer into the engine');
+        const stream = layers[layers.length - 1]!.open();
+        importedId = await engine.importImage(out.sent ? stream : measured(stream, (_b, d) => { diffId = d; }));
+      }
+      // verified, the layer's digest comes from the reader that verified it
+      if (out.sent) diffId = (await out.sent()).diffId;
+      else if (out.early) diffId = out.early.digest();
+      const imported = await engine.inspectImage(importedId);
+      if (imported.layers.length !== 1 || imported.layers[0] !== diffId) {
+        throw new VerificationError(`verification failed: the engine recorded layers ${imported.layers.join(', ')} where ${diffId} was sent`, []);
+      }
+      layers[layers.length - 1] = { ...layers[layers.length - 1]!, diffId, omit: true };
+    }
+    const written = await loadIntoEngine(engine, toWrite);
+    loaded = true;
+    const verifyMs = out.sent ? await checkRecorded(out, temp, written.id) : 0;
+    await engine.tagImage(temp, out.tag.repo, out.tag.tag);
+    return { written, verifyMs };
+  } finally {
+    // The temporary tag goes whatever happened; the image goes with it unless it was verified and tagged.
+    // The import's own image (engine default config, no tag) goes too; its layer stays with the loaded image.
+    await Promise.all([
+      (loaded ? Promise.resolve(true) : engine.inspectImage(temp).then(() => true, () => false)).then(async (tagged) => { if (tagged) await engine.removeImage(temp); }).catch(() => {}),
+      importedId ? engine.removeImage(importedId).catch(() => {}) : undefined,
+    ]);
+  }
+}
+
+/**
+ * The engine's record of the loaded image: the image ID must be the config's, and its layers the input's
+ * kept diff IDs and the digest of the verified bytes. Returns the time it took, the sent layer's included.
+ */
+async function checkRecorded(out: EngineOutput, name: string, id: string): Promise<number> {
+  const t = out.now();
+  const layer = await out.sent!();
+  out.progress('verifying: the diff IDs the engine recorded');
+  const detail = await out.engine.inspectImage(name);
+  if (detail.id !== id) throw new VerificationError(`verification failed: ${name} is ${detail.id} in the engine, ${id} was loaded`, []);
+  const want = [...out.keptDiffIds, layer.diffId];
+  if (detail.layers.length !== want.length || detail.layers.some((d, i) => d !== want[i])) {
+    throw new VerificationError(`verification failed: the engine recorded layers ${detail.layers.join(', ')} where ${want.join(', ')} were sent and verified`, []);
+  }
+  return out.now() - t;
+}
