@@ -49,11 +49,12 @@ export const SMALL_FILE = 1024 * 1024;
 
 /**
  * Reads a small file's whole content (up to SMALL_FILE bytes) into `target` at `offset` with one synchronous
- * read; returns the bytes read (fewer when the file shrank), or undefined when the entry has no content ref.
+ * read; returns the bytes read (fewer when the file shrank), or undefined when the entry has no content ref
+ * or its content would not fit (then the caller streams it and checks its size).
  */
 export function readContentInto(entry: LayerEntry, target: Buffer, offset: number): number | undefined {
   const ref = refs.get(entry);
-  if (!ref || ref.length > SMALL_FILE) return undefined;
+  if (!ref || ref.length > SMALL_FILE || ref.length > target.length - offset) return undefined;
   return readRange(ref, target, offset);
 }
 
