@@ -45,6 +45,8 @@ export function squashedStream(entries: Iterable<LayerEntry> | AsyncIterable<Lay
   const hash = options.hash;
   let tar: AsyncIterable<Buffer> = layerTarStream(entries, {
     open: (e) => options.read(sourceOf(e)),
+    // Where the source has a content ref, every `read` streams that same range (it is what they try first),
+    // so reading it at once instead gives the same bytes.
     readInto: (e, target, offset) => readContentInto(sourceOf(e), target, offset),
     smallFile: SMALL_FILE,
     observe: (e) => {
