@@ -3,7 +3,7 @@
  * that need a stopped daemon, a loop-device data-root or a slow disk.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,15 +34,27 @@ export class PrivateDaemon {
     return { DOCKER_HOST: this.host };
   }
 
+  /** The daemon's own bridge: never `--bridge none`, which makes dockerd delete the host's docker0. */
+  get bridge(): string {
+    return this.id;
+  }
+
   async start(timeoutMs = 60_000): Promise<void> {
     mkdirSync(this.dataRoot, { recursive: true });
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    const configFile = join(this.dir, 'daemon.json');
+    writeFileSync(configFile, '{}\n');
+    for (const args of [['link', 'add', this.bridge, 'type', 'bridge'], ['link', 'set', this.bridge, 'up']]) {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+    }
     this.child = spawn('dockerd', [
       '--data-root', this.dataRoot,
       '-H', this.host,
       '--exec-root', join(this.dir, 'exec'),
       '--pidfile', join(this.dir, 'dockerd.pid'),
-      '--bridge', 'none',
+      '--config-file', configFile,
+      '--bridge', this.bridge,
       '--iptables=false',
       '--ip-masq=false',
       '--containerd-namespace', this.id,
@@ -96,5 +108,6 @@ export class PrivateDaemon {
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
+    spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
   }
 }
