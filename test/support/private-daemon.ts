@@ -1,16 +1,118 @@
 /**
  * A second, private dockerd beside the host's, with its own data-root and socket (DESIGN.md), for tests
  * that need a stopped daemon, a loop-device data-root or a slow disk.
+ *
+ * Its network is a bridge of its own, created before and deleted after: never `--bridge none`, which makes
+ * dockerd delete the host's docker0. The bridge and the directory carry the owning process's pid, so a run
+ * that was killed before it could clean up is swept by the next one (`sweepStalePrivateDaemons`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { docker } from './docker-cli.js';
+import { onExitUndo, release, sleepSync } from './exit-cleanup.js';
+
+/** `stw<pid>-<hex>`: at most 15 characters, the kernel's limit for an interface name. */
+const BRIDGE_PATTERN = /^stw(\d{1,7})-[0-9a-f]{4}$/;
+const DIR_PATTERN = /^stowage-dockerd-(stw(\d{1,7})-[0-9a-f]{4})-/;
+
+/** Pids of the processes whose command line contains `text` (a unique path or name). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').some((arg) => arg.includes(text))) pids.push(Number(entry));
+    } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Mount points at or under `dir`, deepest first, from this process's mount table. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts, falling back to a lazy unmount for a mount still busy; returns the ones that stayed. */
+export function unmountAll(dir: string): string[] {
+  for (const m of mountsUnder(dir)) {
+    if (spawnSync('umount', [m], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+  return mountsUnder(dir);
+}
+
+function linkExists(name: string): boolean {
+  return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
+}
+
+function ip(args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/** SIGTERM, a wait of up to `graceMs`, then SIGKILL for whatever is left; returns the pids that survived. */
+function terminate(pids: number[], graceMs: number): number[] {
+  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) sleepSync(100);
+  for (const pid of pids.filter(alive)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  const killDeadline = Date.now() + 5_000;
+  while (pids.some(alive) && Date.now() < killDeadline) sleepSync(50);
+  return pids.filter(alive);
+}
+
+/**
+ * Removes what a private daemon left: its processes (dockerd, the containerd it started, shims: all
+ * name its directory), its mounts, its directory, its bridge. Synchronous, so it runs in an exit handler.
+ */
+function removeLeftovers(dir: string, bridge: string, graceMs: number, dataRoot = dir): string[] {
+  const problems: string[] = [];
+  const survivors = terminate(processesMentioning(dir), graceMs);
+  if (survivors.length) problems.push(`processes ${survivors.join(', ')} outlived SIGKILL`);
+  // a data-root elsewhere (on a loop disk) holds the overlay mounts of containers a killed daemon left
+  const stuck = [...(dataRoot === dir ? [] : unmountAll(dataRoot)), ...unmountAll(dir)];
+  if (stuck.length) problems.push(`still mounted: ${stuck.join(', ')}`);
+  else rmSync(dir, { recursive: true, force: true });
+  if (linkExists(bridge)) {
+    const r = spawnSync('ip', ['link', 'del', bridge], { encoding: 'utf8' });
+    if (r.status !== 0) problems.push(`ip link del ${bridge}: ${r.stderr.trim()}`);
+  }
+  return problems;
+}
+
+/**
+ * Deletes the bridges and directories of private daemons whose owning process is gone (a run killed
+ * before its cleanup); returns what it removed. Objects of a live process, another run's included, stay.
+ */
+export function sweepStalePrivateDaemons(): string[] {
+  const removed: string[] = [];
+  const dirs = readdirSync(tmpdir()).map((name) => ({ name, m: DIR_PATTERN.exec(name) })).filter((d) => d.m && !alive(Number(d.m[2])));
+  for (const d of dirs) {
+    const bridgeWasThere = linkExists(d.m![1]!);
+    removeLeftovers(join(tmpdir(), d.name), d.m![1]!, 5_000);
+    removed.push(join(tmpdir(), d.name), ...(bridgeWasThere ? [d.m![1]!] : []));
+  }
+  const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout || '[]') as { ifname: string }[];
+  for (const { ifname } of links) {
+    const m = BRIDGE_PATTERN.exec(ifname);
+    if (!m || alive(Number(m[1])) || processesMentioning(ifname).length) continue;
+    spawnSync('ip', ['link', 'del', ifname], { stdio: 'ignore' });
+    removed.push(ifname);
+  }
+  return removed;
+}
 
 export class PrivateDaemon {
-  readonly id = `stw${randomBytes(3).toString('hex')}`;
+  readonly id = `stw${process.pid}-${randomBytes(2).toString('hex')}`;
   readonly dir: string;
   readonly dataRoot: string;
   readonly socket: string;
@@ -20,10 +122,12 @@ export class PrivateDaemon {
 
   /** `storageDriver: null` lets dockerd pick its driver itself, as an unconfigured host does. */
   constructor(options: { dataRoot?: string; storageDriver?: string | null } = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), 'stowage-dockerd-'));
+    this.dir = mkdtempSync(join(tmpdir(), `stowage-dockerd-${this.id}-`));
     this.dataRoot = options.dataRoot ?? join(this.dir, 'data');
     this.storageDriver = options.storageDriver === undefined ? 'overlay2' : options.storageDriver;
     this.socket = join(this.dir, 'docker.sock');
+    // from here on something exists on the host: undo it even if the test never reaches destroy()
+    onExitUndo(this, () => { this.cleanupSync(10_000); });
   }
 
   get host(): string {
@@ -39,38 +143,57 @@ export class PrivateDaemon {
     return this.id;
   }
 
+  /** Starts dockerd and waits until it answers; on failure everything it made is removed before it throws. */
   async start(timeoutMs = 60_000): Promise<void> {
+    try {
+      await this.startOrThrow(timeoutMs);
+    } catch (err) {
+      const lines = existsSync(join(this.dir, 'dockerd.log')) ? readFileSync(join(this.dir, 'dockerd.log'), 'utf8').split('\n') : [];
+      // dockerd's reason is its fatal or error line; retry warnings from grpc follow it
+      const errors = lines.filter((l) => /level=(fatal|error)/.test(l));
+      const log = (errors.length ? errors : lines).slice(-8).join('\n');
+      const problems = this.cleanupSync(5_000);
+      throw new Error(`${(err as Error).message}${problems.length ? `; cleanup: ${problems.join('; ')}` : ''}${log ? `\ndockerd.log:\n${log}` : ''}`, { cause: err });
+    }
+  }
+
+  private async startOrThrow(timeoutMs: number): Promise<void> {
     mkdirSync(this.dataRoot, { recursive: true });
-    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     const configFile = join(this.dir, 'daemon.json');
     writeFileSync(configFile, '{}\n');
-    for (const args of [['link', 'add', this.bridge, 'type', 'bridge'], ['link', 'set', this.bridge, 'up']]) {
-      const r = spawnSync('ip', args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+    ip(['link', 'add', this.bridge, 'type', 'bridge']);
+    ip(['link', 'set', this.bridge, 'up']);
+    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    try {
+      this.child = spawn('dockerd', [
+        '--data-root', this.dataRoot,
+        '-H', this.host,
+        '--exec-root', join(this.dir, 'exec'),
+        '--pidfile', join(this.dir, 'dockerd.pid'),
+        '--config-file', configFile,
+        '--bridge', this.bridge,
+        '--iptables=false',
+        '--ip-masq=false',
+        '--containerd-namespace', this.id,
+        '--containerd-plugins-namespace', `${this.id}p`,
+        ...(this.storageDriver ? ['--storage-driver', this.storageDriver] : []),
+      ], { stdio: ['ignore', log, log] });
+    } finally {
+      closeSync(log);
     }
-    this.child = spawn('dockerd', [
-      '--data-root', this.dataRoot,
-      '-H', this.host,
-      '--exec-root', join(this.dir, 'exec'),
-      '--pidfile', join(this.dir, 'dockerd.pid'),
-      '--config-file', configFile,
-      '--bridge', this.bridge,
-      '--iptables=false',
-      '--ip-masq=false',
-      '--containerd-namespace', this.id,
-      '--containerd-plugins-namespace', `${this.id}p`,
-      ...(this.storageDriver ? ['--storage-driver', this.storageDriver] : []),
-    ], { stdio: ['ignore', log, log] });
+    // a test that times out leaves its awaits pending; an unref'd daemon lets that process exit, and the
+    // exit handler then stops the daemon
+    this.child.unref();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`private dockerd exited; see ${join(this.dir, 'dockerd.log')}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`private dockerd ${this.id} exited during start`);
       if (existsSync(this.socket)) {
         const r = await docker(['version', '--format', '{{.Server.APIVersion}}'], { env: this.env, allowFailure: true });
         if (r.code === 0) return;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`private dockerd did not answer within ${timeoutMs} ms`);
+    throw new Error(`private dockerd ${this.id} did not answer within ${timeoutMs} ms`);
   }
 
   private get running(): boolean {
@@ -78,36 +201,34 @@ export class PrivateDaemon {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
+    await this.signal('SIGTERM', 20_000);
   }
 
   /** SIGKILL: the socket stays behind and nothing answers on it. */
   async kill(): Promise<void> {
+    await this.signal('SIGKILL', 0);
+  }
+
+  private async signal(signal: NodeJS.Signals, killAfterMs: number): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
+    child.kill(signal);
+    // a ref'd timer keeps this process alive while it waits for the unref'd child
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs || 20_000);
     await exited;
+    clearTimeout(timer);
   }
 
-  /** Stops the daemon, its containerd, and removes its directories (and the data-root when it is ours). */
+  /** Stops the daemon and removes everything it made; throws when something could not be removed. */
   async destroy(): Promise<void> {
     await this.stop();
-    // a killed dockerd leaves the containerd it started running
-    spawnSync('pkill', ['-f', join(this.dir, 'exec', 'containerd')]);
-    // dockerd bind-mounts its data-root onto itself and only undoes that on a clean shutdown
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((m) => m === this.dir || m.startsWith(`${this.dir}/`) || m === this.dataRoot || m.startsWith(`${this.dataRoot}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-    rmSync(this.dir, { recursive: true, force: true });
-    spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
+    const problems = this.cleanupSync(10_000);
+    if (problems.length) throw new Error(`private dockerd ${this.id} left: ${problems.join('; ')}`);
+  }
+
+  private cleanupSync(graceMs: number): string[] {
+    release(this);
+    return removeLeftovers(this.dir, this.bridge, graceMs, this.dataRoot);
   }
 }
