@@ -51,7 +51,7 @@ async function exportedUnion(image: string): Promise<string[]> {
     await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: 'sha256' }));
     return canonical(tree.files());
   } finally {
-    await docker(['rm', '-f', id], { allowFailure: true });
+    await docker(['rm', '-f', '-v', id], { allowFailure: true });
   }
 }
 

@@ -1,5 +1,5 @@
 /** bench build against the real engine: BuildKit through the API, the classic builder, and --vs. */
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { docker, ensureBusybox } from '../support/docker-cli.js';
 import { runCli } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
+import { buildCacheIds, pruneBuildCache } from '../support/build-cache.js';
 
 describe('stowage bench build', () => {
+  // bench build leaves the cache of its builds, as docker build does; the tests remove what theirs made
+  let cacheBefore = new Set<string>();
+  before(async () => { cacheBefore = await buildCacheIds(); });
+  after(async () => { await pruneBuildCache([...await buildCacheIds()].filter((id) => !cacheBefore.has(id))); });
+
   it('builds with BuildKit through the engine, times steps, compares with --vs, removes the images', { timeout: 180_000 }, async () => {
     const base = await ensureBusybox();
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-build-'));

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { withBuildCacheCleanup } from './build-cache.js';
 
 /** Debian's docker.io client has BuildKit built in; a newer standalone client may lack buildx. */
 export const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
@@ -73,7 +74,10 @@ export async function ensureBusybox(env: NodeJS.ProcessEnv = {}): Promise<string
   return BUSYBOX_IMAGE;
 }
 
-/** Builds a Dockerfile given as text (plus extra context files) with BuildKit; returns the image id. */
+/**
+ * Builds a Dockerfile given as text (plus extra context files) with BuildKit; returns the image id. The
+ * build's cache records are removed again: only the image stays, for the caller to remove.
+ */
 export async function buildImage(tag: string, dockerfile: string, files: Record<string, string | Buffer> = {}, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-ctx-'));
   try {
@@ -82,7 +86,7 @@ export async function buildImage(tag: string, dockerfile: string, files: Record<
       mkdirSync(join(dir, name, '..'), { recursive: true });
       writeFileSync(join(dir, name), content);
     }
-    await docker(['build', '-q', '--network', 'host', '-t', tag, dir], { env });
+    await withBuildCacheCleanup(() => docker(['build', '-q', '--network', 'host', '-t', tag, dir], { env }), env);
     const { stdout } = await docker(['image', 'inspect', '-f', '{{.Id}}', tag], { env });
     return stdout.trim();
   } finally {

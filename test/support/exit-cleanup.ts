@@ -4,6 +4,8 @@
  * registers a synchronous undo here; on exit, SIGINT or SIGTERM the ones still registered run, newest first
  * (a daemon on a loop disk goes before the disk).
  */
+import { readFileSync } from 'node:fs';
+
 type Undo = () => void;
 
 const pending = new Map<object, Undo>();
@@ -39,4 +41,20 @@ export function release(owner: object): void {
 /** Blocks the thread for `ms` (exit handlers cannot await). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Whether `pid` runs; a zombie (exited, not yet reaped by its parent's event loop) counts as gone. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // the state follows the parenthesised command name in /proc/PID/stat
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }

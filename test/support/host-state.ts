@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { DOCKER_CLI } from './docker-cli.js';
 import { processesMentioning } from './private-daemon.js';
+import { buildCacheIds } from './build-cache.js';
 
 export interface HostState {
   bridges: string[];
@@ -41,28 +41,6 @@ function run(cmd: string, args: string[]): string {
 
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 
-/** GET on the default engine's API (the CLI of Debian's docker.io has no `buildx du`). */
-function engineGet<T>(path: string): Promise<T> {
-  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (!host.startsWith('unix://')) throw new Error(`the host check reads a unix socket, not ${host}`);
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: host.slice('unix://'.length), path, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`GET ${path}: ${res.statusCode} ${body}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** IDs of the default engine's build cache records. */
-export async function buildCacheIds(): Promise<string[]> {
-  const df = await engineGet<{ BuildCache?: { ID: string }[] | null }>('/system/df');
-  return (df.BuildCache ?? []).map((r) => r.ID).sort();
-}
-
 const TEMP_ROOTS = [...new Set(['/tmp', tmpdir()])];
 
 export async function captureHostState(): Promise<HostState> {
@@ -79,7 +57,7 @@ export async function captureHostState(): Promise<HostState> {
     volumes: lines(run(DOCKER_CLI, ['volume', 'ls', '-q'])),
     images: lines(run(DOCKER_CLI, ['images', '-a', '-q', '--no-trunc'])).filter((v, i, a) => a.indexOf(v) === i),
     imageTags: lines(run(DOCKER_CLI, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).filter((t) => t !== '<none>:<none>'),
-    buildCache: await buildCacheIds(),
+    buildCache: [...await buildCacheIds()].sort(),
     loopDevices: lines(run('losetup', ['-l', '-n', '-O', 'NAME,BACK-FILE'])).map((l) => l.replace(/\s+/g, ' ')),
     mounts: mountinfo.filter((m) => TEMP_ROOTS.some((t) => m.point.startsWith(`${t}/`)) || m.source.startsWith('/dev/loop'))
       .map((m) => `${m.point} (${m.source})`).sort(),

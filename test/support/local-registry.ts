@@ -4,10 +4,11 @@
  * so push and pull need no daemon change.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onExitUndo, processAlive, release, sleepSync } from './exit-cleanup.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -50,6 +51,11 @@ export class LocalRegistry {
     ].join('\n'));
     const log = openSync(join(this.dir, 'registry.log'), 'a');
     this.child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    // a timed-out test must not keep its process alive through the registry; the exit handler stops it
+    this.child.unref();
+    // stopped also when the test fails or times out before stop(), or its process is killed
+    onExitUndo(this, () => { this.stop(); });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) break;
@@ -62,9 +68,23 @@ export class LocalRegistry {
     throw new Error(`docker-registry did not start on ${this.address}: ${text.slice(-2000)}`);
   }
 
+  /**
+   * Stops the registry and removes its directory once the process has exited (it writes there until it
+   * does); throws when the process outlives SIGKILL.
+   */
   stop(): void {
-    if (this.child && this.child.exitCode === null) this.child.kill('SIGTERM');
+    const pid = this.child?.pid;
+    if (pid !== undefined && processAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 5_000;
+      while (processAlive(pid) && Date.now() < deadline) sleepSync(50);
+      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+      const killDeadline = Date.now() + 5_000;
+      while (processAlive(pid) && Date.now() < killDeadline) sleepSync(50);
+      if (processAlive(pid)) throw new Error(`docker-registry ${pid} outlived SIGKILL; ${this.dir} stays`);
+    }
     this.child = undefined;
     rmSync(this.dir, { recursive: true, force: true });
+    release(this);
   }
 }

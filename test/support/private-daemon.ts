@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { docker } from './docker-cli.js';
-import { onExitUndo, release, sleepSync } from './exit-cleanup.js';
+import { onExitUndo, processAlive, release, sleepSync } from './exit-cleanup.js';
+import { unmountAll } from './mounts.js';
 
 /** `stw<pid>-<hex>`: at most 15 characters, the kernel's limit for an interface name. */
 const BRIDGE_PATTERN = /^stw(\d{1,7})-[0-9a-f]{4}$/;
@@ -30,25 +31,7 @@ export function processesMentioning(text: string): number[] {
   return pids;
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-/** Mount points at or under `dir`, deepest first, from this process's mount table. */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
-    .filter((m) => m === dir || m.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-}
-
-/** Unmounts, falling back to a lazy unmount for a mount still busy; returns the ones that stayed. */
-export function unmountAll(dir: string): string[] {
-  for (const m of mountsUnder(dir)) {
-    if (spawnSync('umount', [m], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-  }
-  return mountsUnder(dir);
-}
+const alive = processAlive;
 
 function linkExists(name: string): boolean {
   return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
@@ -227,8 +210,10 @@ export class PrivateDaemon {
     if (problems.length) throw new Error(`private dockerd ${this.id} left: ${problems.join('; ')}`);
   }
 
+  /** Removes what is left; what could not be removed stays registered for the exit handler's retry. */
   private cleanupSync(graceMs: number): string[] {
-    release(this);
-    return removeLeftovers(this.dir, this.bridge, graceMs, this.dataRoot);
+    const problems = removeLeftovers(this.dir, this.bridge, graceMs, this.dataRoot);
+    if (!problems.length) release(this);
+    return problems;
   }
 }
