@@ -1,7 +1,11 @@
-/** bench build's pure parts: BuildKit trace decoding on a recorded stream, classic step timing, ratings. */
+/**
+ * bench build's pure parts: BuildKit trace decoding on a recorded stream (checked against protoc's own
+ * decoding of the same bytes), classic step timing, ratings.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BuildkitSteps, ClassicSteps, decodeStatusResponse } from '../../src/bench/build-steps.js';
 import { buildFindings, DEFAULT_BUILD_THRESHOLDS, rateBuild, type BuildRun } from '../../src/bench/build-bench.js';
@@ -42,11 +46,73 @@ describe('BuildKit trace', () => {
     assert.equal(steps.push({ stream: 'Step 1/2 : FROM x' }), false);
   });
 
-  it('finds the image id the engine reports', () => {
-    const id = recorded.find((m) => m.id === 'moby.image.id')?.aux as { ID: string };
-    assert.match(id.ID, /^sha256:[0-9a-f]{64}$/);
+  it('gives each vertex of the recorded stream the name, cache flag and span that protoc --decode_raw reads in it', () => {
+    const expected = protocSteps(recorded);
+    const steps = new BuildkitSteps();
+    for (const m of recorded) steps.push(m);
+    const got = steps.steps();
+    assert.equal(got.length, expected.size, 'one step per named vertex');
+    for (const s of got) {
+      const e = [...expected.values()].find((x) => x.name === s.name);
+      assert.ok(e, `${s.name} is a vertex of the stream`);
+      assert.equal(s.cached, e.cached, `${s.name}: cached`);
+      // the span from its first start to its last completion (a vertex may run more than once)
+      assert.ok(Math.abs(s.startedMs! - e.startedMs!) < 0.001, `${s.name}: started ${s.startedMs} against ${e.startedMs}`);
+      assert.ok(Math.abs(s.completedMs! - e.completedMs!) < 0.001, `${s.name}: completed ${s.completedMs} against ${e.completedMs}`);
+    }
+    const started = got.map((s) => s.startedMs!);
+    assert.deepEqual(started, [...started].sort((a, b) => a - b), 'in start order');
   });
 });
+
+interface ProtocVertex { name: string | undefined; cached: boolean; startedMs: number | undefined; completedMs: number | undefined }
+
+/**
+ * The vertices of BuildKit trace messages as protoc (the reference protobuf implementation) decodes them
+ * without a schema: StatusResponse field 1 is a Vertex with digest 1, name 3, cached 4, started 5 and
+ * completed 6 (google.protobuf.Timestamp: seconds 1, nanos 2).
+ */
+function protocSteps(messages: Record<string, unknown>[]): Map<string, ProtocVertex> {
+  const vertices = new Map<string, ProtocVertex>();
+  for (const m of messages) {
+    if (m.id !== 'moby.buildkit.trace') continue;
+    const text = execFileSync('protoc', ['--decode_raw'], { input: Buffer.from(m.aux as string, 'base64'), encoding: 'utf8' });
+    for (const block of topLevelBlocks(text, '1')) {
+      const digest = /^ {2}1: "(.*)"$/m.exec(block)![1]!;
+      const name = /^ {2}3: "(.*)"$/m.exec(block)?.[1];
+      const ts = (no: string) => {
+        const t = new RegExp(`^ {2}${no} \\{\n {4}1: (\\d+)\n(?: {4}2: (\\d+)\n)? {2}\\}`, 'm').exec(block);
+        return t ? Number(t[1]) * 1000 + Number(t[2] ?? 0) / 1e6 : undefined;
+      };
+      const started = ts('5');
+      const completed = ts('6');
+      const prev = vertices.get(digest) ?? { name: undefined, cached: false, startedMs: undefined, completedMs: undefined };
+      vertices.set(digest, {
+        name: name ?? prev.name,
+        cached: prev.cached || /^ {2}4: 1$/m.test(block),
+        startedMs: started === undefined ? prev.startedMs : Math.min(prev.startedMs ?? Infinity, started),
+        completedMs: completed === undefined ? prev.completedMs : Math.max(prev.completedMs ?? -Infinity, completed),
+      });
+    }
+  }
+  for (const [digest, v] of vertices) if (!v.name) vertices.delete(digest);
+  return vertices;
+}
+
+/** The bodies of the top-level `NO { ... }` groups of protoc's text output. */
+function topLevelBlocks(text: string, no: string): string[] {
+  const blocks: string[] = [];
+  let depth = 0;
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    if (depth === 0 && line === `${no} {`) { current = []; depth = 1; continue; }
+    if (line.endsWith('{')) depth++;
+    if (line.trim() === '}') depth--;
+    if (depth === 0 && current) { blocks.push(current.join('\n')); current = undefined; continue; }
+    if (current && depth > 0) current.push(line);
+  }
+  return blocks;
+}
 
 describe('classic builder steps', () => {
   it('times each step until the next starts and notes the cache', () => {
