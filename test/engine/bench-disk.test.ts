@@ -1,7 +1,7 @@
 /** bench disk on real filesystems: fio when installed, the built-in probe, and the in-container comparison. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,22 @@ import { runCli } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
 import { BlkioThrottle, LoopDisk } from '../support/loop-disk.js';
 
-const hasFio = (() => { try { execFileSync('fio', ['--version']); return true; } catch { return false; } })();
+/** What fio itself says it is: the oracle for the tool stowage names. */
+const fioVersion = (() => { try { return execFileSync('fio', ['--version'], { encoding: 'utf8' }).trim(); } catch { return undefined; } })();
+
+/** A PATH of one directory holding a link to every command of this PATH but `tool`. */
+function pathWithout(tool: string): { dirs: string; remove: () => void } {
+  const bin = mkdtempSync(join(tmpdir(), 'stowage-path-'));
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    let names: string[];
+    try { names = readdirSync(dir); } catch { continue; }
+    for (const name of names) {
+      if (name === tool || existsSync(join(bin, name))) continue;
+      symlinkSync(join(dir, name), join(bin, name));
+    }
+  }
+  return { dirs: bin, remove: () => rmSync(bin, { recursive: true, force: true }) };
+}
 
 describe('stowage bench disk', () => {
   it('measures a directory with the built-in probe and leaves nothing behind', { timeout: 120_000 }, async () => {
@@ -33,15 +48,31 @@ describe('stowage bench disk', () => {
     }
   });
 
-  it('uses fio when it is installed and says so', { timeout: 120_000 }, async () => {
+  it('uses fio when it is installed and says which', { timeout: 120_000 }, async () => {
+    assert.ok(fioVersion, 'fio is installed (.ci/run installs it)');
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-disk-'));
     try {
       const r = await runCli(['bench', 'disk', dir, '--runtime', '1s']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, hasFio ? /^ran: fio-\d/m : /^ran: built-in probe \(fio is not installed\)/m);
+      assert.match(r.stdout, new RegExp(`^ran: ${fioVersion!.replace(/[.]/g, '\\.')}\\b`, 'm'));
       assert.match(r.stdout, /sync write 1 MiB p99/);
       assert.deepEqual(readdirSync(dir), []);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to the built-in probe and says why when fio is not on the PATH', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-disk-'));
+    const path = pathWithout('fio');
+    try {
+      const r = await runCli(['bench', 'disk', dir, '--runtime', '1s'], { env: { PATH: path.dirs } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^ran: built-in probe \(fio is not installed\)/m);
+      assert.match(r.stdout, /sync write 1 MiB p99/);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      path.remove();
       rmSync(dir, { recursive: true, force: true });
     }
   });
