@@ -13,7 +13,8 @@ function socketOf(env: NodeJS.ProcessEnv): string {
 
 function call<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', path: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socketOf(env), path, method }, (res) => {
+    // a fresh connection each time: a kept-alive socket the engine has closed fails with EPIPE
+    const req = request({ socketPath: socketOf(env), path, method, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { body += d; });
@@ -24,35 +25,61 @@ function call<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', path: string): 
   });
 }
 
+interface CacheRecord { ID: string; CreatedAt: string }
+
+async function records(env: NodeJS.ProcessEnv): Promise<CacheRecord[]> {
+  // the engine runs one disk-usage computation at a time and refuses a second meanwhile
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const df = await call<{ BuildCache?: CacheRecord[] | null }>(env, 'GET', '/system/df');
+      return df.BuildCache ?? [];
+    } catch (err) {
+      if (attempt >= 300 || !/already running/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** IDs of the engine's build cache records (the API's /system/df; Debian's CLI has no `buildx du`). */
 export async function buildCacheIds(env: NodeJS.ProcessEnv = {}): Promise<Set<string>> {
-  const df = await call<{ BuildCache?: { ID: string }[] | null }>(env, 'GET', '/system/df');
-  return new Set((df.BuildCache ?? []).map((r) => r.ID));
+  return new Set((await records(env)).map((r) => r.ID));
 }
 
 /** Prunes the records with these IDs (and nothing else); throws when one of them stays. */
 export async function pruneBuildCache(ids: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  if (!ids.length) return;
-  // the engine takes one value per filter; a record goes only after the records built on it, so a
-  // pass may free the parents for the next
-  for (let pass = 0; pass < 5; pass++) {
-    const present = await buildCacheIds(env);
-    const left = ids.filter((id) => present.has(id));
+  const wanted = new Set(ids);
+  // the engine takes one value per filter, and a record goes only after the records built on it: newest
+  // first, and again while a pass removes something
+  for (;;) {
+    const left = (await records(env)).filter((r) => wanted.has(r.ID)).sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
     if (!left.length) return;
-    for (const id of left) await call(env, 'POST', `/build/prune?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [id] }))}`);
+    let removed = 0;
+    for (const r of left) {
+      const answer = await call<{ CachesDeleted: string[] | null }>(env, 'POST', `/build/prune?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [r.ID] }))}`);
+      removed += answer.CachesDeleted?.length ?? 0;
+    }
+    if (!removed) throw new Error(`build cache records ${left.map((r) => r.ID).join(', ')} stayed after pruning them`);
   }
-  const left = [...await buildCacheIds(env)].filter((id) => ids.includes(id));
-  if (!left.length) return;
-  throw new Error(`build cache records ${left.join(', ')} stayed after pruning them`);
 }
 
-/** Runs `work` (builds on the engine of `env`) and removes the cache records that appeared meanwhile. */
+/** The records each engine had after the last cleanup here, so the next build needs one disk-usage call, not two. */
+const known = new Map<string, Set<string>>();
+
+/**
+ * Runs `work` (builds on the engine of `env`) and removes the cache records that appeared meanwhile. The
+ * records before are those this process saw after its previous cleanup (a disk-usage call takes about a
+ * second), so a record made between two builds by another program goes too.
+ */
 export async function withBuildCacheCleanup<T>(work: () => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const before = await buildCacheIds(env);
+  const socket = socketOf(env);
+  const before = known.get(socket) ?? await buildCacheIds(env);
   try {
     return await work();
   } finally {
-    const made = [...await buildCacheIds(env)].filter((id) => !before.has(id));
+    const after = await buildCacheIds(env);
+    const made = [...after].filter((id) => !before.has(id));
     await pruneBuildCache(made, env);
+    for (const id of made) after.delete(id);
+    known.set(socket, after);
   }
 }

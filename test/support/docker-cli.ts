@@ -76,7 +76,7 @@ export async function ensureBusybox(env: NodeJS.ProcessEnv = {}): Promise<string
 
 /**
  * Builds a Dockerfile given as text (plus extra context files) with BuildKit; returns the image id. The
- * build's cache records are removed again: only the image stays, for the caller to remove.
+ * build's cache records on the host engine are removed again: only the image stays, for the caller to remove.
  */
 export async function buildImage(tag: string, dockerfile: string, files: Record<string, string | Buffer> = {}, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-ctx-'));
@@ -86,7 +86,9 @@ export async function buildImage(tag: string, dockerfile: string, files: Record<
       mkdirSync(join(dir, name, '..'), { recursive: true });
       writeFileSync(join(dir, name), content);
     }
-    await withBuildCacheCleanup(() => docker(['build', '-q', '--network', 'host', '-t', tag, dir], { env }), env);
+    const build = () => docker(['build', '-q', '--network', 'host', '-t', tag, dir], { env });
+    // a private engine's cache goes with its data-root, and tests there may look at it
+    await (env.DOCKER_HOST ? build() : withBuildCacheCleanup(build));
     const { stdout } = await docker(['image', 'inspect', '-f', '{{.Id}}', tag], { env });
     return stdout.trim();
   } finally {
