@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_CLI } from '../test/support/docker-cli.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/analyze', ['root', 'engine', 'overlay2', NEEDS.debootstrap, NEEDS.tar]);
 
 const BASE = 'stowage-bench/debian-minbase:bookworm';
 const IMAGE = 'stowage-bench/analyze-debian:1';

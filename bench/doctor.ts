@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/doctor', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
 
 const RUNS = 7;
 const bin = fileURLToPath(new URL('../../bin/stowage', import.meta.url));

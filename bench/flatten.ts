@@ -26,6 +26,9 @@ import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker
 import { LocalRegistry } from '../test/support/local-registry.js';
 import { LoopDisk } from '../test/support/loop-disk.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/flatten', ['root', 'engine', 'overlay2', 'loop devices', NEEDS.dockerd, NEEDS.ip, NEEDS.registry, NEEDS.losetup, NEEDS.mkfsExt4, NEEDS.busybox, NEEDS.tar]);
 
 const DEBIAN = 'stowage-bench/debian-minbase:bookworm';
 const DEEP = 'stowage-bench/flatten-deep:1';

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { formatBytes, formatDuration } from '../src/report/format.js';
 import { ensureBusybox, removeImages, uniqueName } from '../test/support/docker-cli.js';
 import { build, FIXTURE_FILES, stowageLint, writeFixture } from '../test/engine/lint-fixture.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/lint-fix-build', ['engine', NEEDS.busybox, NEEDS.tar]);
 
 const files = Number(process.argv[2] ?? FIXTURE_FILES);
 const base = await ensureBusybox();

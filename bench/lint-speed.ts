@@ -9,6 +9,9 @@ import { parseDockerfile } from '../src/dockerfile/parser.js';
 import { lintText } from '../src/lint/lint-dockerfile.js';
 import { lintFiles } from '../src/lint/lint-files.js';
 import { generatedHugeDockerfile } from '../test/samples/dockerfiles/huge-dockerfile.js';
+import { requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/lint-speed', [{ file: 'test/samples/dockerfiles', install: 'run it from the repository root' }]);
 
 const dir = join(process.cwd(), 'test/samples/dockerfiles');
 const names = readdirSync(dir).filter((f) => f.endsWith('.Dockerfile')).sort();

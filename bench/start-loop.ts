@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { connectEngine } from '../src/engine/dockerode-engine.js';
 import { runStartBench } from '../src/bench/start-loop.js';
 import { DOCKER_CLI, ensureBusybox } from '../test/support/docker-cli.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/start-loop', ['engine', NEEDS.busybox, NEEDS.tar]);
 
 const n = Number(process.argv[2] ?? 30);
 const image = await ensureBusybox();

@@ -1,31 +1,19 @@
 /** bench disk on real filesystems: fio when installed, the built-in probe, and the in-container comparison. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { docker, ensureBusybox } from '../support/docker-cli.js';
 import { runCli } from '../support/run-cli.js';
+import { pathWithout } from '../support/path-without.js';
 import { schemaValidator } from '../support/json-schema.js';
 import { BlkioThrottle, LoopDisk } from '../support/loop-disk.js';
 
 /** What fio itself says it is: the oracle for the tool stowage names. */
 const fioVersion = (() => { try { return execFileSync('fio', ['--version'], { encoding: 'utf8' }).trim(); } catch { return undefined; } })();
 
-/** A PATH of one directory holding a link to every command of this PATH but `tool`. */
-function pathWithout(tool: string): { dirs: string; remove: () => void } {
-  const bin = mkdtempSync(join(tmpdir(), 'stowage-path-'));
-  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
-    let names: string[];
-    try { names = readdirSync(dir); } catch { continue; }
-    for (const name of names) {
-      if (name === tool || existsSync(join(bin, name))) continue;
-      symlinkSync(join(dir, name), join(bin, name));
-    }
-  }
-  return { dirs: bin, remove: () => rmSync(bin, { recursive: true, force: true }) };
-}
 
 describe('stowage bench disk', () => {
   it('measures a directory with the built-in probe and leaves nothing behind', { timeout: 120_000 }, async () => {
