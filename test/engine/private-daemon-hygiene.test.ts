@@ -2,7 +2,7 @@
  * Private engines leave the host as they found it: the host's docker0 and its bridge-networked containers
  * keep working while one runs, and its bridge, processes, mounts and directory go when it is destroyed, when
  * it fails to start, when its test process is killed or exits without destroying it, and (swept by the next
- * run) when that process was killed outright.
+ * run) when that process was killed outright. Loop disks and registries go with a killed process too.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,6 +85,30 @@ describe('private engines and the host network', () => {
     await child.exited;
     assert.equal(child.code, 0);
     assertGone(child);
+  });
+
+  it('detaches a loop disk and stops a registry whose test process is killed', { timeout: 60_000 }, async () => {
+    const script = `import { LoopDisk } from ${JSON.stringify(new URL('../support/loop-disk.js', import.meta.url).href)};
+import { LocalRegistry } from ${JSON.stringify(new URL('../support/local-registry.js', import.meta.url).href)};
+const disk = new LoopDisk(16).create();
+const registry = await new LocalRegistry().start();
+console.log(JSON.stringify({ device: disk.device, image: disk.image, dir: disk.dir, registryDir: registry.dir }));
+setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!); });
+      child.once('exit', () => reject(new Error('the child exited before its disk was made')));
+    });
+    const made = JSON.parse(line) as { device: string; image: string; dir: string; registryDir: string };
+    assert.match(spawnSync('losetup', ['-n', '-O', 'BACK-FILE', made.device], { encoding: 'utf8' }).stdout, new RegExp(made.image));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+    assert.equal(spawnSync('losetup', ['-n', '-O', 'BACK-FILE', made.device], { encoding: 'utf8' }).stdout.includes(made.image), false, `${made.device} detached`);
+    assert.equal(existsSync(made.dir), false, `${made.dir} removed`);
+    assert.equal(existsSync(made.registryDir), false, `${made.registryDir} removed`);
+    assert.deepEqual(processesMentioning(made.registryDir), [], 'docker-registry stopped');
   });
 
   it('sweeps the bridge and directory of a run that was killed outright, and leaves a live run\'s', () => {
