@@ -11,6 +11,13 @@ function socketOf(env: NodeJS.ProcessEnv): string {
   return host.slice('unix://'.length);
 }
 
+/** An answer of the engine other than 200. */
+class EngineAnswer extends Error {
+  constructor(readonly status: number | undefined, readonly body: string, what: string) {
+    super(`${what}: ${status} ${body.trim()}`);
+  }
+}
+
 function call<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', path: string): Promise<T> {
   return new Promise((resolve, reject) => {
     // a fresh connection each time: a kept-alive socket the engine has closed fails with EPIPE
@@ -18,7 +25,7 @@ function call<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', path: string): 
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`${method} ${path}: ${res.statusCode} ${body.trim()}`))));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new EngineAnswer(res.statusCode, body, `${method} ${path}`))));
     });
     req.on('error', reject);
     req.end();
@@ -34,7 +41,8 @@ async function records(env: NodeJS.ProcessEnv): Promise<CacheRecord[]> {
       const df = await call<{ BuildCache?: CacheRecord[] | null }>(env, 'GET', '/system/df');
       return df.BuildCache ?? [];
     } catch (err) {
-      if (attempt >= 300 || !/already running/.test((err as Error).message)) throw err;
+      const busy = err instanceof EngineAnswer && err.status === 500 && /already running/.test(err.body);
+      if (attempt >= 300 || !busy) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
