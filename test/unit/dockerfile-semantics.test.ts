@@ -99,3 +99,22 @@ test('build context: walks with .dockerignore, sizes COPY sources, finds .git an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('variables: values after BuildKit quote removal; nesting and size limits are findings, not crashes', () => {
+  const m = parseModel("FROM a\nARG A=''\nENV X=\"a\\\"b\" Y=1\nENV GOPATH C:\\\\go\nENV Q='x y'\"$X\" E=$GOPATH\nRUN true\n");
+  const vars = m.stages[0]!.steps[4]!.vars;
+  assert.deepEqual([...vars], [['A', ''], ['X', 'a"b'], ['Y', '1'], ['GOPATH', 'C:\\go'], ['Q', 'x ya"b'], ['E', 'C:\\go']]);
+  // All values of one ENV see the variables as they were before it.
+  assert.equal(parseModel('FROM a\nENV A=1\nENV A=2 B=$A\nRUN x\n').stages[0]!.steps[2]!.vars.get('B'), '1');
+  let nested = 'x';
+  for (let i = 0; i < 2000; i++) nested = `\${A:-${nested}}`;
+  const deep = parseModel(`FROM a\nARG A=${nested}\nRUN true\n`);
+  assert.ok(deep.ast.problems.some((p) => p.kind === 'limit' && /nested/.test(p.message)));
+  assert.equal(expandVars(nested, new Map()), nested);
+  // Doubling a value 40 times would need terabytes: expansion stops with a finding.
+  const doubling = ['FROM a', 'ENV A=xxxxxxxxxxxxxxxx', ...Array.from({ length: 40 }, () => 'ENV A=$A$A'), 'RUN true'].join('\n');
+  const big = parseModel(doubling);
+  assert.ok(big.ast.problems.some((p) => p.kind === 'limit'));
+  assert.deepEqual(parseKeyValues("A='' B=\"a\\\"b\" C", false), [{ key: 'A', value: '' }, { key: 'B', value: 'a"b' }, { key: 'C', value: undefined }]);
+  assert.deepEqual(parseKeyValues('GOPATH C:\\\\go', true), [{ key: 'GOPATH', value: 'C:\\go' }]);
+});
