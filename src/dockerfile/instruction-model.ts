@@ -42,9 +42,9 @@ export interface ModelOptions {
 }
 
 /** Characters of ARG/ENV values a file may build up before expansion stops (a limit finding on the file). */
-const MAX_VALUE_CHARS = 16 << 20;
+const MAX_VALUE_CHARS = 4 << 20;
 /** Variable entries all per-instruction snapshots may hold together before they are shared. */
-const MAX_SNAPSHOT_ENTRIES = 4 << 20;
+const MAX_SNAPSHOT_ENTRIES = 1 << 18;
 
 export function buildModel(ast: DockerfileAst, options: ModelOptions = {}): DockerfileModel {
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));

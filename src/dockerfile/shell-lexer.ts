@@ -15,6 +15,8 @@ export interface LexOptions {
   skipUnsetEnv?: boolean;
   /** The escape character: `\` or a backtick. */
   escape?: string;
+  /** Only the processed text is wanted (ProcessWord): skip splitting it into words. */
+  noWords?: boolean;
 }
 
 export type EnvLookup = (name: string) => string | undefined;
@@ -35,7 +37,7 @@ export interface LexResult {
 /** Deeper `${…}` nesting than this is reported, not followed (real Dockerfiles use a handful of levels). */
 export const MAX_NESTING = 64;
 /** Output larger than this (characters) is reported, not built. */
-export const MAX_OUTPUT = 1 << 20;
+export const MAX_OUTPUT = 1 << 18;
 
 const EOF = -1;
 const noEnv: EnvLookup = () => undefined;
@@ -154,7 +156,9 @@ class Lexer {
         if (c === 36 /* $ */ || c === 60 /* < */ || c === 39 /* ' */ || c === 34 /* " */) {
           const tmp = c === 36 ? this.dollar() : c === 60 ? this.possibleHeredoc() : c === 39 ? this.singleQuote() : this.doubleQuote();
           result += tmp;
-          if (c === 36) words.addString(tmp, at);
+          if (this.opts.noWords) {
+            // ProcessWord needs only the text.
+          } else if (c === 36) words.addString(tmp, at);
           else words.addRaw(tmp, at);
         } else {
           let ch = this.next();

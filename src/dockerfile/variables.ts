@@ -22,7 +22,7 @@ export interface ProcessedWord {
 /** BuildKit's ProcessWord: one word, quotes and escapes removed, variables substituted. */
 export function processWord(word: string, vars: Vars, escape = '\\'): ProcessedWord {
   if (!/["'$\\`]/.test(word)) return { value: word, error: undefined, limited: undefined };
-  const r = lex(word, { skipUnsetEnv: true, escape }, (name) => vars.get(name));
+  const r = lex(word, { skipUnsetEnv: true, escape, noWords: true }, (name) => vars.get(name));
   if (r.error || r.limited) return { value: word, error: r.error, limited: r.limited };
   return { value: r.value, error: undefined, limited: undefined };
 }

@@ -5,7 +5,7 @@
  * original line and 1-based line range must be equal; inputs BuildKit rejects must give a syntax finding and
  * inputs it accepts none.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -107,9 +107,9 @@ function readNdjson(path: string): BkFile[] {
 }
 
 /** Compares every case, prints the score, and fails listing the cases that differ without a documented reason. */
-function judge(part: string, results: { file: string; equal: boolean; detail: string }[]): void {
+function judge(t: TestContext, part: string, results: { file: string; equal: boolean; detail: string }[]): void {
   const equal = results.filter((r) => r.equal).length;
-  process.stdout.write(`# conformance ${part}: ${equal}/${results.length} equal to BuildKit\n`);
+  t.diagnostic(`conformance ${part}: ${equal}/${results.length} equal to BuildKit`);
   const bad = results.filter((r) => !r.equal && !DOCUMENTED_DIFFERENCES.has(r.file));
   assert.deepEqual(bad.map((r) => `${r.file}: ${r.detail}`), []);
 }
@@ -142,7 +142,7 @@ test('corpus is present', () => {
   assert.ok(existsSync(join(CORPUS, 'dockerfiles', 'buildkit-expected.ndjson')));
 });
 
-test('conformance: BuildKit testfiles, Node.Dump() equal to `result`', () => {
+test('conformance: BuildKit testfiles, Node.Dump() equal to `result`', (t) => {
   const dir = join(PARSER, 'testfiles');
   const results = readdirSync(dir).sort().map((name) => {
     const ast = parseDockerfile(readFileSync(join(dir, name, 'Dockerfile'), 'utf8'));
@@ -158,10 +158,10 @@ test('conformance: BuildKit testfiles, Node.Dump() equal to `result`', () => {
     return { file, equal: false, detail: `line ${k + 1}: got ${g[k]} want ${w[k]}` };
   });
   assert.equal(results.length, 33);
-  judge('testfiles', results);
+  judge(t, 'testfiles', results);
 });
 
-test('conformance: BuildKit testfiles-negative are rejected with a syntax finding', () => {
+test('conformance: BuildKit testfiles-negative are rejected with a syntax finding', (t) => {
   const dir = join(PARSER, 'testfiles-negative');
   const results = readdirSync(dir).sort().map((name) => {
     const ast = parseDockerfile(readFileSync(join(dir, name, 'Dockerfile'), 'utf8'));
@@ -169,17 +169,17 @@ test('conformance: BuildKit testfiles-negative are rejected with a syntax findin
     return { file: `testfiles-negative/${name}`, equal: rejected, detail: rejected ? '' : 'accepted' };
   });
   assert.equal(results.length, 4);
-  judge('testfiles-negative', results);
+  judge(t, 'testfiles-negative', results);
 });
 
-test('conformance: heredoc and edge cases equal to heredoc/expected.ndjson', () => {
+test('conformance: heredoc and edge cases equal to heredoc/expected.ndjson', (t) => {
   const expected = readNdjson(join(PARSER, 'heredoc', 'expected.ndjson'));
   assert.ok(expected.length >= 60);
-  judge('heredoc', expected.map((e) => compareFile(e, readFileSync(join(PARSER, e.file), 'utf8'))));
+  judge(t, 'heredoc', expected.map((e) => compareFile(e, readFileSync(join(PARSER, e.file), 'utf8'))));
 });
 
-test('conformance: 176 official-image Dockerfiles equal to buildkit-expected.ndjson', () => {
+test('conformance: 176 official-image Dockerfiles equal to buildkit-expected.ndjson', (t) => {
   const expected = readNdjson(join(CORPUS, 'dockerfiles', 'buildkit-expected.ndjson'));
   assert.equal(expected.length, 176);
-  judge('dockerfiles', expected.map((e) => compareFile(e, readFileSync(join(CORPUS, 'dockerfiles', e.file), 'utf8'))));
+  judge(t, 'dockerfiles', expected.map((e) => compareFile(e, readFileSync(join(CORPUS, 'dockerfiles', e.file), 'utf8'))));
 });
