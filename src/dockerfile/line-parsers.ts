@@ -44,9 +44,36 @@ export function splitLine(line: string, escape: string): SplitLine {
   if (k === e) return out;
   let a = k;
   while (a < e && isSplitBlank(line.charCodeAt(a))) a++;
-  extractFlags(line, a, e, escape, out);
+  if (/[^\x00-\x7f]/.test(line.slice(a, e))) extractFlagsBytes(line, a, e, escape, out);
+  else extractFlags(line, a, e, escape, out);
   while (out.restStart < out.restEnd && isGoSpace(line.codePointAt(out.restStart)!)) out.restStart++;
   return out;
+}
+
+/**
+ * BuildKit scans flags byte by byte and writes each byte as a character: a non-ASCII flag comes out as its
+ * UTF-8 bytes read as Latin-1 (`é` as `Ã©`), and the bytes 0x85 and 0xA0 inside a character split words.
+ * Done the same way here on the UTF-8 bytes, with offsets mapped back (a split inside a character rounds up).
+ */
+function extractFlagsBytes(line: string, from: number, to: number, escape: string, out: SplitLine): void {
+  const text = line.slice(from, to);
+  const bytes = Buffer.from(text, 'utf8');
+  const toChar: number[] = new Array(bytes.length + 1);
+  let b = 0;
+  for (let c = 0; c < text.length;) {
+    const cp = text.codePointAt(c)!;
+    const units = cp > 0xffff ? 2 : 1;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    toChar[b] = from + c;
+    for (let k = 1; k < n; k++) toChar[b + k] = from + c + units;
+    b += n;
+    c += units;
+  }
+  toChar[bytes.length] = to;
+  const inner: SplitLine = { keyword: '', keywordStart: 0, keywordEnd: 0, flags: [], restStart: 0, restEnd: 0 };
+  extractFlags(bytes.toString('latin1'), 0, bytes.length, escape, inner);
+  out.flags = inner.flags.map((f) => ({ text: f.text, start: toChar[f.start]!, end: toChar[f.end]! }));
+  out.restStart = toChar[inner.restStart]!;
 }
 
 /** Leading `--name[=value]` words (quotes and escapes removed); `--` alone ends them. */

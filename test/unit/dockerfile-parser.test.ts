@@ -166,3 +166,13 @@ test('parser: ONBUILD nested past the limit is reported, not followed', () => {
   const ast = parseDockerfile(`FROM a\n${'ONBUILD '.repeat(5000)}RUN x\n`);
   assert.ok(ast.problems.some((p) => p.kind === 'limit'));
 });
+
+test('parser: flags are read byte by byte as BuildKit does (non-ASCII comes out as its UTF-8 bytes)', () => {
+  const ast = parseDockerfile('FROM a\nCOPY --chown=josé x /y\nCOPY --chown=jà x /y\n');
+  assert.deepEqual(ast.instructions.slice(1).map((i) => [i.flags.map((f) => f.text), i.args]), [
+    [['--chown=jos\u00c3\u00a9'], ['x', '/y']],
+    // 0xA0, the second byte of `à`, is a space to Go's unicode.IsSpace(rune(byte)).
+    [['--chown=j\u00c3'], ['x', '/y']],
+  ]);
+  assert.deepEqual(ast.source.range(ast.instructions[1]!.flags[0]!.span), { startLine: 2, startColumn: 6, endLine: 2, endColumn: 18 });
+});
