@@ -331,10 +331,7 @@ class Lexer {
     const replacement = stopped(125, "syntax error: missing '}'");
     const value = this.env(name);
     if (this.opts.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
-    const re = patternRegex(pattern, true, false, all);
-    const v = value ?? '';
-    if (all) return v.replace(re, () => replacement);
-    return v.replace(re, () => replacement);
+    return replacePattern(pattern, replacement, value ?? '', all);
   }
 
   possibleHeredoc(): string {
@@ -351,31 +348,80 @@ class Lexer {
   }
 }
 
-/** A shell pattern (`*`, `?`, escapes; no brackets) as a regular expression; a bad escape is an error. */
-function patternRegex(pattern: string, greedy: boolean, anchored: boolean, global: boolean): RegExp {
-  let out = anchored ? '^' : '';
-  let stars = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      // Each wildcard multiplies a backtracking engine's work: past a few, refuse rather than hang.
-      if (++stars > 4) throw new LexFailure('pattern with more than 4 wildcards in substitution', true);
-      out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
-    } else if (c === '?') out += '[\\s\\S]';
+/** A glob token: a literal character, `?` (any one character) or `*` (any run). */
+type Glob = ({ kind: 'lit'; ch: string } | { kind: 'any' } | { kind: 'star' })[];
+
+/** BuildKit's shell pattern (`*`, `?`, `\\` escapes; no brackets); a bad escape is BuildKit's error. */
+function globTokens(pattern: string): Glob {
+  const out: Glob = [];
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '*') out.push({ kind: 'star' });
+    else if (c === '?') out.push({ kind: 'any' });
     else if (c === '\\') {
-      const n = pattern[i + 1];
+      const n = chars[i + 1];
+      // `}` and `/` are escaped only to get through `${…}`: the escape is not part of the pattern.
       if (n === '}' || n === '/') continue;
       i++;
       if (n !== '*' && n !== '?' && n !== '\\') throw new LexFailure(`invalid pattern (${pattern}) in substitution: invalid escape '\\${n ?? ''}'`, false);
-      out += `\\${n}`;
-    } else out += c.replace(/[[\]{}.+()|^$]/, '\\$&');
+      out.push({ kind: 'lit', ch: n });
+    } else out.push({ kind: 'lit', ch: c });
   }
-  return new RegExp(out, global ? 'gu' : 'u');
+  return out;
+}
+
+/**
+ * Ends (in code points) of the matches of `glob` starting at `from` in `chars`, found by running the pattern
+ * as an automaton: O(length x pattern), never the exponential backtracking a JavaScript regular expression
+ * can take (BuildKit's Go expressions are linear too).
+ */
+function matchEnds(glob: Glob, chars: string[], from: number): number[] {
+  const m = glob.length;
+  let states = new Uint8Array(m + 1);
+  const close = (st: Uint8Array) => {
+    for (let j = 0; j < m; j++) if (st[j] && glob[j]!.kind === 'star') st[j + 1] = 1;
+  };
+  states[0] = 1;
+  close(states);
+  const ends: number[] = [];
+  if (states[m]) ends.push(from);
+  for (let i = from; i < chars.length; i++) {
+    const next = new Uint8Array(m + 1);
+    let any = false;
+    for (let j = 0; j < m; j++) {
+      if (!states[j]) continue;
+      const t = glob[j]!;
+      // BuildKit's patterns become Go regular expressions, where `.` does not match a newline.
+      if (t.kind === 'star') {
+        if (chars[i] === '\n') continue;
+        next[j] = 1;
+      } else if ((t.kind === 'any' && chars[i] !== '\n') || (t.kind === 'lit' && t.ch === chars[i])) next[j + 1] = 1;
+      else continue;
+      any = true;
+    }
+    if (!any) break;
+    close(next);
+    states = next;
+    if (states[m]) ends.push(i + 1);
+  }
+  return ends;
+}
+
+/** Past this much work (characters x pattern length), a substitution is a limit, not a hang. */
+const MAX_MATCH_WORK = 1 << 22;
+
+function guard(value: string, glob: Glob, starts: number): void {
+  if ((value.length + 1) * (glob.length + 1) * starts > MAX_MATCH_WORK) throw new LexFailure('pattern substitution on a value too large to match', true);
 }
 
 function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = patternRegex(pattern, greedy, true, false).exec(value);
-  return m ? value.slice(m[0].length) : value;
+  const glob = globTokens(pattern);
+  guard(value, glob, 1);
+  const chars = [...value];
+  const ends = matchEnds(glob, chars, 0);
+  if (ends.length === 0) return value;
+  return chars.slice(greedy ? ends[ends.length - 1]! : ends[0]!).join('');
 }
 
 function reversePattern(p: string): string {
@@ -399,6 +445,31 @@ function reversePattern(p: string): string {
 function trimSuffix(pattern: string, value: string, greedy: boolean): string {
   const rev = (s: string) => [...s].reverse().join('');
   return rev(trimPrefix(reversePattern(pattern), rev(value), greedy));
+}
+
+/** `${VAR/pattern/replacement}` (first match) and `${VAR//…}` (all): leftmost matches, stars greedy. */
+function replacePattern(pattern: string, replacement: string, value: string, all: boolean): string {
+  const glob = globTokens(pattern);
+  const chars = [...value];
+  guard(value, glob, chars.length + 1);
+  let out = '';
+  let i = 0;
+  let replaced = false;
+  while (i <= chars.length) {
+    const ends = replaced && !all ? [] : matchEnds(glob, chars, i);
+    if (ends.length > 0) {
+      const end = ends[ends.length - 1]!;
+      out += replacement;
+      replaced = true;
+      if (end > i) {
+        i = end;
+        continue;
+      }
+    }
+    if (i < chars.length) out += chars[i]!;
+    i++;
+  }
+  return out;
 }
 
 /** Runs BuildKit's lexer over `text`. */

@@ -7,7 +7,7 @@ import { readBuildContext, sourceFiles } from '../../src/dockerfile/build-contex
 import { DockerIgnore } from '../../src/dockerfile/dockerignore.js';
 import { copyView, parseModel, resolvePath, runScripts } from '../../src/dockerfile/instruction-model.js';
 import { commandName, splitCommands } from '../../src/dockerfile/shell-command.js';
-import { expandVars, parseKeyValues } from '../../src/dockerfile/variables.js';
+import { expandVars, parseKeyValues, processWord } from '../../src/dockerfile/variables.js';
 
 test('variables: Dockerfile substitution forms; unknown names stay as written', () => {
   const vars = new Map([['A', 'x'], ['EMPTY', '']]);
@@ -117,4 +117,18 @@ test('variables: values after BuildKit quote removal; nesting and size limits ar
   assert.ok(big.ast.problems.some((p) => p.kind === 'limit'));
   assert.deepEqual(parseKeyValues("A='' B=\"a\\\"b\" C", false), [{ key: 'A', value: '' }, { key: 'B', value: 'a"b' }, { key: 'C', value: undefined }]);
   assert.deepEqual(parseKeyValues('GOPATH C:\\\\go', true), [{ key: 'GOPATH', value: 'C:\\go' }]);
+});
+
+test('variables: BuildKit pattern substitutions, in linear time', () => {
+  const vars = new Map([['F', 'dir/sub/file.tar.gz'], ['S', 'a-b-c'], ['L', 'a'.repeat(100_000)]]);
+  const w = (s: string) => processWord(s, vars).value;
+  assert.deepEqual([w('${F%.*}'), w('${F%%.*}'), w('${F#*/}'), w('${F##*/}'), w('${S/-/_}'), w('${S//-/_}'), w('${S/#a/x}'), w('${S/x/y}')],
+    ['dir/sub/file.tar', 'dir/sub/file', 'sub/file.tar.gz', 'file.tar.gz', 'a_b-c', 'a_b_c', 'a-b-c', 'a-b-c']);
+  assert.deepEqual([w("'$F'"), w('"$S"x'), w('\\$S'), w('${NOPE:-d}'), w('${NOPE}')], ['$F', 'a-b-cx', '$S', '${NOPE:-d}', '${NOPE}']);
+  assert.equal(processWord('"open', vars).error, 'unexpected end of statement while looking for matching double-quote');
+  // A backtracking engine takes exponential time here; the automaton takes O(n x pattern).
+  const t0 = process.cpuUsage();
+  assert.equal(w('${L%*a*a*a*a*b}').length, 100_000);
+  const used = process.cpuUsage(t0);
+  assert.ok(used.user + used.system < 2_000_000, `pattern match took ${used.user + used.system} µs of CPU`);
 });
