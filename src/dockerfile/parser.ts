@@ -322,7 +322,7 @@ class LineParser {
         this.problem('limit', `ONBUILD nested more than ${MAX_ONBUILD_DEPTH} deep`, where);
         return inst;
       }
-      const inner = this.instruction(rest, map.slice(split.restStart), depth + 1, startLine, endLine, []);
+      const inner = this.instruction(rest, map.slice(split.restStart, split.restEnd + 1), depth + 1, startLine, endLine, []);
       inner.keywordSpan = inner.keywordSpan.start === inner.keywordSpan.end ? where : inner.keywordSpan;
       inst.onbuild = inner;
       return inst;

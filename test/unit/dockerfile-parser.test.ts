@@ -176,3 +176,11 @@ test('parser: flags are read byte by byte as BuildKit does (non-ASCII comes out 
   ]);
   assert.deepEqual(ast.source.range(ast.instructions[1]!.flags[0]!.span), { startLine: 2, startColumn: 6, endLine: 2, endColumn: 17 });
 });
+
+test('parser: the instruction inside ONBUILD maps each character to the file (found by the fuzz test, seed 3)', () => {
+  const ast = parseDockerfile('FROM alpine\nONBUILD RUN  \n');
+  const inner = ast.instructions[1]!.onbuild!;
+  assert.equal(inner.logical, 'RUN');
+  assert.equal(inner.map.length, inner.logical.length + 1);
+  assert.deepEqual(ast.source.range(inner.keywordSpan), { startLine: 2, startColumn: 9, endLine: 2, endColumn: 11 });
+});
