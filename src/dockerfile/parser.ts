@@ -347,6 +347,7 @@ class LineParser {
       let terminated = false;
       while (i + 1 < this.count) {
         const l = this.line(++i);
+        this.checkLength(l);
         let k = l.start;
         if (m.chomp) while (k < l.end && this.text.charCodeAt(k) === 9) k++;
         if (l.end - k === m.name.length && this.text.startsWith(m.name, k)) {
