@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { flagValue, logicalSpan, parseDockerfile, restWords, type DockerfileAst, type Instruction, type Token } from './parser.js';
 import type { Span } from './source-text.js';
-import { expandVars, parseKeyValues } from './variables.js';
+import { instructionKeyValues, processWord, type Vars } from './variables.js';
 
 export interface Step {
   inst: Instruction;
@@ -41,6 +41,11 @@ export interface ModelOptions {
   target?: string;
 }
 
+/** Characters of ARG/ENV values a file may build up before expansion stops (a limit finding on the file). */
+const MAX_VALUE_CHARS = 4 << 20;
+/** Variable entries all per-instruction snapshots may hold together before they are shared. */
+const MAX_SNAPSHOT_ENTRIES = 1 << 18;
+
 export function buildModel(ast: DockerfileAst, options: ModelOptions = {}): DockerfileModel {
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
   const globalArgs = new Map<string, string>();
@@ -50,10 +55,31 @@ export function buildModel(ast: DockerfileAst, options: ModelOptions = {}): Dock
   let workdir = '/';
   const stageWorkdirs: string[] = [];
   const stageVars: Map<string, string>[] = [];
+  let valueChars = 0;
+  let snapshotEntries = 0;
+  let snapshot: Map<string, string> | undefined;
+  const limits = new Set<string>();
+  const limit = (inst: Instruction, message: string) => {
+    if (limits.has(message)) return;
+    limits.add(message);
+    ast.problems.push({ kind: 'limit', message, span: inst.keywordSpan });
+  };
+  /** BuildKit's ProcessWord of one word, within the file's limits; the word as written when it cannot be. */
+  const word = (inst: Instruction, text: string, env: Vars): string => {
+    if (valueChars > MAX_VALUE_CHARS) return text;
+    const r = processWord(text, env, ast.escape);
+    if (r.limited) limit(inst, r.limited);
+    valueChars += r.value.length;
+    if (valueChars > MAX_VALUE_CHARS) {
+      limit(inst, `variable values larger than ${MAX_VALUE_CHARS} characters in all: expansion stopped`);
+      return text;
+    }
+    return r.value;
+  };
   for (const inst of ast.instructions) {
     if (inst.keyword === 'FROM') {
       const words = restWords(inst).map((w) => w.text);
-      const image = expandVars(words[0] ?? '', withBuildArgs(globalArgs, buildArgs), ast.escape);
+      const image = word(inst, words[0] ?? '', withBuildArgs(globalArgs, buildArgs));
       const name = words.length >= 3 && words[1]!.toLowerCase() === 'as' ? words[2]!.toLowerCase() : undefined;
       const baseStage = stages.findIndex((s) => s.name !== undefined && s.name === image.toLowerCase());
       const parent = baseStage >= 0 ? baseStage : undefined;
@@ -61,6 +87,7 @@ export function buildModel(ast: DockerfileAst, options: ModelOptions = {}): Dock
       stages.push(current);
       // A stage built on another inherits its ENV and WORKDIR, not its ARGs.
       vars = parent !== undefined ? new Map(stageVars[parent]) : new Map();
+      snapshot = undefined;
       workdir = parent !== undefined ? stageWorkdirs[parent]! : '/';
       stageVars.push(vars);
       stageWorkdirs.push(workdir);
@@ -68,26 +95,44 @@ export function buildModel(ast: DockerfileAst, options: ModelOptions = {}): Dock
     }
     if (!current) {
       if (inst.keyword === 'ARG') {
-        for (const kv of parseKeyValues(inst.rest, false)) {
-          const v = buildArgs.get(kv.key) ?? (kv.value !== undefined ? expandVars(kv.value, globalArgs, ast.escape) : undefined);
+        // All values of one instruction see the variables as they were before it, as in BuildKit.
+        const before = new Map(globalArgs);
+        for (const kv of instructionKeyValues(inst)) {
+          const v = buildArgs.get(kv.key) ?? (kv.value !== undefined ? word(inst, kv.value, before) : undefined);
           if (v !== undefined) globalArgs.set(kv.key, v);
         }
       }
       continue;
     }
-    current.steps.push({ inst, vars: new Map(vars), workdir, stage: current.index });
+    // Snapshots are shared until ARG/ENV changes the variables; past the limit they stay shared.
+    if (!snapshot) {
+      if (snapshotEntries + vars.size <= MAX_SNAPSHOT_ENTRIES) {
+        snapshot = new Map(vars);
+        snapshotEntries += vars.size;
+      } else {
+        limit(inst, `more than ${MAX_SNAPSHOT_ENTRIES} variable entries across instructions: later values are not tracked per instruction`);
+        snapshot = vars;
+      }
+    }
+    current.steps.push({ inst, vars: snapshot, workdir, stage: current.index });
     switch (inst.keyword) {
-      case 'ARG':
-        for (const kv of parseKeyValues(inst.rest, false)) {
-          const v = buildArgs.get(kv.key) ?? (kv.value !== undefined ? expandVars(kv.value, vars, ast.escape) : globalArgs.get(kv.key));
+      case 'ARG': {
+        const before = snapshot;
+        for (const kv of instructionKeyValues(inst)) {
+          const v = buildArgs.get(kv.key) ?? (kv.value !== undefined ? word(inst, kv.value, before) : globalArgs.get(kv.key));
           if (v !== undefined) vars.set(kv.key, v);
         }
+        if (snapshot !== vars) snapshot = undefined;
         break;
-      case 'ENV':
-        for (const kv of parseKeyValues(inst.rest, true)) vars.set(kv.key, expandVars(kv.value ?? '', vars, ast.escape));
+      }
+      case 'ENV': {
+        const before = snapshot;
+        for (const kv of instructionKeyValues(inst)) vars.set(kv.key, word(inst, kv.value ?? '', before));
+        if (snapshot !== vars) snapshot = undefined;
         break;
+      }
       case 'WORKDIR':
-        workdir = resolvePath(expandVars(inst.rest.trim(), vars, ast.escape), workdir);
+        workdir = resolvePath(word(inst, inst.rest, snapshot), workdir);
         stageWorkdirs[current.index] = workdir;
         break;
       default:
@@ -152,7 +197,7 @@ export function copyView(step: Step, escape: '\\' | '`' = '\\'): CopyView | unde
   let tokens: Token[];
   if (inst.json) tokens = inst.json.map((text) => ({ text, span: restSpan }));
   else tokens = restWords(inst);
-  tokens = tokens.map((t) => ({ text: expandVars(t.text, step.vars, escape), span: t.span }));
+  tokens = tokens.map((t) => ({ text: processWord(t.text, step.vars, escape).value, span: t.span }));
   const dest = tokens.length >= 2 ? tokens[tokens.length - 1] : undefined;
   const sources = tokens.length >= 2 ? tokens.slice(0, -1) : [];
   const destPath = dest ? resolvePath(dest.text, step.workdir) : undefined;
@@ -187,7 +232,18 @@ export function runScripts(step: Step): RunScript[] {
   const restStart = inst.restStart;
   out.push({ text: rest, toFile: (k) => inst.map[Math.min(restStart + k, inst.map.length - 1)]!, inline: true });
   if (inst.heredocs.length > 0) {
-    const withoutMarkers = rest.replace(/<<-?(["']?)[A-Za-z_][A-Za-z0-9_.-]*\1/g, '').trim();
+    // The arguments with the heredoc markers cut out, where the parser found them (not inside quotes).
+    let withoutMarkers = '';
+    let at = restStart;
+    for (const h of inst.heredocs) {
+      const k = inst.map.indexOf(h.markerSpan.start, at);
+      if (k === -1) continue;
+      let e = k;
+      while (e < inst.logical.length && inst.map[e]! < h.markerSpan.end) e++;
+      withoutMarkers += inst.logical.slice(at, k);
+      at = e;
+    }
+    withoutMarkers = (withoutMarkers + inst.logical.slice(at, restStart + rest.length)).trim();
     if (withoutMarkers === '' || /^(\/bin\/|\/usr\/bin\/)?(ba|da|a)?sh(\s+-[a-z]+)*$/.test(withoutMarkers)) {
       for (const h of inst.heredocs) {
         const start = h.bodySpan.start;

@@ -1,13 +1,17 @@
 /**
- * A Dockerfile parser that never throws: parser directives, the escape directive, line continuations
- * (with comment and blank lines inside them), heredocs, CRLF and a BOM, with exact offsets for every part.
- * It follows BuildKit's frontend/dockerfile/parser rules; where the input is not a Dockerfile it records
- * problems instead of failing.
+ * A Dockerfile parser that never throws and parses as BuildKit's frontend/dockerfile/parser does (checked
+ * against BuildKit's own parse in test/unit/dockerfile-conformance.test.ts): parser directives, the escape
+ * directive, line continuations (comment and blank lines inside them skipped), flags, per-instruction
+ * arguments, exec form, heredocs, CRLF and a BOM, with exact offsets for every part. What BuildKit rejects is
+ * recorded as a problem on the file and parsing goes on, so one bad line never hides the rest.
  */
+import { heredocMarkers } from './heredoc-markers.js';
+import { lineArgs, splitLine } from './line-parsers.js';
+import { isGoSpace } from './shell-lexer.js';
 import { SourceText, type Span } from './source-text.js';
 
 export interface Directive {
-  /** Lower-cased: `syntax`, `escape`, `check`… */
+  /** Lower-cased: `syntax`, `escape` or `check`. */
   name: string;
   value: string;
   span: Span;
@@ -19,8 +23,11 @@ export interface Comment {
 }
 
 export interface Flag {
+  /** Lower-cased name without the leading `--`. */
   name: string;
   value: string | undefined;
+  /** The flag as BuildKit reads it: `--name=value` with quotes and escapes removed. */
+  text: string;
   span: Span;
 }
 
@@ -28,10 +35,11 @@ export interface Heredoc {
   name: string;
   /** `<<-`: leading tabs stripped from the body and terminator. */
   stripTabs: boolean;
-  /** `<<"EOF"` or `<<'EOF'`: no expansion in the body. */
+  /** Some part of the marker word was quoted (`<<"EOF"`, `<<eo'f'`): no expansion in the body. */
   quoted: boolean;
   /** The marker in the instruction line, e.g. `<<-EOF`. */
   markerSpan: Span;
+  /** The body as written (line endings kept, tabs not yet stripped). */
   body: string;
   /** Physical span of the body (all lines between marker and terminator). */
   bodySpan: Span;
@@ -51,18 +59,20 @@ export interface Instruction {
   keywordSpan: Span;
   /** From the keyword to the end of the last line (heredoc terminators included). */
   span: Span;
-  /** The instruction's logical line: continuations removed, comment lines inside dropped. */
+  /** The instruction's logical line (BuildKit's `original`): continuations removed, comment lines inside dropped. */
   logical: string;
   /** Physical offset of each character of `logical` (length logical.length + 1, last = end). */
   map: number[];
   /** Offset into `logical` where the arguments start (after the keyword and blanks). */
   argsStart: number;
-  /** Leading `--name[=value]` flags (FROM, COPY, ADD, RUN, HEALTHCHECK). */
+  /** Leading `--name[=value]` flags (any instruction, as BuildKit reads them). */
   flags: Flag[];
   /** Offset into `logical` after the flags. */
   restStart: number;
-  /** The arguments after flags, as written. */
+  /** The arguments after flags, as written, blanks trimmed. */
   rest: string;
+  /** The arguments as BuildKit's parser gives them (JSON form decoded, KEY VALUE SEP triples for ENV/LABEL). */
+  args: string[];
   /** Exec (JSON) form, when the arguments parse as a JSON array of strings. */
   json: string[] | undefined;
   heredocs: Heredoc[];
@@ -76,7 +86,11 @@ export interface Instruction {
 }
 
 export interface ParseProblem {
-  kind: 'escape-directive' | 'unterminated-heredoc' | 'binary' | 'empty-continuation';
+  /**
+   * `syntax`: BuildKit rejects the file here. `limit`: past a limit of this parser (nesting, size), reported
+   * instead of followed. `empty-continuation`: BuildKit's warning, the file is still accepted.
+   */
+  kind: 'escape-directive' | 'unterminated-heredoc' | 'binary' | 'empty-continuation' | 'syntax' | 'limit';
   message: string;
   span: Span;
 }
@@ -90,11 +104,14 @@ export interface DockerfileAst {
   problems: ParseProblem[];
 }
 
-const FLAG_KEYWORDS = new Set(['FROM', 'COPY', 'ADD', 'RUN', 'HEALTHCHECK']);
 const HEREDOC_KEYWORDS = new Set(['RUN', 'COPY', 'ADD']);
-const JSON_KEYWORDS = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'COPY', 'ADD', 'SHELL', 'VOLUME']);
-const DIRECTIVE_RE = /^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$/;
-const HEREDOC_RE = /(?<![<\\])<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2/g;
+const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+// BuildKit: ^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$ after `#` and leading blanks (Go's \s: no \v).
+const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/s;
+/** BuildKit's scanner refuses a line (with its newline) longer than this many bytes. */
+const MAX_LINE_BYTES = 64 * 1024;
+/** ONBUILD inside ONBUILD deeper than this is reported, not followed (BuildKit refuses even one level later). */
+const MAX_ONBUILD_DEPTH = 8;
 
 /** Parses any text; binary input gives one `binary` problem and no instructions. */
 export function parseDockerfile(raw: string): DockerfileAst {
@@ -105,138 +122,261 @@ export function parseDockerfile(raw: string): DockerfileAst {
     ast.problems.push({ kind: 'binary', message: 'not a text file (NUL bytes found)', span: { start: 0, end: Math.min(text.length, 1) } });
     return ast;
   }
-  const lineCount = source.lineCount;
-  let i = 0;
-  // Parser directives: only at the very top, before any blank line, comment or instruction.
-  const seen = new Set<string>();
-  for (; i < lineCount; i++) {
-    const line = source.lineText(i);
-    const m = DIRECTIVE_RE.exec(line);
-    if (!m) break;
-    const name = m[1]!.toLowerCase();
-    if (seen.has(name)) break;
-    seen.add(name);
-    const start = source.lineStarts[i]!;
-    ast.directives.push({ name, value: m[2]!, span: { start, end: start + line.length } });
-    ast.comments.push({ text: line, span: { start, end: start + line.length } });
+  new LineParser(source, ast).run();
+  return ast;
+}
+
+/** A physical line: its start, the end of its content (trailing CR/LF trimmed) and the end with its newline. */
+interface PhysLine {
+  start: number;
+  end: number;
+  next: number;
+}
+
+class LineParser {
+  private readonly text: string;
+  /** Physical lines as BuildKit's scanner yields them: no empty line after a final newline. */
+  private readonly count: number;
+  private directivesDone = false;
+  private readonly seenDirectives = new Set<string>();
+
+  constructor(
+    private readonly source: SourceText,
+    private readonly ast: DockerfileAst,
+  ) {
+    this.text = source.text;
+    const n = source.lineCount;
+    this.count = this.text.length === 0 ? 0 : this.text.endsWith('\n') ? n - 1 : n;
+  }
+
+  private line(i: number): PhysLine {
+    const start = this.source.lineStarts[i]!;
+    const next = i + 1 < this.source.lineCount ? this.source.lineStarts[i + 1]! : this.text.length;
+    let end = next;
+    while (end > start && (this.text.charCodeAt(end - 1) === 10 || this.text.charCodeAt(end - 1) === 13)) end--;
+    return { start, end, next };
+  }
+
+  private problem(kind: ParseProblem['kind'], message: string, span: Span): void {
+    this.ast.problems.push({ kind, message, span });
+  }
+
+  /** Go's unicode.IsSpace-trimmed start of [from, to). */
+  private skipSpace(from: number, to: number): number {
+    let k = from;
+    while (k < to) {
+      const c = this.text.codePointAt(k)!;
+      if (!isGoSpace(c)) break;
+      k += c > 0xffff ? 2 : 1;
+    }
+    return k;
+  }
+
+  private isComment(l: PhysLine): boolean {
+    const k = this.skipSpace(l.start, l.next);
+    return k < l.next && this.text.charCodeAt(k) === 35;
+  }
+
+  /** BuildKit's directive parser: only valid names, only before anything else; a repeat is an error. */
+  private directive(from: number, to: number): boolean {
+    if (this.directivesDone) return false;
+    if (from >= to || this.text.charCodeAt(from) !== 35) {
+      this.directivesDone = true;
+      return false;
+    }
+    const body = this.text.slice(this.skipSpace(from + 1, to), to);
+    const m = DIRECTIVE_RE.exec(body);
+    const name = m?.[1]!.toLowerCase();
+    if (!m || !name || !VALID_DIRECTIVES.has(name)) {
+      this.directivesDone = true;
+      return false;
+    }
+    const span = { start: from, end: to };
+    if (this.seenDirectives.has(name)) {
+      this.problem('syntax', `only one ${name} parser directive can be used`, span);
+      return false;
+    }
+    this.seenDirectives.add(name);
+    const value = m[2]!;
+    this.ast.directives.push({ name, value, span });
     if (name === 'escape') {
-      if (m[2] === '\\' || m[2] === '`') ast.escape = m[2];
-      else ast.problems.push({ kind: 'escape-directive', message: `invalid escape character "${m[2]}" (only \\ and \` are allowed)`, span: { start, end: start + line.length } });
+      if (value === '\\' || value === '`') this.ast.escape = value;
+      else {
+        this.problem('escape-directive', `invalid escape token '${value}' does not match \` or \\`, span);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** BuildKit's line continuation: a trailing escape (blanks after it allowed) not itself escaped. */
+  private continues(from: number, to: number): number {
+    let k = to;
+    while (k > from && (this.text.charCodeAt(k - 1) === 32 || this.text.charCodeAt(k - 1) === 9)) k--;
+    if (k === from || this.text[k - 1] !== this.ast.escape) return -1;
+    if (k - 1 === from) return from;
+    return this.text[k - 2] === this.ast.escape ? -1 : k - 1;
+  }
+
+  run(): void {
+    const { ast, text } = this;
+    let pending: Comment[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const first = this.line(i);
+      this.checkLength(first);
+      const from = this.skipSpace(first.start, first.end);
+      const isDirective = this.directive(from, first.end);
+      if (this.isComment(first)) {
+        const c = { text: text.slice(from, first.end), span: { start: from, end: first.end } };
+        ast.comments.push(c);
+        if (!isDirective) pending.push(c);
+        continue;
+      }
+      if (from === first.end) {
+        pending = [];
+        continue;
+      }
+      // Gather the logical line across continuations.
+      const startLine = i;
+      let logical = '';
+      const map: number[] = [];
+      const take = (a: number, b: number) => {
+        logical += text.slice(a, b);
+        for (let k = a; k < b; k++) map.push(k);
+      };
+      let cut = this.continues(from, first.end);
+      take(from, cut === -1 ? first.end : cut);
+      let lastEnd = first.end;
+      let emptyLine = -1;
+      while (cut !== -1 && i + 1 < this.count) {
+        const l = this.line(++i);
+        this.checkLength(l);
+        this.directive(l.start, l.end);
+        if (this.isComment(l)) {
+          const k = this.skipSpace(l.start, l.end);
+          ast.comments.push({ text: text.slice(k, l.end), span: { start: k, end: l.end } });
+          continue;
+        }
+        if (this.skipSpace(l.start, l.end) === l.end) {
+          if (emptyLine === -1) emptyLine = i;
+          continue;
+        }
+        cut = this.continues(l.start, l.end);
+        take(l.start, cut === -1 ? l.end : cut);
+        lastEnd = l.end;
+      }
+      map.push(lastEnd);
+      if (emptyLine !== -1) {
+        const at = this.source.lineStarts[emptyLine]!;
+        this.problem('empty-continuation', `Empty continuation line found in: ${logical}`, { start: at, end: at });
+      }
+      const inst = this.instruction(logical, map, 0, startLine, i, pending);
+      pending = [];
+      i = this.heredocs(inst, i);
+      inst.span = { start: inst.span.start, end: this.line(inst.endLine).end };
+      ast.instructions.push(inst);
+    }
+    if (ast.instructions.length === 0 && ast.problems.every((p) => p.kind === 'empty-continuation')) {
+      this.problem('syntax', 'file with no instructions', { start: text.length, end: text.length });
     }
   }
-  const escape = ast.escape;
-  let pendingComments: Comment[] = [];
-  while (i < lineCount) {
-    const line = source.lineText(i);
-    const lineStart = source.lineStarts[i]!;
-    const lead = leadingBlanks(line);
-    if (lead === line.length) {
-      pendingComments = [];
-      i++;
-      continue;
-    }
-    if (line.charCodeAt(lead) === 35 /* # */) {
-      const c = { text: line.slice(lead), span: { start: lineStart + lead, end: lineStart + line.length } };
-      ast.comments.push(c);
-      pendingComments.push(c);
-      i++;
-      continue;
-    }
-    // Gather the logical line across continuations.
-    let logical = '';
-    const map: number[] = [];
-    let lineIdx = i;
-    let segStart = lineStart + lead;
-    let segText = line.slice(lead);
-    let lastEnd = lineStart + line.length;
-    for (;;) {
-      const cont = continuationCut(segText, escape);
-      const keep = cont === -1 ? segText : segText.slice(0, cont);
-      for (let k = 0; k < keep.length; k++) map.push(segStart + k);
-      logical += keep;
-      lastEnd = segStart + segText.length;
-      if (cont === -1) break;
-      // Skip comment lines and blank lines inside a continuation, as BuildKit does.
-      let next = lineIdx + 1;
-      let found = false;
-      while (next < lineCount) {
-        const t = source.lineText(next);
-        const l = leadingBlanks(t);
-        if (l === t.length) {
-          ast.problems.push({ kind: 'empty-continuation', message: 'empty continuation line', span: { start: source.lineStarts[next]!, end: source.lineStarts[next]! } });
-          next++;
-          continue;
-        }
-        if (t.charCodeAt(l) === 35) {
-          ast.comments.push({ text: t.slice(l), span: { start: source.lineStarts[next]! + l, end: source.lineStarts[next]! + t.length } });
-          next++;
-          continue;
-        }
-        found = true;
-        break;
+
+  private checkLength(l: PhysLine): void {
+    const n = l.next - l.start;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only long lines need counting.
+    if (n * 3 < MAX_LINE_BYTES || Buffer.byteLength(this.text.slice(l.start, l.next)) <= MAX_LINE_BYTES) return;
+    this.problem('syntax', `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES - 1}`, { start: l.start, end: l.end });
+  }
+
+  private instruction(logical: string, map: number[], depth: number, startLine: number, endLine: number, comments: Comment[]): Instruction {
+    const split = splitLine(logical, this.ast.escape);
+    const keyword = split.keyword.toUpperCase();
+    const rest = logical.slice(split.restStart, split.restEnd);
+    const span = (a: number, b: number): Span => ({ start: map[a]!, end: b > a ? map[b - 1]! + 1 : map[a]! });
+    const inst: Instruction = {
+      keyword,
+      keywordSpan: span(split.keywordStart, split.keywordEnd),
+      span: { start: map[split.keywordStart]!, end: map[logical.length]! },
+      logical,
+      map,
+      argsStart: split.flags.length > 0 ? split.flags[0]!.start : split.restStart,
+      flags: split.flags.map((f) => {
+        const eq = f.text.indexOf('=');
+        const name = f.text.slice(2, eq === -1 ? undefined : eq).toLowerCase();
+        return { name, value: eq === -1 ? undefined : f.text.slice(eq + 1), text: f.text, span: span(f.start, f.end) };
+      }),
+      restStart: split.restStart,
+      rest,
+      args: [],
+      json: undefined,
+      heredocs: [],
+      onbuild: undefined,
+      startLine,
+      endLine,
+      leadingComments: comments,
+    };
+    const where = inst.keywordSpan;
+    if (keyword === 'ONBUILD') {
+      if (rest === '') return inst;
+      if (depth >= MAX_ONBUILD_DEPTH) {
+        this.problem('limit', `ONBUILD nested more than ${MAX_ONBUILD_DEPTH} deep`, where);
+        return inst;
       }
-      if (!found) {
-        lineIdx = Math.max(lineIdx, next - 1);
-        break;
-      }
-      lineIdx = next;
-      segStart = source.lineStarts[next]!;
-      segText = source.lineText(next);
+      const inner = this.instruction(rest, map.slice(split.restStart, split.restEnd + 1), depth + 1, startLine, endLine, []);
+      inner.keywordSpan = inner.keywordSpan.start === inner.keywordSpan.end ? where : inner.keywordSpan;
+      inst.onbuild = inner;
+      return inst;
     }
-    map.push(lastEnd);
-    const inst = buildInstruction(logical, map, i, lineIdx, pendingComments);
-    pendingComments = [];
-    // Heredocs consume the lines after the instruction.
-    let endLine = lineIdx;
-    let endOffset = lastEnd;
-    if (HEREDOC_KEYWORDS.has(inst.keyword) || (inst.keyword === 'ONBUILD' && inst.onbuild && HEREDOC_KEYWORDS.has(inst.onbuild.keyword))) {
-      const target = inst.keyword === 'ONBUILD' ? inst.onbuild! : inst;
-      HEREDOC_RE.lastIndex = 0;
-      const markers: { m: RegExpExecArray }[] = [];
-      for (let m = HEREDOC_RE.exec(logical); m; m = HEREDOC_RE.exec(logical)) markers.push({ m });
-      for (const { m } of markers) {
-        const name = m[3]!;
-        const stripTabs = m[1] === '-';
-        const bodyStartLine = endLine + 1;
-        let l = bodyStartLine;
-        let terminated = false;
-        for (; l < lineCount; l++) {
-          let t = source.lineText(l);
-          if (stripTabs) t = t.replace(/^\t+/, '');
-          if (t === name) {
-            terminated = true;
-            break;
-          }
-        }
-        const bodyStart = bodyStartLine < lineCount ? source.lineStarts[bodyStartLine]! : source.text.length;
-        const bodyEnd = terminated ? source.lineStarts[l]! : source.text.length;
-        const heredoc: Heredoc = {
-          name,
-          stripTabs,
-          quoted: m[2] !== '',
-          markerSpan: { start: map[m.index]!, end: map[m.index + m[0].length - 1]! + 1 },
-          body: source.text.slice(bodyStart, Math.max(bodyStart, bodyEnd)),
-          bodySpan: { start: bodyStart, end: Math.max(bodyStart, bodyEnd) },
-          terminated,
-        };
-        target.heredocs.push(heredoc);
-        if (!terminated) {
-          ast.problems.push({ kind: 'unterminated-heredoc', message: `heredoc <<${name} has no terminating "${name}" line`, span: heredoc.markerSpan });
-          endLine = lineCount - 1;
-          endOffset = source.lineEnd(endLine);
+    const parsed = lineArgs(keyword, rest, this.ast.escape);
+    inst.args = parsed.args;
+    inst.json = parsed.json;
+    if (parsed.error) this.problem('syntax', `${keyword}: ${parsed.error}`, span(split.restStart, split.restEnd));
+    return inst;
+  }
+
+  /** Reads the heredoc bodies after the instruction's last line; returns the index of the last line used. */
+  private heredocs(inst: Instruction, last: number): number {
+    const target = inst.keyword === 'ONBUILD' ? inst.onbuild : inst;
+    if (!target || !HEREDOC_KEYWORDS.has(target.keyword) || target.json || !inst.logical.includes('<<')) return last;
+    const found = heredocMarkers(inst.logical);
+    if (found.error) this.problem('syntax', `heredoc: ${found.error}`, inst.keywordSpan);
+    if (found.limited) this.problem('limit', `heredoc: ${found.limited}`, inst.keywordSpan);
+    let i = last;
+    for (const m of found.markers) {
+      const bodyStart = i + 1 < this.count ? this.line(i + 1).start : this.text.length;
+      let terminated = false;
+      while (i + 1 < this.count) {
+        const l = this.line(++i);
+        this.checkLength(l);
+        let k = l.start;
+        if (m.chomp) while (k < l.end && this.text.charCodeAt(k) === 9) k++;
+        if (l.end - k === m.name.length && this.text.startsWith(m.name, k)) {
+          terminated = true;
           break;
         }
-        endLine = l;
-        endOffset = source.lineEnd(l);
+      }
+      const bodyEnd = terminated ? this.line(i).start : this.text.length;
+      const markerSpan = { start: inst.map[m.start]!, end: inst.map[Math.max(m.start, m.end - 1)]! + 1 };
+      const heredoc: Heredoc = {
+        name: m.name,
+        stripTabs: m.chomp,
+        quoted: !m.expand,
+        markerSpan,
+        body: this.text.slice(bodyStart, bodyEnd),
+        bodySpan: { start: bodyStart, end: bodyEnd },
+        terminated,
+      };
+      target.heredocs.push(heredoc);
+      if (!terminated) {
+        this.problem('unterminated-heredoc', `unterminated heredoc <<${m.name}: no line "${m.name}" ends it`, markerSpan);
+        break;
       }
     }
-    inst.endLine = endLine;
-    inst.span = { start: inst.span.start, end: endOffset };
-    if (inst.onbuild) inst.onbuild.endLine = endLine;
-    ast.instructions.push(inst);
-    i = endLine + 1;
+    if (target !== inst) inst.heredocs = target.heredocs;
+    inst.endLine = Math.max(last, Math.min(i, Math.max(0, this.count - 1)));
+    if (target !== inst) target.endLine = inst.endLine;
+    return i;
   }
-  return ast;
 }
 
 function looksBinary(text: string): boolean {
@@ -245,82 +385,8 @@ function looksBinary(text: string): boolean {
   return false;
 }
 
-function leadingBlanks(s: string): number {
-  let k = 0;
-  while (k < s.length && (s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9)) k++;
-  return k;
-}
-
-/** Index where a trailing `escape[ \t]*` starts, or -1 when the line does not continue. */
-function continuationCut(s: string, escape: string): number {
-  let k = s.length;
-  while (k > 0 && (s.charCodeAt(k - 1) === 32 || s.charCodeAt(k - 1) === 9)) k--;
-  if (k > 0 && s[k - 1] === escape) return k - 1;
-  return -1;
-}
-
 function isBlank(c: number): boolean {
   return c === 32 || c === 9;
-}
-
-function buildInstruction(logical: string, map: number[], startLine: number, endLine: number, comments: Comment[]): Instruction {
-  let k = 0;
-  while (k < logical.length && !isBlank(logical.charCodeAt(k))) k++;
-  const keyword = logical.slice(0, k).toUpperCase();
-  let argsStart = k;
-  while (argsStart < logical.length && isBlank(logical.charCodeAt(argsStart))) argsStart++;
-  const inst: Instruction = {
-    keyword,
-    keywordSpan: { start: map[0]!, end: map[Math.max(0, k - 1)]! + 1 },
-    span: { start: map[0]!, end: map[logical.length]! },
-    logical,
-    map,
-    argsStart,
-    flags: [],
-    restStart: argsStart,
-    rest: '',
-    json: undefined,
-    heredocs: [],
-    onbuild: undefined,
-    startLine,
-    endLine,
-    leadingComments: comments,
-  };
-  let p = argsStart;
-  if (FLAG_KEYWORDS.has(keyword)) {
-    while (logical.startsWith('--', p)) {
-      let e = p;
-      while (e < logical.length && !isBlank(logical.charCodeAt(e))) e++;
-      const word = logical.slice(p + 2, e);
-      const eq = word.indexOf('=');
-      inst.flags.push({
-        name: (eq === -1 ? word : word.slice(0, eq)).toLowerCase(),
-        value: eq === -1 ? undefined : word.slice(eq + 1),
-        span: { start: map[p]!, end: map[e - 1]! + 1 },
-      });
-      p = e;
-      while (p < logical.length && isBlank(logical.charCodeAt(p))) p++;
-    }
-  }
-  inst.restStart = p;
-  inst.rest = logical.slice(p).replace(/[ \t]+$/, '');
-  if (JSON_KEYWORDS.has(keyword) && inst.rest.startsWith('[')) inst.json = parseJsonArray(inst.rest);
-  if (keyword === 'ONBUILD' && inst.rest.length > 0) {
-    const innerMap = map.slice(p);
-    const inner = buildInstruction(logical.slice(p), innerMap, startLine, endLine, []);
-    inst.onbuild = inner;
-  }
-  return inst;
-}
-
-function parseJsonArray(text: string): string[] | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch {
-    // shell form after all
-  }
-  return undefined;
 }
 
 /** Physical span of a slice [from, to) of an instruction's logical line. */

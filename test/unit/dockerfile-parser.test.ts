@@ -98,3 +98,89 @@ test('parser: exec form only for JSON arrays of strings', () => {
   const ast = parseDockerfile('CMD ["a", "b"]\nCMD [1, 2]\nCMD [not json\nENTRYPOINT ["x"]  \n');
   assert.deepEqual(ast.instructions.map((i) => i.json), [['a', 'b'], undefined, undefined, ['x']]);
 });
+
+// Issue 12: each case below was parsed differently from BuildKit; the expected values are BuildKit's
+// (frontend/dockerfile/parser at 73ed6825, as in ../shared/corpus/buildkit-parser).
+const problemsOf = (text: string) => parseDockerfile(text).problems.filter((p) => p.kind !== 'empty-continuation').map((p) => p.kind);
+
+test('parser: a heredoc marker inside quotes, JSON form, arithmetic or glued to a word is not a heredoc', () => {
+  for (const line of ['RUN "<<EOF"', "RUN sed 's/<<EOF/x/' f", 'RUN ["<<EOF"]', 'RUN echo $((x<<y))', 'RUN cat<<EOF', 'RUN echo \\<<EOF', 'RUN cat <<<"$X"']) {
+    const ast = parseDockerfile(`FROM a\n${line}\nRUN echo after\n`);
+    assert.deepEqual(ast.instructions.map((i) => [i.keyword, i.heredocs.length, i.endLine]), [['FROM', 0, 0], ['RUN', 0, 1], ['RUN', 0, 2]], line);
+    assert.deepEqual(problemsOf(`FROM a\n${line}\nRUN echo after\n`), [], line);
+  }
+});
+
+test('parser: heredoc markers BuildKit accepts: spaces after <<, quoted words with spaces, $, <<- and partial quotes', () => {
+  const cases: [string, string, boolean, boolean][] = [
+    ['<<  EOF', 'EOF', true, false], ["<<'one two'", 'one two', false, false], ['<<$EOF', '$EOF', true, false],
+    ['<< -EOF', '-EOF', true, false], ["<<eo'f'", 'eof', false, false], ['<<-"END"', 'END', false, true], ['3<<X', 'X', true, false],
+  ];
+  for (const [marker, name, expand, chomp] of cases) {
+    const ast = parseDockerfile(`FROM a\nRUN cat ${marker}\nbody\n${chomp ? '\t' : ''}${name}\nRUN echo after\n`);
+    const run = ast.instructions[1]!;
+    assert.deepEqual(run.heredocs.map((h) => [h.name, !h.quoted, h.stripTabs, h.body]), [[name, expand, chomp, 'body\n']], marker);
+    assert.equal(run.endLine, 3, marker);
+    assert.equal(ast.instructions[2]!.keyword, 'RUN', marker);
+  }
+});
+
+test('parser: an escaped escape at the end of a line does not continue it', () => {
+  const ast = parseDockerfile('FROM a\nRUN echo C:\\\\\nRUN echo after\n');
+  assert.deepEqual(ast.instructions.map((i) => i.logical), ['FROM a', 'RUN echo C:\\\\', 'RUN echo after']);
+  const tick = parseDockerfile('# escape=`\nFROM a\nRUN dir ``\nRUN x `\n  y\n');
+  assert.deepEqual(tick.instructions.map((i) => i.logical), ['FROM a', 'RUN dir ``', 'RUN x   y']);
+});
+
+test('parser: flags: `--` ends them, quoted values keep their spaces, any instruction has them', () => {
+  const ast = parseDockerfile('FROM a\nCOPY --doit=true -- foo /tmp/\nRUN --mount=type=secret,id="a b" echo hi\nCMD --doit -- [ ]\n');
+  const [, copy, run, cmd] = ast.instructions;
+  assert.deepEqual(copy!.flags.map((f) => f.text), ['--doit=true']);
+  assert.deepEqual(copy!.args, ['foo', '/tmp/']);
+  assert.deepEqual(run!.flags.map((f) => [f.name, f.value]), [['mount', 'type=secret,id=a b']]);
+  assert.equal(run!.rest, 'echo hi');
+  assert.deepEqual([cmd!.flags.map((f) => f.text), cmd!.json], [['--doit'], []]);
+});
+
+test('parser: inputs BuildKit rejects give a syntax problem, and parsing goes on', () => {
+  assert.deepEqual(problemsOf(''), ['syntax']);
+  assert.deepEqual(problemsOf('# only\n# comments\n'), ['syntax']);
+  assert.deepEqual(problemsOf('FROM busybox\n\nENV PATH\n'), ['syntax']);
+  assert.deepEqual(problemsOf('CMD [ "echo", [ "nested json" ] ]\n'), ['syntax']);
+  assert.deepEqual(problemsOf('FROM a\nLABEL a=1 b\n'), ['syntax']);
+  assert.deepEqual(problemsOf('# syntax=x\n# syntax=y\nFROM a\n'), ['syntax']);
+  assert.deepEqual(problemsOf('FROM a\nRUN <<EOF\nnever closed\n'), ['unterminated-heredoc']);
+  const ast = parseDockerfile('FROM a\nCMD [1, 2]\nRUN ok\n');
+  assert.equal(ast.instructions[1]!.json, undefined);
+  assert.equal(ast.instructions[2]!.rest, 'ok');
+  // A line BuildKit's scanner refuses (over 64 kB) is reported.
+  assert.deepEqual(problemsOf(`FROM a\nRUN echo ${'x'.repeat(70000)}\n`), ['syntax']);
+});
+
+test('parser: key/value arguments as BuildKit leaves them', () => {
+  const ast = parseDockerfile("FROM a\nARG A=''\nENV X=\"a\\\"b\" Y=1\nENV GOPATH C:\\\\go\nARG abc=\"123 456\" def\n");
+  assert.deepEqual(ast.instructions.slice(1).map((i) => i.args), [["A=''"], ['X', '"a\\"b"', '=', 'Y', '1', '='], ['GOPATH', 'C:\\\\go', ''], ['abc="123 456"', 'def']]);
+});
+
+test('parser: ONBUILD nested past the limit is reported, not followed', () => {
+  const ast = parseDockerfile(`FROM a\n${'ONBUILD '.repeat(5000)}RUN x\n`);
+  assert.ok(ast.problems.some((p) => p.kind === 'limit'));
+});
+
+test('parser: flags are read byte by byte as BuildKit does (non-ASCII comes out as its UTF-8 bytes)', () => {
+  const ast = parseDockerfile('FROM a\nCOPY --chown=josé x /y\nCOPY --chown=jà x /y\n');
+  assert.deepEqual(ast.instructions.slice(1).map((i) => [i.flags.map((f) => f.text), i.args]), [
+    [['--chown=jos\u00c3\u00a9'], ['x', '/y']],
+    // 0xA0, the second byte of `à`, is a space to Go's unicode.IsSpace(rune(byte)).
+    [['--chown=j\u00c3'], ['x', '/y']],
+  ]);
+  assert.deepEqual(ast.source.range(ast.instructions[1]!.flags[0]!.span), { startLine: 2, startColumn: 6, endLine: 2, endColumn: 17 });
+});
+
+test('parser: the instruction inside ONBUILD maps each character to the file (found by the fuzz test, seed 3)', () => {
+  const ast = parseDockerfile('FROM alpine\nONBUILD RUN  \n');
+  const inner = ast.instructions[1]!.onbuild!;
+  assert.equal(inner.logical, 'RUN');
+  assert.equal(inner.map.length, inner.logical.length + 1);
+  assert.deepEqual(ast.source.range(inner.keywordSpan), { startLine: 2, startColumn: 9, endLine: 2, endColumn: 11 });
+});

@@ -7,7 +7,7 @@ import { readBuildContext, sourceFiles } from '../../src/dockerfile/build-contex
 import { DockerIgnore } from '../../src/dockerfile/dockerignore.js';
 import { copyView, parseModel, resolvePath, runScripts } from '../../src/dockerfile/instruction-model.js';
 import { commandName, splitCommands } from '../../src/dockerfile/shell-command.js';
-import { expandVars, parseKeyValues } from '../../src/dockerfile/variables.js';
+import { expandVars, parseKeyValues, processWord } from '../../src/dockerfile/variables.js';
 
 test('variables: Dockerfile substitution forms; unknown names stay as written', () => {
   const vars = new Map([['A', 'x'], ['EMPTY', '']]);
@@ -98,4 +98,37 @@ test('build context: walks with .dockerignore, sizes COPY sources, finds .git an
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('variables: values after BuildKit quote removal; nesting and size limits are findings, not crashes', () => {
+  const m = parseModel("FROM a\nARG A=''\nENV X=\"a\\\"b\" Y=1\nENV GOPATH C:\\\\go\nENV Q='x y'\"$X\" E=$GOPATH\nRUN true\n");
+  const vars = m.stages[0]!.steps[4]!.vars;
+  assert.deepEqual([...vars], [['A', ''], ['X', 'a"b'], ['Y', '1'], ['GOPATH', 'C:\\go'], ['Q', 'x ya"b'], ['E', 'C:\\go']]);
+  // All values of one ENV see the variables as they were before it.
+  assert.equal(parseModel('FROM a\nENV A=1\nENV A=2 B=$A\nRUN x\n').stages[0]!.steps[2]!.vars.get('B'), '1');
+  let nested = 'x';
+  for (let i = 0; i < 2000; i++) nested = `\${A:-${nested}}`;
+  const deep = parseModel(`FROM a\nARG A=${nested}\nRUN true\n`);
+  assert.ok(deep.ast.problems.some((p) => p.kind === 'limit' && /nested/.test(p.message)));
+  assert.equal(expandVars(nested, new Map()), nested);
+  // Doubling a value 40 times would need terabytes: expansion stops with a finding.
+  const doubling = ['FROM a', 'ENV A=xxxxxxxxxxxxxxxx', ...Array.from({ length: 40 }, () => 'ENV A=$A$A'), 'RUN true'].join('\n');
+  const big = parseModel(doubling);
+  assert.ok(big.ast.problems.some((p) => p.kind === 'limit'));
+  assert.deepEqual(parseKeyValues("A='' B=\"a\\\"b\" C", false), [{ key: 'A', value: '' }, { key: 'B', value: 'a"b' }, { key: 'C', value: undefined }]);
+  assert.deepEqual(parseKeyValues('GOPATH C:\\\\go', true), [{ key: 'GOPATH', value: 'C:\\go' }]);
+});
+
+test('variables: BuildKit pattern substitutions, in linear time', () => {
+  const vars = new Map([['F', 'dir/sub/file.tar.gz'], ['S', 'a-b-c'], ['L', 'a'.repeat(100_000)]]);
+  const w = (s: string) => processWord(s, vars).value;
+  assert.deepEqual([w('${F%.*}'), w('${F%%.*}'), w('${F#*/}'), w('${F##*/}'), w('${S/-/_}'), w('${S//-/_}'), w('${S/#a/x}'), w('${S/x/y}')],
+    ['dir/sub/file.tar', 'dir/sub/file', 'sub/file.tar.gz', 'file.tar.gz', 'a_b-c', 'a_b_c', 'a-b-c', 'a-b-c']);
+  assert.deepEqual([w("'$F'"), w('"$S"x'), w('\\$S'), w('${NOPE:-d}'), w('${NOPE}')], ['$F', 'a-b-cx', '$S', '${NOPE:-d}', '${NOPE}']);
+  assert.equal(processWord('"open', vars).error, 'unexpected end of statement while looking for matching double-quote');
+  // A backtracking engine takes exponential time here; the automaton takes O(n x pattern).
+  const t0 = process.cpuUsage();
+  assert.equal(w('${L%*a*a*a*a*b}').length, 100_000);
+  const used = process.cpuUsage(t0);
+  assert.ok(used.user + used.system < 2_000_000, `pattern match took ${used.user + used.system} µs of CPU`);
 });
