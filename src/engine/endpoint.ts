@@ -44,7 +44,7 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
   const { hostFlag, contextFlag, env } = inputs;
   const skipped: Endpoint['skipped'] = [];
   if (hostFlag && contextFlag) {
-    throw new UsageError('--host and --context cannot be used together', 'Pass one of them.');
+    throw new UsageError('`host` and `context` cannot be used together', 'Pass one of them.');
   }
   if (hostFlag) return build(hostFlag, '--host', skipped, inputs);
   skipped.push({ rule: '--host', reason: 'not given' });

@@ -62,7 +62,7 @@ export function hostFailure(err: unknown, path: string): Error {
 /** Throws RefusedError when `path` exists and `force` is not set. */
 export async function refuseExisting(path: string, force: boolean, what: string): Promise<void> {
   const exists = await stat(path).then(() => true, () => false);
-  if (exists && !force) throw new RefusedError(`${what} ${path} exists`, 'Pass --force to replace it.');
+  if (exists && !force) throw new RefusedError(`${what} ${path} exists`, 'Pass `force: true` to replace it.');
 }
 
 /** A hidden temporary name beside `path`, so the final rename stays on one filesystem. */
