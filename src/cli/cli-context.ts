@@ -1,8 +1,8 @@
 /** What every command's CLI module gets: output streams, styling, global flags and progress on stderr. */
-import { isSeverity, type Severity } from '../findings.js';
-import { UsageError } from '../errors.js';
+import { SEVERITIES, type Severity } from '../findings.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import { makeStyle, wantsColor, type Style } from '../report/style.js';
+import { parseChoiceFlag } from './option-parsers.js';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -51,8 +51,7 @@ export class CliContext {
 }
 
 export function parseSeverity(value: string, flag: string): Severity {
-  if (!isSeverity(value)) throw new UsageError(`${flag} takes info, warn or error, not "${value}"`);
-  return value;
+  return parseChoiceFlag(value, flag, SEVERITIES);
 }
 
 export function parseList(value: string | undefined): string[] {
