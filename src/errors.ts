@@ -20,6 +20,8 @@ export const ExitCode = {
   verificationFailed: 7,
   /** A bug in stowage. */
   internal: 70,
+  /** Stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -35,6 +37,7 @@ export const ERROR_CODES: Record<ExitCodeValue, string> = {
   6: 'host-failure',
   7: 'verification-failed',
   70: 'internal',
+  130: 'interrupted',
 };
 
 export class StowageError extends Error {
@@ -115,6 +118,13 @@ export class TruncatedInputError extends BadInputError {
 export class RefusedError extends StowageError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.refused, hint);
+  }
+}
+
+/** The user stopped the command (Ctrl-C); what it had started is cleaned up before this is thrown. */
+export class InterruptedError extends StowageError {
+  constructor(message = 'interrupted') {
+    super(message, ExitCode.interrupted);
   }
 }
 

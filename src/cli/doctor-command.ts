@@ -39,14 +39,13 @@ Examples:
       const c = ctx();
       const failOn = parseSeverity(flags.failOn, '--fail-on');
       const windowMs = parseDurationFlag(flags.window, '--window', 'ms', { min: 0, max: 60_000 });
+      const context = c.capabilityContext('doctor');
       const report = await runDoctor({
-        connect: c.connectOptions(),
         only: parseList(flags.only) as CheckGroup[],
         skip: parseList(flags.skip) as CheckGroup[],
         windowMs,
         probe: flags.probe ? {} : false,
-        onProgress: (m) => c.progress(`doctor: ${m}`),
-      });
+      }, context).finally(() => context.progress.end());
       if (c.json) {
         c.out(renderJson('doctor', { ...report, summary: countBySeverity(report.findings), failOn }).trimEnd());
       } else {

@@ -19,7 +19,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
 };
 
 /** Global options that take a value, so that the value is not taken for the command's name. */
-const VALUE_OPTIONS = new Set(['-H', '--host', '-c', '--context']);
+const VALUE_OPTIONS = new Set(['-H', '--host', '-c', '--context', '--progress']);
 
 /** The command `argv` names, if any (the first word that is neither an option nor an option's value). */
 export function commandOf(argv: string[]): string | undefined {
@@ -56,6 +56,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--json', 'print one versioned JSON document on stdout')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('-q, --quiet', 'no progress on stderr')
+    .option('--progress <kind>', 'progress on stderr: auto (a live line on a terminal, lines otherwise), tty, plain, ndjson, none', 'auto')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
