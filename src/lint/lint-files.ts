@@ -10,6 +10,7 @@ import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import { readConfigJson } from '../config/config-file.js';
 import { BadInputError, HostError } from '../errors.js';
 import type { Severity } from '../findings.js';
 import { fixText, type AppliedFix } from './apply-fixes.js';
@@ -263,19 +264,7 @@ export const CONFIG_FILE_NAMES = ['.stowage-lint.json', '.stowage/lint.json'];
 
 /** Reads a config file (JSON); throws BadInputError with the reason when it is not valid. */
 export function readLintConfig(path: string): LintConfig {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BadInputError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new BadInputError(`config ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return validateConfig(value, path);
+  return validateConfig(readConfigJson(path), path);
 }
 
 export function validateConfig(value: unknown, path: string): LintConfig {
