@@ -7,6 +7,8 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ["`source: 'export'`", '--source export'],
   ['`mode.layer`', '--from-layer'],
   ['`mode.base`', '--base'],
+  ['`pathsLayer`', '--layer'],
+  ['`platform`', '--platform'],
   ["`tool: 'built-in'`", '--tool built-in'],
   ['`image`', '--image'],
   ['`concurrency`', '--concurrency'],

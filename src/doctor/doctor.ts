@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import type { Endpoint } from '../engine/endpoint.js';
+import { isLocalEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { EngineUnreachableError, UsageError } from '../errors.js';
 import { sortFindings, type Finding } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
@@ -152,7 +152,7 @@ async function reachEngine(context: CapabilityContext): Promise<{ engine: Engine
 
 /** Host checks describe this machine, so they only make sense for a local engine whose data-root we can see. */
 function hostChecksUnavailable(endpoint: Endpoint, dataRoot: string): string | undefined {
-  if (endpoint.transport.kind !== 'unix') {
+  if (!isLocalEndpoint(endpoint)) {
     return `the engine is remote (${endpoint.url}); run doctor on its host for disk and I/O checks`;
   }
   if (!existsSync(dataRoot)) return `data-root ${dataRoot} does not exist on this host`;
