@@ -3,8 +3,8 @@
  * (fio's HOWTO, "JSON output"). The parser is pure and tested on recorded output.
  */
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { hiddenTempPath } from '../atomic-file.js';
 import { StowageError } from '../errors.js';
 import { hostTools } from './tool-runner.js';
 
@@ -96,7 +96,7 @@ export function fioDiskArgs(jobs: FioDiskJobs, fileName: string): string[] {
 
 /** Runs the jobs; the job file is unlinked by fio and again here in case fio was killed. */
 export async function runFioDiskJobs(jobs: FioDiskJobs, timeoutMs: number): Promise<FioReport> {
-  const fileName = `.stowage-fio-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fileName = basename(hiddenTempPath('', 'fio'));
   try {
     const run = await hostTools.run({ tool: 'fio', args: fioDiskArgs(jobs, fileName), timeoutMs, maxStdoutBytes: 16 * 1024 * 1024 });
     return parseFioJson(run.stdout.toString('utf8'));
