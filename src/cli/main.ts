@@ -95,7 +95,11 @@ function reportError(err: unknown, io: CliIo, json: boolean, command: string | u
   if (err instanceof CommanderError) {
     // help and --version exit 0; every other commander error is a usage error it has already printed
     if (err.exitCode === 0) return ExitCode.ok;
-    return emit(ExitCode.usage, err.message.replace(/^error: /, ''), 'Run with --help for usage.', true);
+    // commander.help with a non-zero exit: help was shown because the command line named no (sub)command
+    const message = err.code === 'commander.help'
+      ? (command ? `${command}: a subcommand is required` : 'no command given')
+      : err.message.replace(/^error: /, '');
+    return emit(ExitCode.usage, message, 'Run with --help for usage.', true);
   }
   if (err instanceof StowageError) return emit(err.exitCode, flagWording(err.message), flagWording(err.hint));
   const e = err as Error;

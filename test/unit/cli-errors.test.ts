@@ -32,6 +32,13 @@ test('under --json an error is one document on stdout that validates, with the t
     { argv: ['--json', 'doctor', '--no-such-flag'], exit: 2, code: 'usage', message: /unknown option '--no-such-flag'/ },
     { argv: ['--json', 'analyze', '/nonexistent/stowage-image.tar'], exit: 4, code: 'bad-input', message: /stowage-image\.tar/ },
   ];
+  for (const [argv, message] of [[['--json'], 'no command given'], [['--json', 'bench'], 'bench: a subcommand is required']] as const) {
+    const r = await run([...argv]);
+    assert.equal(r.code, 2);
+    const doc = JSON.parse(r.stdout) as { error: { message: string } };
+    assert.deepEqual(validate(doc), []);
+    assert.equal(doc.error.message, message, 'help shown for a missing command is a usage error with words, not "(outputHelp)"');
+  }
   for (const c of cases) {
     const r = await run(c.argv);
     assert.equal(r.code, c.exit, c.argv.join(' '));
