@@ -39,6 +39,8 @@ export function readShare(text: string): number | undefined {
 export interface NumberRange {
   integer?: boolean;
   min?: number;
+  /** Exclusive lower bound: `above: 0` for "greater than 0". */
+  above?: number;
   max?: number;
 }
 
@@ -49,12 +51,14 @@ export function readNumber(text: string, range: NumberRange = {}): number | unde
   const n = Number(t);
   if (!Number.isFinite(n) || (range.integer && !Number.isInteger(n))) return undefined;
   if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) return undefined;
+  if (range.above !== undefined && n <= range.above) return undefined;
   return n;
 }
 
 /** The range in words: "a whole number from 0 to 60000". */
 export function describeRange(range: NumberRange): string {
   const what = range.integer ? 'a whole number' : 'a number';
+  if (range.above !== undefined) return `${what} greater than ${range.above}`;
   if (range.min !== undefined && range.max !== undefined) return `${what} from ${range.min} to ${range.max}`;
   if (range.min !== undefined) return `${what} >= ${range.min}`;
   if (range.max !== undefined) return `${what} <= ${range.max}`;

@@ -18,6 +18,8 @@ test('numbers: ranges, whole numbers, nothing that only looks like one', () => {
   usage(() => parseNumberFlag('0x10', '--top'), /0x10/);
   usage(() => parseNumberFlag('12abc', '--top'), /12abc/);
   usage(() => parseNumberFlag('101', '--pct', { min: 0, max: 100 }), /^--pct takes a number from 0 to 100, not "101"$/);
+  assert.equal(parseNumberFlag('1.5', '--stall-factor', { above: 0 }), 1.5);
+  usage(() => parseNumberFlag('0', '--stall-factor', { above: 0 }), /^--stall-factor takes a number greater than 0, not "0"$/);
 });
 
 test('sizes: decimal units as docker prints them, binary with i', () => {
