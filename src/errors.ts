@@ -1,4 +1,8 @@
-/** Every error stowage raises on purpose, and the exit code each maps to (mapped once, in cli/main.ts). */
+/**
+ * Every error stowage raises on purpose, and the exit code each maps to (mapped once, in cli/main.ts).
+ * The library names its options as a caller writes them (`force: true`, never a flag); the CLI rewrites
+ * those names into its flags (cli/option-flags.ts).
+ */
 
 export const ExitCode = {
   ok: 0,
@@ -12,10 +16,29 @@ export const ExitCode = {
   refused: 5,
   /** A host or engine operation failed (disk full, permission denied on a host path, an engine 5xx). */
   hostFailure: 6,
+  /** An output did not match its input when checked (flatten's verification); nothing was written. */
+  verificationFailed: 7,
+  /** A bug in stowage. */
   internal: 70,
+  /** Stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The stable name of each exit code, as the `code` of a JSON error document. */
+export const ERROR_CODES: Record<ExitCodeValue, string> = {
+  0: 'ok',
+  1: 'findings',
+  2: 'usage',
+  3: 'engine-unreachable',
+  4: 'bad-input',
+  5: 'refused',
+  6: 'host-failure',
+  7: 'verification-failed',
+  70: 'internal',
+  130: 'interrupted',
+};
 
 export class StowageError extends Error {
   readonly exitCode: ExitCodeValue;
@@ -81,9 +104,27 @@ export class BadInputError extends StowageError {
   }
 }
 
+/** The input ended before a structure it announced did (a tar member, a blob): told apart by type, not message. */
+export class TruncatedInputError extends BadInputError {
+  /** The input that ended, as the reader names it (an archive, or a layer inside one). */
+  readonly input: string;
+
+  constructor(input: string, message: string) {
+    super(message);
+    this.input = input;
+  }
+}
+
 export class RefusedError extends StowageError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.refused, hint);
+  }
+}
+
+/** The user stopped the command (Ctrl-C); what it had started is cleaned up before this is thrown. */
+export class InterruptedError extends StowageError {
+  constructor(message = 'interrupted') {
+    super(message, ExitCode.interrupted);
   }
 }
 

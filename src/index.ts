@@ -1,7 +1,23 @@
 /** stowage as a library: each capability is a function with typed options that returns data. */
 export type { Finding, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
 export { reachesThreshold, sortFindings } from './findings.js';
-export { ExitCode, StowageError, UsageError, EngineUnreachableError, EngineRequestError, BadInputError, RefusedError, HostError } from './errors.js';
+export {
+  ExitCode, ERROR_CODES, StowageError, UsageError, EngineUnreachableError, EngineRequestError, BadInputError, TruncatedInputError,
+  RefusedError, HostError, InterruptedError,
+} from './errors.js';
+export { capabilityContext } from './context.js';
+export type { CapabilityContext, ContextOptions } from './context.js';
+export { systemClock, TestClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { silentProgress, RecordingProgress } from './progress.js';
+export type { Progress, ProgressUpdate } from './progress.js';
+export { makePlan } from './plan/plan.js';
+export type { Plan, PlanAction, PlanRefusal, RefusalReason } from './plan/plan.js';
+export { applyPlan } from './plan/apply-plan.js';
+export type { ApplyOptions, ApplyResult, ActionResult, ActionStatus } from './plan/apply-plan.js';
+export { loadConfig, findConfigFile, parseConfig, ConfigError, CONFIG_FILE_NAME } from './config/config-file.js';
+export type { StowageConfig, PruneConfig, WatchConfig } from './config/config-file.js';
+export { writeFileAtomic } from './atomic-file.js';
 export { connectEngine } from './engine/dockerode-engine.js';
 export type { EngineClient } from './engine/engine-client.js';
 export { runDoctor } from './doctor/doctor.js';
@@ -40,7 +56,8 @@ export type { DiskBenchOptions, DiskBenchResult, ContainerComparison } from './b
 export { runBuildBench, DEFAULT_BUILD_THRESHOLDS } from './bench/build-bench.js';
 export type { BuildBenchOptions, BuildBenchResult, BuildRun, BuildThresholds } from './bench/build-bench.js';
 export type { DeviceSample, DataRootDevice } from './bench/sampler.js';
-export type { Clock } from './bench/clock.js';
+/** The bench capabilities' clock (monotonic `now`), until bench moves onto the shared `Clock`. */
+export type { Clock as BenchClock } from './bench/clock.js';
 export { flattenImage } from './flatten/flatten-image.js';
 export { VerificationError } from './flatten/verification-error.js';
 export type { FlattenOptions, FlattenResult, FlattenOutput, ImageFigures } from './flatten/flatten-image.js';

@@ -1,4 +1,5 @@
 /** `stowage analyze`: where an image's bytes go, layer by layer, with findings and a CI gate. */
+import { UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { sortFindings } from '../findings.js';
 import type { ImageIndex, SourceKind } from '../image/image-index.js';
@@ -80,6 +81,10 @@ export async function analyzeImage(reference: string, options: AnalyzeOptions = 
 export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions & { note?: string | undefined; startedAt?: number } = {}): AnalyzeResult {
   const now = options.now ?? (() => performance.now());
   const startedAt = options.startedAt ?? now();
+  const layerCount = image.layers.length;
+  if (options.pathsLayer !== undefined && (options.pathsLayer < 0 || options.pathsLayer >= layerCount)) {
+    throw new UsageError(`\`pathsLayer\` takes 0..${layerCount - 1} for this image (${layerCount} layers), not ${options.pathsLayer}`);
+  }
   const a = analyzeLayers(image, { pathsFor: options.paths, pathsLayer: options.pathsLayer });
   const top = options.top ?? 10;
   const thresholds = options.thresholds ?? {};

@@ -2,7 +2,8 @@
  * CI gate thresholds for analyze, from flags or a config file; dive's `.dive-ci` keys are read too so teams
  * can switch (`lowestEfficiency`, `highestWastedBytes`, `highestUserWastedPercent`).
  */
-import { readFileSync } from 'node:fs';
+import { readConfigText } from '../config/config-file.js';
+import { readShare, readSize, SIZE_EXAMPLES } from '../config/value-parsers.js';
 import { BadInputError, UsageError } from '../errors.js';
 
 export interface AnalyzeThresholds {
@@ -18,26 +19,17 @@ export interface AnalyzeThresholds {
   highestLayers?: number | undefined;
 }
 
-const UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3, ti: 1024 ** 4, tib: 1024 ** 4,
-};
-
 /** `20MB` (decimal, as dive and docker print), `20MiB`, `1.5G`, or a plain number of bytes. */
 export function parseByteSize(text: string, what: string): number {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new UsageError(`${what}: "${text}" is not a size (e.g. 20MB, 512MiB, 1000000)`);
-  return Math.round(Number(m[1]) * unit);
+  const n = readSize(text);
+  if (n === undefined) throw new UsageError(`${what}: "${text}" is not a size (${SIZE_EXAMPLES})`);
+  return n;
 }
 
 /** `0.95`, `95%`. */
 export function parseRatio(text: string, what: string): number {
-  const t = text.trim();
-  const pct = t.endsWith('%');
-  const n = Number(pct ? t.slice(0, -1) : t);
-  const v = pct ? n / 100 : n;
-  if (!Number.isFinite(v) || v < 0 || v > 1 || t === '') throw new UsageError(`${what}: "${text}" is not a ratio between 0 and 1 (or a percentage)`);
+  const v = readShare(text);
+  if (v === undefined) throw new UsageError(`${what}: "${text}" is not a ratio between 0 and 1 (or a percentage)`);
   return v;
 }
 
@@ -79,9 +71,7 @@ export function parseThresholdConfig(text: string, where: string): AnalyzeThresh
     } catch (err) {
       throw new BadInputError(`${where}: not valid JSON (${(err as Error).message})`);
     }
-    const section = (doc.analyze ?? doc.rules ?? doc) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(section)) setKey(out, k, v, where);
-    return out;
+    return thresholdsFromSection((doc.analyze ?? doc.rules ?? doc) as Record<string, unknown>, where);
   }
   for (const line of text.split('\n')) {
     const clean = line.replace(/\s+#.*$/, '').replace(/^#.*$/, '');
@@ -91,15 +81,16 @@ export function parseThresholdConfig(text: string, where: string): AnalyzeThresh
   return out;
 }
 
+/** The `analyze` section of a JSON config (`.stowage.json`, found by config/config-file.ts). */
+export function thresholdsFromSection(section: Record<string, unknown>, where: string): AnalyzeThresholds {
+  const out: AnalyzeThresholds = {};
+  for (const [k, v] of Object.entries(section)) setKey(out, k, v, where);
+  return out;
+}
+
 /** Reads analyze thresholds from a config file, stowage's own keys or dive's `.dive-ci` keys. */
 export function readThresholdConfig(path: string): AnalyzeThresholds {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BadInputError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseThresholdConfig(text, path);
+  return parseThresholdConfig(readConfigText(path), path);
 }
 
 /** Later sources win: config file, then flags. */

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { lintText } from '../lint/lint-dockerfile.js';
 import { readBuildContext } from '../dockerfile/build-context.js';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { uniqueSuffix } from '../atomic-file.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
@@ -126,7 +126,7 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
   thresholds: BuildThresholds): Promise<BuildRun> {
   const clock = options.clock ?? systemClock;
   const progress = options.onProgress ?? (() => undefined);
-  const tag = `stowage-bench-build:${process.pid}-${randomBytes(3).toString('hex')}`;
+  const tag = `stowage-bench-build:${uniqueSuffix()}`;
   let builder: 'buildkit' | 'classic' = options.builder === 'classic' ? 'classic' : 'buildkit';
   let builderNote = builder === 'classic' ? 'classic builder (asked for with --builder classic)' : 'BuildKit through the engine (POST /build?version=2, no client session)';
   // the context as the engine should get it: .dockerignore applied, the Dockerfile and ignore file always sent

@@ -75,7 +75,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
   const randomMiB = Math.min(64, Math.max(4, Math.floor(budgetMiB / 4)));
   const sequentialMiB = Math.min(256, budgetMiB - randomMiB);
   const version = options.tool === 'built-in' ? undefined : await fioVersion();
-  if (options.tool === 'fio' && !version) throw new HostError('fio is not installed', 'Install it (apt-get install fio) or use --tool built-in.');
+  if (options.tool === 'fio' && !version) throw new HostError('fio is not installed', "Install it (apt-get install fio) or use `tool: 'built-in'`.");
 
   let result: Omit<DiskBenchResult, 'comparison' | 'findings' | 'path' | 'device'>;
   if (version) {
@@ -173,7 +173,7 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     await engine.inspectImage(image);
   } catch (err) {
     if (!(err instanceof EngineRequestError && err.statusCode === 404)) throw err;
-    throw new BadInputError(`image ${image} is not in the engine`, 'Give --image an image with sh and dd (busybox, debian…) that is present.', { cause: err });
+    throw new BadInputError(`image ${image} is not in the engine`, 'Give `image` an image with sh and dd (busybox, debian…) that is present.', { cause: err });
   }
   const id = await engine.createContainer({
     image, entrypoint: ['sh', '-c'], cmd: [script], tty: true, workingDir: '/.stowage-probe', networkMode: 'none',

@@ -102,7 +102,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
   const clock = options.clock ?? systemClock;
   const fs = options.hostFs ?? liveHostFs;
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a whole number >= 1');
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('`concurrency` must be a whole number >= 1');
   const target = options.iterations ?? (options.durationMs === undefined ? 20 : undefined);
   if (target !== undefined && (!Number.isInteger(target) || target < 1)) throw new UsageError('-n must be a whole number >= 1');
   const sampleIntervalMs = options.sampleIntervalMs ?? 1000;

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { analyzeImage } from '../analyze/analyze-image.js';
 import type { PathFigure } from '../analyze/layer-analysis.js';
-import { mergeThresholds, parseByteSize, parseRatio, readThresholdConfig, type AnalyzeThresholds } from '../analyze/thresholds.js';
+import { mergeThresholds, parseByteSize, parseRatio, readThresholdConfig, thresholdsFromSection, type AnalyzeThresholds } from '../analyze/thresholds.js';
+import { loadConfig } from '../config/config-file.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
 import type { SourceChoice } from '../image/open-image.js';
@@ -70,7 +71,9 @@ Examples:
         if (!Number.isInteger(layer) || layer < 0) throw new UsageError('--layer takes a layer index (0 is the bottom)');
         if (flags.paths === undefined) throw new UsageError('--layer goes with --paths');
       }
+      const found = flags.config ? undefined : loadConfig();
       const thresholds = mergeThresholds(
+        found?.analyze ? thresholdsFromSection(found.analyze as Record<string, unknown>, `config ${found.file} (section "analyze")`) : {},
         flags.ci && existsSync('.dive-ci') ? readThresholdConfig('.dive-ci') : {},
         flags.config ? readThresholdConfig(flags.config) : {},
         thresholdFlags(flags),

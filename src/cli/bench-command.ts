@@ -1,6 +1,7 @@
 /** `stowage bench start|disk|build`: parse flags, run the benchmark, render its summary. */
 import type { Command } from 'commander';
 import { connectEngine } from '../engine/dockerode-engine.js';
+import { isLocalEndpoint } from '../engine/endpoint.js';
 import { UsageError } from '../errors.js';
 import { reachesThreshold, type Finding, type Severity } from '../findings.js';
 import { formatDuration } from '../report/format.js';
@@ -257,7 +258,7 @@ function registerDisk(bench: Command, ctx: () => CliContext, setExit: (code: num
       if (writeIops !== undefined && !flags.inContainer) throw new UsageError('--write-iops applies to the --in-container probe');
       const needEngine = !path || flags.inContainer;
       const engine = needEngine ? await connectEngine(c.connectOptions()) : undefined;
-      if (engine && engine.endpoint.transport.kind !== 'unix') {
+      if (engine && !isLocalEndpoint(engine.endpoint)) {
         // the probe runs on this host: a remote engine's data-root and containers are elsewhere
         throw new UsageError(`bench disk measures this host, but the engine at ${engine.endpoint.url} is remote`,
           'Run stowage on the engine\'s host, or give a PATH here and leave out --in-container.');

@@ -1,8 +1,12 @@
 /** What every command's CLI module gets: output streams, styling, global flags and progress on stderr. */
-import { isSeverity, type Severity } from '../findings.js';
-import { UsageError } from '../errors.js';
+import { SEVERITIES, type Severity } from '../findings.js';
+import { systemClock } from '../clock.js';
+import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
+import { InterruptedError } from '../errors.js';
 import { makeStyle, wantsColor, type Style } from '../report/style.js';
+import { parseChoiceFlag } from './option-parsers.js';
+import { PROGRESS_MODES, progressSink, type ProgressMode } from './progress-sinks.js';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -21,6 +25,7 @@ export interface GlobalOptions {
   json?: boolean;
   color?: boolean;
   quiet?: boolean;
+  progress?: string;
 }
 
 export class CliContext {
@@ -48,11 +53,31 @@ export class CliContext {
   connectOptions(): ConnectOptions {
     return { host: this.globals.host, context: this.globals.context, env: this.io.env };
   }
+
+  /**
+   * The capability context for `command`: the engine from the global flags, the system clock, progress on
+   * stderr as `--progress` says (none with `--quiet`). With `interruptible`, the first Ctrl-C aborts the
+   * signal (the capability cleans up and rejects with InterruptedError, exit 130) and a second one exits at once.
+   */
+  capabilityContext(command: string, options: { interruptible?: boolean } = {}): CapabilityContext {
+    const mode: ProgressMode = this.globals.quiet ? 'none' : parseChoiceFlag(this.globals.progress ?? 'auto', '--progress', PROGRESS_MODES);
+    const controller = new AbortController();
+    if (options.interruptible) {
+      process.once('SIGINT', () => {
+        controller.abort(new InterruptedError(`${command} interrupted`));
+        process.once('SIGINT', () => process.exit(130));
+      });
+    }
+    return capabilityContext({
+      connect: this.connectOptions(),
+      progress: progressSink(mode, this.io.stderr, systemClock, command),
+      signal: controller.signal,
+    });
+  }
 }
 
 export function parseSeverity(value: string, flag: string): Severity {
-  if (!isSeverity(value)) throw new UsageError(`${flag} takes info, warn or error, not "${value}"`);
-  return value;
+  return parseChoiceFlag(value, flag, SEVERITIES);
 }
 
 export function parseList(value: string | undefined): string[] {

@@ -4,9 +4,10 @@ import { CHECK_GROUPS, type CheckGroup } from '../doctor/facts.js';
 import { countBySeverity } from '../report/findings-text.js';
 import { renderDoctorText } from '../report/doctor-text.js';
 import { renderJson } from '../report/json-document.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
 import { parseList, parseSeverity } from './cli-context.js';
+import { parseDurationFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
 interface DoctorFlags {
@@ -24,7 +25,7 @@ export const registerDoctor: RegisterCommand = (program, ctx, setExit) => {
     .option('--only <groups>', `run only these check groups (comma-separated: ${CHECK_GROUPS.join(', ')})`)
     .option('--skip <groups>', 'skip these check groups')
     .option('--no-probe', 'do not write the 10 MiB sync-write probe into data-root')
-    .option('--window <ms>', 'how long to watch disk rates and iowait', '1000')
+    .option('--window <duration>', 'how long to watch disk rates and iowait (ms, or 2s)', '1000')
     .addHelpText('after', `
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error,
 70 internal error (a bug; STOWAGE_DEBUG=1 shows the stack trace).
@@ -37,18 +38,14 @@ Examples:
     .action(async (flags: DoctorFlags) => {
       const c = ctx();
       const failOn = parseSeverity(flags.failOn, '--fail-on');
-      const windowMs = Number(flags.window);
-      if (!Number.isFinite(windowMs) || windowMs < 0 || windowMs > 60_000) {
-        throw new UsageError('--window takes milliseconds from 0 to 60000');
-      }
+      const windowMs = parseDurationFlag(flags.window, '--window', 'ms', { min: 0, max: 60_000 });
+      const context = c.capabilityContext('doctor');
       const report = await runDoctor({
-        connect: c.connectOptions(),
         only: parseList(flags.only) as CheckGroup[],
         skip: parseList(flags.skip) as CheckGroup[],
         windowMs,
         probe: flags.probe ? {} : false,
-        onProgress: (m) => c.progress(`doctor: ${m}`),
-      });
+      }, context).finally(() => context.progress.end());
       if (c.json) {
         c.out(renderJson('doctor', { ...report, summary: countBySeverity(report.findings), failOn }).trimEnd());
       } else {

@@ -41,7 +41,7 @@ export const registerFlatten: RegisterCommand = (program, ctx, setExit) => {
     .addHelpText('after', `
 Exit codes: 0 flattened (and verified), 2 usage error, 3 engine unreachable, 4 bad input (no such image,
 corrupt archive), 5 refused (the tag, file or directory exists; pass --force), 6 host failure (disk full),
-70 verification failed (nothing was written).
+7 verification failed (nothing was written), 70 internal error.
 
 Examples:
   stowage flatten myapp:latest                      # loads myapp:latest-flat

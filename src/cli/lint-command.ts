@@ -4,7 +4,8 @@ import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold, type Severity } from '../findings.js';
-import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
+import { loadConfig as loadStowageConfig } from '../config/config-file.js';
+import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, validateConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
 import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
 import type { LintFinding } from '../lint/rule-context.js';
 import { renderFinding } from '../report/findings-text.js';
@@ -120,7 +121,8 @@ function chooseFormat(flag: string | undefined, json: boolean): Format {
 function loadConfig(path: string | undefined): LintConfig {
   if (path) return readLintConfig(path);
   for (const name of CONFIG_FILE_NAMES) if (existsSync(name)) return readLintConfig(name);
-  return {};
+  const found = loadStowageConfig();
+  return found.lint === undefined ? {} : validateConfig(found.lint, `${found.file} (section "lint")`);
 }
 
 function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): void {

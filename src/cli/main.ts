@@ -1,8 +1,10 @@
 /** The stowage command line: parses flags, calls one library function per command, renders the result. */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, StowageError } from '../errors.js';
+import { ExitCode, StowageError, UsageError, type ExitCodeValue } from '../errors.js';
 import { STOWAGE_VERSION } from '../version.js';
 import { CliContext, type CliIo, type GlobalOptions } from './cli-context.js';
+import { jsonErrorDocument } from './json-error.js';
+import { flagWording } from './option-flags.js';
 
 /** Each command module adds its subcommand and sets the exit code through `setExit`. */
 export type RegisterCommand = (program: Command, ctx: () => CliContext, setExit: (code: number) => void) => void;
@@ -17,7 +19,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
 };
 
 /** Global options that take a value, so that the value is not taken for the command's name. */
-const VALUE_OPTIONS = new Set(['-H', '--host', '-c', '--context']);
+const VALUE_OPTIONS = new Set(['-H', '--host', '-c', '--context', '--progress']);
 
 /** The command `argv` names, if any (the first word that is neither an option nor an option's value). */
 export function commandOf(argv: string[]): string | undefined {
@@ -30,6 +32,20 @@ export function commandOf(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** Whether `--json` is among the global flags (read before parsing, so that a usage error is JSON too). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** A command line naming no command stowage has (`stowage nosuch`, `stowage nosuch --help`, `stowage help nosuch`). */
+function unknownCommand(argv: string[], named: string | undefined): UsageError | undefined {
+  const rest = named === 'help' ? argv.slice(argv.indexOf('help') + 1) : [];
+  const name = named === 'help' ? rest.find((a) => !a.startsWith('-')) : named;
+  if (name === undefined || Object.hasOwn(COMMANDS, name)) return undefined;
+  return new UsageError(`unknown command "${name}"`, `Commands: ${Object.keys(COMMANDS).join(', ')} (stowage --help).`);
+}
+
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = new Command('stowage')
@@ -40,6 +56,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--json', 'print one versioned JSON document on stdout')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('-q, --quiet', 'no progress on stderr')
+    .option('--progress <kind>', 'progress on stderr: auto (a live line on a terminal, lines otherwise), tty, plain, ndjson, none', 'auto')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -48,6 +65,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .exitOverride();
   const ctx = () => new CliContext(io, program.opts<GlobalOptions>());
   const named = commandOf(argv);
+  const json = wantsJson(argv);
+  const unknown = unknownCommand(argv, named);
+  if (unknown) return reportError(unknown, io, json, undefined);
   const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
   for (const register of await Promise.all(load.map((l) => l()))) register(program, ctx, (code) => { exitCode = code; });
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
@@ -55,26 +75,38 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, io, json, named);
   }
 }
 
-/** The one place errors become messages and exit codes. */
-function reportError(err: unknown, io: CliIo): number {
+/**
+ * The one place errors become messages and exit codes: text on stderr, and under `--json` also one error
+ * document on stdout.
+ */
+function reportError(err: unknown, io: CliIo, json: boolean, command: string | undefined): number {
+  const emit = (exitCode: ExitCodeValue, message: string, hint: string | undefined, printed = false): number => {
+    if (!printed) {
+      io.stderr.write(`stowage: ${message}\n`);
+      if (hint) io.stderr.write(`  ${hint}\n`);
+    }
+    if (json) io.stdout.write(`${JSON.stringify(jsonErrorDocument(command, exitCode, message, hint), null, 2)}\n`);
+    return exitCode;
+  };
   if (err instanceof CommanderError) {
     // help and --version exit 0; every other commander error is a usage error it has already printed
-    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (err.exitCode === 0) return ExitCode.ok;
+    // commander.help with a non-zero exit: help was shown because the command line named no (sub)command
+    const message = err.code === 'commander.help'
+      ? (command ? `${command}: a subcommand is required` : 'no command given')
+      : err.message.replace(/^error: /, '');
+    return emit(ExitCode.usage, message, 'Run with --help for usage.', true);
   }
-  if (err instanceof StowageError) {
-    io.stderr.write(`stowage: ${err.message}\n`);
-    if (err.hint) io.stderr.write(`  ${err.hint}\n`);
-    return err.exitCode;
-  }
+  if (err instanceof StowageError) return emit(err.exitCode, flagWording(err.message), flagWording(err.hint));
   const e = err as Error;
-  io.stderr.write(`stowage: internal error: ${e?.message ?? String(err)}\n`);
+  const code = emit(ExitCode.internal, `internal error: ${e?.message ?? String(err)}`,
+    'This is a bug in stowage; run again with STOWAGE_DEBUG=1 for the stack trace and report it.');
   if (io.env.STOWAGE_DEBUG) io.stderr.write(`${e?.stack ?? ''}\n`);
-  else io.stderr.write('  This is a bug in stowage; run again with STOWAGE_DEBUG=1 for the stack trace and report it.\n');
-  return ExitCode.internal;
+  return code;
 }
 
 function processIo(): CliIo {

@@ -1,8 +1,9 @@
 /** `stowage doctor`: diagnose a host's Docker storage in one run; every finding has evidence and a fix. */
 import { existsSync } from 'node:fs';
-import { connectEngine, type ConnectOptions, endpointFor } from '../engine/dockerode-engine.js';
+import { capabilityContext, type CapabilityContext } from '../context.js';
+import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import type { Endpoint } from '../engine/endpoint.js';
+import { isLocalEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { EngineUnreachableError, UsageError } from '../errors.js';
 import { sortFindings, type Finding } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
@@ -29,13 +30,6 @@ export interface DoctorOptions {
   /** Options of the sync-write probe; false leaves data-root untouched. */
   probe?: SyncWriteOptions | false;
   hostFs?: HostFs;
-  /** Monotonic clock in ms, for the window. */
-  now?: () => number;
-  /** Wall clock in ms, for ages. */
-  wallClock?: () => number;
-  /** Waits out the rest of the window; injected with the clocks so tests need not sleep. */
-  sleep?: (ms: number) => Promise<void>;
-  onProgress?: (message: string) => void;
 }
 
 export interface DoctorReport {
@@ -55,12 +49,18 @@ export function selectGroups(only: readonly string[] = [], skip: readonly string
   return base.filter((g) => !skip.includes(g));
 }
 
-/** Diagnoses the host's Docker storage: gathers engine and host facts, then runs the selected checks on them. */
-export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {
-  const now = options.now ?? (() => performance.now());
-  const wall = options.wallClock ?? (() => Date.now());
+/**
+ * Diagnoses the host's Docker storage: gathers engine and host facts, then runs the selected checks on them.
+ * Without a context, one is made from `options.connect` / `options.engine`.
+ */
+export async function runDoctor(
+  options: DoctorOptions = {},
+  context: CapabilityContext = capabilityContext({ connect: options.connect, engine: options.engine }),
+): Promise<DoctorReport> {
+  const now = () => context.clock.monotonic();
+  const wall = () => context.clock.now();
   const fs = options.hostFs ?? liveHostFs;
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = (step: string) => context.progress.update({ step });
   const groups = selectGroups(options.only, options.skip);
   const has = (g: CheckGroup) => groups.includes(g);
   const started = now();
@@ -68,7 +68,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const before = has('io') ? sampleHost(fs, now()) : undefined;
 
   progress('connecting to the engine');
-  const { engine, facts: engineFacts } = await reachEngine(options);
+  const { engine, facts: engineFacts } = await reachEngine(context);
   const daemonConfig = readDaemonConfig(fs);
   const dataRoot = engineFacts.reachable ? engineFacts.info.dockerRootDir : daemonConfig.dataRoot;
   const facts: DoctorFacts = {
@@ -79,7 +79,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     skipped: [],
   };
 
-  const endpoint = engine?.endpoint ?? endpointFor(options.connect);
+  const endpoint = engine?.endpoint ?? context.endpoint();
   const hostReason = hostChecksUnavailable(endpoint, dataRoot);
   const engineReason = engine ? undefined : 'the engine is unreachable';
   const skip = (group: CheckGroup, reason: string | undefined) => {
@@ -117,7 +117,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
 
   if (runIo && before) {
     const wait = started + windowMs - now();
-    if (wait > 0) await (options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
+    if (wait > 0) await context.clock.sleep(wait, context.signal);
     const after = sampleHost(fs, now());
     progress('probing sync writes in data-root');
     facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {});
@@ -135,15 +135,14 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   return { groups, findings: sortFindings(findings), facts, durationMs: now() - started };
 }
 
-async function reachEngine(options: DoctorOptions): Promise<{ engine: EngineClient | undefined; facts: EngineFacts }> {
-  let engine = options.engine;
+async function reachEngine(context: CapabilityContext): Promise<{ engine: EngineClient | undefined; facts: EngineFacts }> {
   try {
-    engine ??= await connectEngine({ timeoutMs: 10_000, ...options.connect });
+    const engine = await context.engine();
     const [version, info] = await Promise.all([engine.version(), engine.info()]);
     return { engine, facts: { reachable: true, endpoint: engine.endpoint.url, apiVersion: engine.apiVersion, version, info } };
   } catch (err) {
     if (!(err instanceof EngineUnreachableError)) throw err;
-    const endpoint = options.engine?.endpoint.url ?? endpointFor(options.connect).url;
+    const endpoint = context.endpoint().url;
     return {
       engine: undefined,
       facts: { reachable: false, endpoint, failure: err.failure, message: err.message, hint: err.hint ?? '' },
@@ -153,7 +152,7 @@ async function reachEngine(options: DoctorOptions): Promise<{ engine: EngineClie
 
 /** Host checks describe this machine, so they only make sense for a local engine whose data-root we can see. */
 function hostChecksUnavailable(endpoint: Endpoint, dataRoot: string): string | undefined {
-  if (endpoint.transport.kind !== 'unix') {
+  if (!isLocalEndpoint(endpoint)) {
     return `the engine is remote (${endpoint.url}); run doctor on its host for disk and I/O checks`;
   }
   if (!existsSync(dataRoot)) return `data-root ${dataRoot} does not exist on this host`;

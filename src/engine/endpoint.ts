@@ -31,6 +31,16 @@ export interface Endpoint {
   skipped: { rule: string; reason: string }[];
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|\[?::ffff:127(\.\d{1,3}){3}\]?)$/i;
+
+/**
+ * Whether the engine runs on this machine, so that this host's disks and /proc describe it: a unix socket,
+ * or TCP or ssh to a loopback address (`tcp://127.0.0.1:2375`, `tcp://localhost:2376`, issue 20).
+ */
+export function isLocalEndpoint(endpoint: Endpoint): boolean {
+  return endpoint.transport.kind === 'unix' || LOOPBACK.test(endpoint.transport.host);
+}
+
 export interface EndpointInputs {
   hostFlag?: string | undefined;
   contextFlag?: string | undefined;
@@ -44,7 +54,7 @@ export function resolveEndpoint(inputs: EndpointInputs): Endpoint {
   const { hostFlag, contextFlag, env } = inputs;
   const skipped: Endpoint['skipped'] = [];
   if (hostFlag && contextFlag) {
-    throw new UsageError('--host and --context cannot be used together', 'Pass one of them.');
+    throw new UsageError('`host` and `context` cannot be used together', 'Pass one of them.');
   }
   if (hostFlag) return build(hostFlag, '--host', skipped, inputs);
   skipped.push({ rule: '--host', reason: 'not given' });

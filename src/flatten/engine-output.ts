@@ -6,7 +6,7 @@
  * store (docker load would first stage the whole archive on disk); a load of the config alone then finds the
  * layer by its chain ID, so its bytes are written once.
  */
-import { randomBytes } from 'node:crypto';
+import { uniqueSuffix } from '../atomic-file.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { loadIntoEngine } from '../image/image-writer-docker-archive.js';
 import type { ImageToWrite, WrittenImage } from '../image/image-writer.js';
@@ -36,7 +36,7 @@ export interface EngineOutput {
 /** Loads `out.image` into the engine and tags it; returns what was written and the time verification added. */
 export async function writeIntoEngine(out: EngineOutput): Promise<{ written: WrittenImage; verifyMs: number }> {
   const { engine, progress } = out;
-  const temp = `${out.tag.repo}:stowage-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = `${out.tag.repo}:stowage-tmp-${uniqueSuffix()}`;
   const layers = [...out.image.layers];
   const toWrite: ImageToWrite = { ...out.image, layers, repoTags: [temp] };
   let loaded = false;

@@ -362,7 +362,7 @@ async function refuseExistingTag(engine: EngineClient, tag: string, force: boole
     if (err instanceof EngineRequestError && err.statusCode === 404) return false;
     throw err;
   });
-  if (exists && !force) throw new RefusedError(`the engine already has an image tagged ${tag}`, 'Pass --force to move the tag, or choose another with --tag.');
+  if (exists && !force) throw new RefusedError(`the engine already has an image tagged ${tag}`, 'Pass `force: true` to move the tag, or choose another with `output.tag`.');
 }
 
 /**

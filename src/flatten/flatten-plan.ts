@@ -62,14 +62,14 @@ export async function planFlatten(image: ImageIndex, mode: FlattenMode, deps: Pl
       return { keep: 0, modeText: '(all layers)' };
     case 'from-layer': {
       if (!Number.isInteger(mode.layer) || mode.layer < 0 || mode.layer >= n) {
-        throw new UsageError(`--from-layer takes 0..${n - 1} for this image (${n} layers), not ${mode.layer}`);
+        throw new UsageError(`\`mode.layer\` takes 0..${n - 1} for this image (${n} layers), not ${mode.layer}`);
       }
       return { keep: mode.layer, modeText: `--from-layer ${mode.layer}` };
     }
     case 'keep-base': {
       const diffIds = image.layers.map((l) => l.diffId);
       if (mode.base) {
-        if (!deps.baseByName) throw new UsageError('--base needs an engine or an archive to read the base from');
+        if (!deps.baseByName) throw new UsageError('`mode.base` needs an engine or an archive to read the base from');
         const base = await deps.baseByName(mode.base);
         if (!startsWith(diffIds, base.diffIds)) {
           throw new BadInputError(`${mode.base} is not the base of ${image.source.reference}: its ${base.diffIds.length} layers are not the first layers of the image`,

@@ -4,6 +4,6 @@ import type { UnionDifference } from './union-compare.js';
 
 export class VerificationError extends StowageError {
   constructor(message: string, readonly differences: UnionDifference[]) {
-    super(message, ExitCode.internal, 'This is a bug in stowage: nothing was written. Please report it with `stowage analyze --json` of the image.');
+    super(message, ExitCode.verificationFailed, 'This is a bug in stowage: nothing was written. Please report it with `stowage analyze --json` of the image.');
   }
 }

@@ -3,8 +3,9 @@
  * tools rather than of the engine: XFS keeps it as ftype (xfs_info), ext2/3/4 as the filetype feature
  * (tune2fs -l). overlay2 needs it; without it dockerd 20.10 silently falls back to vfs.
  */
-import { execFile } from 'node:child_process';
+import { StowageError } from '../errors.js';
 import type { MountEntry } from './mountinfo.js';
+import { hostTools } from './tool-runner.js';
 
 export interface DtypeProbe {
   supported: boolean;
@@ -24,10 +25,14 @@ export function parseExtFeatures(text: string): string[] | undefined {
   return m ? m[1]!.trim().split(/\s+/) : undefined;
 }
 
-function run(tool: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(tool, args, { timeout: 5000 }, (err, stdout) => resolve(err ? undefined : String(stdout)));
-  });
+/** The tool's output; undefined when it is missing or fails (the probe then says nothing). */
+async function run(tool: string, args: string[]): Promise<string | undefined> {
+  try {
+    return (await hostTools.run({ tool, args, timeoutMs: 5000 })).stdout.toString('utf8');
+  } catch (err) {
+    if (err instanceof StowageError) return undefined;
+    throw err;
+  }
 }
 
 /** Probes the filesystem of a mount; undefined when its type always has d_type or the tool is missing. */

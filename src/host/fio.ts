@@ -2,10 +2,11 @@
  * fio, when the host has it: runs the disk benchmark jobs and parses `--output-format=json`
  * (fio's HOWTO, "JSON output"). The parser is pure and tested on recorded output.
  */
-import { execFile } from 'node:child_process';
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { hiddenTempPath } from '../atomic-file.js';
+import { StowageError } from '../errors.js';
+import { hostTools } from './tool-runner.js';
 
 export interface FioJob {
   name: string;
@@ -58,10 +59,13 @@ export function parseFioJson(text: string): FioReport {
 }
 
 /** `fio --version`, or undefined when fio is not installed. */
-export function fioVersion(): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('fio', ['--version'], { timeout: 5000 }, (err, stdout) => resolve(err ? undefined : String(stdout).trim()));
-  });
+export async function fioVersion(): Promise<string | undefined> {
+  try {
+    return (await hostTools.run({ tool: 'fio', args: ['--version'], timeoutMs: 5000 })).stdout.toString('utf8').trim();
+  } catch (err) {
+    if (err instanceof StowageError) return undefined;
+    throw err;
+  }
 }
 
 export interface FioDiskJobs {
@@ -92,15 +96,10 @@ export function fioDiskArgs(jobs: FioDiskJobs, fileName: string): string[] {
 
 /** Runs the jobs; the job file is unlinked by fio and again here in case fio was killed. */
 export async function runFioDiskJobs(jobs: FioDiskJobs, timeoutMs: number): Promise<FioReport> {
-  const fileName = `.stowage-fio-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fileName = basename(hiddenTempPath('', 'fio'));
   try {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('fio', fioDiskArgs(jobs, fileName), { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, out, errOut) => {
-        if (err) reject(new Error(`fio failed: ${String(errOut).trim() || err.message}`));
-        else resolve(String(out));
-      });
-    });
-    return parseFioJson(stdout);
+    const run = await hostTools.run({ tool: 'fio', args: fioDiskArgs(jobs, fileName), timeoutMs, maxStdoutBytes: 16 * 1024 * 1024 });
+    return parseFioJson(run.stdout.toString('utf8'));
   } finally {
     await unlink(join(jobs.directory, fileName)).catch(() => undefined);
   }

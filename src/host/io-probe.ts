@@ -3,7 +3,7 @@
  * (a few in flight on libuv's thread pool) and sequential 1 MiB writes ended by fsync. Files are always removed.
  */
 import { constants, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { hiddenTempPath } from '../atomic-file.js';
 import { randomBytes } from 'node:crypto';
 
 export interface IoProbeResult {
@@ -13,7 +13,7 @@ export interface IoProbeResult {
   latenciesMs: number[];
 }
 
-const probePath = (dir: string, kind: string) => join(dir, `.stowage-${kind}-${process.pid}-${randomBytes(4).toString('hex')}`);
+const probePath = (dir: string, kind: string) => hiddenTempPath(dir, kind);
 
 /** Random 4 KiB O_DSYNC writes over a sparse file for `durationMs`, `inFlight` at a time. */
 export async function randomWriteProbe(directory: string, options: { durationMs?: number; fileBytes?: number; inFlight?: number; now?: () => number } = {}): Promise<IoProbeResult> {

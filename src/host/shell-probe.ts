@@ -1,5 +1,6 @@
 /** Runs a probe script with the host's `sh` in a directory and timestamps each line of its output. */
-import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import { hostTools } from './tool-runner.js';
 
 export interface TimedLine {
   atMs: number;
@@ -31,15 +32,14 @@ export class LineStamper {
   }
 }
 
-export function runShellProbe(script: string, cwd: string, timeoutMs: number, now: () => number = () => performance.now()): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stamper = new LineStamper(now);
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => stamper.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, lines: stamper.end(), stderr }); });
+/** Runs the script; a timeout kills it and gives exit -1 with the lines it printed so far. */
+export async function runShellProbe(script: string, cwd: string, timeoutMs: number, now: () => number = () => performance.now()): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
+  const stamper = new LineStamper(now);
+  const decoder = new StringDecoder('utf8');
+  const run = await hostTools.run({
+    tool: 'sh', args: ['-c', script], cwd, timeoutMs, check: false,
+    onStdout: (chunk) => stamper.push(decoder.write(chunk)),
   });
+  stamper.push(decoder.end());
+  return { code: run.code, lines: stamper.end(), stderr: run.stderr };
 }

@@ -3,8 +3,7 @@
  * `dd if=/dev/zero of=FILE bs=1M count=10 oflag=sync`. The probe file is always removed.
  */
 import { constants, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { hiddenTempPath } from '../atomic-file.js';
 
 export interface SyncWriteResult {
   directory: string;
@@ -32,7 +31,7 @@ export async function syncWriteProbe(directory: string, options: SyncWriteOption
   const blockBytes = options.blockBytes ?? 1024 * 1024;
   const deadlineMs = options.deadlineMs ?? 20_000;
   const now = options.now ?? (() => performance.now());
-  const path = join(directory, `.stowage-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const path = hiddenTempPath(directory, 'probe');
   const block = Buffer.alloc(blockBytes);
   const latenciesMs: number[] = [];
   const start = now();

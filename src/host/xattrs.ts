@@ -3,10 +3,10 @@
  * Node has no xattr API, and stowage takes no native modules. One process reads every tree asked for at
  * once: a spawn costs the caller's main thread milliseconds, and an image has dozens of layer trees.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
+import { hostTools, ToolMissingError } from './tool-runner.js';
 
 /** Relative path (byte string, latin1) -> attribute name -> raw value. */
 export type TreeXattrs = Map<string, Record<string, Buffer>>;
@@ -27,24 +27,26 @@ export function hasGetfattr(path = process.env.PATH ?? ''): boolean {
 /** The attributes under each of `dirs`, in their order, from one getfattr; undefined when it is not installed. */
 export async function readTreesXattrs(dirs: string[]): Promise<TreeXattrs[] | undefined> {
   if (!dirs.length) return [];
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const code = await new Promise<number | 'missing'>((resolve, reject) => {
+  let run;
+  try {
     // -h: a symlink's own attributes; without it a dangling link is an error and a live one reports its target's
-    const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', ...dirs], {
-      env: { ...process.env, LC_ALL: 'C' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    run = await hostTools.run({
+      tool: 'getfattr',
+      args: ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', ...dirs],
+      env: { LC_ALL: 'C' },
+      timeoutMs: 600_000,
+      maxStdoutBytes: 1 << 30,
+      // a file vanishing mid-walk makes getfattr exit 1 with the rest of its output still good
+      check: false,
     });
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve('missing') : reject(e)));
-    child.on('close', (c) => resolve(c ?? 1));
-  });
-  if (code === 'missing') return undefined;
-  if (code !== 0 && out.length === 0 && err.length) {
-    throw new HostError(`getfattr failed on ${dirs.length === 1 ? dirs[0] : `${dirs.length} directories from ${dirs[0]}`}: ${Buffer.concat(err).toString('utf8').trim().split('\n')[0]}`);
+  } catch (err) {
+    if (err instanceof ToolMissingError) return undefined;
+    throw err;
   }
-  return parseGetfattr(Buffer.concat(out).toString('latin1'), dirs);
+  if (run.code !== 0 && run.stdout.length === 0 && run.stderr) {
+    throw new HostError(`getfattr failed on ${dirs.length === 1 ? dirs[0] : `${dirs.length} directories from ${dirs[0]}`}: ${run.stderr.trim().split('\n')[0]}`);
+  }
+  return parseGetfattr(run.stdout.toString('latin1'), dirs);
 }
 
 /**

@@ -4,7 +4,7 @@
  * member is indexed as a layer as it passes (the manifest may come last), then the manifest puts them in order.
  */
 import { createReadStream } from 'node:fs';
-import { BadInputError, StowageError } from '../errors.js';
+import { BadInputError, StowageError, TruncatedInputError } from '../errors.js';
 import { decompress } from './decompress.js';
 import type { ImageIndex, SourceKind } from './image-index.js';
 import { indexLayer, readLayerEntries, type LayerIndex } from './layer-index.js';
@@ -46,7 +46,7 @@ export async function indexImageStream(source: AsyncIterable<Buffer>, reference:
       await readMember(name, header.size, body, where, small, layers, file ? { file, offset: header.offset + 512 } : undefined);
     } catch (err) {
       // The archive itself ended or broke inside this member: say which member it was.
-      if (err instanceof BadInputError && err.message.startsWith(`${where}: truncated`)) {
+      if (err instanceof TruncatedInputError && err.input === where) {
         throw new BadInputError(`${err.message}, inside "${name}" (member starting at byte ${header.offset})`, undefined, { cause: err });
       }
       throw err;
@@ -90,7 +90,7 @@ async function readMember(name: string, size: number, body: AsyncIterable<Buffer
   try {
     layers.set(name, await indexLayer(all, `${where}: layer ${name}`, { onDisk }));
   } catch (err) {
-    if (!(err instanceof StowageError) || err.message.startsWith(`${where}: truncated`)) throw err;
+    if (!(err instanceof StowageError) || (err instanceof TruncatedInputError && err.input === where)) throw err;
     // Only an error if the manifest turns out to use this member; drain it so the outer stream goes on.
     layers.set(name, err);
     for await (const _ of all) void _;

@@ -2,7 +2,7 @@
  * Pull-style reading of exact byte counts from an async stream of chunks, tracking the offset so errors can
  * say where the input broke. The tar reader is built on it; nothing is buffered beyond one chunk.
  */
-import { BadInputError } from '../errors.js';
+import { TruncatedInputError } from '../errors.js';
 
 export class ByteReader {
   private readonly it: AsyncIterator<Buffer>;
@@ -31,8 +31,8 @@ export class ByteReader {
     return true;
   }
 
-  truncated(what: string): BadInputError {
-    return new BadInputError(`${this.where}: truncated ${what} at byte ${this.offset}`);
+  truncated(what: string): TruncatedInputError {
+    return new TruncatedInputError(this.where, `${this.where}: truncated ${what} at byte ${this.offset}`);
   }
 
   /** Exactly `n` bytes; null when the stream ends before the first byte; throws when it ends in between. */

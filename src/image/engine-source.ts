@@ -70,7 +70,7 @@ export async function overlayImage(engine: EngineClient, name: string): Promise<
 /** A filesystem error while reading layer directories (the image removed or pruned meanwhile, a file unreadable) as HostError. */
 function readFailure(err: unknown, what: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return typeof code === 'string' ? new HostError(`${what} failed: ${code}`, 'Retry, or use --source export.', { cause: err }) : err;
+  return typeof code === 'string' ? new HostError(`${what} failed: ${code}`, "Retry, or use `source: 'export'`.", { cause: err }) : err;
 }
 
 /**
@@ -127,7 +127,7 @@ export async function indexEngineImage(engine: EngineClient, name: string, mode:
       if (image) return { image, via: 'overlay2' };
       directUnavailable = 'getfattr (Debian package `attr`) is not installed';
     }
-    if (mode === 'direct') throw new BadInputError(`cannot read ${name} from overlay2 directly: ${directUnavailable}`, 'Use --source export to stream it from the engine.');
+    if (mode === 'direct') throw new BadInputError(`cannot read ${name} from overlay2 directly: ${directUnavailable}`, "Use `source: 'export'` to stream it from the engine.");
   }
   progress?.(`streaming ${name} from the engine (/images/{name}/get)`);
   const detail = await engine.inspectImage(name);

@@ -9,6 +9,7 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { hiddenTempPath } from '../atomic-file.js';
 import { BadInputError } from '../errors.js';
 import { hostFailure, refuseExisting, sha256, tempBeside, type ImageToWrite, type WrittenImage } from './image-writer.js';
 import type { Compression } from './decompress.js';
@@ -28,7 +29,7 @@ export interface OciWriteOptions {
 }
 
 async function writeBlob(dir: string, chunks: AsyncIterable<Buffer>): Promise<{ digest: string; size: number }> {
-  const temp = join(dir, 'blobs', 'sha256', `.incoming-${process.pid}`);
+  const temp = hiddenTempPath(join(dir, 'blobs', 'sha256'), 'incoming');
   const handle = await open(temp, 'wx', 0o644);
   const hash = createHash('sha256');
   let size = 0;

@@ -4,9 +4,9 @@
  * Files are written under a temporary name in the destination's directory and renamed at the end; on any
  * failure the partial file is removed, so a destination holds a whole image or nothing.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
 import { HostError, RefusedError, StowageError } from '../errors.js';
 import type { Compression } from './decompress.js';
 
@@ -62,13 +62,10 @@ export function hostFailure(err: unknown, path: string): Error {
 /** Throws RefusedError when `path` exists and `force` is not set. */
 export async function refuseExisting(path: string, force: boolean, what: string): Promise<void> {
   const exists = await stat(path).then(() => true, () => false);
-  if (exists && !force) throw new RefusedError(`${what} ${path} exists`, 'Pass --force to replace it.');
+  if (exists && !force) throw new RefusedError(`${what} ${path} exists`, 'Pass `force: true` to replace it.');
 }
 
-/** A hidden temporary name beside `path`, so the final rename stays on one filesystem. */
-export function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-}
+export { tempBeside } from '../atomic-file.js';
 
 /**
  * Writes `chunks` to `path` through a temporary file: fsync, then `check` (verification) on the temporary
@@ -76,26 +73,14 @@ export function tempBeside(path: string): string {
  */
 export async function writeFileAtomically(path: string, chunks: AsyncIterable<Buffer>, options: { force: boolean; check?: (tempPath: string) => Promise<void> }): Promise<number> {
   await refuseExisting(path, options.force, 'output file');
-  const temp = tempBeside(path);
-  let bytes = 0;
   try {
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      for await (const c of chunks) {
-        let done = 0;
-        while (done < c.length) done += (await handle.write(c, done, c.length - done)).bytesWritten;
-        bytes += c.length;
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await options.check?.(temp);
-    await refuseExisting(path, options.force, 'output file');
-    await rename(temp, path);
-    return bytes;
+    return await writeFileAtomic(path, chunks, {
+      check: async (temp) => {
+        await options.check?.(temp);
+        await refuseExisting(path, options.force, 'output file');
+      },
+    });
   } catch (err) {
-    await rm(temp, { force: true });
     throw hostFailure(err, path);
   }
 }

@@ -155,7 +155,7 @@ async function pickManifest(store: ArchiveStore, index: Record<string, unknown>,
   if (!chosen && !platform && images.length === 1) chosen = images[0];
   if (!chosen) {
     throw new BadInputError(`${where}: no manifest for platform ${platformText(want)}; the index has ${images.map((m) => platformText(m.platform)).join(', ')}`,
-      'Choose one with --platform OS/ARCH[/VARIANT].');
+      'Choose one with `platform` (OS/ARCH[/VARIANT]).');
   }
   if (chosen.mediaType && INDEX_TYPES.has(chosen.mediaType)) {
     const nested = await verifiedJson(store, chosen, 'nested image index');
@@ -174,16 +174,22 @@ export async function resolveOciLayout(store: ArchiveStore, source: ImageIndex['
   if (manifest.manifests) {
     // index.json pointed at an index blob (as `docker save` of Docker 25+ and some tools write it)
     const nested = await pickManifest(store, manifest, platform, 1);
-    return resolveManifest(store, source, (await verifiedJson(store, nested, 'image manifest')).value, nested);
+    return resolveManifest(store, source, (await verifiedJson(store, nested, 'image manifest')).value, nested, platform);
   }
-  return resolveManifest(store, source, manifest, descriptor);
+  return resolveManifest(store, source, manifest, descriptor, platform);
 }
 
-async function resolveManifest(store: ArchiveStore, source: ImageIndex['source'], manifest: Record<string, unknown>, descriptor: Descriptor): Promise<ImageIndex> {
+async function resolveManifest(store: ArchiveStore, source: ImageIndex['source'], manifest: Record<string, unknown>, descriptor: Descriptor, platform?: Platform): Promise<ImageIndex> {
   const where = store.where;
   const configDesc = manifest.config as Descriptor | undefined;
   if (!configDesc) throw new BadInputError(`${where}: image manifest ${descriptor.digest} has no config`);
   const { value: config, digest: id } = await verifiedJson(store, configDesc, 'image config');
+  // an index entry without a platform matches any: the config says what the image really is (issue 20)
+  const own = { os: config.os as string | undefined, architecture: config.architecture as string | undefined, variant: config.variant as string | undefined };
+  if (platform && ((own.os && own.os !== platform.os) || (own.architecture && own.architecture !== platform.architecture)
+    || (platform.variant && own.variant && own.variant !== platform.variant))) {
+    throw new BadInputError(`${where}: no manifest for platform ${platformText(platform)}; the image is ${platformText(own)}`);
+  }
   const layerDescs = (Array.isArray(manifest.layers) ? manifest.layers : []) as Descriptor[];
   const diffIds = diffIdsOf(config);
   if (diffIds.length !== layerDescs.length) {

@@ -2,14 +2,15 @@
  * `stowage lint` as a library call: expands files, directories and globs, reads each Dockerfile with its
  * build context, lints, fixes (writing atomically: temp file + rename) and returns data for the renderers.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
 import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
+import { readConfigJson } from '../config/config-file.js';
 import { BadInputError, HostError } from '../errors.js';
 import type { Severity } from '../findings.js';
 import { fixText, type AppliedFix } from './apply-fixes.js';
@@ -224,28 +225,9 @@ function globFiles(pattern: string, cwd: string): string[] {
 
 /** Writes via a temp file in the same directory, fsync, then rename: never a half-written Dockerfile. */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let mode = 0o644;
   try {
-    mode = statSync(path).mode & 0o7777;
-  } catch {
-    // new file
-  }
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', mode);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, text, { keepMode: true });
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
     throw new HostError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Check that the directory is writable; the original file is unchanged.', { cause: err });
   }
 }
@@ -263,19 +245,7 @@ export const CONFIG_FILE_NAMES = ['.stowage-lint.json', '.stowage/lint.json'];
 
 /** Reads a config file (JSON); throws BadInputError with the reason when it is not valid. */
 export function readLintConfig(path: string): LintConfig {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BadInputError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new BadInputError(`config ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return validateConfig(value, path);
+  return validateConfig(readConfigJson(path), path);
 }
 
 export function validateConfig(value: unknown, path: string): LintConfig {

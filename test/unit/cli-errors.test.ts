@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { main } from '../../src/cli/main.js';
+import { flagWording } from '../../src/cli/option-flags.js';
+import { ERROR_CODES, ExitCode } from '../../src/errors.js';
+import { VerificationError } from '../../src/flatten/verification-error.js';
+import { schemaValidator } from '../support/json-schema.js';
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (s: string) => { stdout += s; } }, stderr: { write: (s: string) => { stderr += s; } }, env: {} };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+test('an unknown command is a usage error, with or without --help', async () => {
+  for (const argv of [['nosuch'], ['nosuch', '--help'], ['--json', 'nosuch', '--help'], ['help', 'nosuch']]) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, /^stowage: unknown command "nosuch"\n/, argv.join(' '));
+    assert.doesNotMatch(r.stdout, /Usage:/, 'no general help that would read as success');
+  }
+  assert.equal((await run(['doctor', '--help'])).code, 0, 'a known command\'s help still exits 0');
+});
+
+test('under --json an error is one document on stdout that validates, with the text on stderr', async () => {
+  const validate = schemaValidator('error.schema.json');
+  const cases: { argv: string[]; exit: number; code: string; message: RegExp }[] = [
+    { argv: ['--json', 'nosuch'], exit: 2, code: 'usage', message: /unknown command "nosuch"/ },
+    { argv: ['--json', 'doctor', '--window', 'soon'], exit: 2, code: 'usage', message: /--window/ },
+    { argv: ['--json', 'doctor', '--no-such-flag'], exit: 2, code: 'usage', message: /unknown option '--no-such-flag'/ },
+    { argv: ['--json', 'analyze', '/nonexistent/stowage-image.tar'], exit: 4, code: 'bad-input', message: /stowage-image\.tar/ },
+  ];
+  for (const [argv, message] of [[['--json'], 'no command given'], [['--json', 'bench'], 'bench: a subcommand is required']] as const) {
+    const r = await run([...argv]);
+    assert.equal(r.code, 2);
+    const doc = JSON.parse(r.stdout) as { error: { message: string } };
+    assert.deepEqual(validate(doc), []);
+    assert.equal(doc.error.message, message, 'help shown for a missing command is a usage error with words, not "(outputHelp)"');
+  }
+  for (const c of cases) {
+    const r = await run(c.argv);
+    assert.equal(r.code, c.exit, c.argv.join(' '));
+    const doc = JSON.parse(r.stdout) as { command: string | null; error: { code: string; exitCode: number; message: string } };
+    assert.deepEqual(validate(doc), [], c.argv.join(' '));
+    assert.equal(doc.error.code, c.code);
+    assert.equal(doc.error.exitCode, c.exit);
+    assert.match(doc.error.message, c.message);
+    assert.match(r.stderr, c.message, 'the text goes to stderr as well');
+  }
+  const plain = await run(['analyze', '/nonexistent/stowage-image.tar']);
+  assert.equal(plain.code, 4);
+  assert.equal(plain.stdout, '', 'without --json stdout carries results only');
+});
+
+test('verification failure has its own exit code, apart from internal errors', () => {
+  const err = new VerificationError('verification failed: 1 path(s) differ', []);
+  assert.equal(err.exitCode, ExitCode.verificationFailed);
+  assert.notEqual(ExitCode.verificationFailed, ExitCode.internal);
+  assert.equal(ERROR_CODES[err.exitCode], 'verification-failed');
+});
+
+test('library option names in error text become flags on the command line', () => {
+  assert.equal(flagWording('Pass `force: true` to move the tag, or choose another with `output.tag`.'), 'Pass --force to move the tag, or choose another with --tag.');
+  assert.equal(flagWording('`mode.layer` takes 0..4 for this image (5 layers), not 9'), '--from-layer takes 0..4 for this image (5 layers), not 9');
+  assert.equal(flagWording("Use `source: 'export'` to stream it."), 'Use --source export to stream it.');
+  assert.equal(flagWording(undefined), undefined);
+});
