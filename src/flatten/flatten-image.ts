@@ -33,6 +33,8 @@ import { squashImage } from './squash.js';
 import { canonicalUnion, compareUnions } from './union-compare.js';
 import { writeIntoEngine } from './engine-output.js';
 import { VerificationError } from './verification-error.js';
+import { CHECKS, passed, skipped, type VerificationCheck, type VerificationReport } from './verification-report.js';
+import { engineSizeOf, recordedLayerSizes } from './layer-sizes.js';
 import type { LayerIndex } from '../image/layer-index.js';
 import { startEarlyImport, type EarlyImport } from './early-import.js';
 import { SENT_CONTENT_HASH, squashedStream } from './squashed-stream.js';
@@ -79,7 +81,8 @@ export interface FlattenResult {
   squashedLayer: { entries: number; files: number; bytes: number; hardlinks: number; whiteouts: number; opaques: number; tarBytes: number };
   wastedBytesRemoved: number;
   contentVia: 'in-place' | 'spool';
-  verification: { verified: boolean; paths: number; differences: number };
+  /** What was checked against what (see verification-report.ts). */
+  verification: VerificationReport;
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
 }
 
@@ -166,6 +169,9 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         if (fromEngine || output.kind === 'engine' || (options.mode?.kind === 'keep-base' && !options.mode.base)) throw err;
       }
     }
+
+    const checks: VerificationCheck[] = [];
+    if (verify) checks.push(...await checkInput(image, fromEngine ? engine : undefined, progress));
 
     const plan = await planFlatten(image, options.mode ?? { kind: 'all' }, {
       baseByName: async (name) => baseByName(name, engine, options),
@@ -312,7 +318,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         target = tagName;
         const loaded = await writeIntoEngine({
           engine: engine!, tag: splitTag(tagName), image: toWrite, keptDiffIds: image.layers.slice(0, keep).map((l) => l.diffId),
-          early, sent: teed ? sentLayer : undefined, progress, now,
+          early, sent: teed ? sentLayer : undefined, expectedSize: teed ? engineSizeOf(entries) : undefined, progress, now,
         });
         result = loaded.written;
         verifyMs += loaded.verifyMs;
@@ -329,7 +335,11 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
         },
         wastedBytesRemoved: before.wastedBytes - after.wastedBytes,
         contentVia: content.via,
-        verification: { verified: verify, paths: expected?.size ?? 0, differences: 0 },
+        verification: verify ? passed(expected?.size ?? 0, [
+          ...checks,
+          CHECKS.outputUnion(expected?.size ?? 0, teed ? 'crc32-sent' : 'sha256-read-back'),
+          ...(output.kind === 'engine' ? [CHECKS.engineRecord(), CHECKS.engineOutputSize()] : keep > 0 ? [CHECKS.keptLayers(keep)] : []),
+        ]) : skipped(),
         timings: { readMs, writeMs: t2 - t1 - verifyMs, verifyMs, totalMs: t2 - t0 },
       };
     } finally {
@@ -345,6 +355,29 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     }
     throw err;
   }
+}
+
+/**
+ * The checks of the input that do not rest on stowage's reading of it alone: layer bytes against the config's
+ * diff IDs (made while a tar source is read), and for an engine image each layer's size as read against the
+ * size the engine recorded when it unpacked that layer.
+ */
+async function checkInput(image: ImageIndex, engine: EngineClient | undefined, progress: (text: string) => void): Promise<VerificationCheck[]> {
+  const checks: VerificationCheck[] = [];
+  // a tar source is hashed as it is read, and a layer whose sha256 is not its diff ID is refused (exit 4)
+  if (image.source.kind !== 'overlay2') checks.push(CHECKS.inputLayerDigests());
+  if (!engine || !image.id) return checks;
+  progress('verifying: each layer\'s size as read against the engine\'s record of it (docker history)');
+  const recorded = await recordedLayerSizes(engine, image.id, image.history, image.layers.length);
+  if (!recorded) return checks;
+  image.layers.forEach((l, i) => {
+    const read = engineSizeOf(l.entries);
+    if (read !== recorded[i]) {
+      throw new VerificationError(`verification failed: layer ${i} of ${image.source.reference} holds ${read} bytes as stowage read it, the engine recorded ${recorded[i]} (docker history): the input was misread, nothing was written`, []);
+    }
+  });
+  checks.push(CHECKS.inputLayerSizes(image.layers.length));
+  return checks;
 }
 
 /** A promise and its settling functions, for what a later step of the flatten supplies. */
