@@ -8,13 +8,12 @@
  * A destination never holds a partial result: files are renamed into place after verification, and an
  * engine image is loaded under a temporary tag and tagged only once it has been verified.
  */
-import { stat } from 'node:fs/promises';
 import { analyzeLayers } from '../analyze/layer-analysis.js';
 import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { EngineRequestError, RefusedError, UsageError } from '../errors.js';
+import { EngineRequestError, RefusedError } from '../errors.js';
 import { indexArchiveFile } from '../image/archive-source.js';
-import { indexEngineImage, indexOverlayImage, overlayImage, type OverlayImage } from '../image/engine-source.js';
+import { indexOverlayImage, overlayImage, type OverlayImage } from '../image/engine-source.js';
 import { hasGetfattr } from '../host/xattrs.js';
 import { historyOf, type ImageIndex } from '../image/image-index.js';
 import { openImageContent } from '../image/image-content.js';
@@ -25,7 +24,8 @@ import { layerTarSize } from '../image/layer-tar-stream.js';
 import { indexOciLayout } from '../image/oci-layout.js';
 import { contentDigest } from '../image/content-ref.js';
 import { mapLimit } from '../map-limit.js';
-import { openImage, type OpenImageOptions } from '../image/open-image.js';
+import { locateImage, openLocated, type ImageLocation, type OpenedImage, type OpenImageOptions } from '../image/open-image.js';
+import { parseTagName, splitTag } from '../image/image-reference.js';
 import { UnionTree } from '../image/union-tree.js';
 import { rewriteConfig } from './config-rewrite.js';
 import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
@@ -86,24 +86,6 @@ export interface FlattenResult {
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
 }
 
-/** `repo:tag` split at the tag's colon (a registry port's colon is not a tag). */
-export function splitTag(name: string): { repo: string; tag: string } {
-  if (name.includes('@')) throw new UsageError(`"${name}" is a digest reference; give a tag (repo:tag)`);
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
-  return { repo: name, tag: 'latest' };
-}
-
-const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-
-function checkName(name: string): { repo: string; tag: string } {
-  const t = splitTag(name);
-  if (!NAME.test(t.repo) || !TAG.test(t.tag)) throw new UsageError(`"${name}" is not a valid image name (repo[:tag], lower case)`);
-  return t;
-}
-
 /** The tag an output gets when none is given: the input's name with `-flat` added to its tag. */
 export function defaultTag(image: Pick<ImageIndex, 'repoTags' | 'id' | 'source'>, reference: string): string {
   const named = image.repoTags.find((t) => t && t !== '<none>:<none>')
@@ -135,15 +117,20 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
   const force = options.force ?? false;
   const verify = options.verify ?? true;
   const faults = options.faults ?? {};
-  if (output.tag) checkName(output.tag);
+  if (output.tag) parseTagName(output.tag);
   if (output.kind === 'docker-archive') await refuseExisting(output.path, force, 'output file');
   if (output.kind === 'oci') await refuseExisting(output.dir, force, 'output directory');
 
+  // The argument is resolved once: a file or layout on disk, or a reference checked before any engine call.
+  const where = await locateImage(reference, options.source ?? 'auto');
+  const mode: FlattenMode = options.mode ?? { kind: 'all' };
+  const baseName = mode.kind === 'keep-base' ? mode.base : undefined;
+  const baseWhere = baseName ? await locateImage(baseName) : undefined;
   progress(`reading ${reference}`);
   let engine: EngineClient | undefined;
   let targetTag = output.tag;
   // Every layer of a local overlay2 image into the engine: the upload starts now, while the layers are indexed.
-  const fast = await fastPathInput(reference, options, output);
+  const fast = await fastPathInput(where, options, output);
   let early: EarlyImport | undefined;
   // Verification of what the early import sends waits for the comparison, known once the index is read.
   const comparer = deferred<(layer: LayerIndex) => void>();
@@ -159,7 +146,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     });
   }
   try {
-    const { image, note } = fast ? { image: (await indexOverlayImage(fast.overlay, progress, 'none'))!, note: undefined } : await openInput(reference, options);
+    const { image, note } = fast ? { image: (await indexOverlayImage(fast.overlay, progress, 'none'))!, note: undefined } : await openInput(where, options);
     const fromEngine = image.source.kind === 'overlay2' || image.source.kind === 'engine-export';
     const needEngine = fromEngine || output.kind === 'engine' || options.mode?.kind === 'keep-base';
     if (needEngine && !engine) {
@@ -174,7 +161,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     if (verify) checks.push(...await checkInput(image, fromEngine ? engine : undefined, progress));
 
     const plan = await planFlatten(image, options.mode ?? { kind: 'all' }, {
-      baseByName: async (name) => baseByName(name, engine, options),
+      baseByName: async (name) => baseByName(name, name === baseName && baseWhere ? baseWhere : await locateImage(name), engine, options),
       candidates: engine ? async () => engineCandidates(engine!, image) : undefined,
     });
     if (early && plan.keep !== 0) throw new Error('internal: the early import squashes every layer');
@@ -402,27 +389,21 @@ async function refuseExistingTag(engine: EngineClient, tag: string, force: boole
  * The input of the fast path, when it applies: every layer into one, into the engine, from an engine image
  * whose overlay2 directories (and their xattrs) can be read here.
  */
-async function fastPathInput(reference: string, options: FlattenOptions, output: FlattenOutput): Promise<{ engine: EngineClient; overlay: OverlayImage } | undefined> {
+async function fastPathInput(where: ImageLocation, options: FlattenOptions, output: FlattenOutput): Promise<{ engine: EngineClient; overlay: OverlayImage } | undefined> {
   const mode = options.mode ?? { kind: 'all' };
   const whole = mode.kind === 'all' || (mode.kind === 'from-layer' && mode.layer === 0);
   const choice = options.source ?? 'auto';
-  if (output.kind !== 'engine' || !whole || !(choice === 'auto' || choice === 'engine' || choice === 'overlay2') || !hasGetfattr()) return undefined;
-  if (await stat(reference).then(() => true, () => false)) return undefined;
+  if (where.kind !== 'engine' || output.kind !== 'engine' || !whole || !(choice === 'auto' || choice === 'engine' || choice === 'overlay2') || !hasGetfattr()) return undefined;
   const engine = await connectEngine(options.connect ?? {});
   // Anything unusual (no such image, another driver, a remote engine) is left to the general path to report.
-  const overlay = await overlayImage(engine, reference).catch(() => undefined);
+  const overlay = await overlayImage(engine, where.reference.text).catch(() => undefined);
   if (!overlay || 'reason' in overlay) return undefined;
   return { engine, overlay };
 }
 
 /** openImage, except that an engine image read from overlay2 gets no digests: flatten needs none to plan. */
-async function openInput(reference: string, options: FlattenOptions): Promise<{ image: ImageIndex; note?: string | undefined }> {
-  const choice = options.source ?? 'auto';
-  const isPath = await stat(reference).then(() => true, () => false);
-  if (choice === 'archive' || choice === 'oci' || (choice === 'auto' && isPath)) return openImage(reference, options);
-  const engine = await connectEngine(options.connect ?? {});
-  const read = await indexEngineImage(engine, reference, choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto', options.progress, 'none');
-  return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };
+function openInput(where: ImageLocation, options: FlattenOptions): Promise<OpenedImage> {
+  return openLocated(where, options, 'none');
 }
 
 /** Hashes the files of layers `from` and up that were read without a digest (overlay2 reads hash only some). */
@@ -441,15 +422,15 @@ function syntheticOutput(image: ImageIndex, keep: number, entries: ImageIndex['l
   return { ...image, layers: [...image.layers.slice(0, keep), top] };
 }
 
-async function baseByName(name: string, engine: EngineClient | undefined, options: FlattenOptions): Promise<BaseCandidate> {
-  if (engine) {
+async function baseByName(name: string, where: ImageLocation, engine: EngineClient | undefined, options: FlattenOptions): Promise<BaseCandidate> {
+  if (engine && where.kind === 'engine') {
     const detail = await engine.inspectImage(name).catch((err) => {
       if (err instanceof EngineRequestError && err.statusCode === 404) return undefined;
       throw err;
     });
     if (detail) return { name, diffIds: detail.layers };
   }
-  const { image } = await openImage(name, { ...options, progress: undefined });
+  const { image } = await openLocated(where, { ...options, progress: undefined });
   return { name, diffIds: image.layers.map((l) => l.diffId), createdBy: historyOf(image.config).map((h) => h.createdBy) };
 }
 
