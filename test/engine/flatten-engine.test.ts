@@ -119,6 +119,11 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.equal(doc.command, 'flatten');
     assert.equal(doc.result.output.layers, 1);
     assert.equal(doc.result.verification.verified, true);
+    // what was compared with what: the input's reading against the engine's record of each layer's size, the
+    // output against that reading, and the engine's record of the output against the bytes sent
+    assert.deepEqual(doc.result.verification.checks.map((c: { id: string }) => c.id), ['input-layer-sizes', 'output-union', 'engine-record', 'engine-output-size']);
+    assert.equal(doc.result.verification.inputCheckedIndependently, true);
+    assert.match(r.stdout, /"against": "the layer sizes the engine recorded for the original image \(docker history\)"/);
     assert.ok(doc.result.input.layers >= 5);
     // the chown -R copies and the deleted files are gone
     assert.ok(doc.result.wastedBytesRemoved >= 3000 + 6 * 4096 * 7 / 2, `removed ${doc.result.wastedBytesRemoved}`);
@@ -165,6 +170,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     const a = await runCli(['flatten', '--json', '--source', 'export', '--from-layer', '1', '-o', archive, '-t', fromLayer, names]);
     assert.equal(a.code, 0, a.stderr);
     assert.deepEqual([JSON.parse(a.stdout).result.input.source, JSON.parse(a.stdout).result.contentVia], ['engine-export', 'spool']);
+    assert.deepEqual(JSON.parse(a.stdout).result.verification.checks.map((c: { id: string }) => c.id), ['input-layer-digests', 'input-layer-sizes', 'output-union', 'kept-layers']);
     await docker(['load', '-i', archive]);
     assert.equal(await inspect(fromLayer, '{{len .RootFS.Layers}}'), '2');
     assert.deepEqual(await exported(fromLayer), want);
