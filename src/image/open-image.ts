@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { BadInputError } from '../errors.js';
 import { connectEngine, type ConnectOptions } from '../engine/dockerode-engine.js';
+import type { EngineClient } from '../engine/engine-client.js';
 import { indexArchiveFile } from './archive-source.js';
 import { indexEngineImage, type EngineReadMode } from './engine-source.js';
 import type { ImageIndex } from './image-index.js';
@@ -55,15 +56,15 @@ export async function openImage(reference: string, options: OpenImageOptions = {
   return openLocated(await locateImage(reference, options.source), options);
 }
 
-/** openImage for an argument already resolved by locateImage. */
-export async function openLocated(where: ImageLocation, options: OpenImageOptions = {}, digests?: 'all' | 'needed' | 'none'): Promise<OpenedImage> {
+/** openImage for an argument already resolved by locateImage; `engineClient` when the caller has one open. */
+export async function openLocated(where: ImageLocation, options: OpenImageOptions = {}, digests?: 'all' | 'needed' | 'none', engineClient?: EngineClient): Promise<OpenedImage> {
   const choice = options.source ?? 'auto';
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   if (where.kind === 'path') {
     return { image: where.directory ? await indexOciLayout(where.path, { platform }) : await indexArchiveFile(where.path, { platform }) };
   }
   const name = where.reference.text;
-  const engine = await connectEngine(options.connect ?? {});
+  const engine = engineClient ?? await connectEngine(options.connect ?? {});
   const mode: EngineReadMode = choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto';
   const read = await indexEngineImage(engine, name, mode, options.progress, digests ?? (options.allDigests ? 'all' : 'needed'));
   return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };
