@@ -25,7 +25,7 @@ const SOURCES: SourceChoice[] = ['auto', 'engine', 'overlay2', 'export', 'archiv
 
 export const registerFlatten: RegisterCommand = (program, ctx, setExit) => {
   program.command('flatten')
-    .description('rewrite an image into fewer layers, verified against the original')
+    .description('rewrite an image into fewer layers, and check the result (each check says against what)')
     .argument('<image>', 'image name or ID in the engine, a docker-archive (.tar, .tar.gz), an OCI archive or an OCI layout directory')
     .option('-t, --tag <name>', 'tag of the result (default: the input\'s tag with -flat added)')
     .option('-o, --output <file>', 'write a docker-archive file instead of loading into the engine')
@@ -34,13 +34,14 @@ export const registerFlatten: RegisterCommand = (program, ctx, setExit) => {
     .option('--base <image>', 'with --keep-base: the base image (engine name or archive)')
     .option('--from-layer <n>', 'keep layers below N (0 is the bottom), squash N and up')
     .option('--force', 'replace an existing tag, file or directory')
-    .option('--no-verify', 'skip comparing the output\'s merged filesystem with the input\'s')
+    .option('--no-verify', 'skip every check of the result (the output\'s merged filesystem, the engine\'s records)')
     .option('--source <kind>', `where to read the input: ${SOURCES.join(', ')}`, 'auto')
     .option('--platform <os/arch>', 'platform to pick from an OCI index (default: this host\'s)')
     .option('--spool-dir <dir>', 'where to spool content read from a stream (default: the temp directory)')
     .addHelpText('after', `
-Exit codes: 0 flattened (and verified), 2 usage error, 3 engine unreachable, 4 bad input (no such image,
-corrupt archive), 5 refused (the tag, file or directory exists; pass --force), 6 host failure (disk full),
+Exit codes: 0 flattened (and verified), 2 usage error, 3 engine unreachable, 4 bad input (no such image
+or file, not an image reference, corrupt archive), 5 refused (the tag, file or directory exists; pass
+--force), 6 host failure (disk full),
 7 verification failed (nothing was written), 70 internal error.
 
 Examples:

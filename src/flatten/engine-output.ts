@@ -29,6 +29,8 @@ export interface EngineOutput {
    * byte has gone. The engine must then record its digest, which proves it holds exactly the verified bytes.
    */
   sent?: (() => Promise<LayerIndex>) | undefined;
+  /** With verification: the size the engine must compute for the new layer (engineSizeOf its entries). */
+  expectedSize?: number | undefined;
   progress: (text: string) => void;
   now: () => number;
 }
@@ -76,8 +78,9 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
 }
 
 /**
- * The engine's record of the loaded image: the image ID must be the config's, and its layers the input's
- * kept diff IDs and the digest of the verified bytes. Returns the time it took, the sent layer's included.
+ * The engine's record of the loaded image: the image ID must be the config's, its layers the input's kept
+ * diff IDs and the digest of the verified bytes, and the size it computed for the new layer the bytes of its
+ * files and symlinks (see layer-sizes.ts). Returns the time it took, the sent layer's included.
  */
 async function checkRecorded(out: EngineOutput, name: string, id: string): Promise<number> {
   const t = out.now();
@@ -88,6 +91,13 @@ async function checkRecorded(out: EngineOutput, name: string, id: string): Promi
   const want = [...out.keptDiffIds, layer.diffId];
   if (detail.layers.length !== want.length || detail.layers.some((d, i) => d !== want[i])) {
     throw new VerificationError(`verification failed: the engine recorded layers ${detail.layers.join(', ')} where ${want.join(', ')} were sent and verified`, []);
+  }
+  if (out.expectedSize !== undefined) {
+    // the newest history entry is the flatten's own, which owns the new layer (rewriteConfig)
+    const size = (await out.engine.imageHistory(name))[0]?.size;
+    if (size !== out.expectedSize) {
+      throw new VerificationError(`verification failed: the engine sized the new layer at ${size ?? 'nothing'} bytes when it unpacked it, ${out.expectedSize} were written`, []);
+    }
   }
   return out.now() - t;
 }

@@ -1,42 +1,37 @@
 /**
- * `stowage flatten`: rewrites an image into fewer layers and proves the result equal to the original.
- * Read the input's index (any source analyze reads), plan which layers stay, compute the squashed layer
- * from the union trees, stream it (content read in place from overlay2, or spooled once from a stream) into
- * the engine, a docker-archive or an OCI layout, and compare the output's merged filesystem with the input's:
- * a file output is read back before it is renamed into place; into the engine, the layer is verified from
- * the very bytes sent (read as they go) and the engine's recorded diff IDs must be their digests.
- * A destination never holds a partial result: files are renamed into place after verification, and an
- * engine image is loaded under a temporary tag and tagged only once it has been verified.
+ * `stowage flatten`: rewrites an image into fewer layers and proves the result equal to the original, in
+ * three steps: the input resolved once into its image, its engine and (for the fast path) an upload already
+ * under way (flatten-input.ts); the plan and the squash; then one writer per output kind. A verifier
+ * (flatten-verifier.ts) owns the expected union and the checksums: a file output is read back before it is
+ * renamed into place; into the engine, the layer is verified from the very bytes sent (read as they go) and
+ * the engine's recorded diff IDs must be their digests. A destination never holds a partial result: files
+ * are renamed into place after verification, and an engine image is loaded under a temporary tag and
+ * tagged only once it has been verified.
  */
-import { stat } from 'node:fs/promises';
-import { analyzeLayers } from '../analyze/layer-analysis.js';
-import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { EngineRequestError, RefusedError, UsageError } from '../errors.js';
+import { EngineRequestError } from '../errors.js';
 import { indexArchiveFile } from '../image/archive-source.js';
-import { indexEngineImage, indexOverlayImage, overlayImage, type OverlayImage } from '../image/engine-source.js';
-import { hasGetfattr } from '../host/xattrs.js';
 import { historyOf, type ImageIndex } from '../image/image-index.js';
-import { openImageContent } from '../image/image-content.js';
+import { openImageContent, type ImageContent } from '../image/image-content.js';
+import { parseTagName, splitTag } from '../image/image-reference.js';
 import { writeDockerArchive } from '../image/image-writer-docker-archive.js';
 import { writeOciLayout } from '../image/image-writer-oci-layout.js';
 import { refuseExisting, type ImageToWrite, type OutputLayer, type WrittenImage } from '../image/image-writer.js';
 import { layerTarSize } from '../image/layer-tar-stream.js';
 import { indexOciLayout } from '../image/oci-layout.js';
-import { contentDigest } from '../image/content-ref.js';
-import { mapLimit } from '../map-limit.js';
-import { openImage, type OpenImageOptions } from '../image/open-image.js';
-import { UnionTree } from '../image/union-tree.js';
+import { locateImage, openLocated, type ImageLocation, type OpenImageOptions } from '../image/open-image.js';
 import { rewriteConfig } from './config-rewrite.js';
-import { planFlatten, type BaseCandidate, type FlattenMode } from './flatten-plan.js';
-import { squashImage } from './squash.js';
-import { canonicalUnion, compareUnions } from './union-compare.js';
 import { writeIntoEngine } from './engine-output.js';
-import { VerificationError } from './verification-error.js';
-import type { LayerIndex } from '../image/layer-index.js';
-import { startEarlyImport, type EarlyImport } from './early-import.js';
-import { SENT_CONTENT_HASH, squashedStream } from './squashed-stream.js';
-import { emptyDigest, type ContentHashKind } from '../image/content-hash.js';
+import { defaultTag, openFlattenInput, refuseExistingTag, type FlattenInput } from './flatten-input.js';
+import { planFlatten, type BaseCandidate, type FlattenMode, type FlattenPlan } from './flatten-plan.js';
+import { FlattenVerifier, figures, type ImageFigures } from './flatten-verifier.js';
+import { engineSizeOf } from './layer-sizes.js';
+import { squashImage, type Squash } from './squash.js';
+import { squashedStream } from './squashed-stream.js';
+import type { VerificationReport } from './verification-report.js';
+
+export { defaultTag } from './flatten-input.js';
+export type { ImageFigures } from './flatten-verifier.js';
 
 export type FlattenOutput =
   | { kind: 'engine'; tag?: string | undefined }
@@ -62,16 +57,6 @@ export interface FlattenOptions extends OpenImageOptions {
   faults?: { written?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer>; sent?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer> } | undefined;
 }
 
-export interface ImageFigures {
-  layers: number;
-  /** Uncompressed layer tar bytes. */
-  tarBytes: number;
-  /** Content bytes summed over every layer. */
-  bytes: number;
-  /** Earlier copies overwritten or deleted by later layers (analyze's figure). */
-  wastedBytes: number;
-}
-
 export interface FlattenResult {
   input: ImageFigures & { reference: string; source: string; id: string | undefined; note?: string | undefined };
   output: ImageFigures & { kind: FlattenOutput['kind']; target: string; id: string; manifestDigest?: string | undefined };
@@ -79,48 +64,9 @@ export interface FlattenResult {
   squashedLayer: { entries: number; files: number; bytes: number; hardlinks: number; whiteouts: number; opaques: number; tarBytes: number };
   wastedBytesRemoved: number;
   contentVia: 'in-place' | 'spool';
-  verification: { verified: boolean; paths: number; differences: number };
+  /** What was checked against what (see verification-report.ts). */
+  verification: VerificationReport;
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
-}
-
-/** `repo:tag` split at the tag's colon (a registry port's colon is not a tag). */
-export function splitTag(name: string): { repo: string; tag: string } {
-  if (name.includes('@')) throw new UsageError(`"${name}" is a digest reference; give a tag (repo:tag)`);
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  if (colon > slash) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
-  return { repo: name, tag: 'latest' };
-}
-
-const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-
-function checkName(name: string): { repo: string; tag: string } {
-  const t = splitTag(name);
-  if (!NAME.test(t.repo) || !TAG.test(t.tag)) throw new UsageError(`"${name}" is not a valid image name (repo[:tag], lower case)`);
-  return t;
-}
-
-/** The tag an output gets when none is given: the input's name with `-flat` added to its tag. */
-export function defaultTag(image: Pick<ImageIndex, 'repoTags' | 'id' | 'source'>, reference: string): string {
-  const named = image.repoTags.find((t) => t && t !== '<none>:<none>')
-    ?? (image.source.kind === 'overlay2' || image.source.kind === 'engine-export' ? (/^(sha256:)?[0-9a-f]{12,64}$/.test(reference) ? undefined : reference) : undefined);
-  if (named) {
-    const { repo, tag } = splitTag(named);
-    return `${repo}:${tag}-flat`;
-  }
-  return `stowage-flat:${(image.id ?? 'sha256:unknown').slice(7, 19)}`;
-}
-
-function unionOfIndex(image: ImageIndex): UnionTree {
-  const tree = new UnionTree({}, `output ${image.source.reference}`);
-  image.layers.forEach((l, i) => { for (const e of l.entries) tree.apply(i, e); });
-  return tree;
-}
-
-function figures(image: ImageIndex): ImageFigures {
-  const a = analyzeLayers(image);
-  return { layers: image.layers.length, tarBytes: image.layers.reduce((s, l) => s + l.tarBytes, 0), bytes: a.totalBytes, wastedBytes: a.wastedBytes };
 }
 
 /** Flattens `reference` as `options` say; returns what was written and measured. */
@@ -131,275 +77,148 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
   const output: FlattenOutput = options.output ?? { kind: 'engine' };
   const force = options.force ?? false;
   const verify = options.verify ?? true;
-  const faults = options.faults ?? {};
-  if (output.tag) checkName(output.tag);
+  if (output.tag) parseTagName(output.tag);
   if (output.kind === 'docker-archive') await refuseExisting(output.path, force, 'output file');
   if (output.kind === 'oci') await refuseExisting(output.dir, force, 'output directory');
+  // Into the engine, verification reads the very bytes sent as they go; a file output is read back.
+  const verifier = new FlattenVerifier(verify, verify && output.kind === 'engine', progress, now);
 
-  progress(`reading ${reference}`);
-  let engine: EngineClient | undefined;
-  let targetTag = output.tag;
-  // Every layer of a local overlay2 image into the engine: the upload starts now, while the layers are indexed.
-  const fast = await fastPathInput(reference, options, output);
-  let early: EarlyImport | undefined;
-  // Verification of what the early import sends waits for the comparison, known once the index is read.
-  const comparer = deferred<(layer: LayerIndex) => void>();
-  if (fast) {
-    engine = fast.engine;
-    targetTag ??= defaultTag({ repoTags: fast.overlay.repoTags, id: fast.overlay.id, source: { kind: 'overlay2', reference } }, reference);
-    await refuseExistingTag(engine, targetTag, force);
-    progress('importing the merged layer directories into the engine while the layers are indexed');
-    early = startEarlyImport(engine, fast.overlay.dirs, fast.overlay.xattrs, {
-      hash: verify ? 'crc32' : 'none',
-      check: verify ? async (layer) => (await comparer.promise)(layer) : undefined,
-      faults,
-    });
-  }
+  // 1. the input: image, engine and (for the fast path) the upload already under way
+  const mode: FlattenMode = options.mode ?? { kind: 'all' };
+  let input: FlattenInput | undefined;
   try {
-    const { image, note } = fast ? { image: (await indexOverlayImage(fast.overlay, progress, 'none'))!, note: undefined } : await openInput(reference, options);
-    const fromEngine = image.source.kind === 'overlay2' || image.source.kind === 'engine-export';
-    const needEngine = fromEngine || output.kind === 'engine' || options.mode?.kind === 'keep-base';
-    if (needEngine && !engine) {
-      try {
-        engine = await connectEngine(options.connect ?? {});
-      } catch (err) {
-        if (fromEngine || output.kind === 'engine' || (options.mode?.kind === 'keep-base' && !options.mode.base)) throw err;
-      }
-    }
+    input = await openFlattenInput(reference, { ...options, mode, output, force, faults: options.faults ?? {} }, verifier, progress);
+    const { image, engine } = input;
+    await verifier.checkInput(image, input.fromEngine ? engine : undefined);
 
-    const plan = await planFlatten(image, options.mode ?? { kind: 'all' }, {
-      baseByName: async (name) => baseByName(name, engine, options),
-      candidates: engine ? async () => engineCandidates(engine!, image) : undefined,
+    // 2. the plan and the squash
+    const plan = await planFlatten(image, mode, {
+      baseByName: async (name) => baseByName(name, input!.base && name === input!.base.text ? input!.base.where : await locateImage(name), engine, options),
+      candidates: engine ? async () => engineCandidates(engine, image) : undefined,
     });
-    if (early && plan.keep !== 0) throw new Error('internal: the early import squashes every layer');
-    if (!targetTag) {
-      targetTag = defaultTag(image, reference);
-      if (output.kind === 'engine') await refuseExistingTag(engine!, targetTag, force);
-    }
-    const tagName = targetTag;
-
+    if (input.early && plan.keep !== 0) throw new Error('internal: the early import squashes every layer');
+    const tag = input.early?.tag ?? (await outputTag(image, reference, output, engine, force));
     progress(`squashing layers ${plan.keep}..${image.layers.length - 1} of ${image.layers.length}`);
     const squash = squashImage(image, plan.keep);
-    const entries = squash.layer.entries;
-    const keep = plan.keep;
+    verifier.setPlan(image, squash);
     // The engine already holds the kept layers of its own images: docker load finds them by chain ID.
-    const omitKept = output.kind === 'engine' && fromEngine;
-    const keptIndexes = omitKept ? [] : Array.from({ length: keep }, (_, i) => i);
-    const content = await openImageContent(image, { files: [...squash.layer.sources.values()], layers: keptIndexes }, { engine, spoolDir: options.spoolDir, progress });
+    const omitKept = output.kind === 'engine' && input.fromEngine;
+    const content = await openImageContent(image, {
+      files: [...squash.layer.sources.values()],
+      layers: omitKept ? [] : Array.from({ length: plan.keep }, (_, i) => i),
+    }, { engine, spoolDir: options.spoolDir, progress });
     // reading: the index, the plan, and (for streamed sources) the spool pass
     const t1 = now();
-    const readMs = t1 - t0;
     try {
-      let verifyMs = 0;
-      let outIndex: ImageIndex | undefined;
-      let expected: Map<string, string> | undefined;
-      /** The digests of the files written (by path), from whichever stream wrote the squashed layer. */
-      let written = early?.squashed.written ?? new Map<string, string>();
-      // Into the engine, verification reads the very bytes sent (see compareSent) and compares every file's
-      // crc32 with the one taken as it was written; a file output is read back and compared by sha256.
-      const teed = verify && output.kind === 'engine';
-      const kind: ContentHashKind = teed ? SENT_CONTENT_HASH : 'sha256';
-      const expectedUnion = () => {
-        const byInode = new Map<number, string>();
-        for (const f of squash.full.files()) {
-          const d = f.inode !== undefined ? written.get(f.path) : undefined;
-          if (d) byInode.set(f.inode!, d);
-        }
-        const empty = emptyDigest(kind);
-        return canonicalUnion(squash.full, (f) => {
-          if (f.layer < keep) return '';
-          if (f.size === 0) return empty;
-          return (teed ? undefined : f.digest) ?? byInode.get(f.inode!) ?? 'not hashed';
-        });
-      };
-      const withTopLayer = (layer: LayerIndex): ImageIndex => ({ ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] });
-      const compare = (out: ImageIndex) => {
-        const diff = compareUnions(expected!, canonicalUnion(unionOfIndex(out), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
-        if (diff.count) {
-          const d = diff.first[0]!;
-          throw new VerificationError(`verification failed: ${diff.count} path(s) differ from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
-        }
-      };
-      // Into the engine, verification reads the very bytes sent, as they go, and compares their merged
-      // filesystem as soon as the last byte is out, while the engine still registers the layer (see checkSent).
-      // The output's figures too are taken here, while the engine still registers the layer.
-      let after: ImageFigures | undefined;
-      const compareSent = (layer: LayerIndex) => {
-        progress('verifying: comparing the merged filesystem of the layer as sent with the input\'s');
-        expected = expectedUnion();
-        outIndex = withTopLayer(layer);
-        compare(outIndex);
-        after = figures(outIndex);
-      };
-      comparer.resolve(compareSent);
-      let sent = early?.squashed.sent;
-      const openSquashed = () => {
-        const s = squashedStream(entries, {
-          source: (e) => squash.layer.sources.get(e) ?? e,
-          read: (src) => content.file(src),
-          hash: !verify ? 'none' : kind,
-          check: teed ? compareSent : undefined,
-          faults,
-        });
-        written = s.written;
-        sent = s.sent;
-        return s.stream;
-      };
-      const layers: OutputLayer[] = [];
-      for (let i = 0; i < keep; i++) {
-        const l = image.layers[i]!;
-        if (omitKept) {
-          layers.push({ diffId: l.diffId, size: l.storedBytes, compression: l.compression, open: () => { throw new Error('internal: a layer left out of the archive was read'); }, omit: true });
-        } else {
-          const blob = content.layerBlob(i);
-          layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });
-        }
-      }
-      const tarBytes = layerTarSize(entries);
+      // 3. the output, through the writer of its kind
+      const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, options.faults ?? {});
       // Taken now: an early import is still uploading, and nobody waits for these.
       const before = figures(image);
-      layers.push({ size: tarBytes, compression: 'none', open: openSquashed });
-      const record = { keep, before: image.layers.length, mode: plan.modeText };
-      const toWrite: ImageToWrite = {
-        layers,
-        config: (diffIds) => rewriteConfig(image.config, diffIds, record),
-        repoTags: [],
-      };
-      const check = async (read: () => Promise<ImageIndex>) => {
-        if (!verify) return;
-        const tv = now();
-        progress('verifying: reading the output back and comparing merged filesystems');
-        expected = expectedUnion();
-        outIndex = await read();
-        for (let i = 0; i < keep; i++) {
-          if (outIndex.layers[i]?.diffId !== image.layers[i]!.diffId) {
-            throw new VerificationError(`verification failed: kept layer ${i} is ${outIndex.layers[i]?.diffId ?? 'missing'} in the output, ${image.layers[i]!.diffId} in the input`, []);
-          }
-        }
-        await hashMissing(outIndex, keep);
-        try {
-          compare(outIndex);
-        } finally {
-          verifyMs += now() - tv;
-        }
-      };
-      /**
-       * The engine output: the squashed layer was read and hashed on its way to the engine (teeStream), and
-       * its union compared with the input's, which proves the bytes sent; the engine's recorded diff IDs equal
-       * to the sha256 of those bytes (and to the input's for kept layers) prove it holds exactly them, and the
-       * image ID that the config it holds is ours. Nothing is read back.
-       */
-      const sentLayer = async (): Promise<LayerIndex> => {
-        if (!sent) throw new VerificationError('verification failed: the squashed layer was never sent', []);
-        try {
-          return await sent;
-        } catch (err) {
-          if (err instanceof VerificationError) throw err;
-          throw new VerificationError(`verification failed: the squashed layer as sent cannot be read: ${(err as Error).message}`, []);
-        }
-      };
-      let result: WrittenImage;
-      let target: string;
-      progress(`writing ${keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
-      if (output.kind === 'docker-archive') {
-        target = output.path;
-        toWrite.repoTags = [tagName];
-        result = await writeDockerArchive(output.path, toWrite, { force, check: (temp) => check(() => indexArchiveFile(temp)) });
-      } else if (output.kind === 'oci') {
-        target = output.dir;
-        result = await writeOciLayout(output.dir, toWrite, splitTag(tagName).tag, { force, gzipLevel: options.gzipLevel, check: (temp) => check(() => indexOciLayout(temp)) });
-      } else {
-        target = tagName;
-        const loaded = await writeIntoEngine({
-          engine: engine!, tag: splitTag(tagName), image: toWrite, keptDiffIds: image.layers.slice(0, keep).map((l) => l.diffId),
-          early, sent: teed ? sentLayer : undefined, progress, now,
-        });
-        result = loaded.written;
-        verifyMs += loaded.verifyMs;
-      }
+      progress(`writing ${plan.keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
+      const written = await writeOutput(output, tag, toWrite, { input, squash, verifier, force, gzipLevel: options.gzipLevel, progress, now });
       const t2 = now();
-      after ??= figures(outIndex ?? syntheticOutput(image, keep, entries, tarBytes));
+      const tarBytes = toWrite.layers[toWrite.layers.length - 1]!.size;
+      const after = verifier.after ?? figures(verifier.outIndex ?? syntheticOutput(image, plan.keep, squash.layer.entries, tarBytes));
+      const s = squash.layer;
       return {
-        input: { reference, source: image.source.kind, id: image.id, ...before, ...(note ? { note } : {}) },
-        output: { kind: output.kind, target, id: result.id, ...after, ...(result.manifestDigest ? { manifestDigest: result.manifestDigest } : {}) },
-        plan: { keep, squashed: image.layers.length - keep, base: plan.base, mode: plan.modeText },
-        squashedLayer: {
-          entries: entries.length, files: squash.layer.files, bytes: squash.layer.bytes, hardlinks: squash.layer.hardlinks,
-          whiteouts: squash.layer.whiteouts, opaques: squash.layer.opaques, tarBytes,
-        },
+        input: { reference, source: image.source.kind, id: image.id, ...before, ...(input.note ? { note: input.note } : {}) },
+        output: { kind: output.kind, target: written.target, id: written.result.id, ...after, ...(written.result.manifestDigest ? { manifestDigest: written.result.manifestDigest } : {}) },
+        plan: { keep: plan.keep, squashed: image.layers.length - plan.keep, base: plan.base, mode: plan.modeText },
+        squashedLayer: { entries: s.entries.length, files: s.files, bytes: s.bytes, hardlinks: s.hardlinks, whiteouts: s.whiteouts, opaques: s.opaques, tarBytes },
         wastedBytesRemoved: before.wastedBytes - after.wastedBytes,
         contentVia: content.via,
-        verification: { verified: verify, paths: expected?.size ?? 0, differences: 0 },
-        timings: { readMs, writeMs: t2 - t1 - verifyMs, verifyMs, totalMs: t2 - t0 },
+        verification: verifier.report(output.kind, plan.keep),
+        timings: { readMs: t1 - t0, writeMs: t2 - t1 - verifier.verifyMs, verifyMs: verifier.verifyMs, totalMs: t2 - t0 },
       };
     } finally {
       await content.close();
     }
   } catch (err) {
-    comparer.reject(err);
-    if (early) {
-      // The flatten failed while the early import may still run: stop it, and drop its image if it got one.
-      early.cancel();
-      const id = await early.imported.catch(() => undefined);
-      if (id) await engine!.removeImage(id).catch(() => {});
-    }
+    verifier.abandon(err);
+    await input?.abandon();
     throw err;
   }
 }
 
-/** A promise and its settling functions, for what a later step of the flatten supplies. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-  promise.catch(() => undefined); // a flatten that fails before anyone waits must not leave it unhandled
-  return { promise, resolve, reject };
+/** The output's tag (the fast path chose and checked its own): into the engine, refused if it exists. */
+async function outputTag(image: ImageIndex, reference: string, output: FlattenOutput, engine: EngineClient | undefined, force: boolean): Promise<string> {
+  const tag = output.tag ?? defaultTag(image, reference);
+  if (output.kind === 'engine') await refuseExistingTag(engine!, tag, force);
+  return tag;
 }
 
-/** Refuses an engine output whose tag exists, unless `force`. */
-async function refuseExistingTag(engine: EngineClient, tag: string, force: boolean): Promise<void> {
-  const exists = await engine.inspectImage(tag).then(() => true, (err) => {
-    if (err instanceof EngineRequestError && err.statusCode === 404) return false;
-    throw err;
-  });
-  if (exists && !force) throw new RefusedError(`the engine already has an image tagged ${tag}`, 'Pass `force: true` to move the tag, or choose another with `output.tag`.');
+/** The image to write: the kept layers (as stored, or left out where the engine has them) and the squashed one. */
+function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, content: ImageContent, omitKept: boolean,
+  verifier: FlattenVerifier, faults: NonNullable<FlattenOptions['faults']>): ImageToWrite {
+  const keep = plan.keep;
+  const layers: OutputLayer[] = [];
+  for (let i = 0; i < keep; i++) {
+    const l = image.layers[i]!;
+    if (omitKept) {
+      layers.push({ diffId: l.diffId, size: l.storedBytes, compression: l.compression, open: () => { throw new Error('internal: a layer left out of the archive was read'); }, omit: true });
+    } else {
+      const blob = content.layerBlob(i);
+      layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });
+    }
+  }
+  const openSquashed = () => {
+    const s = squashedStream(squash.layer.entries, {
+      source: (e) => squash.layer.sources.get(e) ?? e,
+      read: (src) => content.file(src),
+      hash: verifier.writtenHash,
+      check: verifier.teed ? verifier.checkSent : undefined,
+      faults,
+    });
+    verifier.written = s.written;
+    verifier.sent = s.sent;
+    return s.stream;
+  };
+  layers.push({ size: layerTarSize(squash.layer.entries), compression: 'none', open: openSquashed });
+  const record = { keep, before: image.layers.length, mode: plan.modeText };
+  return { layers, config: (diffIds) => rewriteConfig(image.config, diffIds, record), repoTags: [] };
 }
 
-/**
- * The input of the fast path, when it applies: every layer into one, into the engine, from an engine image
- * whose overlay2 directories (and their xattrs) can be read here.
- */
-async function fastPathInput(reference: string, options: FlattenOptions, output: FlattenOutput): Promise<{ engine: EngineClient; overlay: OverlayImage } | undefined> {
-  const mode = options.mode ?? { kind: 'all' };
-  const whole = mode.kind === 'all' || (mode.kind === 'from-layer' && mode.layer === 0);
-  const choice = options.source ?? 'auto';
-  if (output.kind !== 'engine' || !whole || !(choice === 'auto' || choice === 'engine' || choice === 'overlay2') || !hasGetfattr()) return undefined;
-  if (await stat(reference).then(() => true, () => false)) return undefined;
-  const engine = await connectEngine(options.connect ?? {});
-  // Anything unusual (no such image, another driver, a remote engine) is left to the general path to report.
-  const overlay = await overlayImage(engine, reference).catch(() => undefined);
-  if (!overlay || 'reason' in overlay) return undefined;
-  return { engine, overlay };
+interface WriteContext {
+  input: FlattenInput;
+  squash: Squash;
+  verifier: FlattenVerifier;
+  force: boolean;
+  gzipLevel: number | undefined;
+  progress: (text: string) => void;
+  now: () => number;
 }
 
-/** openImage, except that an engine image read from overlay2 gets no digests: flatten needs none to plan. */
-async function openInput(reference: string, options: FlattenOptions): Promise<{ image: ImageIndex; note?: string | undefined }> {
-  const choice = options.source ?? 'auto';
-  const isPath = await stat(reference).then(() => true, () => false);
-  if (choice === 'archive' || choice === 'oci' || (choice === 'auto' && isPath)) return openImage(reference, options);
-  const engine = await connectEngine(options.connect ?? {});
-  const read = await indexEngineImage(engine, reference, choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto', options.progress, 'none');
-  return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };
-}
-
-/** Hashes the files of layers `from` and up that were read without a digest (overlay2 reads hash only some). */
-async function hashMissing(image: ImageIndex, from: number): Promise<void> {
-  const todo = image.layers.slice(from).flatMap((l) => l.entries.filter((e) => e.type === 'file' && !e.digest));
-  // a few files at a time: the thread pool reads while the main thread hashes
-  await mapLimit(todo, 4, async (e) => {
-    const digest = await contentDigest(e);
-    if (digest) e.digest = digest;
-  });
+/** Writes `toWrite` where `output` says, verified by the verifier before it is in place. */
+async function writeOutput(output: FlattenOutput, tag: string, toWrite: ImageToWrite, ctx: WriteContext): Promise<{ result: WrittenImage; target: string }> {
+  const { verifier, force } = ctx;
+  switch (output.kind) {
+    case 'docker-archive':
+      return {
+        target: output.path,
+        result: await writeDockerArchive(output.path, { ...toWrite, repoTags: [tag] }, { force, check: (temp) => verifier.checkReadBack(() => indexArchiveFile(temp)) }),
+      };
+    case 'oci':
+      return {
+        target: output.dir,
+        result: await writeOciLayout(output.dir, toWrite, splitTag(tag).tag, { force, gzipLevel: ctx.gzipLevel, check: (temp) => verifier.checkReadBack(() => indexOciLayout(temp)) }),
+      };
+    case 'engine': {
+      /*
+       * The squashed layer is read and checksummed on its way to the engine (teeStream) and its union compared
+       * with the input's, which proves the bytes sent; the engine's recorded diff IDs equal to the sha256 of
+       * those bytes (and to the input's for kept layers) prove it holds exactly them, the image ID that the
+       * config it holds is ours, and its size for the new layer that it unpacked what was written. Nothing is
+       * read back.
+       */
+      const loaded = await writeIntoEngine({
+        engine: ctx.input.engine!, tag: splitTag(tag), image: toWrite, keptDiffIds: ctx.input.image.layers.slice(0, ctx.squash.keep).map((l) => l.diffId),
+        early: ctx.input.early?.import, sent: verifier.teed ? () => verifier.sentLayer() : undefined,
+        expectedSize: verifier.teed ? engineSizeOf(ctx.squash.layer.entries) : undefined, progress: ctx.progress, now: ctx.now,
+      });
+      verifier.verifyMs += loaded.verifyMs;
+      return { target: tag, result: loaded.written };
+    }
+  }
 }
 
 /** The output as an index built from the plan, for figures when it was not read back. */
@@ -408,15 +227,15 @@ function syntheticOutput(image: ImageIndex, keep: number, entries: ImageIndex['l
   return { ...image, layers: [...image.layers.slice(0, keep), top] };
 }
 
-async function baseByName(name: string, engine: EngineClient | undefined, options: FlattenOptions): Promise<BaseCandidate> {
-  if (engine) {
+async function baseByName(name: string, where: ImageLocation, engine: EngineClient | undefined, options: OpenImageOptions): Promise<BaseCandidate> {
+  if (engine && where.kind === 'engine') {
     const detail = await engine.inspectImage(name).catch((err) => {
       if (err instanceof EngineRequestError && err.statusCode === 404) return undefined;
       throw err;
     });
     if (detail) return { name, diffIds: detail.layers };
   }
-  const { image } = await openImage(name, { ...options, progress: undefined });
+  const { image } = await openLocated(where, { ...options, progress: undefined });
   return { name, diffIds: image.layers.map((l) => l.diffId), createdBy: historyOf(image.config).map((h) => h.createdBy) };
 }
 

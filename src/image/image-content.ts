@@ -50,6 +50,7 @@ export interface ImageContentOptions {
 }
 
 interface Piece {
+  spool: Spool;
   offset: number;
   size: number;
 }
@@ -77,13 +78,48 @@ class Spool {
     this.position += chunk.length;
   }
 
-  read(piece: Piece): AsyncIterable<Buffer> {
+  read(piece: { offset: number; size: number }): AsyncIterable<Buffer> {
     if (piece.size === 0) return empty();
     return this.handle.createReadStream({ start: piece.offset, end: piece.offset + piece.size - 1, autoClose: false, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
   }
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/**
+ * The main spool, and a side one for files found inside a layer whose raw bytes are being copied into the
+ * main spool at the same time (the two writes would interleave): both on disk, so memory does not grow with
+ * the bytes of the files copied. Each is created on first use.
+ */
+class Spools {
+  private readonly made: Spool[] = [];
+  private mainSpool: Promise<Spool> | undefined;
+  private sideSpool: Promise<Spool> | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  main(): Promise<Spool> {
+    return (this.mainSpool ??= this.create());
+  }
+
+  side(): Promise<Spool> {
+    return (this.sideSpool ??= this.create());
+  }
+
+  private async create(): Promise<Spool> {
+    try {
+      const spool = await Spool.create(this.dir);
+      this.made.push(spool);
+      return spool;
+    } catch (err) {
+      throw new HostError(`cannot create a spool file in ${this.dir}: ${(err as Error).message}`, undefined, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.made.map((s) => s.close()));
   }
 }
 
@@ -101,27 +137,20 @@ export async function openImageContent(image: ImageIndex, request: ContentReques
   const wantLayers = [...new Set(request.layers)];
   const files = new Map<string, Piece>();
   const layers = new Map<number, Piece>();
-  let spool: Spool | undefined;
+  const spools = new Spools(options.spoolDir ?? tmpdir());
   if (wantDigests.size || wantLayers.length) {
     try {
-      spool = await Spool.create(options.spoolDir ?? tmpdir());
+      await spoolPass(image, wantDigests, wantLayers, spools, files, layers, options);
+      const lost = [...wantDigests.keys()].filter((d) => !files.has(d));
+      const lostLayers = wantLayers.filter((i) => !layers.has(i));
+      if (lost.length || lostLayers.length) {
+        throw new BadInputError(`${where}: the source no longer holds ${lost.length ? `the content ${lost[0]}` : `layer ${lostLayers[0]}`} it was indexed with`);
+      }
     } catch (err) {
-      throw new HostError(`cannot create a spool file in ${options.spoolDir ?? tmpdir()}: ${(err as Error).message}`, undefined, { cause: err });
-    }
-    try {
-      await spoolPass(image, wantDigests, wantLayers, spool, files, layers, options);
-    } catch (err) {
-      await spool.close();
+      await spools.close();
       throw err;
     }
-    const lost = [...wantDigests.keys()].filter((d) => !files.has(d));
-    const lostLayers = wantLayers.filter((i) => !layers.has(i));
-    if (lost.length || lostLayers.length) {
-      await spool.close();
-      throw new BadInputError(`${where}: the source no longer holds ${lost.length ? `the content ${lost[0]}` : `layer ${lostLayers[0]}`} it was indexed with`);
-    }
   }
-  const s = spool;
   return {
     via: wantDigests.size ? 'spool' : 'in-place',
     file(entry: LayerEntry) {
@@ -129,18 +158,18 @@ export async function openImageContent(image: ImageIndex, request: ContentReques
       const direct = openContent(entry);
       if (direct) return direct;
       const piece = entry.digest ? files.get(entry.digest) : undefined;
-      if (!piece || !s) throw new BadInputError(`${where}: no content for ${displayPath(entry.path)}`);
-      return s.read(piece);
+      if (!piece) throw new BadInputError(`${where}: no content for ${displayPath(entry.path)}`);
+      return piece.spool.read(piece);
     },
     layerBlob(index: number): LayerBlob {
       const piece = layers.get(index);
       const l = image.layers[index]!;
-      if (!piece || !s) throw new BadInputError(`${where}: layer ${index} was not read`);
+      if (!piece) throw new BadInputError(`${where}: layer ${index} was not read`);
       const raw = image.source.kind === 'overlay2' || l.compression === 'none';
-      return { size: piece.size, digest: raw ? l.diffId : l.storedDigest, compression: raw ? 'none' : l.compression, open: () => s.read(piece) };
+      return { size: piece.size, digest: raw ? l.diffId : l.storedDigest, compression: raw ? 'none' : l.compression, open: () => piece.spool.read(piece) };
     },
     async close() {
-      await s?.close();
+      await spools.close();
     },
   };
 }
@@ -192,8 +221,9 @@ async function* sourceBlobs(image: ImageIndex, options: ImageContentOptions): As
   }
 }
 
-async function spoolPass(image: ImageIndex, digests: Map<string, number>, wantLayers: number[], spool: Spool,
+async function spoolPass(image: ImageIndex, digests: Map<string, number>, wantLayers: number[], spools: Spools,
   files: Map<string, Piece>, layers: Map<number, Piece>, options: ImageContentOptions): Promise<void> {
+  const spool = await spools.main();
   // Candidates are found by path and size before anything is hashed, so unrelated files are never copied.
   const candidates = new Set<string>();
   for (const l of image.layers) {
@@ -223,8 +253,6 @@ async function spoolPass(image: ImageIndex, digests: Map<string, number>, wantLa
         }
       })();
     }
-    // Content spooled from inside a layer goes after the raw layer copy, so the two never interleave.
-    const inner: { digest: string; chunks: Buffer[] }[] = [];
     const consumer = body[Symbol.asyncIterator]();
     const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => consumer };
     if (needLayerContent) {
@@ -232,26 +260,17 @@ async function spoolPass(image: ImageIndex, digests: Map<string, number>, wantLa
         const { stream } = await decompress(rest, `blob ${blob.name}`);
         for await (const e of entriesFromTar(readTar(stream, `blob ${blob.name}`), `blob ${blob.name}`)) {
           if (e.type !== 'file' || !e.body || !candidates.has(`${e.path}\0${e.size}`)) continue;
-          if (layerCandidates.length) {
-            // the raw layer is being spooled: keep this file in memory only if small, else re-read later is impossible
-            const hash = createHash('sha256');
-            const chunks: Buffer[] = [];
-            for await (const c of e.body) {
-              hash.update(c);
-              chunks.push(Buffer.from(c));
-            }
-            inner.push({ digest: `sha256:${hash.digest('hex')}`, chunks });
-            continue;
-          }
-          const start = spool.position;
+          // While the raw layer goes into the main spool, a file inside it goes into the side one.
+          const into = layerCandidates.length ? await spools.side() : spool;
+          const start = into.position;
           const hash = createHash('sha256');
           for await (const c of e.body) {
             hash.update(c);
-            await spool.append(c);
+            await into.append(c);
           }
           const digest = `sha256:${hash.digest('hex')}`;
-          if (digests.has(digest) && !files.has(digest)) files.set(digest, { offset: start, size: spool.position - start });
-          else spool.position = start;
+          if (digests.has(digest) && !files.has(digest)) files.set(digest, { spool: into, offset: start, size: into.position - start });
+          else into.position = start;
         }
       } catch (err) {
         if (!(err instanceof StowageError)) throw err;
@@ -265,14 +284,8 @@ async function spoolPass(image: ImageIndex, digests: Map<string, number>, wantLa
     if (layerCandidates.length) {
       const digest = `sha256:${layerHash.digest('hex')}`;
       const match = layerCandidates.find((i) => image.layers[i]!.storedDigest === digest || image.layers[i]!.diffId === digest);
-      if (match !== undefined) layers.set(match, { offset: layerStart, size: blob.size });
+      if (match !== undefined) layers.set(match, { spool, offset: layerStart, size: blob.size });
       else spool.position = layerStart;
-    }
-    for (const { digest, chunks } of inner) {
-      if (!digests.has(digest) || files.has(digest)) continue;
-      const start = spool.position;
-      for (const c of chunks) await spool.append(c);
-      files.set(digest, { offset: start, size: spool.position - start });
     }
   }
 }

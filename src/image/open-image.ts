@@ -2,9 +2,11 @@
 import { stat } from 'node:fs/promises';
 import { BadInputError } from '../errors.js';
 import { connectEngine, type ConnectOptions } from '../engine/dockerode-engine.js';
+import type { EngineClient } from '../engine/engine-client.js';
 import { indexArchiveFile } from './archive-source.js';
 import { indexEngineImage, type EngineReadMode } from './engine-source.js';
 import type { ImageIndex } from './image-index.js';
+import { parseImageReference, type ImageReference } from './image-reference.js';
 import { parsePlatform } from './manifest-resolve.js';
 import { indexOciLayout } from './oci-layout.js';
 
@@ -26,23 +28,49 @@ export interface OpenedImage {
   note?: string | undefined;
 }
 
+/** Where an image argument is: an archive or layout on disk, or an image in the engine. */
+export type ImageLocation =
+  | { kind: 'path'; path: string; directory: boolean }
+  | { kind: 'engine'; reference: ImageReference };
+
+/**
+ * Resolves `reference` once, without asking any engine: an existing file or directory (when the source allows
+ * one), else an image reference checked against Docker's grammar. A path-looking argument that does not exist
+ * is "no such file", and a string no engine would take as an image is refused here (BadInputError).
+ */
+export async function locateImage(reference: string, choice: SourceChoice = 'auto'): Promise<ImageLocation> {
+  const fromDisk = choice === 'archive' || choice === 'oci' || choice === 'auto';
+  // Asked for the engine, only what cannot be an image name is taken for a path: `x.tar` may be a repository.
+  const pathLike = fromDisk ? looksLikePath(reference) : /^(\.{1,2}\/|\/|~)/.test(reference);
+  if (fromDisk || pathLike) {
+    const s = await stat(reference).catch(() => undefined);
+    if (s && fromDisk) return { kind: 'path', path: reference, directory: s.isDirectory() };
+    if (s) throw new BadInputError(`${reference} is a file or directory, not an image in the engine`, 'Read it as an archive or OCI layout (the default source does).');
+    if (pathLike || choice !== 'auto') throw new BadInputError(`no such file or directory: ${reference}`);
+  }
+  return { kind: 'engine', reference: parseImageReference(reference) };
+}
+
 /** Reads an image's layers into an ImageIndex, choosing the fastest source that applies. */
 export async function openImage(reference: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
+  return openLocated(await locateImage(reference, options.source), options);
+}
+
+/** openImage for an argument already resolved by locateImage; `engineClient` when the caller has one open. */
+export async function openLocated(where: ImageLocation, options: OpenImageOptions = {}, digests?: 'all' | 'needed' | 'none', engineClient?: EngineClient): Promise<OpenedImage> {
   const choice = options.source ?? 'auto';
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  if (choice === 'archive' || choice === 'oci' || choice === 'auto') {
-    const s = await stat(reference).catch(() => undefined);
-    if (s?.isDirectory()) return { image: await indexOciLayout(reference, { platform }) };
-    if (s?.isFile()) return { image: await indexArchiveFile(reference, { platform }) };
-    if (choice !== 'auto' || looksLikePath(reference)) throw new BadInputError(`no such file or directory: ${reference}`);
+  if (where.kind === 'path') {
+    return { image: where.directory ? await indexOciLayout(where.path, { platform }) : await indexArchiveFile(where.path, { platform }) };
   }
-  const engine = await connectEngine(options.connect ?? {});
+  const name = where.reference.text;
+  const engine = engineClient ?? await connectEngine(options.connect ?? {});
   const mode: EngineReadMode = choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto';
-  const read = await indexEngineImage(engine, reference, mode, options.progress, options.allDigests ? 'all' : 'needed');
+  const read = await indexEngineImage(engine, name, mode, options.progress, digests ?? (options.allDigests ? 'all' : 'needed'));
   return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };
 }
 
 /** A reference no engine would take for an image name: a relative or absolute path, or an archive name. */
 function looksLikePath(reference: string): boolean {
-  return /^(\.{1,2}\/|\/)/.test(reference) || /\.(tar|tar\.gz|tgz|tar\.zst|oci)$/.test(reference);
+  return /^(\.{1,2}\/|\/|~)/.test(reference) || /\.(tar|tar\.gz|tgz|tar\.zst|oci)$/.test(reference);
 }

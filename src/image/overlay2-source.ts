@@ -25,7 +25,7 @@ export type DigestPolicy = 'all' | 'none';
  */
 export async function walkOverlayDiff(dir: string, digests: DigestPolicy = 'all'): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
-  await walk(dir, '', entries, new Map(), digests);
+  await walk(dir, entries, digests);
   return entries;
 }
 
@@ -47,29 +47,39 @@ export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: 
   return { diffId, tarBytes, compression: 'none', storedBytes: tarBytes, storedDigest: diffId, entries: out };
 }
 
-async function walk(root: string, rel: string, out: LayerEntry[], links: Map<string, string>, digests: DigestPolicy): Promise<void> {
+async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Promise<void> {
+  const links = new Map<string, string>();
+  const found: { path: string; stats: Stats }[] = [];
+  list(root, '', found);
+  // Hardlinks are decided in output order (a directory's contents come right after it, before the names that
+  // sort after it, as Docker's tar writer lists them), so the name emitted first always carries the content:
+  // /opt/keep/k comes before /opt/keep-hardlink, although "keep" is decided in the same readdir as "keep-hardlink".
+  const start = out.length;
+  for (const { path, stats } of found) {
+    let hardlinkTo: string | undefined;
+    if (stats.isFile() && stats.nlink > 1) {
+      const key = `${stats.dev}:${stats.ino}`;
+      hardlinkTo = links.get(key);
+      if (hardlinkTo === undefined) links.set(key, path);
+    }
+    out.push(toEntry(root, path, stats, hardlinkTo));
+  }
+  // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
+  if (digests === 'all') {
+    await mapLimit(out.slice(start).filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await contentDigest(e); });
+  }
+}
+
+/** Every name under `rel`, depth first, names in byte order: the order a tar of the directory lists them. */
+function list(root: string, rel: string, out: { path: string; stats: Stats }[]): void {
   const abs = rel ? `${root}/${rel}` : root;
   // Metadata calls are synchronous: on cached inodes they take microseconds, a thread-pool round trip is slower.
   const names = readdirSync(Buffer.from(abs, 'latin1'), { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
-  const stats = names.map((n) => lstatSync(Buffer.from(`${abs}/${n}`, 'latin1')));
-  const paths = names.map((n) => (rel ? `${rel}/${n}` : n));
-  // Hardlinks are decided in name order before any reading, so the first name is always the file.
-  const linkOf = paths.map((path, i) => {
-    const s = stats[i]!;
-    if (!s.isFile() || s.nlink < 2) return undefined;
-    const key = `${s.dev}:${s.ino}`;
-    const first = links.get(key);
-    if (first === undefined) links.set(key, path);
-    return first;
-  });
-  const entries = paths.map((path, i) => toEntry(root, path, stats[i]!, linkOf[i]));
-  // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
-  if (digests === 'all') {
-    await mapLimit(entries.filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await contentDigest(e); });
-  }
-  for (let i = 0; i < paths.length; i++) {
-    out.push(entries[i]!);
-    if (stats[i]!.isDirectory()) await walk(root, paths[i]!, out, links, digests);
+  for (const n of names) {
+    const path = rel ? `${rel}/${n}` : n;
+    const stats = lstatSync(Buffer.from(`${root}/${path}`, 'latin1'));
+    out.push({ path, stats });
+    if (stats.isDirectory()) list(root, path, out);
   }
 }
 

@@ -17,9 +17,12 @@ export function renderFlattenText(r: FlattenResult, style: Style): string {
   lines.push(`  removed    ${formatBytes(r.wastedBytesRemoved)} of copies that later layers overwrote or deleted`);
   const s = r.squashedLayer;
   lines.push(`  new layer  ${s.files} files (${formatBytes(s.bytes)}), ${s.hardlinks} hardlinks, ${s.whiteouts} whiteouts, ${s.opaques} opaque dirs`);
-  lines.push(r.verification.verified
-    ? `  verified   merged filesystem equal to the input's (${r.verification.paths} paths)`
-    : style.dim('  not verified (--no-verify)'));
+  if (r.verification.verified) {
+    r.verification.checks.forEach((c, i) => lines.push(`  ${i === 0 ? 'verified' : ''.padEnd(8)}   ${c.summary}`));
+    if (!r.verification.inputCheckedIndependently) lines.push(style.dim('  note: how stowage read the input was not checked against the engine\'s record of it (not an engine image, or its history does not map to its layers)'));
+  } else {
+    lines.push(style.dim('  not verified (--no-verify)'));
+  }
   lines.push(`  time       ${formatDuration(r.timings.totalMs)} (read ${formatDuration(r.timings.readMs)}, write ${formatDuration(r.timings.writeMs)}, verify ${formatDuration(r.timings.verifyMs)}; content ${r.contentVia === 'in-place' ? 'read in place' : 'spooled from the source stream'})`);
   if (r.input.note) lines.push(style.dim(`  note: ${r.input.note}`));
   return `${lines.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { schemaValidator } from '../support/json-schema.js';
 import { buildImage, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { CLASSIC_BUILD } from '../support/export-oracle.js';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -27,7 +28,7 @@ describe('stowage analyze (CLI)', { timeout: 300_000 }, () => {
 
   before(async () => {
     await ensureBusybox();
-    await buildImage(tag, 'FROM stowage-test/busybox:latest\nCOPY app/ /app/\nRUN chown -R 1000:1000 /app\n', files);
+    await buildImage(tag, 'FROM stowage-test/busybox:latest\nCOPY app/ /app/\nRUN chown -R 1000:1000 /app\n', files, CLASSIC_BUILD);
   });
   after(async () => {
     await removeImages([tag]);

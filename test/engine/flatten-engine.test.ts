@@ -1,44 +1,26 @@
 /**
  * Docker is the oracle for flatten: a flattened fixture must run with the same output, `docker export` the
- * same filesystem, keep the same config, have the same ID when flattened twice, and survive a push to and a
+ * same filesystem (both exports read by Python's tarfile), keep the same config, have the same ID when flattened twice, and survive a push to and a
  * pull from a real registry. Failures (bad input, an existing tag, a full disk, a load that breaks halfway)
  * leave no file and no tag behind.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCKER_CLI, buildImage, docker, ensureBusybox, removeImages, uniqueName, BUSYBOX_IMAGE } from '../support/docker-cli.js';
+import { CLASSIC_BUILD, describeExport, exportWithPython } from '../support/export-oracle.js';
+import { buildImage, docker, ensureBusybox, removeImages, uniqueName, BUSYBOX_IMAGE } from '../support/docker-cli.js';
 import { runCli } from '../support/run-cli.js';
 import { LoopDisk } from '../support/loop-disk.js';
 import { LocalRegistry } from '../support/local-registry.js';
-import { entriesFromTar } from '../../src/image/layer-entry.js';
-import { readTar } from '../../src/image/tar-reader.js';
-import { UnionTree } from '../../src/image/union-tree.js';
-import { canonicalUnion } from '../../src/flatten/union-compare.js';
 import { flattenImage } from '../../src/flatten/flatten-image.js';
 
-/** What the engine adds to every container (init layer), not part of the image. */
-const INIT = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/mtab', 'etc/resolv.conf']);
-const isInit = (p: string) => INIT.has(p) || /^(dev|proc|sys)\//.test(p);
-
-/** `docker export` of a container of `image` as canonical lines (path, type, mode, owner, size, digest, xattrs, links). */
+/** `docker export` of a container of `image`, read by Python's tarfile and described path by path. */
 async function exported(image: string): Promise<Map<string, string>> {
-  const { stdout } = await docker(['create', '--network', 'none', image, '/bin/sh']);
-  const id = stdout.trim();
-  try {
-    const child = spawn(DOCKER_CLI, ['export', id], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const tree = new UnionTree({}, 'docker export');
-    await tree.applyLayer(0, entriesFromTar(readTar(child.stdout, 'docker export'), 'docker export', { hashContent: 'sha256' }));
-    const all = canonicalUnion(tree);
-    for (const p of [...all.keys()]) if (isInit(p)) all.delete(p);
-    return all;
-  } finally {
-    await docker(['rm', '-f', id], { allowFailure: true });
-  }
+  return describeExport(await exportWithPython(image));
 }
 
 async function run(image: string): Promise<string> {
@@ -119,9 +101,9 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
 
   before(async () => {
     await ensureBusybox();
-    await buildImage(base, BASE_FIXTURE);
-    await buildImage(storage, storageFixture(base), appFiles);
-    await buildImage(names, NAMES_FIXTURE, { 'caps.tar': capsTar(work) });
+    await buildImage(base, BASE_FIXTURE, {}, CLASSIC_BUILD);
+    await buildImage(storage, storageFixture(base), appFiles, CLASSIC_BUILD);
+    await buildImage(names, NAMES_FIXTURE, { 'caps.tar': capsTar(work) }, CLASSIC_BUILD);
   });
 
   after(async () => {
@@ -137,6 +119,11 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.equal(doc.command, 'flatten');
     assert.equal(doc.result.output.layers, 1);
     assert.equal(doc.result.verification.verified, true);
+    // what was compared with what: the input's reading against the engine's record of each layer's size, the
+    // output against that reading, and the engine's record of the output against the bytes sent
+    assert.deepEqual(doc.result.verification.checks.map((c: { id: string }) => c.id), ['input-layer-sizes', 'output-union', 'engine-record', 'engine-output-size']);
+    assert.equal(doc.result.verification.inputCheckedIndependently, true);
+    assert.match(r.stdout, /"against": "the layer sizes the engine recorded for the original image \(docker history\)"/);
     assert.ok(doc.result.input.layers >= 5);
     // the chown -R copies and the deleted files are gone
     assert.ok(doc.result.wastedBytesRemoved >= 3000 + 6 * 4096 * 7 / 2, `removed ${doc.result.wastedBytesRemoved}`);
@@ -176,13 +163,14 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     const want = await exported(names);
     const got = await exported(flat);
     assert.deepEqual(got, want);
-    assert.ok([...want.values()].some((v) => v.includes('security.capability=')), 'the fixture has the capability');
+    assert.ok([...want.values()].some((v) => v.includes('"security.capability"')), 'the fixture has the capability');
     const archive = join(work, 'names-from1.tar');
     const fromLayer = tag('names-from1');
     // streamed from the engine (/images/get), not read from overlay2: content and the kept layer are spooled
     const a = await runCli(['flatten', '--json', '--source', 'export', '--from-layer', '1', '-o', archive, '-t', fromLayer, names]);
     assert.equal(a.code, 0, a.stderr);
     assert.deepEqual([JSON.parse(a.stdout).result.input.source, JSON.parse(a.stdout).result.contentVia], ['engine-export', 'spool']);
+    assert.deepEqual(JSON.parse(a.stdout).result.verification.checks.map((c: { id: string }) => c.id), ['input-layer-digests', 'input-layer-sizes', 'output-union', 'kept-layers']);
     await docker(['load', '-i', archive]);
     assert.equal(await inspect(fromLayer, '{{len .RootFS.Layers}}'), '2');
     assert.deepEqual(await exported(fromLayer), want);
@@ -193,7 +181,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 8; i++) files[`n${i}.txt`] = `content ${i} `.repeat(10 * (i + 1));
     const lines = Array.from({ length: 104 }, (_, i) => `COPY n${i % 8}.txt /deep/f${i % 20}.txt`);
-    await buildImage(deep, [`FROM ${BUSYBOX_IMAGE}`, 'ENV DEEP=1', ...lines, 'LABEL deep=yes'].join('\n'), files);
+    await buildImage(deep, [`FROM ${BUSYBOX_IMAGE}`, 'ENV DEEP=1', ...lines, 'LABEL deep=yes'].join('\n'), files, CLASSIC_BUILD);
     const flat = tag('deep-flat');
     const r = await runCli(['flatten', '--json', '-t', flat, deep]);
     assert.equal(r.code, 0, r.stderr);
@@ -236,7 +224,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     try {
       // a label of this run's own makes the flattened ID unique, so removing it touches no other run's images
       const source = tag('push-src');
-      await buildImage(source, `FROM ${storage}\nLABEL run=${repo}`);
+      await buildImage(source, `FROM ${storage}\nLABEL run=${repo}`, {}, CLASSIC_BUILD);
       const flat = tag('to-push');
       assert.equal((await runCli(['flatten', '-t', flat, source])).code, 0);
       const id = await inspect(flat, '{{.Id}}');
@@ -314,7 +302,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
 
   test('a full disk leaves no partial file; a load that breaks halfway leaves no tag', async () => {
     const big = tag('big');
-    await buildImage(big, [`FROM ${BUSYBOX_IMAGE}`, 'RUN head -c 12000000 /dev/urandom > /big1', 'RUN head -c 12000000 /dev/urandom > /big2'].join('\n'));
+    await buildImage(big, [`FROM ${BUSYBOX_IMAGE}`, 'RUN head -c 12000000 /dev/urandom > /big1', 'RUN head -c 12000000 /dev/urandom > /big2'].join('\n'), {}, CLASSIC_BUILD);
     const disk = new LoopDisk(16, 'ext4').create();
     try {
       const out = join(disk.mountPoint, 'flat.tar');

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rewriteConfig } from '../../src/flatten/config-rewrite.js';
 import { pickBase, planFlatten } from '../../src/flatten/flatten-plan.js';
-import { defaultTag, splitTag } from '../../src/flatten/flatten-image.js';
+import { defaultTag } from '../../src/flatten/flatten-image.js';
+import { splitTag } from '../../src/image/image-reference.js';
 import { assembleImage, historyOf, mapHistory } from '../../src/image/image-index.js';
 
 const CONFIG = {
