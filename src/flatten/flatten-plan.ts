@@ -73,14 +73,14 @@ export async function planFlatten(image: ImageIndex, mode: FlattenMode, deps: Pl
         const base = await deps.baseByName(mode.base);
         if (!startsWith(diffIds, base.diffIds)) {
           throw new BadInputError(`${mode.base} is not the base of ${image.source.reference}: its ${base.diffIds.length} layers are not the first layers of the image`,
-            'Name the image the Dockerfile\'s FROM line used, or use --from-layer N.');
+            'Name the image the Dockerfile\'s FROM line used, or set `mode.layer` (the layer to squash from).');
         }
         return { keep: base.diffIds.length, base: mode.base, modeText: '--keep-base' };
       }
       const found = deps.candidates ? pickBase({ diffIds, history: image.history }, await deps.candidates()) : undefined;
       if (!found) {
         throw new BadInputError(`no base image found for ${image.source.reference}: no image in the engine has the same first layers and history`,
-          'Name it with --base IMAGE, or use --from-layer N.');
+          'Name it with `mode.base`, or set `mode.layer` (the layer to squash from).');
       }
       return { keep: found.diffIds.length, base: found.name, modeText: '--keep-base' };
     }
