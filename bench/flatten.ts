@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlattenResult } from '../src/flatten/flatten-image.js';
-import { formatBytes, formatDuration } from '../src/report/format.js';
+import { formatBytes, formatDuration } from '../src/render/format.js';
 import { median } from '../src/stats.js';
 import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker-cli.js';
 import { LocalRegistry } from '../test/support/local-registry.js';

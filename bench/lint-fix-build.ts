@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatBytes, formatDuration } from '../src/report/format.js';
+import { formatBytes, formatDuration } from '../src/render/format.js';
 import { ensureBusybox, removeImages, uniqueName } from '../test/support/docker-cli.js';
 import { build, FIXTURE_FILES, stowageLint, writeFixture } from '../test/engine/lint-fixture.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';

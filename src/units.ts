@@ -1,6 +1,6 @@
 /**
  * Figures in words people read: bytes in decimal units (as `docker system df`) and durations. Capabilities
- * use these in finding titles; the renderers in report/ use them too.
+ * use these in finding titles; the renderers in render/ use them too.
  */
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];

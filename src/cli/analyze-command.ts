@@ -7,9 +7,9 @@ import { loadConfig } from '../config/config-file.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
 import type { SourceChoice } from '../image/open-image.js';
-import { renderAnalyzeText } from '../report/analyze-text.js';
-import { countBySeverity } from '../report/findings-text.js';
-import { renderJson } from '../report/json-document.js';
+import { renderAnalyzeText } from '../render/analyze-text.js';
+import { countBySeverity } from '../render/findings-text.js';
+import { renderJson } from '../render/json-document.js';
 import { parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
 

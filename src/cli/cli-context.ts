@@ -4,7 +4,7 @@ import { systemClock } from '../clock.js';
 import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import { InterruptedError } from '../errors.js';
-import { makeStyle, wantsColor, type Style } from '../report/style.js';
+import { makeStyle, wantsColor, type Style } from '../render/style.js';
 import { parseChoiceFlag } from './option-parsers.js';
 import { PROGRESS_MODES, progressSink, type ProgressMode } from './progress-sinks.js';
 

@@ -1,9 +1,9 @@
 /** `stowage doctor`: flags in, DoctorReport out, rendered as text or JSON. */
 import { runDoctor } from '../doctor/doctor.js';
 import { CHECK_GROUPS, type CheckGroup } from '../doctor/facts.js';
-import { countBySeverity } from '../report/findings-text.js';
-import { renderDoctorText } from '../report/doctor-text.js';
-import { renderJson } from '../report/json-document.js';
+import { countBySeverity } from '../render/findings-text.js';
+import { renderDoctorText } from '../render/doctor-text.js';
+import { renderJson } from '../render/json-document.js';
 import { ExitCode } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
 import { parseList, parseSeverity } from './cli-context.js';

@@ -3,8 +3,8 @@ import { UsageError } from '../errors.js';
 import { flattenImage, type FlattenOutput } from '../flatten/flatten-image.js';
 import type { FlattenMode } from '../flatten/flatten-plan.js';
 import type { SourceChoice } from '../image/open-image.js';
-import { renderFlattenText } from '../report/flatten-text.js';
-import { renderJson } from '../report/json-document.js';
+import { renderFlattenText } from '../render/flatten-text.js';
+import { renderJson } from '../render/json-document.js';
 import type { RegisterCommand } from './main.js';
 
 interface FlattenFlags {

@@ -1,6 +1,6 @@
 /** Under `--json` an error is a document on stdout too, so a script never has to parse stderr. */
 import { ERROR_CODES, type ExitCodeValue } from '../errors.js';
-import { SCHEMA_VERSION } from '../report/json-document.js';
+import { SCHEMA_VERSION } from '../render/json-document.js';
 import { STOWAGE_VERSION } from '../version.js';
 
 export interface JsonErrorDocument {

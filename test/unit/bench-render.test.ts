@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliContext } from '../../src/cli/cli-context.js';
 import { startJsonResult } from '../../src/cli/bench-command.js';
-import { renderStartText } from '../../src/report/bench-text.js';
+import { renderStartText } from '../../src/render/bench-text.js';
 import { distribution } from '../../src/stats.js';
 import { DEFAULT_STALL_OPTIONS, type StallRecord } from '../../src/bench/stall-detector.js';
 import type { StartBenchResult } from '../../src/bench/start-loop.js';

@@ -1,9 +1,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderDoctorText } from '../../src/report/doctor-text.js';
-import { renderJson } from '../../src/report/json-document.js';
-import { makeStyle, wantsColor } from '../../src/report/style.js';
-import { formatBytes, formatDuration, formatValue } from '../../src/report/format.js';
+import { renderDoctorText } from '../../src/render/doctor-text.js';
+import { renderJson } from '../../src/render/json-document.js';
+import { makeStyle, wantsColor } from '../../src/render/style.js';
+import { formatBytes, formatDuration, formatValue } from '../../src/render/format.js';
 import type { DoctorReport } from '../../src/doctor/doctor.js';
 
 const report: DoctorReport = {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding } from '../../src/findings.js';
 import { unifiedDiff } from '../../src/lint/unified-diff.js';
-import { escapeData, escapeProperty, renderGithubAnnotation } from '../../src/report/github-annotations.js';
-import { sarifLog } from '../../src/report/sarif.js';
+import { escapeData, escapeProperty, renderGithubAnnotation } from '../../src/render/github-annotations.js';
+import { sarifLog } from '../../src/render/sarif.js';
 
 const finding: Finding = {
   id: 'dockerfile/copy-then-chown',

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan } from '../../src/plan/apply-plan.js';
 import { makePlan, type PlanAction } from '../../src/plan/plan.js';
-import { renderPlanText } from '../../src/report/plan-text.js';
-import { makeStyle } from '../../src/report/style.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
+import { makeStyle } from '../../src/render/style.js';
 
 /** A real directory of files to remove, each a given size; an `.in-use` file beside one marks it busy. */
 function fixture(sizes: number[]) {
