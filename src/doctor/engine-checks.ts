@@ -11,6 +11,10 @@ const UNREACHABLE_IDS: Record<EngineFailure, string> = {
   timeout: 'engine/timeout',
   'api-version': 'engine/api-version',
   'bad-endpoint': 'engine/unreachable',
+  'name-not-resolved': 'engine/name-not-resolved',
+  'connection-refused': 'engine/connection-refused',
+  'ssh-auth-failed': 'engine/ssh-auth-failed',
+  'ssh-remote-failed': 'engine/ssh-remote-failed',
   unknown: 'engine/unreachable',
 };
 

@@ -7,6 +7,7 @@ import { EngineRequestError } from '../errors.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
+import { sshAgent, sshConnectConfig } from './ssh-transport.js';
 import { normaliseDiskUsage } from './system-df.js';
 import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
@@ -83,10 +84,8 @@ function dockerodeOptions(endpoint: Endpoint): Docker.DockerOptions {
       } as Docker.DockerOptions;
     }
     case 'ssh':
-      return {
-        host: t.host, port: t.port, protocol: 'ssh', username: t.username,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Docker.DockerOptions;
+      // plain HTTP through our own ssh agent; the host name only fills the Host header
+      return { host: 'docker', port: 80, protocol: 'http', agent: sshAgent(sshConnectConfig(t)) } as Docker.DockerOptions;
   }
 }
 
