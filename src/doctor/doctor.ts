@@ -120,7 +120,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     if (wait > 0) await (options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
     const after = sampleHost(fs, now());
     progress('probing sync writes in data-root');
-    facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {});
+    facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {}, fs.listDir('/sys/block'));
   }
 
   const findings = [

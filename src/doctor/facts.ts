@@ -34,7 +34,10 @@ export interface DiskFacts {
 
 export interface IoFacts {
   windowMs: number;
+  /** Rates of the devices in data-root's chain. */
   rates: IoRates[];
+  /** Rates of every whole block device of the host (/sys/block) that did I/O in the window, busiest first. */
+  devices?: IoRates[];
   iowaitPercent: number | undefined;
   /** Tasks in D state in both samples of the window: stuck, not passing. */
   stuckTasks: BlockedTask[];

@@ -50,8 +50,23 @@ export function windowRates(before: HostSample, after: HostSample, disk: DiskFac
   });
 }
 
+/**
+ * Rates of every whole device (disks, loop, dm, md) that did I/O in the window, busiest first: iowait is
+ * host-wide, so the device the CPUs waited on may not be data-root's.
+ */
+export function busyDevices(before: HostSample, after: HostSample, wholeDevices: readonly string[]): IoRates[] {
+  const ms = Math.max(1, after.atMs - before.atMs);
+  return wholeDevices.flatMap((name) => {
+    const a = before.disks.get(name);
+    const b = after.disks.get(name);
+    if (!a || !b) return [];
+    const r = ioRates(a, b, ms);
+    return r.utilPercent > 0 || r.readIops > 0 || r.writeIops > 0 ? [r] : [];
+  }).sort((x, y) => y.utilPercent - x.utilPercent || x.device.localeCompare(y.device));
+}
+
 export async function ioFacts(before: HostSample, after: HostSample, disk: DiskFacts | undefined,
-  dataRoot: string, probe: SyncWriteOptions | false): Promise<IoFacts> {
+  dataRoot: string, probe: SyncWriteOptions | false, wholeDevices: readonly string[] = []): Promise<IoFacts> {
   const stuckPids = new Set(before.blocked.map((t) => t.pid));
   let syncWrite;
   let syncWriteError;
@@ -65,6 +80,7 @@ export async function ioFacts(before: HostSample, after: HostSample, disk: DiskF
   return {
     windowMs: after.atMs - before.atMs,
     rates: windowRates(before, after, disk),
+    devices: busyDevices(before, after, wholeDevices),
     iowaitPercent: before.cpu && after.cpu ? iowaitPercent(before.cpu, after.cpu) : undefined,
     stuckTasks: after.blocked.filter((t) => stuckPids.has(t.pid)),
     blockedNow: after.blocked.length,
