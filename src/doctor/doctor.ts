@@ -8,6 +8,7 @@ import { sortFindings, type Finding } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { sampleHost } from '../host/host-sample.js';
+import { readVirtualisation } from '../host/virtualisation.js';
 import type { SyncWriteOptions } from '../host/sync-write-probe.js';
 import { clutterChecks } from './clutter-checks.js';
 import { diskChecks } from './disk-checks.js';
@@ -120,6 +121,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     if (wait > 0) await (options.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))))(wait);
     const after = sampleHost(fs, now());
     progress('probing sync writes in data-root');
+    facts.virtualisation = readVirtualisation(fs);
     facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {}, fs.listDir('/sys/block'));
   }
 

@@ -11,6 +11,7 @@ import type { MountEntry } from '../host/mountinfo.js';
 import type { OverlayModule } from '../host/overlay-module.js';
 import type { SyncWriteResult } from '../host/sync-write-probe.js';
 import type { BlockedTask } from '../host/tasks.js';
+import type { Virtualisation } from '../host/virtualisation.js';
 
 export const CHECK_GROUPS = ['engine', 'disk', 'io', 'space', 'clutter', 'images'] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number];
@@ -68,6 +69,8 @@ export interface DoctorFacts {
   containers?: ContainerListEntry[];
   imageDepths?: ImageDepth[];
   orphans?: OrphanFacts;
+  /** Whether this host is a VM; read with the I/O checks, as context for slow I/O. */
+  virtualisation?: Virtualisation;
   /** Checks that could not run, with the reason. */
   skipped: { group: CheckGroup; reason: string }[];
 }

@@ -1,6 +1,7 @@
 /** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
 import type { Finding, Evidence } from '../findings.js';
 import type { IoRates } from '../host/diskstats.js';
+import { describeVirtualisation, type Virtualisation } from '../host/virtualisation.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
 import { percentile } from '../stats.js';
 
@@ -13,7 +14,23 @@ export function ioChecks(facts: DoctorFacts): Finding[] {
   const io = facts.io;
   if (!io) return [];
   const device = facts.disk?.disks.map((d) => d.name).join(', ') || facts.disk?.device?.name || 'unknown';
-  return [...syncWriteFindings(io, facts.dataRoot, device), ...hostStateFindings(io, device)];
+  return [...syncWriteFindings(io, facts.dataRoot, device), ...hostStateFindings(io, device)]
+    .map((f) => (SLOW_IO_IDS.has(f.id) ? withVmContext(f, facts.virtualisation) : f));
+}
+
+const SLOW_IO_IDS = new Set(['io/slow-sync-write', 'io/high-iowait', 'io/device-saturated']);
+
+/** Slow I/O in a VM may come from below it: say so beside the evidence (real case 3, nested virtualisation). */
+function withVmContext(f: Finding, v: Virtualisation | undefined): Finding {
+  if (!v?.virtual) return f;
+  return {
+    ...f,
+    evidence: [...f.evidence, { label: 'host', value: describeVirtualisation(v) }],
+    fix: {
+      ...f.fix,
+      summary: `${f.fix?.summary ?? ''} This host is a virtual machine: run the same probe on the machine under it to see which layer is slow; emulated disks, host-side caching and nested virtualisation all add latency (prefer a virtio or paravirtual disk of its own for data-root).`.trim(),
+    },
+  };
 }
 
 function rateEvidence(io: IoFacts): Evidence[] {

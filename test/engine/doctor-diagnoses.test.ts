@@ -1,13 +1,17 @@
 /**
- * doctor's diagnoses on real hosts and engines (issue 20): iowait on a device that is not data-root's.
+ * doctor's diagnoses on real hosts and engines (issue 20): iowait on a device that is not data-root's; a
+ * data-root on a FUSE filesystem, where dockerd silently falls back to vfs.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDoctor } from '../../src/doctor/doctor.js';
 import { ioChecks } from '../../src/doctor/io-checks.js';
+import { docker } from '../support/docker-cli.js';
+import { PrivateDaemon } from '../support/private-daemon.js';
 
 describe('io/high-iowait on a host where another device is busy', () => {
   it('measures the busy loop device and does not blame data-root\'s disk', async () => {
@@ -46,6 +50,41 @@ describe('io/high-iowait on a host where another device is busy', () => {
       await fio.exited;
       if (device) execFileSync('losetup', ['-d', device]);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a private engine whose data-root is on a FUSE mount (bindfs)', () => {
+  it('names the filesystem as the cause of the vfs fallback, with a local filesystem as the fix', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'stowage-fuse-'));
+    const source = join(base, 'source');
+    const mnt = join(base, 'mnt');
+    mkdirSync(source);
+    mkdirSync(mnt);
+    execFileSync('bindfs', [source, mnt]);
+    // dockerd picks its driver itself, as on a host with no daemon.json
+    const daemon = new PrivateDaemon({ dataRoot: join(mnt, 'docker'), storageDriver: null });
+    try {
+      await daemon.start();
+      // the oracles: the engine's own driver choice and findmnt's filesystem type
+      const driver = (await docker(['info', '--format', '{{.Driver}}'], { env: daemon.env })).stdout.trim();
+      assert.equal(driver, 'vfs', 'dockerd 20.10 falls back to vfs on FUSE');
+      const fsType = execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', daemon.dataRoot], { encoding: 'utf8' }).trim();
+      assert.equal(fsType, 'fuse');
+      const report = await runDoctor({ connect: { host: daemon.host }, only: ['engine'] });
+      const f = report.findings.find((x) => x.id === 'engine/unusable-filesystem');
+      assert.ok(f, `got ${report.findings.map((x) => x.id)}`);
+      assert.equal(f.severity, 'error');
+      assert.match(f.title, new RegExp(`data-root is on ${fsType} \\(a FUSE filesystem\\), which overlay2 cannot use: dockerd fell back to the vfs driver`));
+      assert.match(f.fix?.summary ?? '', /local block-device filesystem/);
+      assert.match(f.fix?.summary ?? '', /does not help on this filesystem/);
+      assert.ok(!report.findings.some((x) => x.id === 'engine/vfs-driver'), 'no advice to set overlay2 there');
+    } finally {
+      await daemon.destroy();
+      if (readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mnt)) {
+        execFileSync('umount', ['-l', mnt]);
+      }
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });

@@ -3,19 +3,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { busyDevices, windowRates } from '../../src/doctor/gather.js';
 import { ioChecks } from '../../src/doctor/io-checks.js';
-import type { DiskFacts, DoctorFacts } from '../../src/doctor/facts.js';
+import type { DiskFacts } from '../../src/doctor/facts.js';
 import type { DeviceNode } from '../../src/host/block-device.js';
 import { parseDiskstats } from '../../src/host/diskstats.js';
 import type { HostSample } from '../../src/host/host-sample.js';
 import { readSample } from '../support/samples.js';
+import { baseFacts } from './doctor-fixture.js';
 
-export function baseFacts(over: Partial<DoctorFacts> = {}): DoctorFacts {
-  return {
-    engine: { reachable: false, endpoint: 'unix:///var/run/docker.sock', failure: 'not-running', message: 'm', hint: 'h' },
-    daemonConfig: { found: false, dataRoot: '/var/lib/docker', storageDriver: undefined, parseError: undefined },
-    dataRoot: '/var/lib/docker', dataRootSource: 'default', skipped: [], ...over,
-  };
-}
 
 const dir = 'proc/busy-loop-device';
 const sample = (file: string, atMs: number): HostSample => ({
