@@ -14,7 +14,7 @@ import { clutterChecks } from './clutter-checks.js';
 import { diskChecks } from './disk-checks.js';
 import { engineChecks, engineReachability } from './engine-checks.js';
 import { CHECK_GROUPS, type CheckGroup, type DoctorFacts, type EngineFacts } from './facts.js';
-import { diskFacts, imageDepths, ioFacts, orphanFacts } from './gather.js';
+import { diskFacts, imageDepths, ioFacts, logFacts, orphanFacts } from './gather.js';
 import { imageChecks } from './image-checks.js';
 import { ioChecks } from './io-checks.js';
 import { spaceChecks } from './space-checks.js';
@@ -102,14 +102,18 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       facts.skipped.push({ group, reason: `${what} failed: ${(err as Error).message}` });
       return undefined;
     });
-  const [disk, usage, containers, depths, orphans] = await Promise.all([
+  const logDefaults = { driver: engineFacts.reachable ? engineFacts.info.loggingDriver : daemonConfig.logDriver, opts: daemonConfig.logOpts };
+  const [disk, usage, containers, depths, orphans, logs] = await Promise.all([
     needDisk ? attempt('disk', 'reading the device under data-root', diskFacts(fs, dataRoot)) : undefined,
     engine && (runSpace || runClutter) ? attempt('space', 'the engine\'s disk usage', engine.diskUsage()) : undefined,
     engine && runClutter ? attempt('clutter', 'listing containers', engine.listContainers({ all: true })) : undefined,
     engine && runImages ? attempt('images', 'inspecting images', imageDepths(engine)) : undefined,
     engine && runSpace && !hostReason && engineFacts.reachable && engineFacts.info.storageDriver === 'overlay2'
       ? attempt('space', 'looking for orphaned layer directories', orphanFacts(dataRoot, wall())) : undefined,
+    // log sizes come from the host's files, so only for an engine on this host
+    engine && runSpace && !hostReason ? attempt('space', 'measuring container logs', logFacts(engine, dataRoot, logDefaults)) : undefined,
   ]);
+  facts.logs = logs;
   facts.disk = disk;
   facts.usage = usage;
   facts.containers = containers;

@@ -53,6 +53,34 @@ export interface ImageDepth {
   layers: number;
 }
 
+/** One container's log on the engine's host. */
+export interface ContainerLog {
+  id: string;
+  name: string;
+  state: string;
+  /** The log driver: `json-file`, `local`, `journald`… */
+  driver: string;
+  /** `max-size` and `max-file` as configured (daemon defaults merged in at create); undefined when unset. */
+  maxSize: string | undefined;
+  maxFile: string | undefined;
+  /** False when nothing caps the log: json-file without max-size, or max-size -1. */
+  bounded: boolean;
+  /** The file on the host, for json-file and local; undefined for drivers that keep no local file. */
+  path: string | undefined;
+  /** Bytes of the log and its rotated files; 0 when the driver keeps none here or the file is gone. */
+  bytes: number;
+}
+
+export interface LogFacts {
+  /** The daemon's default log driver (`docker info`). */
+  defaultDriver: string | undefined;
+  /** `log-opts` from daemon.json; undefined when not set there. */
+  defaultOpts: Record<string, string> | undefined;
+  containers: ContainerLog[];
+  totalBytes: number;
+  unboundedBytes: number;
+}
+
 export interface OrphanFacts {
   directories: string[];
   size: TreeSize;
@@ -69,6 +97,8 @@ export interface DoctorFacts {
   containers?: ContainerListEntry[];
   imageDepths?: ImageDepth[];
   orphans?: OrphanFacts;
+  /** Container logs and their limits; read when the engine is local, since sizes come from the host. */
+  logs?: LogFacts;
   /** Whether this host is a VM; read with the I/O checks, as context for slow I/O. */
   virtualisation?: Virtualisation;
   /** Checks that could not run, with the reason. */

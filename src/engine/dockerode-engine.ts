@@ -139,6 +139,7 @@ class DockerodeEngine implements EngineClient {
       kernelVersion: String(i.KernelVersion ?? ''),
       operatingSystem: String(i.OperatingSystem ?? ''),
       warnings: Array.isArray(i.Warnings) ? (i.Warnings as string[]) : [],
+      ...(typeof i.LoggingDriver === 'string' ? { loggingDriver: i.LoggingDriver } : {}),
     };
   }
 
@@ -192,6 +193,12 @@ class DockerodeEngine implements EngineClient {
       name: c.Name.replace(/^\//, ''),
       state: c.State.Status,
       graphDriver: { name: c.GraphDriver?.Name ?? '', data: (c.GraphDriver?.Data ?? {}) as Record<string, string> },
+      logPath: c.LogPath ?? '',
+      logConfig: {
+        type: c.HostConfig?.LogConfig?.Type ?? '',
+        config: ((c.HostConfig?.LogConfig as { Config?: Record<string, string> } | undefined)?.Config ?? {}),
+      },
+      image: c.Image,
     };
   }
 

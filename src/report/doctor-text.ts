@@ -24,6 +24,13 @@ export function renderDoctorText(report: DoctorReport, style: Style): string {
     lines.push(`  space      images ${formatBytes(u.images.size)} (${u.images.count}), containers ${formatBytes(u.containers.size)} (${u.containers.count}), `
       + `volumes ${formatBytes(u.volumes.size)} (${u.volumes.count}), build cache ${formatBytes(u.buildCache.size)} (${u.buildCache.count})`);
   }
+  const logs = facts.logs;
+  if (logs) {
+    const withLogs = logs.containers.filter((l) => l.bytes > 0).length;
+    const open = logs.containers.filter((l) => !l.bounded).length;
+    lines.push(`  logs       ${formatBytes(logs.totalBytes)} in ${withLogs} container log(s), default driver ${logs.defaultDriver ?? 'unknown'}`
+      + `${open ? `; ${open} without a size limit (${formatBytes(logs.unboundedBytes)})` : ''}`);
+  }
   const io = facts.io;
   if (io) {
     const parts: string[] = [];

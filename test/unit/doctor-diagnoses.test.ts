@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { busyDevices, windowRates } from '../../src/doctor/gather.js';
 import { ioChecks } from '../../src/doctor/io-checks.js';
-import type { DiskFacts } from '../../src/doctor/facts.js';
+import type { ContainerLog, DiskFacts } from '../../src/doctor/facts.js';
+import { spaceChecks } from '../../src/doctor/space-checks.js';
 import type { DeviceNode } from '../../src/host/block-device.js';
 import { parseDiskstats } from '../../src/host/diskstats.js';
 import type { HostSample } from '../../src/host/host-sample.js';
@@ -77,5 +78,37 @@ describe('io/high-iowait names the device that was busy', () => {
 
   it('stays silent under the iowait threshold', () => {
     assert.equal(iowaitAt(diskOn('vda', '254:0', 'disk'), 5), undefined);
+  });
+});
+
+describe('space/container-logs thresholds', () => {
+  const log = (name: string, bytes: number, bounded: boolean): ContainerLog => ({
+    id: name, name, state: 'running', driver: 'json-file', maxSize: bounded ? '10m' : undefined, maxFile: undefined,
+    bounded, path: `/var/lib/docker/containers/${name}/${name}-json.log`, bytes,
+  });
+  const run = (containers: ContainerLog[], fsBytes = 0) => spaceChecks(baseFacts({
+    logs: {
+      defaultDriver: 'json-file', defaultOpts: undefined, containers,
+      totalBytes: containers.reduce((n, l) => n + l.bytes, 0),
+      unboundedBytes: containers.filter((l) => !l.bounded).reduce((n, l) => n + l.bytes, 0),
+    },
+    ...(fsBytes ? { disk: { ...diskOn('vda', '254:0', 'disk'), space: { totalBytes: fsBytes, freeBytes: 0, availableBytes: 0, totalInodes: 0, freeInodes: 0 } } } : {}),
+  })).filter((f) => f.id === 'space/container-logs');
+
+  it('says nothing under 1 MiB of unbounded logs, or when every log is capped', () => {
+    assert.deepEqual(run([log('a', 1024 * 1024 - 1, false)]), []);
+    assert.deepEqual(run([log('a', 5e9, true)]), []);
+  });
+  it('is info from 1 MiB, warn from 1 GB or a tenth of the filesystem', () => {
+    assert.deepEqual(run([log('a', 1024 * 1024, false)]).map((f) => f.severity), ['info']);
+    assert.deepEqual(run([log('a', 6e8, false), log('b', 4e8, false), log('c', 9e9, true)]).map((f) => f.severity), ['warn']);
+    assert.deepEqual(run([log('a', 2e6, false)], 1e7).map((f) => f.severity), ['warn']);
+  });
+  it('names the largest unbounded logs first, with a truncate command for each of the top three', () => {
+    const [f] = run([log('small', 2e6, false), log('big', 8e6, false), log('capped', 9e6, true)]);
+    assert.ok(f);
+    assert.deepEqual(f.evidence.filter((e) => e.label.includes('json-file')).map((e) => e.label),
+      ['big (running, json-file, no max-size)', 'small (running, json-file, no max-size)']);
+    assert.deepEqual(f.fix?.commands?.slice(0, 2), ['truncate -s 0 /var/lib/docker/containers/big/big-json.log', 'truncate -s 0 /var/lib/docker/containers/small/small-json.log']);
   });
 });
