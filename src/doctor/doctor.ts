@@ -16,6 +16,7 @@ import { engineChecks, engineReachability } from './engine-checks.js';
 import { CHECK_GROUPS, type CheckGroup, type DoctorFacts, type EngineFacts } from './facts.js';
 import { diskFacts, imageDepths, ioFacts, logFacts, orphanFacts } from './gather.js';
 import { imageChecks } from './image-checks.js';
+import { imageSpaceRows } from './image-space.js';
 import { ioChecks } from './io-checks.js';
 import { spaceChecks } from './space-checks.js';
 
@@ -116,6 +117,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   facts.logs = logs;
   facts.disk = disk;
   facts.usage = usage;
+  if (usage) facts.imageSpace = imageSpaceRows(usage);
   facts.containers = containers;
   facts.imageDepths = depths;
   facts.orphans = orphans;

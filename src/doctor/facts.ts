@@ -12,6 +12,7 @@ import type { OverlayModule } from '../host/overlay-module.js';
 import type { SyncWriteResult } from '../host/sync-write-probe.js';
 import type { BlockedTask } from '../host/tasks.js';
 import type { Virtualisation } from '../host/virtualisation.js';
+import type { ImageSpaceRow } from './image-space.js';
 
 export const CHECK_GROUPS = ['engine', 'disk', 'io', 'space', 'clutter', 'images'] as const;
 export type CheckGroup = (typeof CHECK_GROUPS)[number];
@@ -97,6 +98,8 @@ export interface DoctorFacts {
   containers?: ContainerListEntry[];
   imageDepths?: ImageDepth[];
   orphans?: OrphanFacts;
+  /** Per image: size, shared and unique bytes, containers (`docker system df -v`). */
+  imageSpace?: ImageSpaceRow[];
   /** Container logs and their limits; read when the engine is local, since sizes come from the host. */
   logs?: LogFacts;
   /** Whether this host is a VM; read with the I/O checks, as context for slow I/O. */
