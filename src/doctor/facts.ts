@@ -6,6 +6,7 @@ import type { DeviceNode, DiskAttributes } from '../host/block-device.js';
 import type { DaemonConfig } from '../host/daemon-config.js';
 import type { IoRates } from '../host/diskstats.js';
 import type { DtypeProbe } from '../host/dtype-probe.js';
+import type { JournalState } from '../host/ext4-journal.js';
 import type { SpaceInfo, TreeSize } from '../host/filesystem.js';
 import type { MountEntry } from '../host/mountinfo.js';
 import type { OverlayModule } from '../host/overlay-module.js';
@@ -32,6 +33,8 @@ export interface DiskFacts {
   sharesRootFs: boolean;
   /** The overlay module's metacopy and redirect_dir defaults. */
   overlayModule: OverlayModule;
+  /** ext3/ext4 only: whether the filesystem runs with a journal. */
+  journal?: JournalState;
 }
 
 export interface IoFacts {

@@ -8,6 +8,7 @@ import { physicalDisks } from '../host/block-device.js';
 import { ioRates, type IoRates } from '../host/diskstats.js';
 import { iowaitPercent } from '../host/cpu-stat.js';
 import { probeDtype } from '../host/dtype-probe.js';
+import { ext4Journal } from '../host/ext4-journal.js';
 import { logFileBytes, modifiedAt, spaceOf, treeSize } from '../host/filesystem.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { HostSample } from '../host/host-sample.js';
@@ -22,9 +23,11 @@ export async function diskFacts(fs: HostFs, dataRoot: string): Promise<DiskFacts
     spaceOf(resolvedPath).catch(() => undefined),
     mount ? probeDtype(mount) : Promise.resolve(undefined),
   ]);
+  const journal = mount && device && /^ext[34]$/.test(mount.fsType) ? ext4Journal(fs, device.name, dtype?.features) : undefined;
   return {
     mount,
     device,
+    ...(journal ? { journal } : {}),
     disks: device ? physicalDisks(device) : [],
     space,
     dtype,
