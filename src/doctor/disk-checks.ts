@@ -123,9 +123,21 @@ function rotationalFindings(disk: DiskFacts, base: Evidence[], subject: Finding[
       ? `${spinning.map((d) => d.name).join(', ')} reports itself as a spinning disk (virtual disks often do): if it really is one, starts and builds are seek-bound`
       : `data-root is on a spinning disk (${spinning.map((d) => d.name).join(', ')}): container starts and builds are seek-bound`,
     evidence: [...base, ...spinning.map((d) => ({ label: `${d.name} scheduler`, value: d.scheduler ?? 'unknown' }))],
-    fix: { summary: 'Move data-root to an SSD; on a spinning disk prefer the mq-deadline or bfq scheduler.' },
+    fix: rotationalFix(spinning),
     subject,
   }];
+}
+
+/** Schedulers that order requests for a seeking disk; advising one where it already runs changes nothing. */
+const SEEK_AWARE = new Set(['mq-deadline', 'bfq', 'deadline', 'cfq']);
+
+function rotationalFix(spinning: DiskFacts['disks']): NonNullable<Finding['fix']> {
+  const change = spinning.filter((d) => d.scheduler !== undefined && !SEEK_AWARE.has(d.scheduler));
+  if (change.length === 0) return { summary: 'Move data-root to an SSD.' };
+  return {
+    summary: `Move data-root to an SSD; meanwhile ${change.map((d) => `${d.name} uses ${d.scheduler}`).join(', ')}: on a spinning disk mq-deadline (or bfq) orders requests to cut seeks.`,
+    commands: change.map((d) => `echo mq-deadline > /sys/block/${d.name}/queue/scheduler`),
+  };
 }
 
 function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): Finding[] {

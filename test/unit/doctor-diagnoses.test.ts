@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { busyDevices, windowRates } from '../../src/doctor/gather.js';
+import { diskChecks } from '../../src/doctor/disk-checks.js';
 import { ioChecks } from '../../src/doctor/io-checks.js';
 import type { ContainerLog, DiskFacts } from '../../src/doctor/facts.js';
 import { spaceChecks } from '../../src/doctor/space-checks.js';
@@ -110,5 +111,28 @@ describe('space/container-logs thresholds', () => {
     assert.deepEqual(f.evidence.filter((e) => e.label.includes('json-file')).map((e) => e.label),
       ['big (running, json-file, no max-size)', 'small (running, json-file, no max-size)']);
     assert.deepEqual(f.fix?.commands?.slice(0, 2), ['truncate -s 0 /var/lib/docker/containers/big/big-json.log', 'truncate -s 0 /var/lib/docker/containers/small/small-json.log']);
+  });
+});
+
+describe('disk/rotational advises only what would change', () => {
+  const spinning = (scheduler: string | undefined) => diskChecks(baseFacts({
+    disk: { ...diskOn('sda', '8:0', 'disk'), disks: [{ name: 'sda', sizeBytes: 4e12, rotational: true, scheduler, model: 'ST4000', vendor: 'ATA', serial: undefined }] },
+  })).find((f) => f.id === 'disk/rotational');
+
+  it('says nothing of the scheduler when the disk already uses mq-deadline or bfq', () => {
+    for (const s of ['mq-deadline', 'bfq']) {
+      const f = spinning(s);
+      assert.equal(f?.fix?.summary, 'Move data-root to an SSD.', s);
+      assert.equal(f?.fix?.commands, undefined);
+      assert.ok(f?.evidence.some((e) => e.label === 'sda scheduler' && e.value === s));
+    }
+  });
+  it('advises mq-deadline, with the command, where it runs none', () => {
+    const f = spinning('none');
+    assert.match(f?.fix?.summary ?? '', /sda uses none: on a spinning disk mq-deadline/);
+    assert.deepEqual(f?.fix?.commands, ['echo mq-deadline > /sys/block/sda/queue/scheduler']);
+  });
+  it('does not guess when the scheduler is unknown', () => {
+    assert.equal(spinning(undefined)?.fix?.summary, 'Move data-root to an SSD.');
   });
 });
