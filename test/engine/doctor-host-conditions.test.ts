@@ -137,7 +137,7 @@ describe('doctor without a working engine', () => {
   it('does not judge this host\'s disk for an engine on another host, even one that is down', async () => {
     const report = await runDoctor({ connect: { host: 'tcp://127.0.0.1:1' } });
     assert.equal(report.facts.engine.reachable, false);
-    assert.ok(report.findings.some((f) => f.id === 'engine/not-running'));
+    assert.ok(report.findings.some((f) => f.id === 'engine/connection-refused'));
     assert.equal(report.facts.disk, undefined);
     assert.equal(report.facts.io, undefined);
     assert.match(report.facts.skipped.find((x) => x.group === 'disk')?.reason ?? '', /remote \(tcp:\/\/127.0.0.1:1\)/);
