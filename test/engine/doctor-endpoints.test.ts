@@ -11,7 +11,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { schemaValidator } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
+
+const validate = schemaValidator('doctor.schema.json');
 
 interface DoctorJson {
   result: {
@@ -34,6 +37,7 @@ async function doctorAt(host: string, env: NodeJS.ProcessEnv = {}) {
   assert.equal(r.code, 1, `exit 1 for an error finding; stderr: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /DeprecationWarning|DEP0170/, 'no Node deprecation warning');
   const doc = JSON.parse(r.stdout) as DoctorJson;
+  assert.deepEqual(validate(doc), [], 'the document follows schema/doctor.schema.json');
   assert.equal(doc.result.facts.engine.reachable, false);
   const engineFindings = doc.result.findings.filter((f) => f.id.startsWith('engine/'));
   assert.equal(engineFindings.length, 1, JSON.stringify(engineFindings));

@@ -10,6 +10,7 @@ import { runDoctor } from '../../src/doctor/doctor.js';
 import type { ImageSpaceRow } from '../../src/doctor/image-space.js';
 import { buildImage, docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
+import { schemaValidator } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
 
 /** A size as the docker CLI prints it (`1.983MB`, `28B`), with half a step of its last digit as the tolerance. */
@@ -68,5 +69,10 @@ describe('the per-image table of doctor --verbose and --json', () => {
     assert.ok(line, text.stdout);
     assert.deepEqual(line.trim().split(/\s{3,}/).slice(0, 3), [a, 'latest', rowA.id.slice(7, 19)]);
     assert.match(line, /\s1$/, 'one container uses it');
+
+    const json = await runCli(['--json', '-H', daemon.host, 'doctor', '--only', 'space']);
+    const doc = JSON.parse(json.stdout) as { result: { facts: { imageSpace: { id: string; uniqueSize: number }[] } } };
+    assert.deepEqual(schemaValidator('doctor.schema.json')(doc), [], 'the document follows schema/doctor.schema.json');
+    assert.deepEqual(doc.result.facts.imageSpace.map((r) => [r.id, r.uniqueSize]), rows.map((r) => [r.id, r.uniqueSize]));
   });
 });
