@@ -1,7 +1,18 @@
 /** Maps what dockerode throws to stowage's errors, by error code and HTTP status, never by message text. */
 import { EngineRequestError, EngineUnreachableError, type EngineFailure } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
-import { SshRemoteExitError } from './ssh-transport.js';
+
+/** What an ssh endpoint runs on the remote host, as the docker CLI does. */
+export const DIAL_STDIO = 'docker system dial-stdio';
+
+/** The remote command ended before the engine answered: exit 127 is a missing docker CLI, others a dial failure. */
+export class SshRemoteExitError extends Error {
+  readonly code = 'ESSHREMOTEEXIT';
+  constructor(readonly exitCode: number | undefined, readonly signal: string | undefined, readonly stderr: string) {
+    super(`\`${DIAL_STDIO}\` on the remote host exited with ${exitCode ?? `signal ${signal ?? 'unknown'}`}`
+      + (stderr ? `: ${stderr}` : ''));
+  }
+}
 
 interface NodeLikeError {
   code?: string;

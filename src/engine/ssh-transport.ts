@@ -11,17 +11,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-
-export const DIAL_STDIO = 'docker system dial-stdio';
-
-/** The remote command ended before the engine answered: exit 127 is a missing docker CLI, others a dial failure. */
-export class SshRemoteExitError extends Error {
-  readonly code = 'ESSHREMOTEEXIT';
-  constructor(readonly exitCode: number | undefined, readonly signal: string | undefined, readonly stderr: string) {
-    super(`\`${DIAL_STDIO}\` on the remote host exited with ${exitCode ?? `signal ${signal ?? 'unknown'}`}`
-      + (stderr ? `: ${stderr}` : ''));
-  }
-}
+import { DIAL_STDIO, SshRemoteExitError } from './engine-errors.js';
 
 export interface SshTarget {
   host: string;

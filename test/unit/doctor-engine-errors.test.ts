@@ -2,8 +2,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHostUrl, type Endpoint } from '../../src/engine/endpoint.js';
-import { toEngineError } from '../../src/engine/engine-errors.js';
-import { SshRemoteExitError } from '../../src/engine/ssh-transport.js';
+import { SshRemoteExitError, toEngineError } from '../../src/engine/engine-errors.js';
 import { EngineUnreachableError } from '../../src/errors.js';
 
 const at = (url: string): Endpoint => ({ url, transport: parseHostUrl(url, { env: {}, homeDir: '/root' }), source: '--host', skipped: [] });
