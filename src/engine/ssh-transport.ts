@@ -46,20 +46,24 @@ export function sshAgent(config: ConnectConfig, options: AgentOptions = {}): Age
   const agent = new Agent(options);
   const create = (_opts: unknown, callback: (err: Error | null, socket?: Duplex) => void): undefined => {
     const conn = new Client();
-    let handedOver = false;
+    let socket: Duplex | undefined;
+    let settled = false;
+    // before the handover the request fails with the error; after it, the socket does
     const fail = (err: Error) => {
       conn.end();
-      if (!handedOver) {
-        handedOver = true;
+      if (socket) socket.destroy(err);
+      else if (!settled) {
+        settled = true;
         callback(err);
       }
     };
-    conn.once('error', fail);
+    conn.on('error', fail);
     conn.once('ready', () => {
       conn.exec(DIAL_STDIO, (err, channel) => {
         if (err) return fail(err);
-        handedOver = true;
-        callback(null, channelSocket(channel, () => conn.end()));
+        settled = true;
+        socket = channelSocket(channel, () => conn.end());
+        callback(null, socket);
       });
     });
     conn.connect(config);
