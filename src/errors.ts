@@ -67,6 +67,10 @@ export type EngineFailure =
   | 'timeout'
   | 'api-version'
   | 'bad-endpoint'
+  | 'name-not-resolved'
+  | 'connection-refused'
+  | 'ssh-auth-failed'
+  | 'ssh-remote-failed'
   | 'unknown';
 
 export class EngineUnreachableError extends StowageError {

@@ -16,6 +16,7 @@ interface DoctorFlags {
   skip?: string;
   probe: boolean;
   window: string;
+  verbose?: boolean;
 }
 
 export const registerDoctor: RegisterCommand = (program, ctx, setExit) => {
@@ -26,6 +27,7 @@ export const registerDoctor: RegisterCommand = (program, ctx, setExit) => {
     .option('--skip <groups>', 'skip these check groups')
     .option('--no-probe', 'do not write the 10 MiB sync-write probe into data-root')
     .option('--window <duration>', 'how long to watch disk rates and iowait (ms, or 2s)', '1000')
+    .option('-v, --verbose', 'also print the per-image space table (as `docker system df -v`) and every container\'s log')
     .addHelpText('after', `
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage error,
 70 internal error (a bug; STOWAGE_DEBUG=1 shows the stack trace).
@@ -34,7 +36,8 @@ Doctor still runs its host checks when the engine is unreachable, and reports wh
 Examples:
   stowage doctor
   stowage doctor --json --fail-on warn
-  stowage doctor --only disk,io`)
+  stowage doctor --only disk,io
+  stowage doctor --only space --verbose`)
     .action(async (flags: DoctorFlags) => {
       const c = ctx();
       const failOn = parseSeverity(flags.failOn, '--fail-on');
@@ -49,7 +52,7 @@ Examples:
       if (c.json) {
         c.out(renderJson('doctor', { ...report, summary: countBySeverity(report.findings), failOn }).trimEnd());
       } else {
-        c.out(renderDoctorText(report, c.style));
+        c.out(renderDoctorText(report, c.style, { verbose: flags.verbose ?? false }));
       }
       setExit(reachesThreshold(report.findings, failOn) ? ExitCode.findings : ExitCode.ok);
     });

@@ -9,13 +9,15 @@ import { sortFindings, type Finding } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { sampleHost } from '../host/host-sample.js';
+import { readVirtualisation } from '../host/virtualisation.js';
 import type { SyncWriteOptions } from '../host/sync-write-probe.js';
 import { clutterChecks } from './clutter-checks.js';
 import { diskChecks } from './disk-checks.js';
 import { engineChecks, engineReachability } from './engine-checks.js';
 import { CHECK_GROUPS, type CheckGroup, type DoctorFacts, type EngineFacts } from './facts.js';
-import { diskFacts, imageDepths, ioFacts, orphanFacts } from './gather.js';
+import { diskFacts, imageDepths, ioFacts, logFacts, orphanFacts } from './gather.js';
 import { imageChecks } from './image-checks.js';
+import { imageSpaceRows } from './image-space.js';
 import { ioChecks } from './io-checks.js';
 import { spaceChecks } from './space-checks.js';
 
@@ -101,16 +103,21 @@ export async function runDoctor(
       facts.skipped.push({ group, reason: `${what} failed: ${(err as Error).message}` });
       return undefined;
     });
-  const [disk, usage, containers, depths, orphans] = await Promise.all([
+  const logDefaults = { driver: engineFacts.reachable ? engineFacts.info.loggingDriver : daemonConfig.logDriver, opts: daemonConfig.logOpts };
+  const [disk, usage, containers, depths, orphans, logs] = await Promise.all([
     needDisk ? attempt('disk', 'reading the device under data-root', diskFacts(fs, dataRoot)) : undefined,
     engine && (runSpace || runClutter) ? attempt('space', 'the engine\'s disk usage', engine.diskUsage()) : undefined,
     engine && runClutter ? attempt('clutter', 'listing containers', engine.listContainers({ all: true })) : undefined,
     engine && runImages ? attempt('images', 'inspecting images', imageDepths(engine)) : undefined,
     engine && runSpace && !hostReason && engineFacts.reachable && engineFacts.info.storageDriver === 'overlay2'
       ? attempt('space', 'looking for orphaned layer directories', orphanFacts(dataRoot, wall())) : undefined,
+    // log sizes come from the host's files, so only for an engine on this host
+    engine && runSpace && !hostReason ? attempt('space', 'measuring container logs', logFacts(engine, dataRoot, logDefaults)) : undefined,
   ]);
+  facts.logs = logs;
   facts.disk = disk;
   facts.usage = usage;
+  if (usage) facts.imageSpace = imageSpaceRows(usage);
   facts.containers = containers;
   facts.imageDepths = depths;
   facts.orphans = orphans;
@@ -120,7 +127,8 @@ export async function runDoctor(
     if (wait > 0) await context.clock.sleep(wait, context.signal);
     const after = sampleHost(fs, now());
     progress('probing sync writes in data-root');
-    facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {});
+    facts.virtualisation = readVirtualisation(fs);
+    facts.io = await ioFacts(before, after, disk, dataRoot, options.probe ?? {}, fs.listDir('/sys/block'));
   }
 
   const findings = [

@@ -11,6 +11,10 @@ const UNREACHABLE_IDS: Record<EngineFailure, string> = {
   timeout: 'engine/timeout',
   'api-version': 'engine/api-version',
   'bad-endpoint': 'engine/unreachable',
+  'name-not-resolved': 'engine/name-not-resolved',
+  'connection-refused': 'engine/connection-refused',
+  'ssh-auth-failed': 'engine/ssh-auth-failed',
+  'ssh-remote-failed': 'engine/ssh-remote-failed',
   unknown: 'engine/unreachable',
 };
 
@@ -50,7 +54,7 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
     });
   }
   const engine = facts.engine;
-  if (!engine.reachable) return [...findings, ...dtypeFindings(facts, undefined)];
+  if (!engine.reachable) return [...findings, ...unusableFsFindings(facts, undefined), ...dtypeFindings(facts, undefined)];
   const { info } = engine;
   const driver = info.storageDriver;
   const status = info.driverStatus;
@@ -80,7 +84,9 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
     });
   }
   const dtypeMissing = dtypeFindings(facts, info);
-  if (driver === 'vfs' && dtypeMissing.length === 0) {
+  const unusable = unusableFsFindings(facts, info);
+  findings.push(...unusable);
+  if (driver === 'vfs' && dtypeMissing.length === 0 && unusable.length === 0) {
     findings.push({
       id: 'engine/vfs-driver', severity: 'warn',
       title: 'The vfs driver copies every layer in full: starts, builds and disk use all grow with image size',
@@ -153,5 +159,50 @@ function dtypeFindings(facts: DoctorFacts, info: EngineInfo | undefined): Findin
       ? 'The filesystem under data-root does not record file types (d_type): overlay2 misbehaves on it'
       : 'The filesystem under data-root does not record file types (d_type): overlay2 will not start on it',
     evidence, fix: DTYPE_FIX, subject,
+  }];
+}
+
+/**
+ * What kind of filesystem a mount type is, when overlay2 cannot keep its layers on it: dockerd refuses
+ * overlay2 on FUSE, network and shared-folder filesystems, and 20.10 with no driver pinned then silently
+ * falls back to vfs (issue 20; real case 3's data-root on a vboxsf share).
+ */
+export function overlayUnusableFs(fsType: string): string | undefined {
+  if (fsType === 'fuse' || fsType === 'fuseblk' || fsType.startsWith('fuse.')) return 'a FUSE filesystem';
+  if (/^nfs4?$/.test(fsType)) return 'a network filesystem (NFS)';
+  if (/^(cifs|smb3|smbfs)$/.test(fsType)) return 'a network filesystem (SMB/CIFS)';
+  if (fsType === 'vboxsf') return 'a VirtualBox shared folder';
+  if (fsType === '9p') return 'a 9p shared folder';
+  if (fsType === 'prl_fs' || fsType === 'vmhgfs') return 'a VM shared folder';
+  return undefined;
+}
+
+function unusableFsFindings(facts: DoctorFacts, info: EngineInfo | undefined): Finding[] {
+  const mount = facts.disk?.mount;
+  const kind = mount ? overlayUnusableFs(mount.fsType) : undefined;
+  if (!mount || !kind) return [];
+  const driver = info?.storageDriver;
+  // fuse-overlayfs and the containerd store are made for such places; other drivers are judged elsewhere
+  if (driver && driver !== 'vfs' && driver !== 'overlay2' && driver !== 'overlay') return [];
+  const fs = `${mount.fsType} (${kind})`;
+  const title = driver === 'vfs'
+    ? `data-root is on ${fs}, which overlay2 cannot use: dockerd fell back to the vfs driver, which copies every layer in full`
+    : driver
+      ? `data-root is on ${fs}, which overlay2 cannot use reliably`
+      : `data-root is on ${fs}, which overlay2 cannot use: dockerd will not start with overlay2, or will fall back to vfs`;
+  return [{
+    id: 'engine/unusable-filesystem', severity: 'error',
+    title,
+    evidence: [
+      { label: 'data-root', value: facts.dataRoot },
+      { label: 'filesystem', value: `${mount.fsType} on ${mount.source}, mounted at ${mount.mountPoint}` },
+      ...(driver ? [{ label: 'storage driver', value: driver }] : []),
+    ],
+    fix: {
+      summary: 'Put data-root on a local block-device filesystem (ext4, or XFS with ftype=1): a disk or partition of its own (in a VM, a second virtual disk, found by /dev/disk/by-id since names can swap between boots), then point `data-root` at it and restart dockerd. Setting `"storage-driver": "overlay2"` does not help on this filesystem: dockerd then refuses to start. Shared or network folders can still be bind-mounted into containers as volumes.',
+      commands: ['mkfs.ext4 /dev/disk/by-id/DISK', 'mkdir -p /srv/docker && mount /dev/disk/by-id/DISK /srv/docker', 'systemctl restart docker'],
+      config: '/etc/docker/daemon.json: { "data-root": "/srv/docker", "storage-driver": "overlay2" }',
+    },
+    subject: { kind: 'filesystem', id: mount.mountPoint },
   }];
 }

@@ -1,5 +1,7 @@
 /** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
 import type { Finding, Evidence } from '../findings.js';
+import type { IoRates } from '../host/diskstats.js';
+import { describeVirtualisation, type Virtualisation } from '../host/virtualisation.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
 import { percentile } from '../stats.js';
 
@@ -12,7 +14,23 @@ export function ioChecks(facts: DoctorFacts): Finding[] {
   const io = facts.io;
   if (!io) return [];
   const device = facts.disk?.disks.map((d) => d.name).join(', ') || facts.disk?.device?.name || 'unknown';
-  return [...syncWriteFindings(io, facts.dataRoot, device), ...hostStateFindings(io, device)];
+  return [...syncWriteFindings(io, facts.dataRoot, device), ...hostStateFindings(io, device)]
+    .map((f) => (SLOW_IO_IDS.has(f.id) ? withVmContext(f, facts.virtualisation) : f));
+}
+
+const SLOW_IO_IDS = new Set(['io/slow-sync-write', 'io/high-iowait', 'io/device-saturated']);
+
+/** Slow I/O in a VM may come from below it: say so beside the evidence (real case 3, nested virtualisation). */
+function withVmContext(f: Finding, v: Virtualisation | undefined): Finding {
+  if (!v?.virtual) return f;
+  return {
+    ...f,
+    evidence: [...f.evidence, { label: 'host', value: describeVirtualisation(v) }],
+    fix: {
+      ...f.fix,
+      summary: `${f.fix?.summary ?? ''} This host is a virtual machine: run the same probe on the machine under it to see which layer is slow; emulated disks, host-side caching and nested virtualisation all add latency (prefer a virtio or paravirtual disk of its own for data-root).`.trim(),
+    },
+  };
 }
 
 function rateEvidence(io: IoFacts): Evidence[] {
@@ -68,17 +86,71 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
   return [];
 }
 
+/** A device this busy over the window is one the CPUs may have waited on. */
+export const BUSY_UTIL_PERCENT = 20;
+
+function utilEvidence(r: IoRates, owner: string): Evidence[] {
+  return [
+    { label: `${r.device} utilisation (${owner})`, value: r.utilPercent, unit: '%' },
+    { label: `${r.device} IOPS (${owner})`, value: Math.round(r.readIops + r.writeIops), unit: 'IOPS' },
+    { label: `${r.device} await (${owner})`, value: Math.max(r.readAwaitMs, r.writeAwaitMs), unit: 'ms' },
+  ];
+}
+
+const pct = (r: IoRates) => `${r.utilPercent.toFixed(0)}% busy`;
+
+/**
+ * iowait is host-wide: it says CPUs idled while some task waited for I/O, not on which device. The devices
+ * busy over the same window say where; only when one of them is under data-root is it Docker storage's.
+ */
+function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
+  const chainNames = new Set(io.rates.map((r) => r.device));
+  const all = io.devices ?? io.rates;
+  const busy = all.filter((r) => r.utilPercent >= BUSY_UTIL_PERCENT);
+  const busyChain = busy.filter((r) => chainNames.has(r.device));
+  const busyOther = busy.filter((r) => !chainNames.has(r.device));
+  const head = `CPUs spent ${iowait.toFixed(0)}% of the last ${(io.windowMs / 1000).toFixed(1)} s waiting for I/O`;
+  const evidence: Evidence[] = [
+    { label: 'iowait', value: iowait, unit: '%' },
+    ...busy.slice(0, 5).flatMap((r) => utilEvidence(r, chainNames.has(r.device) ? 'under data-root' : 'not under data-root')),
+    ...io.rates.filter((r) => !busy.includes(r)).flatMap((r) => utilEvidence(r, 'under data-root')),
+  ];
+  const tools = '`pidstat -d 1`, `iotop -o`';
+  if (busyChain.length > 0) {
+    const names = busyChain.map((r) => `${r.device} (${pct(r)})`).join(', ');
+    const also = busyOther.length ? `; also busy: ${busyOther.map((r) => `${r.device} (${pct(r)})`).join(', ')}` : '';
+    return {
+      id: 'io/high-iowait', severity: 'warn',
+      title: `${head}, with data-root's ${names} busy${also}`,
+      evidence,
+      fix: { summary: `Find the processes doing I/O on ${busyChain.map((r) => r.device).join(', ')} (${tools}) and whether the disk is throttled.` },
+      subject: { kind: 'device', id: busyChain[0]!.device },
+    };
+  }
+  if (busyOther.length > 0) {
+    const names = busyOther.map((r) => `${r.device} (${pct(r)})`).join(', ');
+    return {
+      id: 'io/high-iowait', severity: 'warn',
+      title: `${head}, on ${names}: not on data-root's ${device}, which was idle`,
+      evidence,
+      fix: { summary: `The waiting is not Docker storage's: find the processes doing I/O on ${busyOther[0]!.device} (${tools}). It slows everything on this host, containers included.` },
+      subject: { kind: 'device', id: busyOther[0]!.device },
+    };
+  }
+  return {
+    id: 'io/high-iowait', severity: 'warn',
+    title: `${head}, but no block device was busy: not data-root's ${device}`,
+    evidence,
+    fix: { summary: `Waits no local disk explains are often on a network or FUSE filesystem (NFS, CIFS, sshfs) or on swap: check \`grep -E 'nfs|cifs|fuse' /proc/mounts\`, \`vmstat 1\` (si/so) and ${tools}.` },
+    subject: { kind: 'host', id: 'localhost' },
+  };
+}
+
 function hostStateFindings(io: IoFacts, device: string): Finding[] {
   const findings: Finding[] = [];
   const subject = { kind: 'host' as const, id: 'localhost' };
   if (io.iowaitPercent !== undefined && io.iowaitPercent >= IOWAIT_WARN_PERCENT) {
-    findings.push({
-      id: 'io/high-iowait', severity: 'warn',
-      title: `CPUs spent ${io.iowaitPercent.toFixed(0)}% of the last ${(io.windowMs / 1000).toFixed(1)} s waiting for I/O`,
-      evidence: [{ label: 'iowait', value: io.iowaitPercent, unit: '%' }, ...rateEvidence(io)],
-      fix: { summary: `Find the processes writing to ${device} (\`pidstat -d 1\`, \`iotop -o\`) and whether the disk is throttled.` },
-      subject,
-    });
+    findings.push(iowaitFinding(io, io.iowaitPercent, device));
   }
   if (io.stuckTasks.length > 0) {
     findings.push({

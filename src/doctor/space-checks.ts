@@ -6,6 +6,9 @@ import { formatBytes } from '../units.js';
 const GB = 1e9;
 export const RECLAIMABLE_WARN_BYTES = 10 * GB;
 export const BUILD_CACHE_WARN_BYTES = 5 * GB;
+/** Unbounded logs this large are worth naming; from this size, or a tenth of the filesystem, a warning. */
+export const LOGS_INFO_BYTES = 1024 * 1024;
+export const LOGS_WARN_BYTES = 1 * GB;
 
 export function spaceChecks(facts: DoctorFacts): Finding[] {
   const findings: Finding[] = [];
@@ -67,6 +70,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
       });
     }
   }
+  findings.push(...logFindings(facts));
   const orphans = facts.orphans;
   if (orphans && orphans.directories.length > 0) {
     const driverDir = `${facts.dataRoot}/overlay2`;
@@ -86,4 +90,42 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * Container logs, the classic disk-filler: json-file keeps every line forever unless max-size is set, and
+ * `docker system df` counts none of it (issue 20).
+ */
+function logFindings(facts: DoctorFacts): Finding[] {
+  const logs = facts.logs;
+  if (!logs) return [];
+  const unbounded = logs.containers.filter((l) => !l.bounded && l.bytes > 0).sort((a, b) => b.bytes - a.bytes);
+  if (unbounded.length === 0 || logs.unboundedBytes < LOGS_INFO_BYTES) return [];
+  const fsSize = facts.disk?.space?.totalBytes ?? 0;
+  const heavy = logs.unboundedBytes >= LOGS_WARN_BYTES || (fsSize > 0 && logs.unboundedBytes >= fsSize * 0.1);
+  const limit = (l: { maxSize: string | undefined; maxFile: string | undefined }) =>
+    l.maxSize ? `max-size ${l.maxSize}${l.maxFile ? `, max-file ${l.maxFile}` : ''}` : 'no max-size';
+  const defaults = logs.defaultOpts ? Object.entries(logs.defaultOpts).map(([k, v]) => `${k}=${v}`).join(', ') : 'none in /etc/docker/daemon.json';
+  return [{
+    id: 'space/container-logs', severity: heavy ? 'warn' : 'info',
+    title: `${unbounded.length} container log(s) have no size limit and hold ${formatBytes(logs.unboundedBytes)}: they grow until the disk fills`,
+    evidence: [
+      { label: 'unbounded log bytes', value: logs.unboundedBytes, unit: 'bytes' },
+      { label: 'all container log bytes', value: logs.totalBytes, unit: 'bytes' },
+      { label: 'containers with logs', value: logs.containers.filter((l) => l.bytes > 0).length },
+      { label: 'default log driver', value: logs.defaultDriver ?? 'unknown' },
+      { label: 'default log-opts', value: defaults },
+      ...unbounded.slice(0, 5).map((l) => ({ label: `${l.name} (${l.state}, ${l.driver}, ${limit(l)})`, value: l.bytes, unit: 'bytes' })),
+      ...unbounded.slice(0, 1).map((l) => ({ label: 'largest log file', value: l.path ?? 'unknown' })),
+    ],
+    fix: {
+      summary: 'Cap json-file logs by default in daemon.json and restart dockerd; the limits apply to containers created afterwards, so re-create long-lived ones. Meanwhile empty a log in place (a removed file keeps its space until the container stops).',
+      commands: [
+        ...unbounded.slice(0, 3).map((l) => `truncate -s 0 ${l.path ?? `$(docker inspect --format '{{.LogPath}}' ${l.name})`}`),
+        'docker run --log-opt max-size=10m --log-opt max-file=3 …',
+      ],
+      config: '/etc/docker/daemon.json: { "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "3" } }',
+    },
+    subject: { kind: 'engine', id: facts.engine.endpoint },
+  }];
 }

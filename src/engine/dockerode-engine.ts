@@ -1,5 +1,6 @@
 /** EngineClient over dockerode: connects by the docker CLI's rules and negotiates the API version. */
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -47,7 +48,11 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   // Loaded on first use: dockerode and what it pulls in (ssh2, grpc) take a tenth of a second to load,
   // which commands that need no engine should not pay.
   const { default: DockerClient } = await import('dockerode');
-  const probe = new DockerClient(dockerodeOptions(endpoint));
+  // ssh2 too, only for an ssh endpoint
+  const agent = endpoint.transport.kind === 'ssh'
+    ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport)))
+    : undefined;
+  const probe = new DockerClient(dockerodeOptions(endpoint, agent));
   let raw: Docker.DockerVersion;
   try {
     raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
@@ -59,7 +64,7 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
     throw unreachable('api-version', endpoint, new Error(`engine API ${server ?? 'unknown'}, need >= ${MIN_API_VERSION}`));
   }
   const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
-  const docker = new DockerClient({ ...dockerodeOptions(endpoint), version: `v${apiVersion}` });
+  const docker = new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
   return new DockerodeEngine(docker, endpoint, apiVersion, timeoutMs);
 }
 
@@ -69,7 +74,9 @@ export function compareApiVersions(a: string, b: string): number {
   return am - bm || an - bn;
 }
 
-function dockerodeOptions(endpoint: Endpoint): Docker.DockerOptions {
+type SshTransport = Extract<Endpoint['transport'], { kind: 'ssh' }>;
+
+function dockerodeOptions(endpoint: Endpoint, sshAgent: Agent | undefined): Docker.DockerOptions {
   const t = endpoint.transport;
   switch (t.kind) {
     case 'unix':
@@ -83,10 +90,8 @@ function dockerodeOptions(endpoint: Endpoint): Docker.DockerOptions {
       } as Docker.DockerOptions;
     }
     case 'ssh':
-      return {
-        host: t.host, port: t.port, protocol: 'ssh', username: t.username,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Docker.DockerOptions;
+      // plain HTTP through our own ssh agent; the host name only fills the Host header
+      return { host: 'docker', port: 80, protocol: 'http', agent: sshAgent } as Docker.DockerOptions;
   }
 }
 
@@ -140,6 +145,7 @@ class DockerodeEngine implements EngineClient {
       kernelVersion: String(i.KernelVersion ?? ''),
       operatingSystem: String(i.OperatingSystem ?? ''),
       warnings: Array.isArray(i.Warnings) ? (i.Warnings as string[]) : [],
+      ...(typeof i.LoggingDriver === 'string' ? { loggingDriver: i.LoggingDriver } : {}),
     };
   }
 
@@ -193,6 +199,12 @@ class DockerodeEngine implements EngineClient {
       name: c.Name.replace(/^\//, ''),
       state: c.State.Status,
       graphDriver: { name: c.GraphDriver?.Name ?? '', data: (c.GraphDriver?.Data ?? {}) as Record<string, string> },
+      logPath: c.LogPath ?? '',
+      logConfig: {
+        type: c.HostConfig?.LogConfig?.Type ?? '',
+        config: ((c.HostConfig?.LogConfig as { Config?: Record<string, string> } | undefined)?.Config ?? {}),
+      },
+      image: c.Image,
     };
   }
 

@@ -2,8 +2,22 @@
 import { EngineRequestError, EngineUnreachableError, type EngineFailure } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 
+/** What an ssh endpoint runs on the remote host, as the docker CLI does. */
+export const DIAL_STDIO = 'docker system dial-stdio';
+
+/** The remote command ended before the engine answered: exit 127 is a missing docker CLI, others a dial failure. */
+export class SshRemoteExitError extends Error {
+  readonly code = 'ESSHREMOTEEXIT';
+  constructor(readonly exitCode: number | undefined, readonly signal: string | undefined, readonly stderr: string) {
+    super(`\`${DIAL_STDIO}\` on the remote host exited with ${exitCode ?? `signal ${signal ?? 'unknown'}`}`
+      + (stderr ? `: ${stderr}` : ''));
+  }
+}
+
 interface NodeLikeError {
   code?: string;
+  /** Where ssh2 failed: `client-dns`, `client-socket`, `client-authentication`, `client-timeout`, `handshake`. */
+  level?: string;
   statusCode?: number;
   json?: { message?: string } | null;
   message?: string;
@@ -13,12 +27,14 @@ const CONNECT_FAILURES: Record<string, EngineFailure> = {
   ENOENT: 'socket-missing',
   EACCES: 'permission-denied',
   EPERM: 'permission-denied',
-  ECONNREFUSED: 'not-running',
+  ECONNREFUSED: 'connection-refused',
   ECONNRESET: 'not-running',
   EPIPE: 'not-running',
   ETIMEDOUT: 'timeout',
   EHOSTUNREACH: 'timeout',
-  ENOTFOUND: 'bad-endpoint',
+  ENOTFOUND: 'name-not-resolved',
+  EAI_AGAIN: 'name-not-resolved',
+  EAI_FAIL: 'name-not-resolved',
   ENOTSOCK: 'bad-endpoint',
 };
 
@@ -29,12 +45,24 @@ export function toEngineError(err: unknown, endpoint: Endpoint): Error {
     const detail = e.json?.message ?? String(e.message ?? '').replace(/^\(HTTP code \d+\)\s*/, '');
     return new EngineRequestError(e.statusCode, `engine answered ${e.statusCode}: ${detail.trim()}`);
   }
+  return unreachable(connectFailure(e, endpoint), endpoint, err);
+}
+
+/** By error class, ssh2's level and the errno code; a refused unix socket means no daemon listens on it. */
+function connectFailure(e: NodeLikeError, endpoint: Endpoint): EngineFailure {
+  if (e instanceof SshRemoteExitError) return 'ssh-remote-failed';
+  if (e.level === 'client-authentication') return 'ssh-auth-failed';
+  if (e.level === 'client-timeout') return 'timeout';
+  if (e.level === 'client-dns') return 'name-not-resolved';
   const failure = (e.code && CONNECT_FAILURES[e.code]) || 'unknown';
-  return unreachable(failure, endpoint, err);
+  if (failure === 'connection-refused' && endpoint.transport.kind === 'unix') return 'not-running';
+  return failure;
 }
 
 export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: unknown): EngineUnreachableError {
   const where = endpoint.url;
+  const t = endpoint.transport;
+  const hostPort = t.kind === 'unix' ? where : `${t.host}:${t.port}`;
   const socket = endpoint.transport.kind === 'unix' ? endpoint.transport.socketPath : undefined;
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
   switch (failure) {
@@ -53,6 +81,28 @@ export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: 
     case 'api-version':
       return new EngineUnreachableError(failure, where, `the engine at ${where} speaks an API version stowage cannot use${detail}`,
         'stowage needs Engine API 1.41 or newer (Docker 20.10+).', cause);
+    case 'name-not-resolved':
+      return new EngineUnreachableError(failure, where, `cannot resolve the host name "${t.kind === 'unix' ? where : t.host}" of ${where}${detail}`,
+        t.kind === 'ssh'
+          ? 'Check the name (and DNS: `getent hosts NAME`). stowage does not read ~/.ssh/config, so a Host alias there does not apply: use the real host name or address in DOCKER_HOST / --host.'
+          : 'Check the name in DOCKER_HOST / --host, and DNS (`getent hosts NAME`).', cause);
+    case 'connection-refused':
+      return t.kind === 'ssh'
+        ? new EngineUnreachableError(failure, where, `the ssh connection to ${hostPort} was refused: no ssh server listens there${detail}`,
+          `Check the host and port in ${where}, and that sshd runs on it (\`systemctl status ssh\` there); \`ssh -p ${t.port} ${t.username ? `${t.username}@` : ''}${t.host} docker version\` should work before stowage can.`, cause)
+        : new EngineUnreachableError(failure, where, `nothing listens on ${hostPort} (${where})${detail}`,
+          `Check the address and port; the daemon there listens on TCP only when started with \`-H tcp://…\` (or "hosts" in daemon.json). Port 2375 is plain, 2376 TLS.`, cause);
+    case 'ssh-auth-failed':
+      return new EngineUnreachableError(failure, where, `ssh authentication to ${t.kind === 'ssh' ? `${t.username ?? 'the current user'}@${hostPort}` : where} failed${detail}`,
+        'stowage offers the keys in your ssh agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519, id_ecdsa or id_rsa: load the right key (`ssh-add KEY`), check the user name in the URL, and that the key is in the remote authorized_keys.', cause);
+    case 'ssh-remote-failed': {
+      const exit = cause instanceof SshRemoteExitError ? cause.exitCode : undefined;
+      return exit === 127
+        ? new EngineUnreachableError(failure, where, `ssh to ${hostPort} works, but the remote host has no \`docker\` command to run \`docker system dial-stdio\`${detail}`,
+          'Install the docker CLI on the remote host (it relays the connection to its daemon), or put it on the PATH of non-interactive ssh sessions.', cause)
+        : new EngineUnreachableError(failure, where, `ssh to ${hostPort} works, but the remote docker could not reach its daemon's socket${detail}`,
+          'On the remote host, check that dockerd runs (`systemctl status docker`) and that the ssh user may use its socket (`docker version` there, or `usermod -aG docker USER`).', cause);
+    }
     case 'bad-endpoint':
       return new EngineUnreachableError(failure, where, `${where} is not a Docker endpoint${detail}`,
         'Check DOCKER_HOST / --host.', cause);

@@ -25,6 +25,8 @@ export interface EngineInfo {
   kernelVersion: string;
   operatingSystem: string;
   warnings: string[];
+  /** The daemon's default log driver (`json-file` unless configured). */
+  loggingDriver?: string;
 }
 
 export interface ImageUsage {
@@ -99,6 +101,12 @@ export interface ContainerDetail {
   name: string;
   state: string;
   graphDriver: { name: string; data: Record<string, string> };
+  /** Where a json-file log lives on the engine's host (`LogPath`); empty for other drivers. */
+  logPath?: string;
+  /** The container's log driver and options (`HostConfig.LogConfig`), with the daemon's defaults merged in at create. */
+  logConfig?: { type: string; config: Record<string, string> };
+  /** The image ID the container was created from. */
+  image?: string;
 }
 
 /** What stowage sets when it creates a container (bench start, bench disk --in-container). */

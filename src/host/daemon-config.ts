@@ -11,6 +11,9 @@ export interface DaemonConfig {
   storageDriver: string | undefined;
   /** Set when the file exists but is not valid JSON: dockerd refuses to start then. */
   parseError: string | undefined;
+  /** `log-driver` and `log-opts`, the defaults new containers get; undefined when not set. */
+  logDriver?: string;
+  logOpts?: Record<string, string>;
 }
 
 export function readDaemonConfig(fs: HostFs, path = DAEMON_JSON): DaemonConfig {
@@ -21,7 +24,14 @@ export function readDaemonConfig(fs: HostFs, path = DAEMON_JSON): DaemonConfig {
     const dataRoot = typeof json['data-root'] === 'string' ? json['data-root']
       : typeof json.graph === 'string' ? json.graph : DEFAULT_DATA_ROOT;
     const driver = typeof json['storage-driver'] === 'string' ? json['storage-driver'] : undefined;
-    return { found: true, dataRoot, storageDriver: driver, parseError: undefined };
+    const logOpts = json['log-opts'] && typeof json['log-opts'] === 'object'
+      ? Object.fromEntries(Object.entries(json['log-opts'] as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+      : undefined;
+    return {
+      found: true, dataRoot, storageDriver: driver, parseError: undefined,
+      ...(typeof json['log-driver'] === 'string' ? { logDriver: json['log-driver'] } : {}),
+      ...(logOpts ? { logOpts } : {}),
+    };
   } catch (err) {
     return { found: true, dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: (err as Error).message };
   }

@@ -11,6 +11,8 @@ export interface DtypeProbe {
   supported: boolean;
   /** The tool that said so, and what it said: `xfs_info: ftype=0`. */
   evidence: string;
+  /** ext2/3/4: every feature `tune2fs -l` listed (`has_journal`, `filetype`, `extent`…). */
+  features?: string[];
 }
 
 /** `ftype=1` in `xfs_info` output means d_type is recorded. */
@@ -45,7 +47,7 @@ export async function probeDtype(mount: MountEntry): Promise<DtypeProbe | undefi
     const features = parseExtFeatures((await run('tune2fs', ['-l', mount.source])) ?? '');
     if (!features) return undefined;
     const supported = features.includes('filetype');
-    return { supported, evidence: `tune2fs -l ${mount.source}: ${supported ? 'filetype' : 'no filetype'} feature` };
+    return { supported, evidence: `tune2fs -l ${mount.source}: ${supported ? 'filetype' : 'no filetype'} feature`, features };
   }
   return undefined;
 }

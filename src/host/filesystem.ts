@@ -55,3 +55,25 @@ export async function modifiedAt(path: string): Promise<number | undefined> {
   const st = await fsp.stat(path).catch(() => undefined);
   return st?.mtimeMs;
 }
+
+/**
+ * Bytes of a log file and its rotated siblings (`x-json.log`, `x-json.log.1`, `x-json.log.2.gz`): what a
+ * json-file log holds on disk. Apparent size, as `ls -l` and `du --apparent-size` count it.
+ */
+export async function logFileBytes(path: string): Promise<{ bytes: number; files: number } | undefined> {
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash) || '/';
+  const base = path.slice(slash + 1);
+  const names = await fsp.readdir(dir).catch(() => undefined);
+  if (!names) return undefined;
+  let bytes = 0;
+  let files = 0;
+  for (const name of names) {
+    if (name !== base && !name.startsWith(`${base}.`)) continue;
+    const st = await fsp.lstat(`${dir}/${name}`).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    bytes += st.size;
+    files++;
+  }
+  return files ? { bytes, files } : undefined;
+}

@@ -6,7 +6,38 @@ import { countBySeverity, renderFindings } from './findings-text.js';
 import { formatBytes, formatDuration, formatPercent } from './format.js';
 import type { Style } from './style.js';
 
-export function renderDoctorText(report: DoctorReport, style: Style): string {
+export interface DoctorTextOptions {
+  /** Adds the per-image space table and the per-container logs. */
+  verbose?: boolean;
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+function table(header: string[], rows: string[][], indent: string): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function verboseSections(report: DoctorReport): string[] {
+  const lines: string[] = [];
+  const images = report.facts.imageSpace;
+  if (images) {
+    lines.push('', `  images (as \`docker system df -v\`, most unique bytes first)`);
+    const opt = (n: number | undefined) => (n === undefined ? 'N/A' : formatBytes(n));
+    lines.push(...table(['REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE', 'SHARED', 'UNIQUE', 'CONTAINERS'],
+      images.map((i) => [i.repository, i.tag, i.id.replace(/^sha256:/, '').slice(0, 12), formatBytes(i.size), opt(i.sharedSize),
+        opt(i.uniqueSize), i.containers === undefined ? 'N/A' : String(i.containers)]), '    '));
+  }
+  const logs = report.facts.logs;
+  if (logs && logs.containers.length) {
+    lines.push('', '  container logs (largest first)');
+    lines.push(...table(['CONTAINER', 'STATE', 'DRIVER', 'MAX-SIZE', 'MAX-FILE', 'LOG BYTES'],
+      logs.containers.map((l) => [l.name, l.state, l.driver, l.maxSize ?? (l.bounded ? 'default' : 'none'), l.maxFile ?? '-', formatBytes(l.bytes)]), '    '));
+  }
+  return lines;
+}
+
+export function renderDoctorText(report: DoctorReport, style: Style, options: DoctorTextOptions = {}): string {
   const { facts } = report;
   const lines: string[] = [];
   const e = facts.engine;
@@ -24,6 +55,13 @@ export function renderDoctorText(report: DoctorReport, style: Style): string {
     lines.push(`  space      images ${formatBytes(u.images.size)} (${u.images.count}), containers ${formatBytes(u.containers.size)} (${u.containers.count}), `
       + `volumes ${formatBytes(u.volumes.size)} (${u.volumes.count}), build cache ${formatBytes(u.buildCache.size)} (${u.buildCache.count})`);
   }
+  const logs = facts.logs;
+  if (logs) {
+    const withLogs = logs.containers.filter((l) => l.bytes > 0).length;
+    const open = logs.containers.filter((l) => !l.bounded).length;
+    lines.push(`  logs       ${formatBytes(logs.totalBytes)} in ${withLogs} container log(s), default driver ${logs.defaultDriver ?? 'unknown'}`
+      + `${open ? `; ${open} without a size limit (${formatBytes(logs.unboundedBytes)})` : ''}`);
+  }
   const io = facts.io;
   if (io) {
     const parts: string[] = [];
@@ -35,6 +73,7 @@ export function renderDoctorText(report: DoctorReport, style: Style): string {
     lines.push(`  io         ${parts.join('; ')}`);
   }
   for (const s of facts.skipped) lines.push(style.dim(`  skipped    ${s.group}: ${s.reason}`));
+  if (options.verbose) lines.push(...verboseSections(report));
   lines.push('');
   if (report.findings.length) {
     lines.push(renderFindings(report.findings, style));
