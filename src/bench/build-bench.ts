@@ -12,8 +12,8 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { formatDuration } from '../units.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../measure/clock.js';
+import { systemClock } from '../measure/clock.js';
 import { BuildkitSteps, ClassicSteps, type BuildStep } from './build-steps.js';
 
 export type BuilderChoice = 'auto' | 'buildkit' | 'classic';

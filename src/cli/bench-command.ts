@@ -8,7 +8,7 @@ import { renderJson } from '../report/json-document.js';
 import { renderBuildText, renderDiskText, renderStartText } from '../report/bench-text.js';
 import { runStartBench, type StartBenchResult } from '../bench/start-loop.js';
 import { writeTimeline } from '../bench/timeline.js';
-import type { BurstModelChoice } from '../bench/burst-estimate.js';
+import type { BurstModelChoice } from '../measure/burst-estimate.js';
 import { runDiskBench, type DiskTool } from '../bench/disk-bench.js';
 import { resolve as resolvePath } from 'node:path';
 import { runBuildBench, type BuilderChoice } from '../bench/build-bench.js';
