@@ -12,7 +12,11 @@ export const ExitCode = {
   refused: 5,
   /** A host or engine operation failed (disk full, permission denied on a host path, an engine 5xx). */
   hostFailure: 6,
+  /** The build `bench build` measures failed (its step's output is shown); proposed by the bench work, issue 20. */
+  buildFailed: 8,
   internal: 70,
+  /** Stopped by Ctrl-C (SIGINT), after cleaning up: 128 + 2, as shells report it. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -31,7 +31,13 @@ export interface DiskBenchOptions {
   /** `writeIops` limits the probe container on PATH's device, as `docker run --device-write-iops` would. */
   inContainer?: { engine: EngineClient; image: string; plan?: MarkerProbePlan; writeIops?: number };
   hostFs?: HostFs;
-  onProgress?: (message: string) => void;
+  /** Called as each phase starts, with how long it should take when that is known (for an ETA). */
+  onPhase?: (phase: DiskPhase) => void;
+}
+
+export interface DiskPhase {
+  step: string;
+  expectedMs?: number;
 }
 
 export interface DiskBenchResult {
@@ -72,7 +78,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
   const fs = options.hostFs ?? liveHostFs;
   const runtimeMs = options.runtimeMs ?? 5000;
   const syncWrites = options.syncWrites ?? 10;
-  const progress = options.onProgress ?? (() => undefined);
+  const phase = options.onPhase ?? (() => undefined);
   const device = resolveDataRootDevice(fs, options.path);
   // the probes' files must fit: at most half of what is free, so a nearly full disk is not filled
   const free = (await guard(() => spaceOf(options.path), options.path)).availableBytes;
@@ -86,7 +92,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
 
   let result: Omit<DiskBenchResult, 'comparison' | 'findings' | 'path' | 'device'>;
   if (version) {
-    progress(`running ${version}: sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`);
+    phase({ step: `${version}: ${syncWrites} sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`, expectedMs: 2 * runtimeMs + 1000 });
     const jobs = { directory: options.path, syncWrites, runtimeSeconds: Math.max(1, Math.round(runtimeMs / 1000)), randomMiB, sequentialMiB };
     let report: FioReport;
     let note = '';
@@ -115,9 +121,11 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
     };
   } else {
     const why = options.tool === 'built-in' ? 'asked for with --tool built-in' : 'fio is not installed';
-    progress(`built-in probe (${why}): ${syncWrites} sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`);
+    phase({ step: `built-in probe (${why}): ${syncWrites} sync writes of 1 MiB` });
     const sync = await guard(() => syncWriteProbe(options.path, { writes: syncWrites, deadlineMs: Math.max(20_000, runtimeMs * 4) }), options.path);
+    phase({ step: `built-in probe: 4k random writes for ${formatDuration(runtimeMs)}`, expectedMs: runtimeMs });
     const rand = await guard(() => randomWriteProbe(options.path, { durationMs: runtimeMs, fileBytes: randomMiB * MiB }), options.path);
+    phase({ step: `built-in probe: sequential writes for ${formatDuration(runtimeMs)}`, expectedMs: runtimeMs });
     const seq = await guard(() => sequentialWriteProbe(options.path, { durationMs: runtimeMs, maxBytes: Math.max(sequentialMiB, 8) * MiB }), options.path);
     const syncBytes = sync.latenciesMs.length * sync.blockBytes;
     result = {
@@ -138,11 +146,10 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
 
   let comparison: ContainerComparison | undefined;
   if (options.inContainer) {
-    progress(`in-container probe: the same dd probe on the host (${options.path}) and inside ${options.inContainer.image}`);
     const ic = options.inContainer;
     if (ic.writeIops !== undefined && !device.device) throw new BadInputError(`no block device found under ${options.path} to limit`);
     const limit = ic.writeIops !== undefined && device.device ? { path: `/dev/${device.device}`, rate: ic.writeIops } : undefined;
-    comparison = await compareWithContainer(options.path, ic.engine, ic.image, ic.plan ?? DEFAULT_MARKER_PLAN, limit);
+    comparison = await compareWithContainer(options.path, ic.engine, ic.image, ic.plan ?? DEFAULT_MARKER_PLAN, limit, phase);
   }
   const full = { path: options.path, device, ...result, comparison, findings: [] as Finding[] };
   full.findings = diskFindings(full);
@@ -174,8 +181,10 @@ async function guard<T>(work: () => Promise<T>, path: string): Promise<T> {
 
 /** Runs the marker probe on the host, in a directory under `path`, then inside a container of `image`. */
 async function compareWithContainer(path: string, engine: EngineClient, image: string, plan: MarkerProbePlan,
-  writeLimit: { path: string; rate: number } | undefined): Promise<ContainerComparison> {
+  writeLimit: { path: string; rate: number } | undefined, phase: (p: DiskPhase) => void): Promise<ContainerComparison> {
   const script = markerProbeScript(plan);
+  const steps = `${plan.syncWrites} x 1 MiB and ${plan.smallWrites} x 4 KiB fsync'd writes, ${plan.sequentialMiB} MiB sequential`;
+  phase({ step: `in-container probe 1/2: dd on the host in ${path} (${steps})` });
   const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
   let hostRun;
   try {
@@ -191,6 +200,7 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     if (!(err instanceof EngineRequestError && err.statusCode === 404)) throw err;
     throw new BadInputError(`image ${image} is not in the engine`, 'Give --image an image with sh and dd (busybox, debian…) that is present.', { cause: err });
   }
+  phase({ step: `in-container probe 2/2: dd inside ${image}${writeLimit ? ` limited to ${writeLimit.rate} write IOPS on ${writeLimit.path}` : ''} (${steps})` });
   const id = await engine.createContainer({
     image, entrypoint: ['sh', '-c'], cmd: [script], tty: true, workingDir: '/.stowage-probe', networkMode: 'none',
     labels: { 'stowage.bench': 'disk' },

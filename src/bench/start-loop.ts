@@ -32,6 +32,8 @@ export interface StartBenchOptions {
   sampleIntervalMs?: number;
   /** Cgroup parent for the containers (`docker run --cgroup-parent`). */
   cgroupParent?: string;
+  /** Names the containers PREFIX1, PREFIX2… in the order they are created; unnamed when omitted. */
+  namePrefix?: string;
   /** Burst-credit model: auto (from the device), gp2, or none. */
   burstModel?: BurstModelChoice;
   /** Limit for each engine call, so a stall of minutes is measured rather than aborted. */
@@ -157,6 +159,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
   const worker = async (workerId: number) => {
     while (more()) {
       started++;
+      const name = options.namePrefix ? `${options.namePrefix}${started}` : undefined;
       const phasesMs: Record<Phase, number> = { create: 0, start: 0, wait: 0, remove: 0 };
       const t0 = clock.now();
       let id: string | undefined;
@@ -165,7 +168,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
       let phase: Phase = 'create';
       try {
         let t = clock.now();
-        id = await engine.createContainer(spec, callTimeoutMs);
+        id = await engine.createContainer(name ? { ...spec, name } : spec, callTimeoutMs);
         phasesMs.create = clock.now() - t;
         phase = 'start';
         t = clock.now();

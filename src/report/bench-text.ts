@@ -75,6 +75,7 @@ export function renderBuildText(r: BuildBenchResult, style: Style): string {
     lines.push(style.bold(`bench build: ${run.dockerfile} in ${formatDuration(run.totalMs)}: ${describeRating(run.rating, r.thresholds)}`));
     lines.push(`builder: ${run.builderNote}`);
     lines.push(`image: ${formatBytes(run.imageSize)}, ${run.layers} layers${run.dataRootGrowth !== undefined ? `, data-root grew ${formatBytes(run.dataRootGrowth)}` : ''}${run.kept ? `, kept as ${run.tag}` : ''}`);
+    if (run.cacheRemoved) lines.push(style.dim(`cold build: its ${run.cacheRemoved.records} build-cache record${run.cacheRemoved.records === 1 ? '' : 's'} removed (${formatBytes(run.cacheRemoved.bytes)})`));
     lines.push('');
     const steps = run.steps.filter((s) => !s.internal);
     lines.push(table([['step', 'time', 'share', ''], ...steps.map((s) => [

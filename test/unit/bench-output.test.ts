@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvField, iterationsCsv, samplesCsv } from '../../src/bench/timeline.js';
-import { parseDuration, parsePositive, splitCommand } from '../../src/cli/bench-command.js';
+import { parseDuration, parsePositive, splitCommand } from '../../src/cli/bench/bench-flags.js';
 import { distribution, percentile } from '../../src/stats.js';
 import { burstEstimate } from '../../src/measure/burst-estimate.js';
 import { burstFinding } from '../../src/bench/burst-finding.js';

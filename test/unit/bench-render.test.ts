@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliContext } from '../../src/cli/cli-context.js';
-import { startJsonResult } from '../../src/cli/bench-command.js';
+import { startJsonResult } from '../../src/cli/bench/start-command.js';
 import { renderStartText } from '../../src/report/bench-text.js';
 import { distribution } from '../../src/stats.js';
 import { DEFAULT_STALL_OPTIONS } from '../../src/measure/stall-detector.js';
