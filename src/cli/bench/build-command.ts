@@ -52,7 +52,7 @@ export function buildReporter(live: LiveLine, now: () => number = () => performa
     if (last === undefined) return;
     const since = running.get(last)!;
     const more = names.length > 1 ? ` (+${names.length - 1} more running)` : '';
-    live.set((ms) => `${last}  running ${elapsedText(ms)}${more}`, { since, force: true });
+    live.set((ms) => `${last}  running${ms >= 1000 ? ` ${elapsedText(ms)}` : ''}${more}`, { since, force: true });
   };
   return (e) => {
     if (e.kind === 'build') live.log(`building ${e.dockerfile} (${e.builder === 'buildkit' ? 'BuildKit' : 'classic builder'})`);
