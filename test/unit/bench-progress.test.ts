@@ -123,9 +123,9 @@ describe('bench build progress', () => {
     time.t = 17_500;
     phases.done();
     assert.equal(err.written, [
-      'in-container probe 1/2: dd on the host  0 µs',
+      'in-container probe 1/2: dd on the host',
       'in-container probe 1/2: dd on the host: 2.50 s',
-      'in-container probe 2/2: dd inside busybox  0 µs',
+      'in-container probe 2/2: dd inside busybox',
       'in-container probe 2/2: dd inside busybox: 15.0 s',
       '',
     ].join('\n'));

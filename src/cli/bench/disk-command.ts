@@ -34,7 +34,8 @@ export function phaseReporter(live: LiveLine, now: () => number = () => performa
       finish();
       current = { step: p.step, at: now() };
       const step = p.step;
-      live.set((ms) => `${step}  ${elapsedText(ms, p.expectedMs ? Math.min(0.99, ms / p.expectedMs) : undefined)}`, { force: true });
+      // the elapsed time once there is some to show (a terminal redraws it every second)
+      live.set((ms) => (ms >= 1000 ? `${step}  ${elapsedText(ms, p.expectedMs ? Math.min(0.99, ms / p.expectedMs) : undefined)}` : step), { force: true });
     },
     done: finish,
   };
