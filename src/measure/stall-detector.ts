@@ -157,7 +157,7 @@ export function attributeStall(during: HostStateDuring | undefined, baseline: Ho
     if (aboveDevice) {
       // the shape of a limit: the device does a steady, low rate and answers each request quickly
       clauses.push(`${flat ? `${dev} capped at about ${round(during.iops)} IOPS` : `IOPS on ${dev} fell to ${round(during.iops)}`}${baseIopsText}`
-        + ` while await stayed low (${round(awaitMs)} ms)`);
+        + ` with await low (${round(awaitMs)} ms)`);
     } else {
       clauses.push(awaitHigh
         ? `${during.writeAwaitMs >= during.readAwaitMs ? 'write' : 'read'} await on ${dev} rose to ${round(awaitMs)} ms${baseline ? ` (baseline ${round(baseAwait)} ms)` : ''}`

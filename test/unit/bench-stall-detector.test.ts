@@ -178,7 +178,7 @@ describe('stall episodes', () => {
     assert.equal(e.cause, 'disk-throttled');
     const f = episodeFinding(e, e.runs.map(() => ({ create: 100, start: 3300, wait: 50, remove: 50 })));
     assert.equal(f.id, 'bench/start-stall');
-    assert.match(f.title, /^from #26 to #60, 35 starts took 3\.50 s against a 265 ms median; loop0 capped at about 50 IOPS \(baseline \d+\) while await stayed low \(0\.6 ms\), 1 task in D state .*: the disk was throttled above the device/);
+    assert.match(f.title, /^from #26 to #60, 35 starts took 3\.50 s against a 265 ms median; loop0 capped at about 50 IOPS \(baseline \d+\) with await low \(0\.6 ms\), 1 task in D state .*: the disk was throttled above the device/);
     assert.deepEqual(f.subject, { kind: 'benchmark', id: 'start #26-#60' });
     assert.equal(f.evidence.find((x) => x.label === 'stalled starts')?.value, 35);
     assert.equal(f.evidence.find((x) => x.label === 'start phase (median)')?.value, 3300);
