@@ -59,6 +59,27 @@ describe('bench start lifecycle', () => {
   });
 });
 
+describe('bench start on a terminal', () => {
+  it('a failing run shows no NaN and clears its status line before the error', { timeout: 120_000 }, async () => {
+    const image = await ensureBusybox();
+    // script(1) gives the CLI a pseudo-terminal, so stderr is a TTY as a user's would be
+    const cli = [process.execPath, STOWAGE_BIN, 'bench', 'start', '--image', image, '-n', '6', '--no-sampler', '--cmd', '/no/such/binary']
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', cli, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 4, r.out);
+    assert.match(r.out, /\r\x1b\[K\d\/6 containers  p50 -  p99 -/, 'the status line was drawn in place, with - for no success yet');
+    assert.doesNotMatch(r.out, /NaN/);
+    // the last thing before the error is the erase: no status text left on the error's line
+    assert.match(r.out, /\r\x1b\[Kstowage: every iteration failed/);
+  });
+});
+
 describe('bench build lifecycle', () => {
   it('passes --build-arg, --target, --platform and -t to the build, and keeps the tagged image', { timeout: 180_000 }, async () => {
     const base = await ensureBusybox();
