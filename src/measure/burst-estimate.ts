@@ -3,7 +3,7 @@
  * through the sampled IOPS: how long the credits last at this rate, or that IOPS sat at the baseline, which
  * is what a spent bucket looks like. bench start reports it; watch can keep it running.
  */
-import { gp2Model, simulateCredits, type BurstModel } from '../host/burst-model.js';
+import { gp2Model, simulateCredits, type BurstModel } from './burst-model.js';
 import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
 import type { DiskAttributes } from '../host/block-device.js';
 import type { DeviceSample } from './sampler.js';
