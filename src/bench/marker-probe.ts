@@ -3,7 +3,7 @@
  * GNU dd alike) that prints a marker after each step. The caller stamps each marker as it arrives, so the
  * host and the container are measured the same way: one process per write, fsync after each. The cost of
  * starting dd differs between binaries (static busybox against dynamic coreutils), so the probe first times
- * dd calls that do no I/O and takes their median off every write.
+ * dd calls that do no I/O and takes the fastest of them off every write.
  *
  * Each marker carries its own time, read by the shell from /proc/self/sched (`se.exec_start`: when the shell
  * was last put on a CPU, that is just after the dd it waited for exited; ms since boot, µs resolution). The
@@ -68,7 +68,7 @@ export function markerTimes(lines: readonly TimedLine[]): { lines: TimedLine[]; 
 export interface MarkerProbeResult {
   /** Where the times come from: the shell's scheduler clock inside the probe, or when each marker arrived. */
   clock: 'in-probe' | 'arrival';
-  /** Median cost of one dd call that does no I/O, taken off the figures below. */
+  /** The least one dd call that does no I/O cost (fastest of the calibration calls), taken off the figures below. */
   ddOverheadMs: number;
   syncWrite: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** fsync'd 4 KiB writes per second, one dd process each (so a lower bound on the disk's sync IOPS). */
@@ -91,10 +91,15 @@ export function parseMarkerProbe(raw: readonly TimedLine[], plan: MarkerProbePla
   const nullBegin = at('@null-begin');
   if (syncTimes.length !== plan.syncWrites || smallTimes.length !== plan.smallWrites) return undefined;
   const gaps = (times: number[], from: number) => times.map((t, i) => t - (i === 0 ? from : times[i - 1]!));
-  const ddOverheadMs = nullBegin !== undefined && nullTimes.length ? percentile(gaps(nullTimes, nullBegin), 50) : 0;
+  // the fastest start-up seen, not the median: every dd call costs at least that, so taking it off never
+  // leaves a write with less than nothing when the machine's load varies between the calibration and the writes
+  const ddOverheadMs = nullBegin !== undefined && nullTimes.length ? Math.min(...gaps(nullTimes, nullBegin)) : 0;
   const latencies = gaps(syncTimes, begin).map((g) => Math.max(0, g - ddOverheadMs));
-  const smallSpan = (smallTimes[smallTimes.length - 1] ?? smallBegin) - smallBegin - smallTimes.length * ddOverheadMs;
-  const seqSpan = seqEnd - seqBegin - ddOverheadMs;
+  const smallRaw = (smallTimes[smallTimes.length - 1] ?? smallBegin) - smallBegin;
+  const seqRaw = seqEnd - seqBegin;
+  // should clock noise still leave nothing, keep the whole span rather than divide by zero
+  const smallSpan = smallRaw - smallTimes.length * ddOverheadMs > 0 ? smallRaw - smallTimes.length * ddOverheadMs : smallRaw;
+  const seqSpan = seqRaw - ddOverheadMs > 0 ? seqRaw - ddOverheadMs : seqRaw;
   return {
     clock,
     ddOverheadMs,

@@ -37,10 +37,12 @@ describe('bench start stall episodes on a throttled loop device', () => {
         iterations: throttleAfter + 6,
         cgroupParent: `/${group}`,
         sampleIntervalMs: 500,
-        stall: { factor: 3, warmup: 5 },
+        // a factor of 2 and a 10 IOPS limit: on a loaded shared machine a start can take seconds before the
+        // throttle, and the test is about grouping, not about where the stall threshold sits
+        stall: { factor: 2, warmup: 5 },
         burstModel: 'none',
         onIteration: (rec: IterationRecord) => {
-          if (rec.index === throttleAfter) writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 20`);
+          if (rec.index === throttleAfter) writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 10`);
         },
       });
       const durations = JSON.stringify(result.iterations.map((r) => [r.index, Math.round(r.totalMs), r.stall]));

@@ -68,6 +68,29 @@ describe('marker probe', () => {
     assert.equal(r.sequentialBytesPerSec, 8 * 1024 * 1024 / 0.5);
   });
 
+  it('takes off the fastest dd start-up, so a busier calibration never leaves a write below nothing', () => {
+    // the calibration ran while the machine was busy (dd took 40 ms to start, once 5 ms); the writes ran
+    // when it was quiet: 100 small writes of 6 ms each. Taking off the median (40 ms) would leave less than
+    // nothing and a rate of 0 writes/s
+    const out: TimedLine[] = [];
+    let t = 0;
+    const emit = (text: string, after: number) => { t += after; out.push({ atMs: t, text }); };
+    emit('@null-begin', 0);
+    for (let i = 0; i < CALIBRATION_CALLS; i++) emit('@null', i === 3 ? 5 : 40);
+    emit('@begin', 0);
+    for (const ms of [11, 21, 101]) emit('@sync', ms);
+    emit('@small-begin', 0);
+    for (let i = 0; i < 4; i++) emit('@small', 6);
+    emit('@seq-begin', 0);
+    emit('@seq-end', 501);
+    emit('@end', 1);
+    const r = parseMarkerProbe(out, plan)!;
+    assert.equal(r.ddOverheadMs, 5);
+    assert.deepEqual(r.syncWrite, { count: 3, p50Ms: 16, p99Ms: r.syncWrite.p99Ms, maxMs: 96 });
+    assert.equal(r.smallWritesPerSec, 4 / (4 / 1000));
+    assert.ok(r.sequentialBytesPerSec > 0);
+  });
+
   it('is undefined when the script stopped early', () => {
     assert.equal(parseMarkerProbe(lines().filter((l) => l.text !== '@end'), plan), undefined);
     assert.equal(parseMarkerProbe(lines().filter((l, i) => !(l.text === '@sync' && i === 24)), plan), undefined);
