@@ -18,9 +18,11 @@ export const ExitCode = {
   hostFailure: 6,
   /** An output did not match its input when checked (flatten's verification); nothing was written. */
   verificationFailed: 7,
+  /** The build `bench build` measures failed (its step's output is shown). */
+  buildFailed: 8,
   /** A bug in stowage. */
   internal: 70,
-  /** Stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+  /** Stopped by Ctrl-C (128 + SIGINT, as a shell reports it), after cleaning up. */
   interrupted: 130,
 } as const;
 
@@ -36,6 +38,7 @@ export const ERROR_CODES: Record<ExitCodeValue, string> = {
   5: 'refused',
   6: 'host-failure',
   7: 'verification-failed',
+  8: 'build-failed',
   70: 'internal',
   130: 'interrupted',
 };

@@ -12,9 +12,11 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { formatDuration } from '../units.js';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
-import { BuildkitSteps, ClassicSteps, type BuildStep } from './build-steps.js';
+import type { Clock } from '../measure/clock.js';
+import { systemClock } from '../measure/clock.js';
+import { BuildkitSteps, ClassicSteps, type BuildStep, type StepEvent } from './build-steps.js';
+import { BuildFailedError } from './build-failed-error.js';
+import type { BuildCacheUsage } from '../engine/types.js';
 
 export type BuilderChoice = 'auto' | 'buildkit' | 'classic';
 export type BuildRating = 'excellent' | 'good' | 'acceptable' | 'slow';
@@ -41,6 +43,14 @@ export interface BuildBenchOptions {
   /** Keep the built images (default: remove them). */
   keep?: boolean;
   networkMode?: string;
+  /** `--build-arg NAME=VALUE`s, for both builds. */
+  buildArgs?: Record<string, string>;
+  /** The stage to build (`--target`). */
+  target?: string;
+  /** `os/arch[/variant]` to build for. */
+  platform?: string;
+  /** Tag the (first) image with this name and keep it, as `docker build -t` does. */
+  tag?: string;
   thresholds?: Partial<BuildThresholds>;
   /** A step is slow when it takes this share of the build or more… */
   slowStepShare?: number;
@@ -49,8 +59,11 @@ export interface BuildBenchOptions {
   /** Measure data-root growth from the engine's disk usage (layers + build cache) before and after; default on. */
   measureGrowth?: boolean;
   clock?: Clock;
-  onProgress?: (message: string) => void;
+  /** A build starting, then each step as it starts and ends (for live progress). */
+  onProgress?: (event: BuildProgress) => void;
 }
+
+export type BuildProgress = { kind: 'build'; dockerfile: string; builder: 'buildkit' | 'classic' } | StepEvent;
 
 export interface BuildRun {
   dockerfile: string;
@@ -66,6 +79,8 @@ export interface BuildRun {
   layers: number;
   /** Bytes the engine's layers and build cache grew by during the build (`/system/df` before and after). */
   dataRootGrowth: number | undefined;
+  /** Cold builds remove the build-cache records they made: how many, and the bytes given back. */
+  cacheRemoved?: { records: number; bytes: number } | undefined;
   rating: BuildRating;
   kept: boolean;
 }
@@ -102,7 +117,7 @@ export async function runBuildBench(engine: EngineClient, options: BuildBenchOpt
   const targets = [locateDockerfile(options.dir, options.dockerfile)];
   if (options.vs) targets.push(locateDockerfile(options.dir, options.vs));
   const runs: BuildRun[] = [];
-  for (const t of targets) runs.push(await buildOnce(engine, t, options, thresholds));
+  for (const [i, t] of targets.entries()) runs.push(await buildOnce(engine, t, options, thresholds, i === 0 ? options.tag : undefined));
   const [a, b] = runs;
   const comparison = a && b ? { timeRatio: b.totalMs / a.totalMs, sizeRatio: b.imageSize / a.imageSize, layerDelta: b.layers - a.layers } : undefined;
   return { thresholds, runs, comparison, findings: runs.flatMap((r) => buildFindings(r, options, thresholds)) };
@@ -112,49 +127,68 @@ export async function runBuildBench(engine: EngineClient, options: BuildBenchOpt
  * What the engine stores for images and build cache. The filesystem's used bytes would be simpler, but any
  * other writer on the host moves them; the engine's own accounting moves only with its layers and cache.
  */
-async function storedBytes(engine: EngineClient, enabled: boolean): Promise<number | undefined> {
+async function storedBytes(engine: EngineClient, enabled: boolean): Promise<{ bytes: number; cache: BuildCacheUsage[] } | undefined> {
   if (!enabled) return undefined;
   try {
     const du = await engine.diskUsage();
-    return du.layersSize + du.totals.buildCache.size;
+    return { bytes: du.layersSize + du.totals.buildCache.size, cache: du.buildCache };
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The build-cache records a cold build made: new since before it, created while it ran, not in use. BuildKit
+ * records carry no build id, so a RUN record (`mount / from exec /bin/sh -c CMD`) must also be one of this
+ * build's RUN steps; records of another build's steps in the same seconds are left alone.
+ */
+export function cacheRecordsOfBuild(before: readonly BuildCacheUsage[], after: readonly BuildCacheUsage[], steps: readonly BuildStep[],
+  window: { fromMs: number; toMs: number }): BuildCacheUsage[] {
+  const known = new Set(before.map((r) => r.id));
+  const runs = steps.map((s) => s.name.replace(/^\[[^\]]*\]\s*/, '')).filter((n) => n.startsWith('RUN ')).map((n) => n.slice(4).trim());
+  return after.filter((r) => {
+    if (known.has(r.id) || r.inUse) return false;
+    const created = r.createdAt ? Date.parse(r.createdAt) : NaN;
+    if (!(created >= window.fromMs - 1000 && created <= window.toMs + 1000)) return false;
+    const exec = /^mount \/ from exec \/bin\/sh -c (.*)$/s.exec(r.description);
+    return !exec || runs.some((cmd) => exec[1]!.trim() === cmd || exec[1]!.trim().startsWith(cmd.slice(0, 60)));
+  });
+}
+
 async function buildOnce(engine: EngineClient, target: { contextDir: string; dockerfile: string; display: string }, options: BuildBenchOptions,
-  thresholds: BuildThresholds): Promise<BuildRun> {
+  thresholds: BuildThresholds, userTag: string | undefined): Promise<BuildRun> {
   const clock = options.clock ?? systemClock;
   const progress = options.onProgress ?? (() => undefined);
-  const tag = `stowage-bench-build:${uniqueSuffix()}`;
+  const tag = userTag ?? `stowage-bench-build:${uniqueSuffix()}`;
+  const keep = Boolean(options.keep) || userTag !== undefined;
   let builder: 'buildkit' | 'classic' = options.builder === 'classic' ? 'classic' : 'buildkit';
   let builderNote = builder === 'classic' ? 'classic builder (asked for with --builder classic)' : 'BuildKit through the engine (POST /build?version=2, no client session)';
   // the context as the engine should get it: .dockerignore applied, the Dockerfile and ignore file always sent
   const context = readBuildContext(target.contextDir);
   const files = [...new Set([...context.files.map((f) => f.path), target.dockerfile,
     ...(existsSync(join(target.contextDir, '.dockerignore')) ? ['.dockerignore'] : [])])];
-  const usedBefore = await storedBytes(engine, options.measureGrowth !== false);
+  const measure = options.measureGrowth !== false || !options.cache;
+  const usedBefore = await storedBytes(engine, measure);
+  const wallFrom = Date.now();
   const attempt = async (which: 'buildkit' | 'classic') => {
     const bk = new BuildkitSteps();
     const classic = new ClassicSteps();
     let imageId: string | undefined;
     let error: string | undefined;
     const t0 = clock.now();
-    const reported = new Set<string>();
+    progress({ kind: 'build', dockerfile: target.display, builder: which });
     await engine.buildImage({
       contextDir: target.contextDir, dockerfile: target.dockerfile, files, tag, builder: which, noCache: !options.cache,
       ...(options.networkMode ? { networkMode: options.networkMode } : {}),
+      ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
+      ...(options.target ? { target: options.target } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
     }, (m) => {
       if (bk.push(m)) {
-        for (const s of bk.steps()) {
-          if (s.internal || s.durationMs === undefined || reported.has(s.name)) continue;
-          reported.add(s.name);
-          progress(`${s.name}  ${s.cached ? 'cached' : formatDuration(s.durationMs)}`);
-        }
+        for (const e of bk.events()) progress(e);
         return;
       }
-      classic.push(m, clock.now() - t0);
-      if (typeof m.stream === 'string' && /^Step \d+\/\d+ :/.test(m.stream)) progress(m.stream.trim());
+      for (const e of classic.push(m, clock.now() - t0)) progress(e);
       const aux = m.aux as { ID?: string } | undefined;
       if (m.id === 'moby.image.id' && aux?.ID) imageId = aux.ID;
       if (!imageId && aux?.ID) imageId = aux.ID;
@@ -163,7 +197,8 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
       if (!error && detail?.message) error = detail.message;
     });
     const totalMs = clock.now() - t0;
-    return { steps: which === 'buildkit' ? bk.steps() : classic.steps(totalMs), imageId, error, totalMs };
+    const failure = error ? (which === 'buildkit' ? bk.failure() : classic.failure(error)) : undefined;
+    return { steps: which === 'buildkit' ? bk.steps() : classic.steps(totalMs), imageId, error, failure, totalMs };
   };
   let out;
   try {
@@ -175,19 +210,42 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
     builderNote = `classic builder: the engine refused BuildKit (${err.message})`;
     out = await attempt('classic');
   }
-  if (out.error) throw new BadInputError(`the build of ${target.display} failed: ${out.error.trim()}`);
+  const dropCache = async () => {
+    if (options.cache || !usedBefore) return undefined;
+    const after = await storedBytes(engine, true);
+    if (!after) return undefined;
+    const ours = cacheRecordsOfBuild(usedBefore.cache, after.cache, out.steps, { fromMs: wallFrom, toMs: Date.now() });
+    let bytes = 0;
+    let records = 0;
+    for (const r of ours) {
+      try {
+        bytes += await engine.removeBuildCache(r.id);
+        records++;
+      } catch { /* gone already, or taken into use meanwhile */ }
+    }
+    return { records, bytes };
+  };
+  if (out.error) {
+    await dropCache().catch(() => undefined);
+    const f = out.failure;
+    throw new BuildFailedError(`the build of ${target.display} failed${f ? ` at ${f.name}` : ''}: ${out.error.trim()}`, f?.name, f?.output ?? []);
+  }
+  let run: BuildRun;
   try {
     const image = await engine.inspectImage(out.imageId ?? tag);
-    const usedAfter = await storedBytes(engine, options.measureGrowth !== false);
-    return {
+    const usedAfter = options.measureGrowth !== false ? await storedBytes(engine, true) : undefined;
+    run = {
       dockerfile: target.display, contextDir: target.contextDir, builder, builderNote, tag, imageId: image.id,
       totalMs: out.totalMs, steps: out.steps, imageSize: image.size, layers: image.layers.length,
-      dataRootGrowth: usedBefore !== undefined && usedAfter !== undefined ? usedAfter - usedBefore : undefined,
-      rating: rateBuild(out.totalMs, thresholds), kept: Boolean(options.keep),
+      dataRootGrowth: usedBefore !== undefined && usedAfter !== undefined && options.measureGrowth !== false ? usedAfter.bytes - usedBefore.bytes : undefined,
+      rating: rateBuild(out.totalMs, thresholds), kept: keep,
     };
   } finally {
-    if (!options.keep) await engine.removeImage(tag, { force: true }).catch(() => undefined);
+    if (!keep) await engine.removeImage(tag, { force: true }).catch(() => undefined);
   }
+  // after the image is gone, so its records are no longer in use
+  run.cacheRemoved = await dropCache();
+  return run;
 }
 
 const RATING_TEXT: Record<BuildRating, (t: BuildThresholds) => string> = {

@@ -74,7 +74,56 @@ export interface VertexUpdate {
   error: string | undefined;
 }
 
-/** Decodes the vertexes of one StatusResponse (statuses and logs are skipped). */
+export interface VertexLog {
+  digest: string;
+  text: string;
+}
+
+/** The logs of one StatusResponse (field 3, VertexLog: vertex=1, timestamp=2, stream=3, msg=4). */
+export function decodeStatusLogs(bytes: Uint8Array): VertexLog[] {
+  const out: VertexLog[] = [];
+  for (const f of fields(bytes)) {
+    if (f.no !== 3 || typeof f.value === 'number') continue;
+    let digest = '';
+    let text = '';
+    for (const g of fields(f.value)) {
+      if (g.no === 1) digest = Buffer.from(g.value as Uint8Array).toString('utf8');
+      else if (g.no === 4 && typeof g.value !== 'number') text = Buffer.from(g.value).toString('utf8');
+    }
+    out.push({ digest, text });
+  }
+  return out;
+}
+
+/** Keeps the last `max` lines of a stream of text chunks (a step's output). */
+export class TailLines {
+  private readonly lines: string[] = [];
+  private partial = '';
+
+  constructor(private readonly max = 20) {}
+
+  push(text: string): void {
+    const parts = (this.partial + text).split(/\r?\n/);
+    this.partial = parts.pop() ?? '';
+    for (const p of parts) this.add(p);
+  }
+
+  tail(): string[] {
+    return this.partial ? [...this.lines, this.partial].slice(-this.max) : [...this.lines];
+  }
+
+  private add(line: string): void {
+    this.lines.push(line.replace(/\r/g, ''));
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+}
+
+/** A step starting or ending, as the build goes. */
+export type StepEvent =
+  | { kind: 'start'; name: string; atMs: number }
+  | { kind: 'end'; name: string; durationMs: number | undefined; cached: boolean };
+
+/** Decodes the vertexes of one StatusResponse (statuses are skipped; logs: decodeStatusLogs). */
 export function decodeStatusResponse(bytes: Uint8Array): VertexUpdate[] {
   const out: VertexUpdate[] = [];
   for (const f of fields(bytes)) {
@@ -96,11 +145,20 @@ export function decodeStatusResponse(bytes: Uint8Array): VertexUpdate[] {
 /** Folds BuildKit trace messages into steps, one per vertex, in the order they started. */
 export class BuildkitSteps {
   private readonly byDigest = new Map<string, VertexUpdate>();
+  private readonly output = new Map<string, TailLines>();
+  private readonly announced = new Set<string>();
+  private readonly ended = new Set<string>();
 
   /** Feeds one message of the build stream; returns true when it was a BuildKit trace. */
   push(message: Record<string, unknown>): boolean {
     if (message.id !== 'moby.buildkit.trace' || typeof message.aux !== 'string') return false;
-    for (const u of decodeStatusResponse(Buffer.from(message.aux, 'base64'))) {
+    const bytes = Buffer.from(message.aux, 'base64');
+    for (const log of decodeStatusLogs(bytes)) {
+      let t = this.output.get(log.digest);
+      if (!t) this.output.set(log.digest, (t = new TailLines()));
+      t.push(log.text);
+    }
+    for (const u of decodeStatusResponse(bytes)) {
       const prev = this.byDigest.get(u.digest);
       this.byDigest.set(u.digest, prev ? {
         digest: u.digest,
@@ -112,6 +170,31 @@ export class BuildkitSteps {
       } : u);
     }
     return true;
+  }
+
+  /** Steps that started or ended since the last call (not BuildKit's `[internal]` bookkeeping). */
+  events(): StepEvent[] {
+    const out: StepEvent[] = [];
+    for (const [digest, v] of this.byDigest) {
+      if (!v.name || v.name.startsWith('[internal]')) continue;
+      if (v.startedMs !== undefined && !this.announced.has(digest) && v.completedMs === undefined) {
+        this.announced.add(digest);
+        out.push({ kind: 'start', name: v.name, atMs: v.startedMs });
+      }
+      if (v.completedMs !== undefined && !this.ended.has(digest)) {
+        this.ended.add(digest);
+        out.push({ kind: 'end', name: v.name, durationMs: v.startedMs !== undefined ? Math.max(0, v.completedMs - v.startedMs) : undefined, cached: v.cached });
+      }
+    }
+    return out;
+  }
+
+  /** The step that failed, with the last lines it printed. */
+  failure(): { name: string; error: string; output: string[] } | undefined {
+    for (const [digest, v] of this.byDigest) {
+      if (v.error && v.name) return { name: v.name, error: v.error, output: this.output.get(digest)?.tail() ?? [] };
+    }
+    return undefined;
   }
 
   steps(): BuildStep[] {
@@ -134,15 +217,36 @@ export class BuildkitSteps {
 export class ClassicSteps {
   private readonly open: { name: string; startedMs: number; cached: boolean }[] = [];
   private endMs: number | undefined;
+  private output = new TailLines();
 
-  push(message: Record<string, unknown>, atMs: number): void {
-    if (typeof message.stream !== 'string') return;
+  /** Feeds one message; returns the steps that started or ended with it. */
+  push(message: Record<string, unknown>, atMs: number): StepEvent[] {
+    const events: StepEvent[] = [];
+    if (typeof message.stream !== 'string') return events;
     for (const line of message.stream.split('\n')) {
       const m = /^Step \d+\/\d+ : (.*)$/.exec(line.trim());
-      if (m) this.open.push({ name: m[1]!, startedMs: atMs, cached: false });
-      else if (/^---> Using cache/.test(line.trim()) && this.open.length) this.open[this.open.length - 1]!.cached = true;
-      else if (/^Successfully built /.test(line.trim())) this.endMs = atMs;
+      if (m) {
+        const prev = this.open[this.open.length - 1];
+        if (prev) events.push({ kind: 'end', name: prev.name, durationMs: atMs - prev.startedMs, cached: prev.cached });
+        this.open.push({ name: m[1]!, startedMs: atMs, cached: false });
+        this.output = new TailLines();
+        events.push({ kind: 'start', name: m[1]!, atMs });
+        continue;
+      }
+      if (/^---> Using cache/.test(line.trim()) && this.open.length) this.open[this.open.length - 1]!.cached = true;
+      else if (/^Successfully built /.test(line.trim())) {
+        this.endMs = atMs;
+        const prev = this.open[this.open.length - 1];
+        if (prev) events.push({ kind: 'end', name: prev.name, durationMs: atMs - prev.startedMs, cached: prev.cached });
+      } else if (line.trim() && !/^\s*---> /.test(line)) this.output.push(`${line}\n`);
     }
+    return events;
+  }
+
+  /** The step running when the build failed, with the last lines it printed. */
+  failure(error: string): { name: string; error: string; output: string[] } | undefined {
+    const last = this.open[this.open.length - 1];
+    return last ? { name: last.name, error, output: this.output.tail() } : undefined;
   }
 
   steps(endMs: number): BuildStep[] {

@@ -3,7 +3,14 @@
  * GNU dd alike) that prints a marker after each step. The caller stamps each marker as it arrives, so the
  * host and the container are measured the same way: one process per write, fsync after each. The cost of
  * starting dd differs between binaries (static busybox against dynamic coreutils), so the probe first times
- * dd calls that do no I/O and takes their median off every write.
+ * dd calls that do no I/O and takes the fastest of them off every write.
+ *
+ * Each marker carries its own time, read by the shell from /proc/self/sched (`se.exec_start`: when the shell
+ * was last put on a CPU, that is just after the dd it waited for exited; ms since boot, µs resolution). The
+ * time a marker arrives is no clock for a container: the attach stream delivers its output in batches, so
+ * twenty markers arrived at once and the dd start-up read 0 µs, and a 64 MiB write whose two markers shared
+ * a batch read 1 GB/s (issue 20). Where the kernel has no /proc/self/sched the arrival time is used, and the
+ * result says so. The scheduler clock leaves out time stolen by a hypervisor, on both sides alike.
  */
 import { percentile } from '../stats.js';
 import type { TimedLine } from '../host/shell-probe.js';
@@ -25,23 +32,43 @@ export const CALIBRATION_CALLS = 20;
 /** The script; it works in the current directory and removes its files. */
 export function markerProbeScript(plan: MarkerProbePlan): string {
   return [
+    // m MARKER: prints the marker and the shell's scheduler clock (builtins only: no process to time)
+    'm() { v=; { while read -r k _ v; do [ "$k" = se.exec_start ] && break; done < /proc/self/sched; } 2>/dev/null; echo "$1 $v"; }',
     'rm -f .stowage-p.sync .stowage-p.small .stowage-p.seq',
-    'echo @null-begin',
-    `i=0; while [ $i -lt ${CALIBRATION_CALLS} ]; do dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null; echo @null; i=$((i+1)); done`,
-    'echo @begin',
-    `i=0; while [ $i -lt ${plan.syncWrites} ]; do dd if=/dev/zero of=.stowage-p.sync bs=1048576 count=1 seek=$i conv=notrunc,fsync 2>/dev/null || exit 3; echo @sync; i=$((i+1)); done`,
-    'echo @small-begin',
-    `i=0; while [ $i -lt ${plan.smallWrites} ]; do dd if=/dev/zero of=.stowage-p.small bs=4096 count=1 seek=$(( (i * 7919) % 16384 )) conv=notrunc,fsync 2>/dev/null || exit 3; echo @small; i=$((i+1)); done`,
-    'echo @seq-begin',
+    'm @null-begin',
+    `i=0; while [ $i -lt ${CALIBRATION_CALLS} ]; do dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null; m @null; i=$((i+1)); done`,
+    'm @begin',
+    `i=0; while [ $i -lt ${plan.syncWrites} ]; do dd if=/dev/zero of=.stowage-p.sync bs=1048576 count=1 seek=$i conv=notrunc,fsync 2>/dev/null || exit 3; m @sync; i=$((i+1)); done`,
+    'm @small-begin',
+    `i=0; while [ $i -lt ${plan.smallWrites} ]; do dd if=/dev/zero of=.stowage-p.small bs=4096 count=1 seek=$(( (i * 7919) % 16384 )) conv=notrunc,fsync 2>/dev/null || exit 3; m @small; i=$((i+1)); done`,
+    'm @seq-begin',
     `dd if=/dev/zero of=.stowage-p.seq bs=1048576 count=${plan.sequentialMiB} conv=fsync 2>/dev/null || exit 3`,
-    'echo @seq-end',
+    'm @seq-end',
     'rm -f .stowage-p.sync .stowage-p.small .stowage-p.seq',
-    'echo @end',
+    'm @end',
   ].join('\n');
 }
 
+/** A marker line: `@name` and, where the shell could read its clock, `ms.micros` since boot. */
+const MARKER = /^(@[a-z-]+)(?:\s+(\d+(?:\.\d+)?))?$/;
+
+/** The markers with the clock they carry; arrival times only when not every marker carries one. */
+export function markerTimes(lines: readonly TimedLine[]): { lines: TimedLine[]; clock: 'in-probe' | 'arrival' } {
+  const markers = lines.flatMap((l) => {
+    const m = MARKER.exec(l.text);
+    return m ? [{ text: m[1]!, atMs: l.atMs, stamp: m[2] === undefined ? undefined : Number(m[2]) }] : [];
+  });
+  // mixing the two clocks would be meaningless: use the probe's only when every marker has it
+  if (markers.length && markers.every((m) => m.stamp !== undefined)) {
+    return { lines: markers.map((m) => ({ text: m.text, atMs: m.stamp! })), clock: 'in-probe' };
+  }
+  return { lines: markers.map((m) => ({ text: m.text, atMs: m.atMs })), clock: 'arrival' };
+}
+
 export interface MarkerProbeResult {
-  /** Median cost of one dd call that does no I/O, taken off the figures below. */
+  /** Where the times come from: the shell's scheduler clock inside the probe, or when each marker arrived. */
+  clock: 'in-probe' | 'arrival';
+  /** The least one dd call that does no I/O cost (fastest of the calibration calls), taken off the figures below. */
   ddOverheadMs: number;
   syncWrite: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** fsync'd 4 KiB writes per second, one dd process each (so a lower bound on the disk's sync IOPS). */
@@ -50,7 +77,8 @@ export interface MarkerProbeResult {
 }
 
 /** Reads the stamped markers; undefined when the script did not reach its end. */
-export function parseMarkerProbe(lines: readonly TimedLine[], plan: MarkerProbePlan): MarkerProbeResult | undefined {
+export function parseMarkerProbe(raw: readonly TimedLine[], plan: MarkerProbePlan): MarkerProbeResult | undefined {
+  const { lines, clock } = markerTimes(raw);
   const at = (text: string) => lines.find((l) => l.text === text)?.atMs;
   const begin = at('@begin');
   const smallBegin = at('@small-begin');
@@ -63,11 +91,17 @@ export function parseMarkerProbe(lines: readonly TimedLine[], plan: MarkerProbeP
   const nullBegin = at('@null-begin');
   if (syncTimes.length !== plan.syncWrites || smallTimes.length !== plan.smallWrites) return undefined;
   const gaps = (times: number[], from: number) => times.map((t, i) => t - (i === 0 ? from : times[i - 1]!));
-  const ddOverheadMs = nullBegin !== undefined && nullTimes.length ? percentile(gaps(nullTimes, nullBegin), 50) : 0;
+  // the fastest start-up seen, not the median: every dd call costs at least that, so taking it off never
+  // leaves a write with less than nothing when the machine's load varies between the calibration and the writes
+  const ddOverheadMs = nullBegin !== undefined && nullTimes.length ? Math.min(...gaps(nullTimes, nullBegin)) : 0;
   const latencies = gaps(syncTimes, begin).map((g) => Math.max(0, g - ddOverheadMs));
-  const smallSpan = (smallTimes[smallTimes.length - 1] ?? smallBegin) - smallBegin - smallTimes.length * ddOverheadMs;
-  const seqSpan = seqEnd - seqBegin - ddOverheadMs;
+  const smallRaw = (smallTimes[smallTimes.length - 1] ?? smallBegin) - smallBegin;
+  const seqRaw = seqEnd - seqBegin;
+  // should clock noise still leave nothing, keep the whole span rather than divide by zero
+  const smallSpan = smallRaw - smallTimes.length * ddOverheadMs > 0 ? smallRaw - smallTimes.length * ddOverheadMs : smallRaw;
+  const seqSpan = seqRaw - ddOverheadMs > 0 ? seqRaw - ddOverheadMs : seqRaw;
   return {
+    clock,
     ddOverheadMs,
     syncWrite: { count: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) },
     smallWritesPerSec: smallSpan > 0 ? (smallTimes.length / smallSpan) * 1000 : 0,

@@ -6,11 +6,14 @@ import type { EngineClient } from '../engine/engine-client.js';
 import type { Finding } from '../findings.js';
 import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../measure/clock.js';
 import { distribution, type Distribution } from '../stats.js';
-import { resolveDataRootDevice, Sampler, type DataRootDevice, type DeviceSample } from './sampler.js';
-import { StallDetector, stallFinding, summariseSamples, type StallOptions, type StallRecord } from './stall-detector.js';
-import { burstEstimate, type BurstEstimate, type BurstModelChoice } from './burst-estimate.js';
+import { resolveDataRootDevice, Sampler, type DataRootDevice, type DeviceSample } from '../measure/sampler.js';
+import { StallDetector, summariseSamples, type StallOptions } from '../measure/stall-detector.js';
+import { stallEpisodes, type StallEpisode } from '../measure/stall-episodes.js';
+import { episodeFinding, stallRecord, type StallRecord } from './stall-findings.js';
+import { burstFinding } from './burst-finding.js';
+import { burstEstimate, type BurstEstimate, type BurstModelChoice } from '../measure/burst-estimate.js';
 
 export const PHASES = ['create', 'start', 'wait', 'remove'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -29,6 +32,8 @@ export interface StartBenchOptions {
   sampleIntervalMs?: number;
   /** Cgroup parent for the containers (`docker run --cgroup-parent`). */
   cgroupParent?: string;
+  /** Names the containers PREFIX1, PREFIX2… in the order they are created; unnamed when omitted. */
+  namePrefix?: string;
   /** Burst-credit model: auto (from the device), gp2, or none. */
   burstModel?: BurstModelChoice;
   /** Limit for each engine call, so a stall of minutes is measured rather than aborted. */
@@ -91,8 +96,12 @@ export interface StartBenchResult {
   samples: DeviceSample[];
   burst: BurstEstimate | undefined;
   findings: Finding[];
-  /** Every stall with its cause and the host state during it and at baseline. */
+  /** Every stalled start with its cause and the host state during it and at baseline (the per-start detail). */
   stalls: StallRecord[];
+  /** Consecutive stalled starts grouped, each attributed over its whole stretch; one finding each. */
+  episodes: StallEpisode[];
+  /** Stopped early by the signal (Ctrl-C): the figures cover the starts that completed. */
+  interrupted: boolean;
   /** CPU this process spent, in total and in the sampler. */
   cpu: { totalMs: number; samplerMs: number };
 }
@@ -150,6 +159,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
   const worker = async (workerId: number) => {
     while (more()) {
       started++;
+      const name = options.namePrefix ? `${options.namePrefix}${started}` : undefined;
       const phasesMs: Record<Phase, number> = { create: 0, start: 0, wait: 0, remove: 0 };
       const t0 = clock.now();
       let id: string | undefined;
@@ -158,7 +168,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
       let phase: Phase = 'create';
       try {
         let t = clock.now();
-        id = await engine.createContainer(spec, callTimeoutMs);
+        id = await engine.createContainer(name ? { ...spec, name } : spec, callTimeoutMs);
         phasesMs.create = clock.now() - t;
         phase = 'start';
         t = clock.now();
@@ -217,13 +227,18 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
   const firstStallMs = stallRecords.length ? Math.min(...stallRecords.map((r) => r.startedMs)) : Infinity;
   const healthy = samples.filter((s) => s.tMs <= firstStallMs);
   const baseline = summariseSamples(healthy.length ? healthy : samples);
-  const attributed = stallRecords.map((r) => stallFinding(
+  const stallRecordsOut = stallRecords.map((r) => stallRecord(
     { iteration: r.index, durationMs: r.totalMs, medianMs: r.medianMs ?? r.totalMs, phasesMs: r.phasesMs, startedAtMs: r.startedMs },
     samples, baseline,
   ));
-  const findings: Finding[] = attributed.map((a) => a.finding);
+  const episodes = stallEpisodes(
+    iterations.map((r) => ({ index: r.index, startedMs: r.startedMs, durationMs: r.totalMs, stalled: r.stall, medianMs: r.medianMs, failed: r.error !== undefined })),
+    samples, baseline,
+  );
+  const byIndex = new Map(iterations.map((r) => [r.index, r]));
+  const findings: Finding[] = episodes.map((e) => episodeFinding(e, e.runs.map((i) => byIndex.get(i)!.phasesMs)));
   const burst = device?.disk ? burstEstimate(device.disk, samples, options.burstModel ?? 'auto') : undefined;
-  if (burst?.finding) findings.push(burst.finding);
+  if (burst) findings.push(burstFinding(burst));
   if (failed > 0) {
     findings.push({
       id: 'bench/start-failures',
@@ -256,7 +271,9 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     samples,
     burst,
     findings,
-    stalls: attributed.map((a) => a.stall),
+    stalls: stallRecordsOut,
+    episodes,
+    interrupted: Boolean(options.signal?.aborted),
     cpu: { totalMs: (cpu.user + cpu.system) / 1000, samplerMs: sampler?.cpuMs ?? 0 },
   };
 }

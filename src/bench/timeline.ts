@@ -1,7 +1,7 @@
 /** `bench start --out DIR`: the timeline as CSV (iterations, samples) and one JSON document. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeviceSample } from './sampler.js';
+import type { DeviceSample } from '../measure/sampler.js';
 import type { IterationRecord, StartBenchResult } from './start-loop.js';
 
 const ms = (v: number) => (Math.round(v * 10) / 10).toString();

@@ -256,6 +256,18 @@ class DockerodeEngine implements EngineClient {
     await this.call(() => this.docker.getImage(nameOrId).remove({ force: options.force ?? false }));
   }
 
+  async removeBuildCache(id: string): Promise<number> {
+    const out = await this.call(() => new Promise<Record<string, unknown>>((resolve, reject) => {
+      this.docker.modem.dial({
+        path: '/build/prune?',
+        method: 'POST',
+        options: { all: true, filters: { id: [`^${id.replace(/[^A-Za-z0-9]/g, '')}$`] } },
+        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+      }, (err: unknown, data: unknown) => (err ? reject(err) : resolve((data ?? {}) as Record<string, unknown>)));
+    }));
+    return Number(out.SpaceReclaimed ?? 0);
+  }
+
   async buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs = 3_600_000): Promise<void> {
     const stream = await this.call(() => this.docker.buildImage(
       { context: request.contextDir, src: request.files ?? ['.'] },
@@ -268,6 +280,9 @@ class DockerodeEngine implements EngineClient {
         rm: true,
         forcerm: true,
         ...(request.networkMode ? { networkmode: request.networkMode } : {}),
+        ...(request.buildArgs && Object.keys(request.buildArgs).length ? { buildargs: request.buildArgs } : {}),
+        ...(request.target ? { target: request.target } : {}),
+        ...(request.platform ? { platform: request.platform } : {}),
       } as Docker.ImageBuildOptions,
     ));
     const done = new Promise<void>((resolve, reject) => {

@@ -48,6 +48,11 @@ export interface EngineClient {
    * (BuildKit traces arrive as `{id: "moby.buildkit.trace", aux: base64}`). Resolves when the stream ends.
    */
   buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs?: number): Promise<void>;
+  /**
+   * Removes one build-cache record (`POST /build/prune` with an `id` filter, which moby hands BuildKit as a
+   * regex, so it is anchored); returns the bytes reclaimed. Records in use are left alone by the engine.
+   */
+  removeBuildCache(id: string): Promise<number>;
   /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
   saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
   /**

@@ -151,4 +151,10 @@ export interface BuildRequest {
   builder: 'buildkit' | 'classic';
   noCache?: boolean;
   networkMode?: string;
+  /** `--build-arg NAME=VALUE`s. */
+  buildArgs?: Record<string, string>;
+  /** The stage to build (`--target`). */
+  target?: string;
+  /** `os/arch[/variant]` to build for (`--platform`). */
+  platform?: string;
 }

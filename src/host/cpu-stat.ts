@@ -1,4 +1,4 @@
-/** The aggregate `cpu` line of /proc/stat, and iowait between two samples (proc(5)). */
+/** The aggregate `cpu` line of /proc/stat (proc(5)). */
 
 export interface CpuTimes {
   total: number;
@@ -15,15 +15,5 @@ export function parseCpuStat(text: string): CpuTimes | undefined {
   return { total, idle: v[3] ?? 0, iowait: v[4] ?? 0 };
 }
 
-/** Percent of CPU time spent waiting for I/O between two samples. */
-export function iowaitPercent(before: CpuTimes, after: CpuTimes): number {
-  const total = after.total - before.total;
-  return total > 0 ? ((after.iowait - before.iowait) / total) * 100 : 0;
-}
-
-/** Percent of CPU time spent neither idle nor waiting for I/O between two samples. */
-export function cpuBusyPercent(before: CpuTimes, after: CpuTimes): number {
-  const total = after.total - before.total;
-  if (total <= 0) return 0;
-  return Math.max(0, 100 - ((after.idle - before.idle + after.iowait - before.iowait) / total) * 100);
-}
+// iowait and busy shares are computed in measure/io-rates.ts; re-exported until doctor/gather.ts imports them there.
+export { iowaitPercent, cpuBusyPercent } from '../measure/io-rates.js';

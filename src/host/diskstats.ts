@@ -1,7 +1,4 @@
-/**
- * /proc/diskstats and the formulas iostat uses (sysstat's iostat.c) to turn two samples into IOPS,
- * throughput, await and utilisation. Field layout: Documentation/admin-guide/iostats.rst.
- */
+/** /proc/diskstats parsed into counters per device. Field layout: Documentation/admin-guide/iostats.rst. */
 
 export interface DiskCounters {
   major: number;
@@ -36,38 +33,6 @@ export function parseDiskstats(text: string): Map<string, DiskCounters> {
   return byName;
 }
 
-export interface IoRates {
-  device: string;
-  intervalMs: number;
-  readIops: number;
-  writeIops: number;
-  readBytesPerSec: number;
-  writeBytesPerSec: number;
-  /** Mean time a read/write spent queued and serviced, ms (iostat r_await / w_await). */
-  readAwaitMs: number;
-  writeAwaitMs: number;
-  /** Share of the interval the device had I/O in flight, percent (iostat %util). */
-  utilPercent: number;
-  /** Average queue length (iostat aqu-sz). */
-  queueDepth: number;
-}
-
-/** iostat's formulas over two samples of one device taken `intervalMs` apart. */
-export function ioRates(before: DiskCounters, after: DiskCounters, intervalMs: number): IoRates {
-  const d = (k: keyof DiskCounters) => Math.max(0, (after[k] as number) - (before[k] as number));
-  const secs = intervalMs / 1000;
-  const reads = d('readsCompleted');
-  const writes = d('writesCompleted');
-  return {
-    device: after.name,
-    intervalMs,
-    readIops: reads / secs,
-    writeIops: writes / secs,
-    readBytesPerSec: (d('sectorsRead') * 512) / secs,
-    writeBytesPerSec: (d('sectorsWritten') * 512) / secs,
-    readAwaitMs: reads ? d('msReading') / reads : 0,
-    writeAwaitMs: writes ? d('msWriting') / writes : 0,
-    utilPercent: Math.min(100, (d('msIoTicks') / intervalMs) * 100),
-    queueDepth: d('msWeighted') / intervalMs,
-  };
-}
+// The rate formulas live in measure/io-rates.ts; re-exported here only until doctor/gather.ts and
+// doctor/facts.ts import them from there (issue 13: host/ reads, measure/ computes).
+export { ioRates, type IoRates } from '../measure/io-rates.js';

@@ -20,8 +20,3 @@ export function parsePressure(text: string | undefined): Pressure | undefined {
   const some = total('some');
   return some === undefined ? undefined : { someTotalUs: some, fullTotalUs: total('full') };
 }
-
-/** Percent of the interval in which some task waited on I/O. */
-export function pressurePercent(before: Pressure, after: Pressure, intervalMs: number): number {
-  return Math.min(100, Math.max(0, ((after.someTotalUs - before.someTotalUs) / 1000 / intervalMs) * 100));
-}

@@ -1,6 +1,7 @@
 /** bench's text reports: the phase table and slowest stalls of `start`, the steps of `build`, the tests of `disk`. */
 import { PHASES, type StartBenchResult } from '../bench/start-loop.js';
-import { summariseSamples } from '../bench/stall-detector.js';
+import { summariseSamples } from '../measure/stall-detector.js';
+import type { StallEpisode } from '../measure/stall-episodes.js';
 import { describeRating, type BuildBenchResult } from '../bench/build-bench.js';
 import type { DiskBenchResult } from '../bench/disk-bench.js';
 import { sortFindings } from '../findings.js';
@@ -25,6 +26,9 @@ function distRow(name: string, d: Distribution): string[] {
 
 const MAX_STALLS_SHOWN = 5;
 
+/** Time an episode's stalls cost: its starts times their median. */
+const cost = (e: StallEpisode | undefined) => (e ? e.medianDurationMs * e.runs.length : 0);
+
 export function renderStartText(r: StartBenchResult, style: Style): string {
   const s = r.summary;
   const lines: string[] = [];
@@ -37,18 +41,20 @@ export function renderStartText(r: StartBenchResult, style: Style): string {
   lines.push(table([['phase', 'p50', 'p90', 'p99', 'max', 'mean'],
     ...PHASES.map((p) => distRow(p, s.phases[p])), distRow('total', s.total)]));
   lines.push('');
-  lines.push(`containers/min: ${s.containersPerMinute.toFixed(1)}   failed: ${s.failed}   stalls: ${s.stalls} (over ${r.stallOptions.factor}x the rolling median)`);
+  lines.push(`containers/min: ${s.containersPerMinute.toFixed(1)}   failed: ${s.failed}   stalls: ${s.stalls} (over ${r.stallOptions.factor}x the rolling median)`
+    + `${r.episodes.length && r.episodes.length < s.stalls ? ` in ${r.episodes.length} episode${r.episodes.length === 1 ? '' : 's'}` : ''}`);
+  if (r.interrupted) lines.push(style.dim('interrupted (Ctrl-C): the figures cover the starts that completed'));
   const host = summariseSamples(r.samples);
   if (host) {
     lines.push(`host: ${host.device ? `${host.device} mean ${Math.round(host.iops)} IOPS, max await ${host.writeAwaitMs >= host.readAwaitMs ? host.writeAwaitMs.toFixed(1) : host.readAwaitMs.toFixed(1)} ms, max util ${host.utilPercent.toFixed(0)}%, ` : ''}`
       + `max iowait ${host.iowaitPercent.toFixed(1)}%, max D-state tasks ${host.blockedTasks} (${r.samples.length} samples)`);
   }
   if (r.burst) lines.push(`burst: ${r.burst.basis}`);
-  // the slowest stalls in full; the rest are in --json and --out
-  // stall findings come in the order of r.stalls, whose records carry the durations to rank them by
+  // the episodes that cost the most in full; the rest are in --json and --out
+  // stall findings come in the order of r.episodes, whose records carry the durations to rank them by
   const stalls = r.findings.filter((f) => f.id === 'bench/start-stall')
-    .map((finding, i) => ({ finding, durationMs: r.stalls[i]?.durationMs ?? 0 }))
-    .sort((a, b) => b.durationMs - a.durationMs)
+    .map((finding, i) => ({ finding, e: r.episodes[i] }))
+    .sort((a, b) => cost(b.e) - cost(a.e))
     .map((s) => s.finding);
   const shown = [...r.findings.filter((f) => f.id !== 'bench/start-stall'), ...stalls.slice(0, MAX_STALLS_SHOWN)];
   if (shown.length) {
@@ -57,7 +63,7 @@ export function renderStartText(r: StartBenchResult, style: Style): string {
   }
   if (stalls.length > MAX_STALLS_SHOWN) {
     lines.push('');
-    lines.push(style.dim(`… and ${stalls.length - MAX_STALLS_SHOWN} more stalls (all of them in --json and --out)`));
+    lines.push(style.dim(`… and ${stalls.length - MAX_STALLS_SHOWN} more stall episodes (all of them in --json and --out)`));
   }
   return lines.join('\n');
 }
@@ -69,6 +75,7 @@ export function renderBuildText(r: BuildBenchResult, style: Style): string {
     lines.push(style.bold(`bench build: ${run.dockerfile} in ${formatDuration(run.totalMs)}: ${describeRating(run.rating, r.thresholds)}`));
     lines.push(`builder: ${run.builderNote}`);
     lines.push(`image: ${formatBytes(run.imageSize)}, ${run.layers} layers${run.dataRootGrowth !== undefined ? `, data-root grew ${formatBytes(run.dataRootGrowth)}` : ''}${run.kept ? `, kept as ${run.tag}` : ''}`);
+    if (run.cacheRemoved) lines.push(style.dim(`cold build: its ${run.cacheRemoved.records} build-cache record${run.cacheRemoved.records === 1 ? '' : 's'} removed (${formatBytes(run.cacheRemoved.bytes)})`));
     lines.push('');
     const steps = run.steps.filter((s) => !s.internal);
     lines.push(table([['step', 'time', 'share', ''], ...steps.map((s) => [
@@ -99,6 +106,13 @@ export function renderBuildText(r: BuildBenchResult, style: Style): string {
 
 const rate = (bytesPerSec: number) => `${formatBytes(bytesPerSec)}/s`;
 
+/** One direction for every row: "2.10x slower", "1.30x faster", or "same" within 5%. */
+export function slowerText(factor: number): string {
+  if (!Number.isFinite(factor) || factor <= 0) return '-';
+  if (Math.abs(factor - 1) < 0.05) return 'same';
+  return factor > 1 ? `${factor.toFixed(2)}x slower` : `${(1 / factor).toFixed(2)}x faster`;
+}
+
 export function renderDiskText(r: DiskBenchResult, style: Style): string {
   const lines: string[] = [];
   lines.push(style.bold(`bench disk: ${r.path}${r.device.chain ? ` on ${r.device.chain}` : ''}${r.device.fsType ? ` (${r.device.fsType})` : ''}`));
@@ -107,7 +121,7 @@ export function renderDiskText(r: DiskBenchResult, style: Style): string {
   lines.push(table([
     ['test', 'result', 'detail'],
     ['sync write 1 MiB p50', formatDuration(r.syncWrite.p50Ms), `${r.syncWrite.writes} writes, ${rate(r.syncWrite.bytesPerSec)}`],
-    ['sync write 1 MiB p99', formatDuration(r.syncWrite.p99Ms), `max ${formatDuration(r.syncWrite.maxMs)}`],
+    ['sync write 1 MiB p99', formatDuration(r.syncWrite.p99Ms), `max ${formatDuration(r.syncWrite.maxMs)}${r.syncWrite.percentiles === 'fio-bins-clamped' ? ' (fio\'s binned percentiles, at most the max)' : ''}`],
     ['4k random write', `${Math.round(r.randomWrite.iops)} IOPS`, r.randomWrite.method],
     ['sequential write', rate(r.sequentialWrite.bytesPerSec), r.sequentialWrite.method],
   ], 1, 2));
@@ -117,11 +131,11 @@ export function renderDiskText(r: DiskBenchResult, style: Style): string {
     lines.push(style.bold(`host vs container (${c.image}${c.writeLimit ? `, limited to ${c.writeLimit.rate} write IOPS on ${c.writeLimit.path}` : ''}; ${c.method})`));
     if (c.upperDir) lines.push(style.dim(`container writes landed in ${c.upperDir}`));
     lines.push(table([
-      ['test', 'host', 'container', 'container/host'],
-      ['sync write p50', formatDuration(c.host.syncWrite.p50Ms), formatDuration(c.container.syncWrite.p50Ms), `${c.ratios.syncP50.toFixed(2)}x`],
-      ['sync write p99', formatDuration(c.host.syncWrite.p99Ms), formatDuration(c.container.syncWrite.p99Ms), `${(c.container.syncWrite.p99Ms / c.host.syncWrite.p99Ms).toFixed(2)}x`],
-      ["4k fsync'd writes/s", String(Math.round(c.host.smallWritesPerSec)), String(Math.round(c.container.smallWritesPerSec)), `${c.ratios.smallWrites.toFixed(2)}x`],
-      ['sequential write', rate(c.host.sequentialBytesPerSec), rate(c.container.sequentialBytesPerSec), `${c.ratios.sequential.toFixed(2)}x`],
+      ['test', 'host', 'container', 'inside vs host'],
+      ['sync write 1 MiB p50', formatDuration(c.host.syncWrite.p50Ms), formatDuration(c.container.syncWrite.p50Ms), slowerText(c.slowerBy.syncP50)],
+      ['sync write 1 MiB p99', formatDuration(c.host.syncWrite.p99Ms), formatDuration(c.container.syncWrite.p99Ms), slowerText(c.slowerBy.syncP99)],
+      ["4k fsync'd writes/s", String(Math.round(c.host.smallWritesPerSec)), String(Math.round(c.container.smallWritesPerSec)), slowerText(c.slowerBy.smallWrites)],
+      ['sequential write', rate(c.host.sequentialBytesPerSec), rate(c.container.sequentialBytesPerSec), slowerText(c.slowerBy.sequential)],
       ['dd start-up (taken off)', formatDuration(c.host.ddOverheadMs), formatDuration(c.container.ddOverheadMs), ''],
     ]));
   }

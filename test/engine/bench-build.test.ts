@@ -50,7 +50,7 @@ describe('stowage bench build', () => {
     }
   });
 
-  it('builds with the classic builder when asked, and fails with exit 4 on a broken Dockerfile', { timeout: 120_000 }, async () => {
+  it('builds with the classic builder when asked, and fails with exit 8 (build failed) on a broken Dockerfile', { timeout: 120_000 }, async () => {
     const base = await ensureBusybox();
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-build-'));
     let tag: string | undefined;
@@ -66,7 +66,7 @@ describe('stowage bench build', () => {
       assert.match(r.stdout, new RegExp(`, ${inspect.stdout.trim()} layers`));
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nRUN exit 7\n`);
       const bad = await runCli(['bench', 'build', dir, '--network', 'host']);
-      assert.equal(bad.code, 4);
+      assert.equal(bad.code, 8, 'a failed build is exit 8, not bad input (issue 20)');
       assert.match(bad.stderr, /the build of .* failed/);
     } finally {
       if (tag) await docker(['rmi', tag], { allowFailure: true });

@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { fioDiskArgs, parseFioJson } from '../../src/host/fio.js';
 import { CALIBRATION_CALLS, markerProbeScript, parseMarkerProbe } from '../../src/bench/marker-probe.js';
 import { LineStamper, type TimedLine } from '../../src/host/shell-probe.js';
-import { diskFindings } from '../../src/bench/disk-bench.js';
+import { diskFindings, fioPercentiles, slowerBy } from '../../src/bench/disk-bench.js';
+import { renderDiskText, slowerText } from '../../src/render/bench-text.js';
+import { renderFindings } from '../../src/render/findings-text.js';
+import { makeStyle } from '../../src/render/style.js';
 
 const sample = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/samples/bench/${name}`, import.meta.url)), 'utf8');
 
@@ -65,6 +68,29 @@ describe('marker probe', () => {
     assert.equal(r.sequentialBytesPerSec, 8 * 1024 * 1024 / 0.5);
   });
 
+  it('takes off the fastest dd start-up, so a busier calibration never leaves a write below nothing', () => {
+    // the calibration ran while the machine was busy (dd took 40 ms to start, once 5 ms); the writes ran
+    // when it was quiet: 100 small writes of 6 ms each. Taking off the median (40 ms) would leave less than
+    // nothing and a rate of 0 writes/s
+    const out: TimedLine[] = [];
+    let t = 0;
+    const emit = (text: string, after: number) => { t += after; out.push({ atMs: t, text }); };
+    emit('@null-begin', 0);
+    for (let i = 0; i < CALIBRATION_CALLS; i++) emit('@null', i === 3 ? 5 : 40);
+    emit('@begin', 0);
+    for (const ms of [11, 21, 101]) emit('@sync', ms);
+    emit('@small-begin', 0);
+    for (let i = 0; i < 4; i++) emit('@small', 6);
+    emit('@seq-begin', 0);
+    emit('@seq-end', 501);
+    emit('@end', 1);
+    const r = parseMarkerProbe(out, plan)!;
+    assert.equal(r.ddOverheadMs, 5);
+    assert.deepEqual(r.syncWrite, { count: 3, p50Ms: 16, p99Ms: r.syncWrite.p99Ms, maxMs: 96 });
+    assert.equal(r.smallWritesPerSec, 4 / (4 / 1000));
+    assert.ok(r.sequentialBytesPerSec > 0);
+  });
+
   it('is undefined when the script stopped early', () => {
     assert.equal(parseMarkerProbe(lines().filter((l) => l.text !== '@end'), plan), undefined);
     assert.equal(parseMarkerProbe(lines().filter((l, i) => !(l.text === '@sync' && i === 24)), plan), undefined);
@@ -99,25 +125,93 @@ describe('disk findings', () => {
     comparison: undefined,
   };
   it('flags slow sync writes by p99, error past a second', () => {
-    const ok = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8 } });
+    const ok = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8, percentiles: 'exact' as const } });
     assert.deepEqual(ok, []);
-    const bad = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 800, p99Ms: 4000, maxMs: 4100, bytesPerSec: 1e6 } });
+    const bad = diskFindings({ ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 800, p99Ms: 4000, maxMs: 4100, bytesPerSec: 1e6, percentiles: 'exact' as const } });
     assert.equal(bad[0]?.id, 'bench/slow-sync-writes');
     assert.equal(bad[0]?.severity, 'error');
   });
 
   it('flags a container writing far slower than its host', () => {
-    const probe = (p50: number, small: number, seq: number) => ({ ddOverheadMs: 1, syncWrite: { count: 10, p50Ms: p50, p99Ms: p50, maxMs: p50 }, smallWritesPerSec: small, sequentialBytesPerSec: seq });
+    const probe = (p50: number, small: number, seq: number) => ({ clock: 'in-probe' as const, ddOverheadMs: 1, syncWrite: { count: 10, p50Ms: p50, p99Ms: p50, maxMs: p50 }, smallWritesPerSec: small, sequentialBytesPerSec: seq });
     const host = probe(4, 300, 32e6);
     const container = probe(40, 20, 150e3);
     const f = diskFindings({
-      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8 },
-      comparison: { image: 'debian', writeLimit: undefined, upperDir: '/x/diff', method: 'dd', host, container, ratios: { syncP50: 10, smallWrites: 20 / 300, sequential: 150e3 / 32e6 } },
+      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8, percentiles: 'exact' as const },
+      comparison: { image: 'debian', writeLimit: undefined, upperDir: '/x/diff', method: 'dd', host, container, slowerBy: slowerBy(host, container) },
     });
     assert.equal(f.length, 1);
     assert.equal(f[0]!.id, 'bench/container-io-slower');
     assert.equal(f[0]!.severity, 'error');
     assert.match(f[0]!.title, /sync writes 10\.0x slower/);
     assert.match(f[0]!.title, /150 kB\/s against 32\.0 MB\/s/);
+  });
+
+  it('a write limit the user set explains the slowdown: info, no blkio hunt, same figures as the table', () => {
+    const host = { clock: 'in-probe' as const, ddOverheadMs: 0.9, syncWrite: { count: 10, p50Ms: 0.842, p99Ms: 1.3, maxMs: 1.3 }, smallWritesPerSec: 400, sequentialBytesPerSec: 273e6 };
+    const container = { clock: 'in-probe' as const, ddOverheadMs: 1.1, syncWrite: { count: 10, p50Ms: 310, p99Ms: 330, maxMs: 330 }, smallWritesPerSec: 25, sequentialBytesPerSec: 12e6 };
+    const r = {
+      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8, percentiles: 'exact' as const },
+      comparison: { image: 'busybox', writeLimit: { path: '/dev/vda', rate: 50 }, upperDir: undefined, method: 'dd', host, container, slowerBy: slowerBy(host, container) },
+    };
+    const f = diskFindings(r);
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.id, 'bench/container-io-slower');
+    assert.equal(f[0]!.severity, 'info');
+    assert.match(f[0]!.title, /as the write limit you set explains \(--write-iops 50 on \/dev\/vda\)/);
+    assert.doesNotMatch(JSON.stringify(f[0]), /blkio/);
+    const style = makeStyle(false);
+    const table = renderDiskText({ ...r, findings: f }, style);
+    const findingText = renderFindings(f, style);
+    // the host's p50 reads the same in the table and in the evidence: 842 µs, not a rounded 800 µs
+    assert.match(table, /^sync write 1 MiB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);
+    assert.match(findingText, /host sync write p50: 842 µs/);
+  });
+});
+
+describe('bench disk figures that add up', () => {
+  it("clamps fio's binned percentiles to the exact max and says so", () => {
+    // recorded: fio 3.33 gave p99 3.35872 ms (a bin edge) with max 3.356005 ms
+    const p = fioPercentiles(1.2, 3.35872, 3.356005);
+    assert.deepEqual(p, { p50Ms: 1.2, p99Ms: 3.356005, maxMs: 3.356005, percentiles: 'fio-bins-clamped' });
+    assert.ok(Number.isNaN(fioPercentiles(undefined, 2, 3).p50Ms));
+  });
+
+  it('reads one direction in every row of the comparison: above 1 is slower inside', () => {
+    const host = { clock: 'in-probe' as const, ddOverheadMs: 1, syncWrite: { count: 10, p50Ms: 4, p99Ms: 5, maxMs: 5 }, smallWritesPerSec: 300, sequentialBytesPerSec: 300e6 };
+    const container = { ...host, syncWrite: { count: 10, p50Ms: 8, p99Ms: 5, maxMs: 5 }, smallWritesPerSec: 100, sequentialBytesPerSec: 600e6 };
+    const k = slowerBy(host, container);
+    assert.deepEqual(k, { syncP50: 2, syncP99: 1, smallWrites: 3, sequential: 0.5 });
+    assert.deepEqual([k.syncP50, k.syncP99, k.smallWrites, k.sequential].map(slowerText), ['2.00x slower', 'same', '3.00x slower', '2.00x faster']);
+  });
+
+  it('times markers by the clock each carries, not by batched arrival', () => {
+    // what the attach stream delivered from a busybox container: the twenty @null markers in two batches,
+    // each marker carrying the shell's scheduler clock (ms since boot)
+    const plan = { syncWrites: 2, smallWrites: 2, sequentialMiB: 64 };
+    const raw: TimedLine[] = [];
+    let clock = 856_000;
+    const emit = (text: string, took: number, arrival: number) => { clock += took; raw.push({ atMs: arrival, text: `${text} ${clock.toFixed(6)}` }); };
+    emit('@null-begin', 0, 10);
+    for (let i = 0; i < CALIBRATION_CALLS; i++) emit('@null', 8, i < 10 ? 10 : 170);
+    emit('@begin', 0, 170);
+    emit('@sync', 20, 171);
+    emit('@sync', 30, 171);
+    emit('@small-begin', 0, 171);
+    emit('@small', 10, 230);
+    emit('@small', 10, 230);
+    emit('@seq-begin', 0, 230);
+    emit('@seq-end', 264, 231);
+    emit('@end', 1, 231);
+    const byClock = parseMarkerProbe(raw, plan)!;
+    assert.equal(byClock.clock, 'in-probe');
+    assert.ok(Math.abs(byClock.ddOverheadMs - 8) < 1e-6, `dd start-up ${byClock.ddOverheadMs}`);
+    assert.ok(Math.abs(byClock.syncWrite.p50Ms - 17) < 1e-6, `sync p50 ${byClock.syncWrite.p50Ms}`);
+    assert.ok(Math.abs(byClock.sequentialBytesPerSec - 64 * 1024 * 1024 / 0.256) < 1, 'sequential from its two markers');
+    // the same lines timed by arrival, as before: the dd start-up reads 0 and the 64 MiB write 64 GB/s
+    const byArrival = parseMarkerProbe(raw.map((l) => ({ atMs: l.atMs, text: l.text.split(' ')[0]! })), plan)!;
+    assert.equal(byArrival.clock, 'arrival');
+    assert.equal(byArrival.ddOverheadMs, 0);
+    assert.ok(byArrival.sequentialBytesPerSec > 10 * byClock.sequentialBytesPerSec);
   });
 });

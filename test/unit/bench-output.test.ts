@@ -2,10 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvField, iterationsCsv, samplesCsv } from '../../src/bench/timeline.js';
-import { parseDuration, parsePositive, splitCommand } from '../../src/cli/bench-command.js';
+import { parseDuration, parsePositive, splitCommand } from '../../src/cli/bench/bench-flags.js';
 import { distribution, percentile } from '../../src/stats.js';
-import { burstEstimate } from '../../src/bench/burst-estimate.js';
-import type { DeviceSample } from '../../src/bench/sampler.js';
+import { burstEstimate } from '../../src/measure/burst-estimate.js';
+import { burstFinding } from '../../src/bench/burst-finding.js';
+import type { DeviceSample } from '../../src/measure/sampler.js';
 import type { IterationRecord } from '../../src/bench/start-loop.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -91,15 +92,18 @@ describe('burst estimate', () => {
     assert.equal(b.meanIops, 1300);
     assert.equal(b.creditsSpent, 10 * (1300 - 300));
     assert.equal(b.fullBucketSecondsAtMean, 5_400_000 / 1000);
-    assert.equal(b.finding?.id, 'bench/burst-credits');
-    assert.equal(b.finding?.severity, 'warn');
+    const f = burstFinding(b);
+    assert.equal(f.id, 'bench/burst-credits');
+    assert.equal(f.severity, 'warn');
+    assert.deepEqual(f.subject, { kind: 'device', id: 'nvme1n1' });
   });
 
   it('calls the credits spent when IOPS sit at baseline while tasks wait', () => {
     const samples = Array.from({ length: 10 }, (_, i) => sample((i + 1) * 1000, 300 + (i % 2 ? 10 : -10), { blockedTasks: 4, iowaitPercent: 80 }));
     const b = burstEstimate(disk('Amazon Elastic Block Store'), samples, 'auto');
-    assert.equal(b?.finding?.severity, 'error');
-    assert.match(b!.finding!.title, /sat at the gp2 baseline of 300/);
+    const f = burstFinding(b!);
+    assert.equal(f.severity, 'error');
+    assert.match(f.title, /sat at the gp2 baseline of 300/);
   });
 
   it('stays silent on an unknown disk unless gp2 is asked for', () => {

@@ -2,12 +2,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CliContext } from '../../src/cli/cli-context.js';
-import { startJsonResult } from '../../src/cli/bench-command.js';
+import { startJsonResult } from '../../src/cli/bench/start-command.js';
 import { renderStartText } from '../../src/render/bench-text.js';
 import { distribution } from '../../src/stats.js';
-import { DEFAULT_STALL_OPTIONS, type StallRecord } from '../../src/bench/stall-detector.js';
+import { DEFAULT_STALL_OPTIONS } from '../../src/measure/stall-detector.js';
+import type { StallRecord } from '../../src/bench/stall-findings.js';
+import type { StallEpisode } from '../../src/measure/stall-episodes.js';
 import type { StartBenchResult } from '../../src/bench/start-loop.js';
 import type { Finding } from '../../src/findings.js';
+import { renderJson } from '../../src/render/json-document.js';
+import { schemaValidator } from '../support/json-schema.js';
 
 const ctx = new CliContext({ stdout: { write: () => true }, stderr: { write: () => true }, env: { NO_COLOR: '1' } }, {});
 
@@ -21,6 +25,11 @@ function result(stallCount: number): StartBenchResult {
     iteration: i + 10, durationMs: (i + 2) * 1000, medianMs: 300,
     cause: 'disk-throttled', sentence: 'the disk was throttled', during: undefined, baseline: undefined,
   }));
+  // separate episodes of one start each (a healthy start between them)
+  const episodes: StallEpisode[] = records.map((r) => ({
+    first: r.iteration, last: r.iteration, runs: [r.iteration], fromMs: 0, toMs: r.durationMs, medianDurationMs: r.durationMs,
+    maxDurationMs: r.durationMs, baselineMs: 300, cause: 'disk-throttled', clauses: [], note: '', during: undefined, baseline: undefined,
+  }));
   const d = distribution([300, 310, 320]);
   return {
     image: 'fedora', cmd: ['date'], concurrency: 1, startedAt: '2026-11-23T00:00:00.000Z', stallOptions: DEFAULT_STALL_OPTIONS,
@@ -28,7 +37,7 @@ function result(stallCount: number): StartBenchResult {
     device: { dataRoot: '/var/lib/docker', mountPoint: '/var/lib/docker', fsType: 'xfs', device: 'nvme1n1', majorMinor: '259:1', chain: 'nvme1n1', disk: undefined },
     samplerNote: undefined,
     summary: { iterations: 3 + stallCount, failed: 0, stalls: stallCount, wallMs: 5000, containersPerMinute: 36, total: d, phases: { create: d, start: d, wait: d, remove: d } },
-    iterations: [], samples: [], burst: undefined, findings: stalls, stalls: records, cpu: { totalMs: 10, samplerMs: 1 },
+    iterations: [], samples: [], burst: undefined, findings: stalls, stalls: records, episodes, interrupted: false, cpu: { totalMs: 10, samplerMs: 1 },
   };
 }
 
@@ -47,7 +56,7 @@ describe('bench start text', () => {
     const text = renderStartText(result(8), ctx.style);
     const shown = [...text.matchAll(/^WARN\s+start #(\d+)/gm)].map((m) => Number(m[1]));
     assert.deepEqual(shown.sort((a, b) => a - b), [13, 14, 15, 16, 17]);
-    assert.match(text, /… and 3 more stalls \(all of them in --json and --out\)/);
+    assert.match(text, /… and 3 more stall episodes \(all of them in --json and --out\)/);
   });
 
   it('keeps per-iteration rows out of --json', () => {
@@ -56,5 +65,12 @@ describe('bench start text', () => {
     assert.equal(json.samples, undefined);
     assert.equal(json.sampleCount, 0);
     assert.equal((json.findings as unknown[]).length, 1);
+  });
+
+  it('--json with stall episodes validates against the schema', () => {
+    const doc = JSON.parse(renderJson('bench start', startJsonResult(result(3))));
+    assert.deepEqual(schemaValidator('bench-start.schema.json')(doc), []);
+    assert.equal(doc.result.episodes.length, 3);
+    assert.equal(doc.result.interrupted, false);
   });
 });

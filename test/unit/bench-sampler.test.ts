@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Sampler, resolveDataRootDevice, toDeviceSample } from '../../src/bench/sampler.js';
+import { Sampler, resolveDataRootDevice, toDeviceSample } from '../../src/measure/sampler.js';
 import { sampleHost } from '../../src/host/host-sample.js';
 import type { HostFs } from '../../src/host/host-fs.js';
 import { recordedHostFs } from '../../src/host/host-fs.js';
-import type { Clock } from '../../src/bench/clock.js';
+import type { Clock } from '../../src/measure/clock.js';
 import { parsePressure } from '../../src/host/pressure.js';
 
 const sample = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/samples/bench/${name}`, import.meta.url)), 'utf8');

@@ -1,9 +1,11 @@
 /** Stall detection and attribution, driven by an injected clock and synthetic host samples: no sleeping. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StallDetector, attributeStall, samplesDuring, stallFinding, summariseSamples } from '../../src/bench/stall-detector.js';
-import type { DeviceSample } from '../../src/bench/sampler.js';
-import type { Clock } from '../../src/bench/clock.js';
+import { StallDetector, attributeStall, samplesDuring, summariseSamples } from '../../src/measure/stall-detector.js';
+import { stallEpisodes } from '../../src/measure/stall-episodes.js';
+import { episodeFinding, stallRecord } from '../../src/bench/stall-findings.js';
+import type { DeviceSample } from '../../src/measure/sampler.js';
+import type { Clock } from '../../src/measure/clock.js';
 
 /** A clock that only moves when told to. */
 class ManualClock implements Clock {
@@ -114,25 +116,95 @@ describe('stall attribution', () => {
     assert.deepEqual(samplesDuring(samples, 9000, 9500), []);
   });
 
-  it('builds the finding with the sentence, the host state and a fix', () => {
+  it('builds the record of one stalled start with the sentence and the host state', () => {
     const samples = [...healthy, ...[6, 7, 8].map((s) => sample(s * 1000, { writeIops: 300, writeAwaitMs: 900, blockedTasks: 2, iowaitPercent: 70 }))];
-    const { finding: f, stall } = stallFinding({ iteration: 4972, durationMs: 82_000, medianMs: 3000, phasesMs: { create: 100, start: 81_000, wait: 800, remove: 100 }, startedAtMs: 5200 },
+    const stall = stallRecord({ iteration: 4972, durationMs: 82_000, medianMs: 3000, phasesMs: { create: 100, start: 81_000, wait: 800, remove: 100 }, startedAtMs: 5200 },
       samples, summariseSamples(healthy));
     assert.equal(stall.cause, 'disk-throttled');
-    assert.equal(stall.sentence, f.title);
     assert.equal(stall.during?.writeAwaitMs, 900);
-    assert.equal(f.id, 'bench/start-stall');
-    assert.equal(f.severity, 'error');
-    assert.match(f.title, /^start #4972 took 82\.0 s \(27\.3x the median 3\.00 s\) while write await on nvme1n1 rose to 900 ms .*IOPS fell to 300 .*: the disk was throttled$/);
-    assert.equal(f.evidence.find((e) => e.label === 'start phase')?.value, 81_000);
-    assert.equal(f.evidence.find((e) => e.label === 'tasks in D state (max)')?.value, 2);
-    assert.ok(f.fix);
-    assert.deepEqual(f.subject, { kind: 'benchmark', id: 'start #4972' });
+    assert.match(stall.sentence, /^start #4972 took 82\.0 s \(27\.3x the median 3\.00 s\) while write await on nvme1n1 rose to 900 ms .*IOPS fell to 300 .*: the disk was throttled$/);
   });
 
   it('says so when no sample covers the stall', () => {
-    const { finding: f, stall } = stallFinding({ iteration: 3, durationMs: 5000, medianMs: 500, phasesMs: {}, startedAtMs: 0 }, [], undefined);
+    const stall = stallRecord({ iteration: 3, durationMs: 5000, medianMs: 500, phasesMs: {}, startedAtMs: 0 }, [], undefined);
     assert.equal(stall.cause, 'unknown');
-    assert.equal(f.fix, undefined);
+  });
+});
+
+/**
+ * Runs timed on the injected clock and judged by the detector, as the start loop does: `durations` in order,
+ * each starting when the previous one ended.
+ */
+function judgedRuns(durations: number[], detector = new StallDetector({ factor: 3, warmup: 5, minExcessMs: 250 })) {
+  const clock = new ManualClock();
+  return durations.map((d, i) => {
+    const startedMs = clock.now();
+    clock.advance(d);
+    const v = detector.observe(clock.now() - startedMs);
+    return { index: i + 1, startedMs, durationMs: d, stalled: v.stalled, medianMs: v.medianMs };
+  });
+}
+
+describe('stall episodes', () => {
+  // a disk that runs out of credits at #26 and stays throttled: 25 healthy starts of ~265 ms, 35 of ~3.5 s,
+  // then 5 healthy again; the samples show loop0 capped near 50 IOPS with await low and a task in D state
+  const durations = [
+    ...Array.from({ length: 25 }, (_, i) => 255 + (i % 5) * 5),
+    ...Array.from({ length: 35 }, (_, i) => 3400 + (i % 3) * 100),
+    ...Array.from({ length: 5 }, () => 270),
+  ];
+  const runs = judgedRuns(durations);
+  const throttledFrom = runs[25]!.startedMs;
+  const throttledTo = runs[59]!.startedMs + runs[59]!.durationMs;
+  const samples: DeviceSample[] = [];
+  for (let t = 1000; t <= throttledTo + 3000; t += 1000) {
+    const throttled = t > throttledFrom && t - 1000 < throttledTo;
+    samples.push(sample(t, throttled
+      ? { device: 'loop0', writeIops: 49 + (t / 1000) % 3, writeAwaitMs: 0.6, utilPercent: 4, blockedTasks: 1, blocked: ['dockerd[77] jbd2_log_wait_commit'], iowaitPercent: 30 }
+      : { device: 'loop0', writeIops: 600 + (t / 1000) % 7 * 40, writeAwaitMs: 0.5 }));
+  }
+  const baseline = summariseSamples(samples.filter((s) => s.tMs <= throttledFrom));
+
+  it('groups 35 consecutive stalled starts into one episode with one finding', () => {
+    assert.equal(runs.filter((r) => r.stalled).length, 35, 'the detector flags each throttled start');
+    const episodes = stallEpisodes(runs, samples, baseline);
+    assert.equal(episodes.length, 1);
+    const e = episodes[0]!;
+    assert.deepEqual([e.first, e.last, e.runs.length], [26, 60, 35]);
+    assert.equal(e.medianDurationMs, 3500);
+    assert.equal(e.baselineMs, 265);
+    assert.equal(e.fromMs, throttledFrom);
+    assert.equal(e.toMs, throttledTo);
+    assert.equal(e.cause, 'disk-throttled');
+    const f = episodeFinding(e, e.runs.map(() => ({ create: 100, start: 3300, wait: 50, remove: 50 })));
+    assert.equal(f.id, 'bench/start-stall');
+    assert.match(f.title, /^from #26 to #60, 35 starts took 3\.50 s against a 265 ms median; loop0 capped at about 50 IOPS \(baseline \d+\) with await low \(0\.6 ms\), 1 task in D state .*: the disk was throttled above the device/);
+    assert.deepEqual(f.subject, { kind: 'benchmark', id: 'start #26-#60' });
+    assert.equal(f.evidence.find((x) => x.label === 'stalled starts')?.value, 35);
+    assert.equal(f.evidence.find((x) => x.label === 'start phase (median)')?.value, 3300);
+    assert.equal(f.severity, 'error', '13x the median');
+    assert.ok(f.fix);
+  });
+
+  it('a healthy start ends an episode, a failed one does not', () => {
+    const mixed = [
+      { index: 1, startedMs: 0, durationMs: 2000, stalled: true, medianMs: 200 },
+      { index: 2, startedMs: 2000, durationMs: 50, stalled: false, medianMs: 200, failed: true },
+      { index: 3, startedMs: 2050, durationMs: 2100, stalled: true, medianMs: 200 },
+      { index: 4, startedMs: 4150, durationMs: 210, stalled: false, medianMs: 200 },
+      { index: 5, startedMs: 4360, durationMs: 5000, stalled: true, medianMs: 205 },
+    ];
+    const episodes = stallEpisodes(mixed, [], undefined);
+    assert.deepEqual(episodes.map((e) => e.runs), [[1, 3], [5]]);
+    assert.equal(episodes[0]!.cause, 'unknown');
+    const single = episodeFinding(episodes[1]!, [{ create: 1, start: 4990, wait: 5, remove: 4 }]);
+    assert.match(single.title, /^start #5 took 5\.00 s \(24\.4x the median 205 ms\) while no host samples covered it: no host samples to attribute it$/);
+    assert.equal(single.severity, 'error');
+    assert.deepEqual(single.subject, { kind: 'benchmark', id: 'start #5' });
+    assert.equal(single.fix, undefined, 'no disk fix without a disk cause');
+  });
+
+  it('no stalls, no episodes', () => {
+    assert.deepEqual(stallEpisodes(judgedRuns([100, 110, 105, 100, 95, 100, 120]), [], undefined), []);
   });
 });

@@ -1,18 +1,18 @@
 /**
- * Burst credits during a benchmark: when the data-root disk is a burstable volume (gp2), step the credit
- * model through the sampled IOPS and say how long the credits last at this rate, or that IOPS sat at the
- * baseline, which is what a spent bucket looks like.
+ * Burst credits over a run of samples: when the disk is a burstable volume (gp2), step the credit model
+ * through the sampled IOPS: how long the credits last at this rate, or that IOPS sat at the baseline, which
+ * is what a spent bucket looks like. bench start reports it; watch can keep it running.
  */
-import { gp2Model, simulateCredits, type BurstModel } from '../host/burst-model.js';
+import { gp2Model, simulateCredits, type BurstModel } from './burst-model.js';
 import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
 import type { DiskAttributes } from '../host/block-device.js';
-import type { Finding } from '../findings.js';
-import { formatDuration } from '../units.js';
 import type { DeviceSample } from './sampler.js';
 
 export type BurstModelChoice = 'auto' | 'gp2' | 'none';
 
 export interface BurstEstimate {
+  /** The disk modelled. */
+  disk: string;
   model: BurstModel;
   /** Why this model applies. */
   basis: string;
@@ -26,7 +26,6 @@ export interface BurstEstimate {
   fullBucketSecondsAtMean: number;
   /** Share of samples whose IOPS sat within 15% of the baseline while tasks were blocked on I/O. */
   atBaselineShare: number;
-  finding: Finding | undefined;
 }
 
 export function burstEstimate(disk: DiskAttributes, samples: readonly DeviceSample[], choice: BurstModelChoice): BurstEstimate | undefined {
@@ -53,32 +52,5 @@ export function burstEstimate(disk: DiskAttributes, samples: readonly DeviceSamp
     return Math.abs(iops - model.baselineIops) <= 0.15 * model.baselineIops && (s.blockedTasks > 0 || s.iowaitPercent >= 10);
   }).length;
   const atBaselineShare = atBaseline / samples.length;
-  const evidence = [
-    { label: 'model', value: basis },
-    { label: 'size', value: Math.round(model.sizeGiB), unit: 'GiB' },
-    { label: 'baseline IOPS', value: model.baselineIops, unit: 'IOPS' },
-    { label: 'burst IOPS', value: model.burstIops, unit: 'IOPS' },
-    { label: 'mean IOPS during the run', value: Math.round(meanIops), unit: 'IOPS' },
-    { label: 'peak IOPS', value: Math.round(peakIops), unit: 'IOPS' },
-    { label: 'credits used (from a full bucket)', value: Math.round(model.bucketCredits - creditsLeft) },
-    { label: 'a full bucket lasts at this rate', value: Number.isFinite(fullBucketSecondsAtMean) ? formatDuration(fullBucketSecondsAtMean * 1000) : 'forever (at or under baseline)' },
-    { label: 'samples at baseline with tasks waiting', value: Math.round(atBaselineShare * 100), unit: '%' },
-  ];
-  const spent = atBaselineShare >= 0.3;
-  const finding: Finding = {
-    id: 'bench/burst-credits',
-    severity: spent ? 'error' : Number.isFinite(fullBucketSecondsAtMean) && fullBucketSecondsAtMean < 6 * 3600 ? 'warn' : 'info',
-    title: spent
-      ? `IOPS on ${disk.name} sat at the gp2 baseline of ${model.baselineIops} while tasks waited: the burst credits are spent`
-      : Number.isFinite(fullBucketSecondsAtMean)
-        ? `at this run's ${Math.round(meanIops)} IOPS a full gp2 bucket on ${disk.name} lasts ${formatDuration(fullBucketSecondsAtMean * 1000)}, then IOPS drop to ${model.baselineIops}`
-        : `this run stayed under ${disk.name}'s gp2 baseline of ${model.baselineIops} IOPS: credits do not run out at this rate`,
-    evidence,
-    fix: {
-      summary: 'Use gp3 (3,000 IOPS baseline, no credits) or a volume of 1 TiB or more, or put the data-root on instance storage.',
-      commands: ['aws ec2 modify-volume --volume-id VOLUME --volume-type gp3'],
-    },
-    subject: { kind: 'device', id: disk.name },
-  };
-  return { model, basis, observedSeconds, meanIops, peakIops, creditsSpent: model.bucketCredits - creditsLeft, creditsLeft, fullBucketSecondsAtMean, atBaselineShare, finding };
+  return { disk: disk.name, model, basis, observedSeconds, meanIops, peakIops, creditsSpent: model.bucketCredits - creditsLeft, creditsLeft, fullBucketSecondsAtMean, atBaselineShare };
 }

@@ -3,8 +3,6 @@
  * stall. Stalls stay out of the median, so a disk that stays throttled keeps producing stalls instead of
  * becoming the new normal. Pure: durations come from the caller's (injected) clock.
  */
-import type { Finding, Evidence } from '../findings.js';
-import { formatDuration } from '../units.js';
 import { mean, median } from '../stats.js';
 import type { DeviceSample } from './sampler.js';
 
@@ -115,13 +113,13 @@ export function summariseSamples(samples: readonly DeviceSample[]): HostStateDur
   };
 }
 
-const round = (v: number) => (v >= 100 ? Math.round(v) : Math.round(v * 10) / 10);
+export const round = (v: number) => (v >= 100 ? Math.round(v) : Math.round(v * 10) / 10);
 
 /**
  * Names the likely cause of a stall from the host state during it, compared with the healthy baseline:
  * await far above baseline with IOPS held flat is a throttled disk (the gp2-out-of-credits shape); await up
- * with utilisation pinned is a saturated disk; tasks in D state with await unchanged is I/O throttled above
- * the device (cgroup blkio, hypervisor); a quiet disk means the time went elsewhere.
+ * with utilisation pinned is a saturated disk; tasks waiting on I/O with await unchanged and IOPS flat or
+ * fallen is I/O throttled above the device (cgroup blkio, hypervisor); a quiet disk means the time went elsewhere.
  */
 export function attributeStall(during: HostStateDuring | undefined, baseline: HostStateDuring | undefined): Omit<StallAttribution, 'sentence'> & { clauses: string[]; note: string } {
   if (!during) return { cause: 'unknown', during, baseline, clauses: ['no host samples covered it'], note: '' };
@@ -140,32 +138,39 @@ export function attributeStall(during: HostStateDuring | undefined, baseline: Ho
   const iopsCollapsed = baseIops > 0 && during.iops < 0.3 * baseIops;
   const flat = during.iops > 0 && during.iopsVariation < 0.35;
   const iopsFell = baseIops > 0 && during.iops < 0.6 * baseIops;
+  let cause: StallCause;
+  let note = '';
+  let aboveDevice = false;
+  if (awaitHigh && (flat || iopsFell)) cause = 'disk-throttled';
+  else if (awaitHigh) cause = 'disk-saturated';
+  else if (ioWaiting && (flat || iopsFell)) {
+    cause = 'disk-throttled';
+    aboveDevice = true;
+    // the queue is not at the device, so the limit sits above it: cgroup blkio, a hypervisor or volume cap
+    note = ' above the device (await stayed low while I/O waited: a cgroup blkio limit or a volume cap)';
+  } else if (ioWaiting) cause = 'io-wait';
+  else if (iopsCollapsed && cpuCalm) cause = 'disk-suspected';
+  else cause = 'not-disk';
+  const baseIopsText = baseline ? ` (baseline ${round(baseIops)})` : '';
   const clauses: string[] = [];
   if (during.device !== undefined) {
-    clauses.push(awaitHigh
-      ? `${during.writeAwaitMs >= during.readAwaitMs ? 'write' : 'read'} await on ${dev} rose to ${round(awaitMs)} ms${baseline ? ` (baseline ${round(baseAwait)} ms)` : ''}`
-      : `await on ${dev} stayed at ${round(awaitMs)} ms`);
-    clauses.push(`IOPS ${iopsFell ? 'fell to' : flat ? 'sat at' : 'averaged'} ${round(during.iops)}${baseline ? ` (baseline ${round(baseIops)})` : ''}`);
+    if (aboveDevice) {
+      // the shape of a limit: the device does a steady, low rate and answers each request quickly
+      clauses.push(`${flat ? `${dev} capped at about ${round(during.iops)} IOPS` : `IOPS on ${dev} fell to ${round(during.iops)}`}${baseIopsText}`
+        + ` with await low (${round(awaitMs)} ms)`);
+    } else {
+      clauses.push(awaitHigh
+        ? `${during.writeAwaitMs >= during.readAwaitMs ? 'write' : 'read'} await on ${dev} rose to ${round(awaitMs)} ms${baseline ? ` (baseline ${round(baseAwait)} ms)` : ''}`
+        : `await on ${dev} stayed at ${round(awaitMs)} ms`);
+      clauses.push(`IOPS ${iopsFell ? 'fell to' : flat ? 'sat at' : 'averaged'} ${round(during.iops)}${baseIopsText}`);
+    }
   }
   if (during.blockedTasks > 0) {
     clauses.push(`${during.blockedTasks} task${during.blockedTasks === 1 ? '' : 's'} in D state${during.blocked.length ? ` (${during.blocked.join(', ')})` : ''}`);
   }
   if (during.iowaitPercent >= 5) clauses.push(`iowait ${round(during.iowaitPercent)}%`);
   if ((during.ioPressurePercent ?? 0) >= 10) clauses.push(`some task waited on I/O ${round(during.ioPressurePercent!)}% of the time (PSI)`);
-  let cause: StallCause;
-  let note = '';
-  if (awaitHigh && (flat || iopsFell)) cause = 'disk-throttled';
-  else if (awaitHigh) cause = 'disk-saturated';
-  else if (ioWaiting && (flat || iopsFell)) {
-    cause = 'disk-throttled';
-    // the queue is not at the device, so the limit sits above it: cgroup blkio, a hypervisor or volume cap
-    note = ' above the device (await stayed low while I/O waited: a cgroup blkio limit or a volume cap)';
-  }
-  else if (ioWaiting) cause = 'io-wait';
-  else if (iopsCollapsed && cpuCalm) {
-    cause = 'disk-suspected';
-    clauses.push(`the CPU no busier (${round(during.cpuBusyPercent)}% busy)`);
-  } else cause = 'not-disk';
+  if (cause === 'disk-suspected') clauses.push(`the CPU no busier (${round(during.cpuBusyPercent)}% busy)`);
   return { cause, during, baseline, clauses, note };
 }
 
@@ -178,75 +183,7 @@ export const CAUSE_TEXT: Record<StallCause, string> = {
   unknown: 'no host samples to attribute it',
 };
 
-export interface StallContext {
-  iteration: number;
-  durationMs: number;
-  medianMs: number;
-  phasesMs: Record<string, number>;
-  startedAtMs: number;
-}
-
-/** A stall as data: which iteration, and what the host did meanwhile (the finding is its rendering). */
-export interface StallRecord extends StallAttribution {
-  iteration: number;
-  durationMs: number;
-  medianMs: number;
-}
-
-/** The `bench/start-stall` finding: the slow iteration, the host state at that moment, and the cause. */
-export function stallFinding(stall: StallContext, samples: readonly DeviceSample[], baseline: HostStateDuring | undefined): { finding: Finding; stall: StallRecord } {
-  const during = summariseSamples(samplesDuring(samples, stall.startedAtMs, stall.startedAtMs + stall.durationMs));
-  const a = attributeStall(during, baseline);
-  const ratio = stall.durationMs / stall.medianMs;
-  const sentence = `start #${stall.iteration} took ${formatDuration(stall.durationMs)} (${ratio.toFixed(1)}x the median ${formatDuration(stall.medianMs)})`
-    + `${a.clauses.length ? ` while ${a.clauses.join(', ')}` : ''}: ${CAUSE_TEXT[a.cause]}${a.note}`;
-  const evidence: Evidence[] = [
-    { label: 'iteration', value: stall.iteration },
-    { label: 'duration', value: Math.round(stall.durationMs), unit: 'ms' },
-    { label: 'rolling median', value: Math.round(stall.medianMs), unit: 'ms' },
-    { label: 'ratio to median', value: Math.round(ratio * 10) / 10, unit: 'x' },
-    ...Object.entries(stall.phasesMs).map(([phase, ms]) => ({ label: `${phase} phase`, value: Math.round(ms), unit: 'ms' })),
-    { label: 'cause', value: a.cause },
-  ];
-  if (during) {
-    if (during.device) {
-      evidence.push(
-        { label: 'device', value: during.device },
-        { label: 'write await (max)', value: round(during.writeAwaitMs), unit: 'ms' },
-        { label: 'read await (max)', value: round(during.readAwaitMs), unit: 'ms' },
-        { label: 'IOPS (mean)', value: round(during.iops), unit: 'IOPS' },
-        { label: 'utilisation (max)', value: round(during.utilPercent), unit: '%' },
-      );
-    }
-    if (during.ioPressurePercent !== undefined) evidence.push({ label: 'I/O pressure, some (max)', value: round(during.ioPressurePercent), unit: '%' });
-    evidence.push({ label: 'CPU busy (mean)', value: round(during.cpuBusyPercent), unit: '%' });
-    evidence.push({ label: 'iowait (max)', value: round(during.iowaitPercent), unit: '%' },
-      { label: 'tasks in D state (max)', value: during.blockedTasks });
-    if (during.blocked.length) evidence.push({ label: 'blocked tasks', value: during.blocked.join(', ') });
-  }
-  if (baseline?.device) {
-    evidence.push({ label: 'baseline IOPS', value: round(baseline.iops), unit: 'IOPS' },
-      { label: 'baseline await', value: round(Math.max(baseline.writeAwaitMs, baseline.readAwaitMs)), unit: 'ms' });
-  }
-  const diskCause = a.cause === 'disk-throttled' || a.cause === 'disk-saturated' || a.cause === 'io-wait' || a.cause === 'disk-suspected';
-  const severity = ratio >= 10 || stall.durationMs >= 30_000 ? 'error' : 'warn';
-  const finding: Finding = {
-    id: 'bench/start-stall',
-    severity,
-    title: sentence,
-    evidence,
-    ...(diskCause ? {
-      fix: {
-        summary: 'The data-root disk limits container starts: move the data-root to a faster or unthrottled disk '
-          + '(instance store, gp3 or provisioned IOPS instead of gp2), or lower the I/O other work does on it; '
-          + 'check its burst credits and throttling.',
-        commands: ['stowage doctor', 'stowage bench disk'],
-      },
-    } : {}),
-    subject: { kind: 'benchmark', id: `start #${stall.iteration}` },
-  };
-  return {
-    finding,
-    stall: { iteration: stall.iteration, durationMs: stall.durationMs, medianMs: stall.medianMs, cause: a.cause, sentence, during: a.during, baseline: a.baseline },
-  };
+/** Causes that point at the data-root disk (and so carry the disk fix). */
+export function isDiskCause(cause: StallCause): boolean {
+  return cause === 'disk-throttled' || cause === 'disk-saturated' || cause === 'io-wait' || cause === 'disk-suspected';
 }

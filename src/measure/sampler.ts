@@ -4,11 +4,9 @@
  */
 import { describeChain, physicalDisks, type DiskAttributes } from '../host/block-device.js';
 import { deviceForPath } from '../host/path-device.js';
-import { ioRates, type IoRates } from '../host/diskstats.js';
-import { cpuBusyPercent, iowaitPercent } from '../host/cpu-stat.js';
 import type { HostFs } from '../host/host-fs.js';
 import { sampleHost, type HostSample } from '../host/host-sample.js';
-import { pressurePercent } from '../host/pressure.js';
+import { cpuBusyPercent, iowaitPercent, pressurePercent, sampleRates, type IoRates } from './io-rates.js';
 import type { Clock } from './clock.js';
 
 /** Where the engine keeps its data, down to the device the sampler watches. */
@@ -55,14 +53,11 @@ export interface DeviceSample extends Omit<IoRates, 'device'> {
   blocked: string[];
 }
 
-/** A host sample plus I/O pressure, which host-sample.ts does not read. */
 
 /** Turns two raw host samples into one interval of rates for `device`. */
 export function toDeviceSample(prev: HostSample, cur: HostSample, device: string | undefined, originMs: number): DeviceSample {
   const intervalMs = Math.max(1, cur.atMs - prev.atMs);
-  const before = device ? prev.disks.get(device) : undefined;
-  const after = device ? cur.disks.get(device) : undefined;
-  const rates = before && after ? ioRates(before, after, intervalMs) : undefined;
+  const rates = device ? sampleRates(prev, cur, [device])[0] : undefined;
   return {
     tMs: cur.atMs - originMs,
     intervalMs,

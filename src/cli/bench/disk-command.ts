@@ -1,0 +1,92 @@
+/** `stowage bench disk [PATH]`: parse flags, run the disk probes with each phase shown live, render the table. */
+import { isLocalEndpoint } from '../../engine/endpoint.js';
+import type { Command } from 'commander';
+import { resolve as resolvePath } from 'node:path';
+import { connectEngine } from '../../engine/dockerode-engine.js';
+import { UsageError } from '../../errors.js';
+import { formatDuration } from '../../render/format.js';
+import { renderJson } from '../../render/json-document.js';
+import { renderDiskText } from '../../render/bench-text.js';
+import { runDiskBench, type DiskPhase, type DiskTool } from '../../bench/disk-bench.js';
+import type { CliContext } from '../cli-context.js';
+import { parseSeverity } from '../cli-context.js';
+import { parseDuration, parsePositive, setExitFor } from './bench-flags.js';
+import { elapsedText, LiveLine } from './live-line.js';
+
+interface DiskFlags {
+  tool: string;
+  runtime: string;
+  syncWrites: string;
+  inContainer?: boolean;
+  image?: string;
+  writeIops?: string;
+  failOn?: string;
+}
+
+/** Shows each phase live as it runs and leaves one line per finished phase with the time it took. */
+export function phaseReporter(live: LiveLine, now: () => number = () => performance.now()): { onPhase: (p: DiskPhase) => void; done: () => void } {
+  let current: { step: string; at: number } | undefined;
+  const finish = () => {
+    if (current) live.log(`${current.step}: ${formatDuration(now() - current.at)}`);
+    current = undefined;
+  };
+  return {
+    onPhase: (p) => {
+      finish();
+      current = { step: p.step, at: now() };
+      const step = p.step;
+      // the elapsed time once there is some to show (a terminal redraws it every second)
+      live.set((ms) => (ms >= 1000 ? `${step}  ${elapsedText(ms, p.expectedMs ? Math.min(0.99, ms / p.expectedMs) : undefined)}` : step), { force: true });
+    },
+    done: finish,
+  };
+}
+
+export function registerDisk(bench: Command, ctx: () => CliContext, setExit: (code: number) => void): void {
+  bench.command('disk')
+    .description('sync-write latency, 4k random-write IOPS and sequential throughput where PATH lives (default: the data-root)')
+    .argument('[path]', 'a directory on the filesystem to measure (default: the engine\'s data-root)')
+    .option('--tool <tool>', 'auto (fio when installed), fio, built-in', 'auto')
+    .option('--runtime <time>', 'length of the random and sequential runs', '5s')
+    .option('--sync-writes <n>', '1 MiB sync writes (10 = dd bs=1M count=10 oflag=sync)', '10')
+    .option('--in-container', 'also run a dd probe inside a container and beside it on the host, side by side')
+    .option('--image <ref>', 'image for --in-container (needs sh and dd; never pulled)')
+    .option('--write-iops <n>', 'run the --in-container probe with this write IOPS limit on the device (as docker run --device-write-iops)')
+    .option('--fail-on <severity>', 'exit 1 when a finding reaches info, warn or error')
+    .action(async (path: string | undefined, flags: DiskFlags) => {
+      const c = ctx();
+      if (!['auto', 'fio', 'built-in'].includes(flags.tool)) throw new UsageError('--tool takes auto, fio or built-in');
+      if (flags.inContainer && !flags.image) throw new UsageError('--in-container needs --image (an image with sh and dd)');
+      const failOn = flags.failOn ? parseSeverity(flags.failOn, '--fail-on') : undefined;
+      const runtimeMs = parseDuration(flags.runtime, '--runtime');
+      const syncWrites = parsePositive(flags.syncWrites, '--sync-writes');
+      const writeIops = flags.writeIops ? parsePositive(flags.writeIops, '--write-iops') : undefined;
+      if (writeIops !== undefined && !flags.inContainer) throw new UsageError('--write-iops applies to the --in-container probe');
+      const needEngine = !path || flags.inContainer;
+      const engine = needEngine ? await connectEngine(c.connectOptions()) : undefined;
+      if (engine && !isLocalEndpoint(engine.endpoint)) {
+        // the probe runs on this host: a remote engine's data-root and containers are elsewhere
+        throw new UsageError(`bench disk measures this host, but the engine at ${engine.endpoint.url} is remote`,
+          'Run stowage on the engine\'s host, or give a PATH here and leave out --in-container.');
+      }
+      const target = path ? resolvePath(path) : (await engine!.info()).dockerRootDir;
+      const live = new LiveLine({ stderr: c.io.stderr, quiet: Boolean(c.globals.quiet) });
+      const phases = phaseReporter(live);
+      let result;
+      try {
+        result = await runDiskBench({
+          path: target,
+          tool: flags.tool as DiskTool,
+          runtimeMs,
+          syncWrites,
+          ...(flags.inContainer ? { inContainer: { engine: engine!, image: flags.image!, ...(writeIops !== undefined ? { writeIops } : {}) } } : {}),
+          onPhase: phases.onPhase,
+        });
+        phases.done();
+      } finally {
+        live.clear();
+      }
+      c.out(c.json ? renderJson('bench disk', result) : renderDiskText(result, c.style));
+      setExitFor(result.findings, failOn, setExit);
+    });
+}

@@ -1,0 +1,84 @@
+/**
+ * bench start's stall episodes on a really throttled disk: a private dockerd on a loop-device ext4 whose
+ * writes are limited by cgroup v1 blkio part-way through. The stalled starts after the switch must come out
+ * as episodes of consecutive starts, one finding each, blamed on the disk, with the per-start detail kept.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectEngine } from '../../src/engine/dockerode-engine.js';
+import { runStartBench, type IterationRecord } from '../../src/bench/start-loop.js';
+import { ensureBusybox, uniqueName } from '../support/docker-cli.js';
+import { LoopDisk, removeCgroup } from '../support/loop-disk.js';
+import { PrivateDaemon } from '../support/private-daemon.js';
+
+const BLKIO = '/sys/fs/cgroup/blkio';
+
+describe('bench start stall episodes on a throttled loop device', () => {
+  it('groups the consecutive stalls after the throttle into episodes, one finding each', { timeout: 300_000 }, async () => {
+    const disk = new LoopDisk(512).create();
+    const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker') });
+    const group = uniqueName('stowage-episodes');
+    const groupPath = join(BLKIO, group);
+    let dockerdPid: string | undefined;
+    try {
+      mkdirSync(groupPath);
+      await daemon.start();
+      const image = await ensureBusybox(daemon.env);
+      // the daemon's writes (layers, container config, fsyncs) go through the group once it is throttled
+      dockerdPid = readFileSync(join(daemon.dir, 'dockerd.pid'), 'utf8').trim();
+      writeFileSync(join(groupPath, 'cgroup.procs'), dockerdPid);
+      const engine = await connectEngine({ host: daemon.host });
+      const throttleAfter = 8;
+      const result = await runStartBench(engine, {
+        image,
+        cmd: ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do dd if=/dev/zero of=/probe bs=4096 count=1 seek=$i conv=notrunc,fsync 2>/dev/null; i=$((i+1)); done'],
+        iterations: throttleAfter + 6,
+        cgroupParent: `/${group}`,
+        sampleIntervalMs: 500,
+        // a factor of 2 and a 10 IOPS limit: on a loaded shared machine a start can take seconds before the
+        // throttle, and the test is about grouping, not about where the stall threshold sits
+        stall: { factor: 2, warmup: 5 },
+        burstModel: 'none',
+        onIteration: (rec: IterationRecord) => {
+          if (rec.index === throttleAfter) writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 10`);
+        },
+      });
+      const durations = JSON.stringify(result.iterations.map((r) => [r.index, Math.round(r.totalMs), r.stall]));
+      const stalled = result.iterations.filter((r) => r.stall).map((r) => r.index);
+      const late = stalled.filter((i) => i > throttleAfter);
+      assert.ok(late.length >= 3, `stalls after the throttle: ${durations}`);
+      // every stalled start is in exactly one episode, in order, and each episode is a run of consecutive stalls
+      assert.deepEqual(result.episodes.flatMap((e) => e.runs), stalled);
+      for (const e of result.episodes) {
+        const inside = result.iterations.filter((r) => r.index >= e.first && r.index <= e.last && !r.error);
+        assert.ok(inside.every((r) => r.stall), `episode #${e.first}-#${e.last} holds no healthy start: ${durations}`);
+      }
+      for (const [a, b] of result.episodes.slice(1).map((e, i) => [result.episodes[i]!, e] as const)) {
+        assert.ok(result.iterations.some((r) => r.index > a.last && r.index < b.first && !r.stall && !r.error), 'a healthy start separates episodes');
+      }
+      // one finding per episode, not per start; the per-start records stay
+      const findings = result.findings.filter((f) => f.id === 'bench/start-stall');
+      assert.equal(findings.length, result.episodes.length);
+      assert.equal(result.stalls.length, stalled.length);
+      assert.ok(findings.length < stalled.length, `consecutive stalls share a finding: ${durations}`);
+      const loop = disk.device.replace('/dev/', '');
+      const long = result.episodes.find((e) => e.runs.length >= 2 && e.first > throttleAfter);
+      assert.ok(long, `an episode of several starts after the throttle: ${durations}`);
+      const f = findings[result.episodes.indexOf(long)]!;
+      assert.match(f.title, new RegExp(`^from #${long.first} to #${long.last}, ${long.runs.length} starts took .* against a .* median; .*${loop}`));
+      assert.ok(['disk-throttled', 'disk-saturated', 'io-wait', 'disk-suspected'].includes(long.cause), `blamed on the disk: ${f.title}`);
+      assert.equal(long.during?.device, loop);
+      assert.deepEqual(f.subject, { kind: 'benchmark', id: `start #${long.first}-#${long.last}` });
+      assert.ok(f.fix);
+    } finally {
+      if (dockerdPid) {
+        try { writeFileSync(join(BLKIO, 'cgroup.procs'), dockerdPid); } catch { /* daemon gone */ }
+      }
+      await daemon.destroy();
+      disk.destroy();
+      removeCgroup(groupPath);
+    }
+  });
+});
