@@ -1,7 +1,7 @@
 /** The disk under data-root: what it is, how it bursts, how full it is. */
 import type { Finding, Evidence } from '../findings.js';
 import { describeChain, type DeviceNode } from '../host/block-device.js';
-import { gp2Model, GP2_NO_BURST_GIB } from '../host/burst-model.js';
+import { gp2Model, GP2_NO_BURST_GIB } from '../measure/burst-model.js';
 import { describeCloudVolume, identifyCloudVolume } from '../host/cloud-volume.js';
 import type { DiskFacts, DoctorFacts } from './facts.js';
 

@@ -4,7 +4,7 @@ import type { ContainerListEntry } from '../engine/engine-client.js';
 import type { DiskUsage, EngineInfo, EngineVersion } from '../engine/types.js';
 import type { DeviceNode, DiskAttributes } from '../host/block-device.js';
 import type { DaemonConfig } from '../host/daemon-config.js';
-import type { IoRates } from '../host/diskstats.js';
+import type { IoRates } from '../measure/io-rates.js';
 import type { DtypeProbe } from '../host/dtype-probe.js';
 import type { JournalState } from '../host/ext4-journal.js';
 import type { SpaceInfo, TreeSize } from '../host/filesystem.js';

@@ -5,8 +5,7 @@ import { EngineRequestError } from '../errors.js';
 import { mapLimit } from '../map-limit.js';
 import { overlay2Directories } from '../engine/layer-store.js';
 import { physicalDisks } from '../host/block-device.js';
-import { ioRates, type IoRates } from '../host/diskstats.js';
-import { iowaitPercent } from '../host/cpu-stat.js';
+import { iowaitPercent, sampleRates, type IoRates } from '../measure/io-rates.js';
 import { probeDtype } from '../host/dtype-probe.js';
 import { ext4Journal } from '../host/ext4-journal.js';
 import { logFileBytes, modifiedAt, spaceOf, treeSize } from '../host/filesystem.js';
@@ -45,12 +44,7 @@ export function windowRates(before: HostSample, after: HostSample, disk: DiskFac
     n.parents.forEach(walk);
   };
   walk(disk?.device);
-  const ms = Math.max(1, after.atMs - before.atMs);
-  return [...names].flatMap((name) => {
-    const a = before.disks.get(name);
-    const b = after.disks.get(name);
-    return a && b ? [ioRates(a, b, ms)] : [];
-  });
+  return sampleRates(before, after, names);
 }
 
 /**
@@ -58,14 +52,9 @@ export function windowRates(before: HostSample, after: HostSample, disk: DiskFac
  * host-wide, so the device the CPUs waited on may not be data-root's.
  */
 export function busyDevices(before: HostSample, after: HostSample, wholeDevices: readonly string[]): IoRates[] {
-  const ms = Math.max(1, after.atMs - before.atMs);
-  return wholeDevices.flatMap((name) => {
-    const a = before.disks.get(name);
-    const b = after.disks.get(name);
-    if (!a || !b) return [];
-    const r = ioRates(a, b, ms);
-    return r.utilPercent > 0 || r.readIops > 0 || r.writeIops > 0 ? [r] : [];
-  }).sort((x, y) => y.utilPercent - x.utilPercent || x.device.localeCompare(y.device));
+  return sampleRates(before, after, wholeDevices)
+    .filter((r) => r.utilPercent > 0 || r.readIops > 0 || r.writeIops > 0)
+    .sort((x, y) => y.utilPercent - x.utilPercent || x.device.localeCompare(y.device));
 }
 
 export async function ioFacts(before: HostSample, after: HostSample, disk: DiskFacts | undefined,

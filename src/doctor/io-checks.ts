@@ -1,6 +1,6 @@
 /** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
 import type { Finding, Evidence } from '../findings.js';
-import type { IoRates } from '../host/diskstats.js';
+import type { IoRates } from '../measure/io-rates.js';
 import { describeVirtualisation, type Virtualisation } from '../host/virtualisation.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
 import { percentile } from '../stats.js';

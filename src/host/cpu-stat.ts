@@ -15,5 +15,3 @@ export function parseCpuStat(text: string): CpuTimes | undefined {
   return { total, idle: v[3] ?? 0, iowait: v[4] ?? 0 };
 }
 
-// iowait and busy shares are computed in measure/io-rates.ts; re-exported until doctor/gather.ts imports them there.
-export { iowaitPercent, cpuBusyPercent } from '../measure/io-rates.js';

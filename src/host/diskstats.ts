@@ -33,6 +33,3 @@ export function parseDiskstats(text: string): Map<string, DiskCounters> {
   return byName;
 }
 
-// The rate formulas live in measure/io-rates.ts; re-exported here only until doctor/gather.ts and
-// doctor/facts.ts import them from there (issue 13: host/ reads, measure/ computes).
-export { ioRates, type IoRates } from '../measure/io-rates.js';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { gp2Model, simulateCredits } from '../../src/host/burst-model.js';
+import { gp2Model, simulateCredits } from '../../src/measure/burst-model.js';
 import { identifyCloudVolume } from '../../src/host/cloud-volume.js';
 import { diskChecks } from '../../src/doctor/disk-checks.js';
 import { engineChecks, engineReachability } from '../../src/doctor/engine-checks.js';

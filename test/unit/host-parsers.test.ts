@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMountinfo, mountFor } from '../../src/host/mountinfo.js';
-import { parseDiskstats, ioRates } from '../../src/host/diskstats.js';
-import { parseCpuStat, iowaitPercent } from '../../src/host/cpu-stat.js';
+import { parseDiskstats } from '../../src/host/diskstats.js';
+import { parseCpuStat } from '../../src/host/cpu-stat.js';
+import { ioRates, iowaitPercent } from '../../src/measure/io-rates.js';
 import { parseProcStat, blockedTasks } from '../../src/host/tasks.js';
 import { parseExtFeatures, parseXfsFtype } from '../../src/host/dtype-probe.js';
 import { readDaemonConfig } from '../../src/host/daemon-config.js';
