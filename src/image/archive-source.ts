@@ -12,6 +12,7 @@ import type { StreamedEntry } from './layer-entry.js';
 import { memberPath, resolveDockerArchive, resolveOciLayout, type ArchiveStore, type Platform } from './manifest-resolve.js';
 import { peek } from './decompress.js';
 import { readTar } from './tar-reader.js';
+import { TruncatedInputError } from './byte-reader.js';
 
 const JSON_LIMIT = 16 * 1024 * 1024;
 
@@ -46,7 +47,7 @@ export async function indexImageStream(source: AsyncIterable<Buffer>, reference:
       await readMember(name, header.size, body, where, small, layers, file ? { file, offset: header.offset + 512 } : undefined);
     } catch (err) {
       // The archive itself ended or broke inside this member: say which member it was.
-      if (err instanceof BadInputError && err.message.startsWith(`${where}: truncated`)) {
+      if (err instanceof TruncatedInputError && err.input === where) {
         throw new BadInputError(`${err.message}, inside "${name}" (member starting at byte ${header.offset})`, undefined, { cause: err });
       }
       throw err;
@@ -90,7 +91,7 @@ async function readMember(name: string, size: number, body: AsyncIterable<Buffer
   try {
     layers.set(name, await indexLayer(all, `${where}: layer ${name}`, { onDisk }));
   } catch (err) {
-    if (!(err instanceof StowageError) || err.message.startsWith(`${where}: truncated`)) throw err;
+    if (!(err instanceof StowageError) || (err instanceof TruncatedInputError && err.input === where)) throw err;
     // Only an error if the manifest turns out to use this member; drain it so the outer stream goes on.
     layers.set(name, err);
     for await (const _ of all) void _;
