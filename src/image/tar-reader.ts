@@ -54,12 +54,11 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>, where
   let pendingPax: Map<string, Buffer> | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
-  let sawEntry = false;
   for (;;) {
     const offset = reader.offset;
     const block = await reader.read(BLOCK, 'tar header');
     if (block === null) {
-      if (!sawEntry) throw new BadInputError(`${where}: empty stream, not a tar archive`);
+      // No bytes at all is an empty archive to Go's archive/tar, and an empty layer to docker load.
       if (pendingPax || longName !== undefined || longLink !== undefined) throw reader.truncated('tar archive after an extended header');
       return; // EOF at a block boundary: lenient, as Go's archive/tar is
     }
@@ -74,7 +73,6 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>, where
       return;
     }
     const format = verifyChecksum(block, where, offset);
-    sawEntry = true;
     let typeflag = block[156] === 0 ? '\0' : String.fromCharCode(block[156]!);
     let size = parseNumber(block, 124, 12, where, offset, 'size');
     if (size < 0) throw new BadInputError(`${where}: negative size in tar header at byte ${offset}`);
