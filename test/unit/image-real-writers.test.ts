@@ -92,6 +92,11 @@ test('sparse files (GNU tar posix 0.0, 0.1, 1.0; bsdtar pax) read as the real fi
   mkdirSync(join(src, 'opt'), { recursive: true });
   sparseFile(join(src, 'opt', 'big'));
   writeFileSync(join(src, 'opt', 'small'), 'not sparse');
+  // 200 data islands: the 1.0 map spans several blocks, old GNU headers need extension blocks
+  const fd = openSync(join(src, 'opt', 'islands'), 'w');
+  for (let i = 0; i < 200; i++) writeSync(fd, Buffer.from(`island ${i}`), 0, `island ${i}`.length, i * 65536 + 100);
+  closeSync(fd);
+  truncateSync(join(src, 'opt', 'islands'), 200 * 65536 + 7);
   const want = sourceTree(src);
   const tars: [string, string[]][] = [
     ['gnu-0.0', ['tar', '--format=posix', '--sparse', '--sparse-version=0.0']],
@@ -113,14 +118,21 @@ test('old GNU sparse entries (type S) are read, then refused as Docker refuses t
   mkdirSync(src);
   sparseFile(join(src, 'big'));
   const tar = join(dir, 'oldsparse.tar');
-  run('tar', ['--format=gnu', '--sparse', '-C', src, '-cf', tar, 'big']);
+  const fd = openSync(join(src, 'islands'), 'w');
+  for (let i = 0; i < 200; i++) writeSync(fd, Buffer.from(`island ${i}`), 0, `island ${i}`.length, i * 65536 + 100);
+  closeSync(fd);
+  truncateSync(join(src, 'islands'), 200 * 65536 + 7);
+  run('tar', ['--format=gnu', '--sparse', '-C', src, '-cf', tar, 'big', 'islands']);
   const headers = [];
   for await (const { header, body } of readTar(createReadStream(tar) as AsyncIterable<Buffer>, tar)) {
     const parts: Buffer[] = [];
     for await (const c of body) parts.push(c);
     headers.push({ name: header.name, typeflag: header.typeflag, size: header.size, sha256: sha(Buffer.concat(parts)) });
   }
-  assert.deepEqual(headers, [{ name: 'big', typeflag: 'S', size: 3 * 1024 * 1024, sha256: sha(readFileSync(join(src, 'big'))) }]);
+  assert.deepEqual(headers, [
+    { name: 'big', typeflag: 'S', size: 3 * 1024 * 1024, sha256: sha(readFileSync(join(src, 'big'))) },
+    { name: 'islands', typeflag: 'S', size: 200 * 65536 + 7, sha256: sha(readFileSync(join(src, 'islands'))) },
+  ]);
   await assert.rejects(stowageReads(tar), (err: Error) => err instanceof BadInputError && /type 'S'.*unhandled tar header type 83/.test(err.message));
 });
 
