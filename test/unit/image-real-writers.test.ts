@@ -296,4 +296,17 @@ test('a hardlink to a symlink (GNU tar) or a fifo (Python) shares its inode in t
   assert.notEqual(files[0]!.inode, undefined);
   assert.equal(files[0]!.inode, files[1]!.inode);
   assert.equal(files[2]!.inode, files[3]!.inode);
+  // flatten keeps both groups (the first path written as itself, the second as a link to it) and verifies
+  const input = join(dir, 'links-image.tar');
+  writeFileSync(input, dockerArchive({ layers: [readFileSync(python), readFileSync(gnu)] }));
+  const out = join(dir, 'links-flat.tar');
+  const result = await flattenImage(input, { output: { kind: 'docker-archive', path: out, tag: 'real-writers/links:flat' } });
+  assert.equal(result.verification.verified, true);
+  assert.equal(result.squashedLayer.hardlinks, 2);
+  const flat = new UnionTree();
+  for (const l of (await indexArchiveFile(out)).layers) await flat.applyLayer(l.index, l.entries);
+  const again = [...flat.files()];
+  assert.deepEqual(again.map((f) => [f.path, f.type, f.linkTarget]), files.map((f) => [f.path, f.type, f.linkTarget]));
+  assert.equal(again[0]!.inode, again[1]!.inode);
+  assert.equal(again[2]!.inode, again[3]!.inode);
 });
