@@ -173,7 +173,9 @@ export class LayerPaths {
 
   /** Checks `entry` (made from `header`) against the layer so far, rewrites its paths as Docker resolves them, and records it. */
   apply(header: TarHeader, entry: LayerEntry): void {
-    const name = `${header.name.startsWith('/') ? '/' : ''}${normalizePath(header.name, this.where)}`;
+    // tar-split's key is the cleaned raw name (a whiteout's own `.wh.` name), a leading `/` kept
+    const clean = entry.type === 'whiteout' || entry.type === 'opaque' ? normalizePath(header.name, this.where) : entry.path;
+    const name = header.name.charCodeAt(0) === 47 ? `/${clean}` : clean;
     if (this.names.has(name)) {
       throw new BadInputError(`${this.where}: "${displayPath(name.replace(/^\//, '')).slice(1)}" appears twice in one layer, at byte ${header.offset} (Docker refuses such a layer: "duplicates of file paths not supported")`);
     }

@@ -148,25 +148,26 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>, where
     if (physical < 0) throw new BadInputError(`${where}: GNU sparse map larger than the entry at byte ${offset}`);
     const paddedEnd = reader.offset + Math.ceil(physical / BLOCK) * BLOCK;
     let consumed = 0;
-    const take = async function* (n: number): AsyncGenerator<Buffer> {
-      for await (const piece of reader.take(n, 'file content')) {
-        consumed += piece.length;
-        yield piece;
-      }
-    };
     let started = false;
     const body: AsyncIterable<Buffer> = {
       async *[Symbol.asyncIterator]() {
         if (started) throw new Error('tar entry body read twice');
         started = true;
         if (!sparse) {
-          yield* take(physical);
+          // one generator per entry (not nested ones): layers of many small files pay for each
+          for await (const piece of reader.take(physical, 'file content')) {
+            consumed += piece.length;
+            yield piece;
+          }
           return;
         }
         let at = 0;
         for (const r of sparse) {
           yield* zeros(r.offset - at);
-          yield* take(r.length);
+          for await (const piece of reader.take(r.length, 'file content')) {
+            consumed += piece.length;
+            yield piece;
+          }
           at = r.offset + r.length;
         }
         yield* zeros(header.size - at);
