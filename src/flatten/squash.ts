@@ -78,6 +78,11 @@ export function squashImage(image: ImageIndex, keep: number): Squash {
         return;
       }
       firstPathOfInode.set(node.inode.id, path);
+      if (src.type !== 'file') {
+        // A hardlinked symlink, fifo or device: its first path is the node itself, without content.
+        emit({ ...src, path });
+        return;
+      }
       out.files++;
       out.bytes += src.size;
       const e: LayerEntry = { path, type: 'file', mode: src.mode, uid: src.uid, gid: src.gid, size: src.size, mtime: src.mtime };

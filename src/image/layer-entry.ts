@@ -79,7 +79,8 @@ const XATTR_PREFIX = 'SCHILY.xattr.';
 export function entryFromTar(h: TarHeader, where: string): LayerEntry | undefined {
   let type = TYPES[h.typeflag];
   if (!type) {
-    throw new BadInputError(`${where}: unsupported tar entry type '${h.typeflag}' for "${displayPath(h.name).slice(1)}" at byte ${h.offset}`);
+    // Docker's layer code knows only these types either ('S', old GNU sparse: "unhandled tar header type 83").
+    throw new BadInputError(`${where}: unsupported tar entry type '${h.typeflag}' for "${displayPath(h.name).slice(1)}" at byte ${h.offset} (Docker refuses it too: "unhandled tar header type ${h.typeflag.charCodeAt(0)}")`);
   }
   let path = normalizePath(h.name, where);
   const base = baseName(path);
@@ -124,12 +125,19 @@ export interface EntryStreamOptions {
   hashContent?: ContentHashKind;
 }
 
-/** Layer entries from tar entries; with `hashContent` every file gets that digest and no body. */
+/**
+ * Layer entries from tar entries, as Docker applies them; with `hashContent` every file gets that digest and
+ * no body. Docker's rules for one layer hold (see LayerPaths): a symlink of this layer used as a parent is
+ * followed, and what Docker refuses to load is refused.
+ */
 export async function* entriesFromTar(tar: AsyncIterable<TarEntry>, where: string, options: EntryStreamOptions = {}): AsyncGenerator<StreamedEntry> {
+  const paths = new LayerPaths(where);
   for await (const { header, body } of tar) {
     const entry = entryFromTar(header, where) as StreamedEntry | undefined;
     if (!entry) continue;
-    entry.offset = header.offset;
+    paths.apply(header, entry);
+    // A sparse file's bytes are not one range after its header: it gets no offset, so no content ref.
+    if (!header.sparse) entry.offset = header.offset;
     if (entry.type === 'file') {
       if (options.hashContent) {
         const hash = contentHasher(options.hashContent);
@@ -140,5 +148,104 @@ export async function* entriesFromTar(tar: AsyncIterable<TarEntry>, where: strin
       }
     }
     yield entry;
+  }
+}
+
+type LayerNode = { kind: 'dir' } | { kind: 'symlink'; target: string } | { kind: 'other' };
+
+const MAX_SYMLINKS = 40;
+
+/**
+ * One layer's own tree as Docker builds it when it applies the layer (moby's UnpackLayer, chrooted into the
+ * layer's empty diff directory, so nothing of lower layers is visible):
+ * - a symlink this layer made earlier is followed when a later entry goes beneath it (`lnk -> /etc`, then
+ *   `lnk/file` writes `etc/file`); a missing parent is created as a directory, except through a symlink,
+ *   and a non-directory parent is an error;
+ * - a hardlink's target must be a non-directory this layer made before it (Docker: "link /a /b: no such file
+ *   or directory");
+ * - two entries with the same name are refused (tar-split: "duplicates of file paths not supported").
+ */
+export class LayerPaths {
+  private readonly nodes = new Map<string, LayerNode>();
+  private readonly names = new Set<string>();
+
+  constructor(private readonly where: string) {}
+
+  /** Checks `entry` (made from `header`) against the layer so far, rewrites its paths as Docker resolves them, and records it. */
+  apply(header: TarHeader, entry: LayerEntry): void {
+    // tar-split's key is the cleaned raw name (a whiteout's own `.wh.` name), a leading `/` kept
+    const clean = entry.type === 'whiteout' || entry.type === 'opaque' ? normalizePath(header.name, this.where) : entry.path;
+    const name = header.name.charCodeAt(0) === 47 ? `/${clean}` : clean;
+    if (this.names.has(name)) {
+      throw new BadInputError(`${this.where}: "${displayPath(name.replace(/^\//, '')).slice(1)}" appears twice in one layer, at byte ${header.offset} (Docker refuses such a layer: "duplicates of file paths not supported")`);
+    }
+    this.names.add(name);
+    const at = `at byte ${header.offset}`;
+    if (entry.path === '') return;
+    if (entry.type === 'opaque') {
+      entry.path = this.resolveDir(entry.path.split('/'), true, { hops: 0 }, entry.path, at).join('/');
+      return;
+    }
+    const parent = parentOf(entry.path);
+    let resolvedParent = parent;
+    if (parent !== '' && this.nodes.get(parent)?.kind !== 'dir') resolvedParent = this.resolveDir(parent.split('/'), true, { hops: 0 }, entry.path, at).join('/');
+    if (resolvedParent !== parent) entry.path = resolvedParent ? `${resolvedParent}/${baseName(entry.path)}` : baseName(entry.path);
+    if (entry.type === 'hardlink') entry.linkTarget = this.hardlinkTarget(entry, at);
+    const previous = this.nodes.get(entry.path);
+    if (previous?.kind === 'dir' && entry.type !== 'dir') {
+      const prefix = `${entry.path}/`;
+      for (const key of [...this.nodes.keys()]) if (key.startsWith(prefix)) this.nodes.delete(key);
+    }
+    if (entry.type === 'dir') this.nodes.set(entry.path, { kind: 'dir' });
+    else if (entry.type === 'symlink') this.nodes.set(entry.path, { kind: 'symlink', target: entry.linkTarget ?? '' });
+    else this.nodes.set(entry.path, { kind: 'other' });
+  }
+
+  private hardlinkTarget(entry: LayerEntry, at: string): string {
+    const target = entry.linkTarget ?? '';
+    const parent = parentOf(target);
+    const dir = parent === '' ? [] : this.resolveDir(parent.split('/'), false, { hops: 0 }, entry.path, at, true);
+    const resolved = [...dir, baseName(target)].filter((p) => p !== '').join('/');
+    const node = resolved === '' ? undefined : this.nodes.get(resolved);
+    if (node === undefined || node.kind === 'dir') {
+      throw new BadInputError(`${this.where}: hardlink ${displayPath(entry.path)} points to ${displayPath(target)}, which this layer does not hold before it${node ? ' as a non-directory' : ''} (entry ${at}; Docker refuses such a layer: "link ${displayPath(target)} ${displayPath(entry.path)}: ${node ? 'operation not permitted' : 'no such file or directory'}")`);
+    }
+    return resolved;
+  }
+
+  /** The real path of directory `parts` in this layer, following its symlinks; creates missing ones when `create`. */
+  private resolveDir(parts: string[], create: boolean, state: { hops: number }, forPath: string, at: string, quiet = false): string[] {
+    let out: string[] = [];
+    for (const part of parts) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        out.pop(); // chrooted: `..` at the root stays there
+        continue;
+      }
+      const path = [...out, part].join('/');
+      const node = this.nodes.get(path);
+      if (node === undefined) {
+        if (!create) {
+          if (quiet) return [...out, part];
+          throw this.cannot(forPath, at, `${displayPath(path)} does not exist in this layer`);
+        }
+        this.nodes.set(path, { kind: 'dir' });
+        out.push(part);
+      } else if (node.kind === 'dir') {
+        out.push(part);
+      } else if (node.kind === 'symlink') {
+        if (++state.hops > MAX_SYMLINKS) throw this.cannot(forPath, at, 'too many levels of symbolic links');
+        const base = node.target.startsWith('/') ? [] : out;
+        // Through a symlink nothing is created: Docker's MkdirAll stops at a dangling one.
+        out = this.resolveDir([...base, ...node.target.split('/')], false, state, forPath, at);
+      } else {
+        throw this.cannot(forPath, at, `${displayPath(path)} is not a directory`);
+      }
+    }
+    return out;
+  }
+
+  private cannot(path: string, at: string, why: string): BadInputError {
+    return new BadInputError(`${this.where}: ${displayPath(path)} ${at} cannot be placed: ${why} (Docker cannot apply such a layer)`);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Writes tar entries as ustar, adding a PAX header when a name, link target, size or id does not fit or when
- * there are xattrs (`SCHILY.xattr.*`, values byte-exact). Names are byte strings as in layer-entry.ts.
+ * Writes tar entries as ustar, adding a PAX header when a name, link target, size, id or mtime does not fit
+ * (mtimes that are fractional, negative or past the year 2242 go in a PAX `mtime` record) or when there are xattrs (`SCHILY.xattr.*`, values byte-exact). Names are byte strings as in layer-entry.ts.
  * Used by tests to make archives; flatten writes its layers with it.
  */
 import type { LayerEntry } from './layer-entry.js';
@@ -25,6 +25,19 @@ function octal(buf: Buffer, value: number, start: number, length: number): boole
   return true;
 }
 
+const MAX_OCTAL_11 = 0o77777777777;
+
+function mtimeFits(mtime: number): boolean {
+  return Number.isInteger(mtime) && mtime >= 0 && mtime <= MAX_OCTAL_11;
+}
+
+/** A PAX time that reads back as the same number (and so the same second): no exponent notation. */
+export function formatPaxTime(mtime: number): string {
+  if (Number.isInteger(mtime)) return BigInt(mtime).toString();
+  const text = String(mtime);
+  return /e/i.test(text) ? mtime.toFixed(20) : text;
+}
+
 function paxRecord(key: string, value: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
   let len = body.length + 1;
@@ -42,7 +55,9 @@ function headerBlock(h: TarWriteHeader, name: string, linkname: string, size: nu
   fits = octal(b, h.uid, 108, 8) && fits;
   fits = octal(b, h.gid, 116, 8) && fits;
   fits = octal(b, size, 124, 12) && fits;
-  octal(b, Math.max(0, Math.floor(h.mtime)), 136, 12);
+  // An mtime that octal cannot hold exactly (fractional, negative, year 2242 or later) goes in a PAX record.
+  octal(b, Math.min(MAX_OCTAL_11, Math.max(0, Math.floor(h.mtime))), 136, 12);
+  fits = mtimeFits(h.mtime) && fits;
   b[156] = typeflag.charCodeAt(0);
   const linkBytes = Buffer.from(linkname, 'latin1');
   if (linkBytes.length > 100) fits = false;
@@ -72,6 +87,7 @@ export function tarHeader(h: TarWriteHeader): Buffer {
   if (h.size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(h.size))));
   if (h.uid > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(h.uid))));
   if (h.gid > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(h.gid))));
+  if (!mtimeFits(h.mtime)) records.push(paxRecord('mtime', Buffer.from(formatPaxTime(h.mtime))));
   for (const [k, v] of Object.entries(pax)) records.push(paxRecord(k, v));
   const data = Buffer.concat(records);
   const short = (s: string) => Buffer.from(s, 'latin1').subarray(0, 99).toString('latin1').replace(/[^\x20-\x7e]/g, '_');

@@ -7,7 +7,7 @@
 import { BadInputError } from '../errors.js';
 import { baseName, displayPath, parentOf, type LayerEntry } from './layer-entry.js';
 
-/** A regular file's content and metadata, shared by its hardlinks. */
+/** A regular file's content and metadata (or a hardlinked symlink, fifo or device's), shared by its hardlinks. */
 export interface Inode {
   id: number;
   /** The entry that created it (mode, owner, xattrs, size, digest). */
@@ -43,7 +43,7 @@ export interface UnionObserver {
 
 /** A path of the final union, hardlinks resolved to their inode's attributes. */
 export interface UnionFile extends Omit<LayerEntry, 'type'> {
-  /** Hardlinks appear as 'file' with the same `inode`. */
+  /** Hardlinks appear as their target's type (a file, or a symlink, fifo or device) with the same `inode`. */
   type: Exclude<LayerEntry['type'], 'hardlink' | 'whiteout' | 'opaque'>;
   /** Layer the content (files) or the entry (others) came from. */
   layer: number;
@@ -155,9 +155,11 @@ export class UnionTree {
     if (previous) this.removeSubtree(layer, e.path, previous, 'overwritten');
     if (e.type === 'hardlink') {
       const target = this.get(e.linkTarget ?? '');
-      if (!target?.inode) {
-        throw new BadInputError(`${this.where}: layer ${layer}: hardlink ${displayPath(e.path)} points to ${displayPath(e.linkTarget ?? '')}, which is not a file`);
+      if (!target || target.children || target === this.root) {
+        throw new BadInputError(`${this.where}: layer ${layer}: hardlink ${displayPath(e.path)} points to ${displayPath(e.linkTarget ?? '')}, which is ${target ? 'a directory' : 'missing'}`);
       }
+      // Docker's own layers link symlinks, fifos and devices too (link(2) does not follow a symlink).
+      target.inode ??= { id: this.nextInode++, entry: target.entry, layer: target.layer, links: 1 };
       target.inode.links++;
       node = { entry: e, layer, seen: layer, inode: target.inode };
     } else if (e.type === 'file') {
@@ -212,7 +214,7 @@ export class UnionTree {
 
 function toUnionFile(path: string, node: UnionNode): UnionFile {
   const src = node.inode ? node.inode.entry : node.entry;
-  const type = node.inode ? 'file' : (node.entry.type as UnionFile['type']);
+  const type = (node.inode ? node.inode.entry.type : node.entry.type) as UnionFile['type'];
   const f: UnionFile = {
     path, type, mode: src.mode, uid: src.uid, gid: src.gid, size: node.inode ? src.size : 0, mtime: src.mtime,
     layer: node.inode ? node.inode.layer : node.layer,
