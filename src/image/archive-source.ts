@@ -12,7 +12,6 @@ import type { StreamedEntry } from './layer-entry.js';
 import { memberPath, resolveDockerArchive, resolveOciLayout, type ArchiveStore, type Platform } from './manifest-resolve.js';
 import { peek } from './decompress.js';
 import { readTar } from './tar-reader.js';
-import { TruncatedInputError } from './byte-reader.js';
 
 const JSON_LIMIT = 16 * 1024 * 1024;
 

@@ -4,17 +4,6 @@
  */
 import { TruncatedInputError } from '../errors.js';
 
-/** The input ended in the middle of something: told apart from other bad input by type, not by its text. */
-export class TruncatedInputError extends BadInputError {
-  /** The `where` of the stream that ended, so an outer archive's end is told from a member's own. */
-  readonly input: string;
-
-  constructor(input: string, message: string) {
-    super(message);
-    this.input = input;
-  }
-}
-
 export class ByteReader {
   private readonly it: AsyncIterator<Buffer>;
   private chunk: Buffer = Buffer.alloc(0);
