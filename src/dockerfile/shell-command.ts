@@ -30,9 +30,19 @@ export interface SimpleCommand {
 
 const OPERATORS: Separator[] = ['&&', '||', ';', '|', '&', '\n', '(', ')'];
 
+/** What the lexer saw besides commands: what a RUN join or an appended cleanup must not cross. */
+export interface ScriptFacts {
+  /** A `#` comment reaches the shell (it would swallow anything appended after it). */
+  comment: boolean;
+  /** `<<` (a shell heredoc), `$((` (arithmetic, may assign) or `${name:=…}` / `${name=…}` (assigns). */
+  stateful: boolean;
+}
+
 /** Splits a script into simple commands; never throws (an unterminated quote runs to the end). */
-export function splitCommands(script: string): SimpleCommand[] {
+export function splitCommands(script: string, facts?: ScriptFacts): SimpleCommand[] {
   const commands: SimpleCommand[] = [];
+  // Looked for in the whole text, quotes or not: a false alarm only withholds a fix.
+  if (facts && /<<|\$\(\(|\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(script)) facts.stateful = true;
   let words: Word[] = [];
   let before: Separator = '';
   const flush = (after: Separator, afterStart: number, afterEnd: number) => {
@@ -53,7 +63,8 @@ export function splitCommands(script: string): SimpleCommand[] {
       p++;
       continue;
     }
-    if (c === '#' && (p === 0 || /\s/.test(script[p - 1]!))) {
+    if (c === '#' && (p === 0 || /\s/.test(script[p - 1]!) || script[p - 1] === ';' || script[p - 1] === '&' || script[p - 1] === '|')) {
+      if (facts) facts.comment = true;
       while (p < n && script[p] !== '\n') p++;
       continue;
     }
@@ -132,13 +143,20 @@ export function splitCommands(script: string): SimpleCommand[] {
   return commands;
 }
 
-/** The program a command runs, skipping `sudo`, `env A=b`, `VAR=x` assignments and `exec`. */
+/** Reserved words that open or continue a compound command: the program is the word after them. */
+const LEADING_RESERVED = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!']);
+
+/** The program a command runs, skipping `sudo`, `env A=b`, `VAR=x` assignments, `exec` and `do`/`then`/`!`. */
 export function commandName(cmd: SimpleCommand): { name: string; index: number } {
   let i = 0;
   const w = cmd.words;
   while (i < w.length) {
     const v = w[i]!.value;
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) {
+      i++;
+      continue;
+    }
+    if (LEADING_RESERVED.has(v) && i < w.length - 1) {
       i++;
       continue;
     }

@@ -256,6 +256,8 @@ export interface LintConfig {
   severity?: Record<string, Severity>;
   largeContextBytes?: number;
   layerWarn?: number;
+  dockerignoreBytes?: number;
+  buildkit?: boolean;
   failOn?: Severity;
 }
 
@@ -284,7 +286,7 @@ export function validateConfig(value: unknown, path: string): LintConfig {
   const v = value as Record<string, unknown>;
   const cfg: LintConfig = {};
   for (const key of Object.keys(v)) {
-    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
+    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'dockerignoreBytes', 'buildkit', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
   }
   if (v.ignore !== undefined) {
     if (!Array.isArray(v.ignore) || !v.ignore.every((x) => typeof x === 'string')) throw bad('"ignore" must be a list of rule ids');
@@ -299,7 +301,11 @@ export function validateConfig(value: unknown, path: string): LintConfig {
     }
     cfg.severity = v.severity as Record<string, Severity>;
   }
-  for (const k of ['largeContextBytes', 'layerWarn'] as const) {
+  if (v.buildkit !== undefined) {
+    if (typeof v.buildkit !== 'boolean') throw bad('"buildkit" must be true or false');
+    cfg.buildkit = v.buildkit;
+  }
+  for (const k of ['largeContextBytes', 'layerWarn', 'dockerignoreBytes'] as const) {
     if (v[k] !== undefined) {
       if (typeof v[k] !== 'number' || !Number.isFinite(v[k]) || (v[k] as number) < 0) throw bad(`"${k}" must be a non-negative number`);
       cfg[k] = v[k] as number;

@@ -40,9 +40,17 @@ export function visitWithEarlierWrites(model: DockerfileModel, visit: (stage: St
   }
 }
 
-/** The writes of steps other than `step` that made a tree at or under `path`, or one that holds it. */
+/**
+ * The writes of steps other than `step` that made a tree at or under `path`, or one that holds it. A copy
+ * into `/` (`COPY --from=build /out/ /`) is not taken to hold every path: what it brought is unknown.
+ */
 export function writesTouching(writes: readonly Write[], step: Step, path: string): Write[] {
-  return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || isWithin(path, w.path)));
+  return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || (w.path !== '/' && isWithin(path, w.path))));
+}
+
+/** Paths the commands of a RUN before command `index` wrote (so a later rm or chmod there is about its own files). */
+export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`'): string[] {
+  return findWrites(step, escape, index).filter((w) => !w.dirOnly).map((w) => w.path);
 }
 
 /** What `step` creates; worked out once per step, whichever rules ask. */
@@ -57,7 +65,7 @@ export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
 
 const known = new WeakMap<Step, Write[]>();
 
-function findWrites(step: Step, escape: '\\' | '`'): Write[] {
+function findWrites(step: Step, escape: '\\' | '`', limit = Infinity): Write[] {
   const inst = step.inst;
   const out: Write[] = [];
   if (inst.keyword === 'WORKDIR') {
@@ -69,8 +77,10 @@ function findWrites(step: Step, escape: '\\' | '`'): Write[] {
       out.push({ path: c.destPath, step, kind: 'copy', dirOnly: false, sources: c.sources.map((s) => s.text), fromStage: c.from !== undefined });
     }
   } else if (inst.keyword === 'RUN') {
-    for (const rc of runCommands(step)) {
+    const cmds = runCommands(step).slice(0, limit);
+    for (const rc of cmds) {
       if (!WRITERS.has(rc.name)) continue;
+      const before = out.length;
       const ops = operands(rc.args).map((w) => resolvePath(expandVars(w.value, step.vars, escape), step.workdir));
       const raw = rc.args.map((w) => w.value);
       switch (rc.name) {
@@ -105,9 +115,24 @@ function findWrites(step: Step, escape: '\\' | '`'): Write[] {
         default:
           break;
       }
+      // What a later command of the same RUN removes was never in this layer.
+      for (let k = out.length - 1; k >= before; k--) if (removedAfter(cmds, cmds.indexOf(rc), out[k]!.path, step, escape)) out.splice(k, 1);
     }
   }
   return out;
+}
+
+/** A command after `index` in the RUN removes `path` (rm -r of it or of its contents; apt-get dist-clean for the lists). */
+function removedAfter(cmds: ReturnType<typeof runCommands>, index: number, path: string, step: Step, escape: '\\' | '`'): boolean {
+  for (const rc of cmds.slice(index + 1)) {
+    if (path === '/var/lib/apt/lists' && (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'dist-clean')) return true;
+    if (rc.name !== 'rm') continue;
+    for (const w of operands(rc.args)) {
+      const p = resolvePath(expandVars(w.value, step.vars, escape).replace(/\/\*$/, ''), step.workdir);
+      if (p !== '/' && isWithin(path, p)) return true;
+    }
+  }
+  return false;
 }
 
 /** Files and bytes a COPY write brought from the context below `sub` (a path inside the destination). */

@@ -175,6 +175,10 @@ function tryFold(ctx: RuleContext, steps: Step[], i: number, writes: readonly Wr
     if (rc.cmd.after !== '&&' && rc.cmd.after !== '') break;
   }
   if (taken.length === 0) return undefined;
+  // --chmod needs BuildKit (the legacy builder fails with "the --chmod option requires BuildKit"): offered only
+  // where BuildKit is certain, a `# syntax=` line or the user's --buildkit.
+  const buildkit = ctx.settings.buildkit || ctx.model.ast.directives.some((d) => d.name === 'syntax');
+  if (chmod !== undefined && copy.chmod === undefined && !buildkit) return undefined;
   if (copyStep.inst.keyword === 'ADD' && chmod !== undefined && copy.chmod === undefined) {
     // ADD --chmod needs a newer frontend than COPY --chmod; keep it simple and only fold chown into ADD
     if (taken.some((t) => t.name === 'chmod')) return undefined;
