@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { EngineUnreachableError, ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold, type Severity } from '../findings.js';
 import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
 import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
@@ -30,6 +30,7 @@ interface LintFlags {
   target?: string;
   engine?: boolean;
   listRules?: boolean;
+  buildkit?: boolean;
 }
 
 const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
@@ -37,13 +38,15 @@ type Format = (typeof FORMATS)[number];
 
 const HELP = `
 Exit codes: 0 no finding at or above --fail-on (after fixes), 1 findings at or above --fail-on,
-2 usage error, 4 bad input (missing file, glob matching nothing, invalid config), 6 a fixed file could not
+2 usage error, 4 bad input (missing file, glob matching nothing, invalid config, a --target stage a file
+does not have: docker build would fail), 6 a fixed file could not
 be written (the original is left unchanged), 70 internal error.
 
 Inline: "# stowage ignore=dockerfile/consecutive-run" above an instruction, "# stowage ignore-file=ID" anywhere.
 Config: --config FILE or ${CONFIG_FILE_NAMES.join(' / ')} in the current directory:
   {"ignore": ["dockerfile/consecutive-run"], "severity": {"dockerfile/missing-dockerignore": "warn"},
-   "largeContextBytes": 100000000, "layerWarn": 100, "failOn": "warn"}`;
+   "largeContextBytes": 100000000, "layerWarn": 100, "dockerignoreBytes": 10000000, "buildkit": false,
+   "failOn": "warn"}`;
 
 export const registerLint: RegisterCommand = (program, ctx, setExit) => {
   program
@@ -60,7 +63,8 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
     .option('--context-dir <dir>', 'build context for every file (default: each Dockerfile\'s directory)')
     .option('--skip-context', 'do not read build contexts (no context rules, no byte estimates)')
     .option('--build-arg <name=value>', 'ARG value, as docker build takes it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--target <stage>', 'the stage that is built (default: the last)')
+    .option('--target <stage>', 'the stage that is built (default: the last); a name no file has is bad input (exit 4)')
+    .option('--buildkit', 'the builds use BuildKit: fixes may use BuildKit-only flags (COPY --chmod); without it, only files with a # syntax= line get them')
     .option('--no-engine', 'do not ask the engine for base image layer counts')
     .option('--list-rules', 'print the rules and exit')
     .addHelpText('after', HELP)
@@ -86,8 +90,11 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       if (flags.engine !== false) {
         try {
           engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 3000 });
-        } catch {
-          c.progress('stowage lint: engine not reachable; base image layers are not counted');
+        } catch (err) {
+          // An engine that is down or unresolvable only costs the base-layer counts; a malformed --host,
+          // DOCKER_HOST or context is the user's mistake (a UsageError, exit 2) and is reported as such.
+          if (!(err instanceof EngineUnreachableError)) throw err;
+          c.progress(`stowage lint: engine not reachable (${err.message}); base image layers are not counted`);
         }
       }
       const result = await lintFiles({
@@ -97,7 +104,12 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
         buildArgs,
         ...(flags.target ? { target: flags.target } : {}),
         policy: { ignore: [...(config.ignore ?? []), ...ignored], ...(config.severity ? { severity: config.severity } : {}) },
-        settings: { ...(config.largeContextBytes !== undefined ? { largeContextBytes: config.largeContextBytes } : {}), ...(config.layerWarn !== undefined ? { layerWarn: config.layerWarn } : {}) },
+        settings: {
+          ...(config.largeContextBytes !== undefined ? { largeContextBytes: config.largeContextBytes } : {}),
+          ...(config.layerWarn !== undefined ? { layerWarn: config.layerWarn } : {}),
+          ...(config.dockerignoreBytes !== undefined ? { dockerignoreBytes: config.dockerignoreBytes } : {}),
+          ...(flags.buildkit || config.buildkit ? { buildkit: true } : {}),
+        },
         fix,
         write: fix !== 'none' && !flags.diff,
         ...(engine ? { engine } : {}),

@@ -80,6 +80,7 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
     }
     const text = raw.toString('utf8');
     const name = display(abs, cwd);
+    if (options.target !== undefined) checkTarget(text, options.target, name);
     let context: BuildContext | undefined;
     if (options.useContext !== false) {
       const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
@@ -115,6 +116,19 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
   const counts = { error: 0, warn: 0, info: 0 };
   for (const r of results) for (const f of r.findings) counts[f.severity]++;
   return { files: results, counts, fixesApplied };
+}
+
+/** `--target` must name a stage of the file, as `docker build --target` requires; else lint would quietly lint the last stage. */
+function checkTarget(text: string, target: string, name: string): void {
+  const stages: string[] = [];
+  const esc = /^\uFEFF?#\s*escape\s*=\s*`/im.test(text.slice(0, 200)) ? '`' : '\\';
+  // FROM lines with their continuations joined: the stage name is the word after AS
+  const joined = text.replace(esc === '`' ? /`\r?\n/g : /\\\r?\n/g, ' ');
+  for (const m of joined.matchAll(/^[ \t]*from[ \t]+(?:--\S+[ \t]+)*\S+[ \t]+as[ \t]+(\S+)/gim)) stages.push(m[1]!.toLowerCase());
+  if (!stages.includes(target.toLowerCase())) {
+    throw new BadInputError(`--target ${target}: ${name} has no stage named "${target}"${stages.length ? ` (its stages: ${stages.join(', ')})` : ' (it names no stage)'}`,
+      'docker build --target would fail the same way; pass a stage name the file defines.');
+  }
 }
 
 async function askBaseLayers(engine: EngineClient, text: string, options: LintOptions, into: Map<string, number>): Promise<void> {

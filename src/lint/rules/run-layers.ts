@@ -53,7 +53,7 @@ export const runLayersRule: Rule = {
         const prev = steps[i - 1];
         // A RUN with its own comment above is a documented step of its own: kept apart for readability.
         if (prev && prev.inst.keyword === 'RUN' && oneLiner(prev) && oneLiner(step) && !cacheWorthy(prev) && !cacheWorthy(step)
-          && step.inst.leadingComments.length === 0) {
+          && step.inst.leadingComments.every((c) => /^#\s*stowage\s/i.test(c.text.trim()))) {
           const join = joinRuns(model, prev, step);
           if (!join) return;
           ctx.report({
