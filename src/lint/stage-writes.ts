@@ -150,3 +150,10 @@ export function copiedBytes(w: Write, ctx: BuildContext | undefined, sub?: strin
   }
   return { files, bytes };
 }
+
+/** The write nearest a path: the deepest one, and of those the latest (what a reader would blame). */
+export function nearest(writes: readonly Write[]): Write {
+  let best = writes[0]!;
+  for (const w of writes) if (w.path.length >= best.path.length) best = w;
+  return best;
+}

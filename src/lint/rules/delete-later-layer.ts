@@ -7,7 +7,7 @@ import { hasOption, operands } from '../../dockerfile/shell-command.js';
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext } from '../rule-context.js';
-import { copiedBytes, visitWithEarlierWrites, writesTouching, writtenEarlierInRun } from '../stage-writes.js';
+import { copiedBytes, nearest, visitWithEarlierWrites, writesTouching, writtenEarlierInRun } from '../stage-writes.js';
 
 export const deleteLaterLayerRule: Rule = {
   ids: ['dockerfile/delete-later-layer'],
@@ -28,7 +28,8 @@ export const deleteLaterLayerRule: Rule = {
           if (own.some((p) => isWithin(p, path) || isWithin(path, p))) continue;
           const earlier = writesTouching(writes, step, path);
           if (earlier.length === 0) continue;
-          const first = earlier[0]!;
+          // the nearest write: the deepest path, then the latest step
+          const first = nearest(earlier);
           const evidence: Evidence[] = [
             { label: 'path', value: path },
             { label: 'created at line', value: first.step.inst.startLine + 1 },

@@ -84,7 +84,7 @@ export const recursiveChownRule: Rule = {
           const evidence: Evidence[] = [
             { label: 'command', value: op.tool },
             { label: 'path', value: path },
-            { label: 'created at line', value: hit[0]!.step.inst.startLine + 1 },
+            { label: 'created at line', value: nearest(hit).step.inst.startLine + 1 },
           ];
           const sized = sumCopied(hit, ctx, path);
           if (sized) {
