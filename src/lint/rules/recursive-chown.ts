@@ -9,7 +9,7 @@ import { hasOption, operands, type Word } from '../../dockerfile/shell-command.j
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext, type RunCommand, type TextEdit } from '../rule-context.js';
-import { copiedBytes, visitWithEarlierWrites, writesOf, writesTouching, type Write } from '../stage-writes.js';
+import { copiedBytes, nearest, visitWithEarlierWrites, writesOf, writesTouching, type Write } from '../stage-writes.js';
 
 const TREE_TOOLS = new Set(['chown', 'chmod', 'chgrp', 'touch', 'sed', 'setfacl']);
 const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD']);
