@@ -48,25 +48,44 @@ export function writesTouching(writes: readonly Write[], step: Step, path: strin
   return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || (w.path !== '/' && isWithin(path, w.path))));
 }
 
-/** Paths the commands of a RUN before command `index` wrote (so a later rm or chmod there is about its own files). */
-export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`'): string[] {
-  return findWrites(step, escape, index).filter((w) => !w.dirOnly).map((w) => w.path);
+
+/** A write with the command (of its RUN) that made it and the first later one that removed it. */
+interface PlacedWrite {
+  write: Write;
+  at: number;
+  removedAt: number;
 }
 
 /** What `step` creates; worked out once per step, whichever rules ask. */
 export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
   let out = known.get(step);
   if (!out) {
-    out = findWrites(step, escape);
+    out = placedWrites(step, escape).filter((p) => p.removedAt === Infinity).map((p) => p.write);
     known.set(step, out);
   }
   return out;
 }
 
 const known = new WeakMap<Step, Write[]>();
+const placed = new WeakMap<Step, PlacedWrite[]>();
 
-function findWrites(step: Step, escape: '\\' | '`', limit = Infinity): Write[] {
+/** Trees the commands of a RUN before command `index` wrote and had not removed by then (dirs alone left out). */
+export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`'): string[] {
+  return placedWrites(step, escape).filter((p) => p.at < index && p.removedAt >= index && !p.write.dirOnly).map((p) => p.write.path);
+}
+
+function placedWrites(step: Step, escape: '\\' | '`'): PlacedWrite[] {
+  let out = placed.get(step);
+  if (!out) {
+    out = findWrites(step, escape);
+    placed.set(step, out);
+  }
+  return out;
+}
+
+function findWrites(step: Step, escape: '\\' | '`'): PlacedWrite[] {
   const inst = step.inst;
+  const found: PlacedWrite[] = [];
   const out: Write[] = [];
   if (inst.keyword === 'WORKDIR') {
     const path = resolvePath(expandVars(inst.rest.trim(), step.vars, escape), step.workdir);
@@ -77,9 +96,19 @@ function findWrites(step: Step, escape: '\\' | '`', limit = Infinity): Write[] {
       out.push({ path: c.destPath, step, kind: 'copy', dirOnly: false, sources: c.sources.map((s) => s.text), fromStage: c.from !== undefined });
     }
   } else if (inst.keyword === 'RUN') {
-    const cmds = runCommands(step).slice(0, limit);
-    for (const rc of cmds) {
-      if (!WRITERS.has(rc.name)) continue;
+    const cmds = runCommands(step);
+    // rm targets and dist-clean, resolved once per RUN
+    const removals: { at: number; path: string }[] = [];
+    cmds.forEach((rc, at) => {
+      if ((rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'dist-clean')) removals.push({ at, path: '/var/lib/apt/lists' });
+      if (rc.name !== 'rm') return;
+      for (const w of operands(rc.args)) {
+        const p = resolvePath(expandVars(w.value, step.vars, escape).replace(/\/\*$/, ''), step.workdir);
+        if (p !== '/') removals.push({ at, path: p });
+      }
+    });
+    cmds.forEach((rc, at) => {
+      if (!WRITERS.has(rc.name)) return;
       const before = out.length;
       const ops = operands(rc.args).map((w) => resolvePath(expandVars(w.value, step.vars, escape), step.workdir));
       const raw = rc.args.map((w) => w.value);
@@ -116,23 +145,15 @@ function findWrites(step: Step, escape: '\\' | '`', limit = Infinity): Write[] {
           break;
       }
       // What a later command of the same RUN removes was never in this layer.
-      for (let k = out.length - 1; k >= before; k--) if (removedAfter(cmds, cmds.indexOf(rc), out[k]!.path, step, escape)) out.splice(k, 1);
-    }
+      for (let k = before; k < out.length; k++) {
+        const path = out[k]!.path;
+        const r = removals.find((x) => x.at > at && isWithin(path, x.path));
+        found.push({ write: out[k]!, at, removedAt: r ? r.at : Infinity });
+      }
+    });
+    return found;
   }
-  return out;
-}
-
-/** A command after `index` in the RUN removes `path` (rm -r of it or of its contents; apt-get dist-clean for the lists). */
-function removedAfter(cmds: ReturnType<typeof runCommands>, index: number, path: string, step: Step, escape: '\\' | '`'): boolean {
-  for (const rc of cmds.slice(index + 1)) {
-    if (path === '/var/lib/apt/lists' && (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'dist-clean')) return true;
-    if (rc.name !== 'rm') continue;
-    for (const w of operands(rc.args)) {
-      const p = resolvePath(expandVars(w.value, step.vars, escape).replace(/\/\*$/, ''), step.workdir);
-      if (p !== '/' && isWithin(path, p)) return true;
-    }
-  }
-  return false;
+  return out.map((write) => ({ write, at: 0, removedAt: Infinity }));
 }
 
 /** Files and bytes a COPY write brought from the context below `sub` (a path inside the destination). */
