@@ -81,23 +81,36 @@ export interface RunCommand {
   all: SimpleCommand[];
 }
 
-const runCommandCache = new WeakMap<Step, RunCommand[]>();
-const runFactsCache = new WeakMap<Step, ScriptFacts>();
+/**
+ * Per-step memo, kept on the step itself under symbols: a WeakMap keyed by every step of every file linted
+ * made the collector walk ephemeron tables and cost a third of lint's time.
+ */
+export const MEMO: unique symbol = Symbol('stowage.lint.memo');
+export interface StepMemo {
+  commands?: RunCommand[];
+  facts?: ScriptFacts;
+  writes?: unknown;
+  placed?: unknown;
+}
+export function memoOf(step: Step): StepMemo {
+  const s = step as Step & { [MEMO]?: StepMemo };
+  return (s[MEMO] ??= {});
+}
 
 /** Every simple command a RUN executes (inline or a heredoc fed to a shell). */
 export function runCommands(step: Step): RunCommand[] {
-  const cached = runCommandCache.get(step);
-  if (cached) return cached;
+  const memo = memoOf(step);
+  if (memo.commands) return memo.commands;
   const out: RunCommand[] = [];
   const facts: ScriptFacts = { comment: false, stateful: false };
-  runFactsCache.set(step, facts);
+  memo.facts = facts;
   for (const script of runScripts(step)) {
     const all = splitCommands(script.text, facts);
     all.forEach((cmd, index) => {
       out.push({ step, script, cmd, name: commandName(cmd).name, args: commandArgs(cmd), index, all });
     });
   }
-  runCommandCache.set(step, out);
+  memo.commands = out;
   return out;
 }
 
@@ -110,7 +123,7 @@ export function commandSpan(rc: RunCommand): Span {
 /** What the lexer saw in a RUN's scripts besides commands (comments, assignments in expansions). */
 export function runFacts(step: Step): ScriptFacts {
   runCommands(step);
-  return runFactsCache.get(step)!;
+  return memoOf(step).facts!;
 }
 
 /** The program a command runs, looking through `xargs [options]`: `xargs -rt apt-get install` runs apt-get. */

@@ -6,7 +6,7 @@ import { sourceFiles, type BuildContext } from '../dockerfile/build-context.js';
 import { copyView, isWithin, resolvePath, type DockerfileModel, type Stage, type Step } from '../dockerfile/instruction-model.js';
 import { hasOption, operands } from '../dockerfile/shell-command.js';
 import { expandVars } from '../dockerfile/variables.js';
-import { runCommands } from './rule-context.js';
+import { memoOf, runCommands } from './rule-context.js';
 
 export interface Write {
   path: string;
@@ -58,16 +58,15 @@ interface PlacedWrite {
 
 /** What `step` creates; worked out once per step, whichever rules ask. */
 export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
-  let out = known.get(step);
+  const memo = memoOf(step);
+  let out = memo.writes as Write[] | undefined;
   if (!out) {
     out = placedWrites(step, escape).filter((p) => p.removedAt === Infinity).map((p) => p.write);
-    known.set(step, out);
+    memo.writes = out;
   }
   return out;
 }
 
-const known = new WeakMap<Step, Write[]>();
-const placed = new WeakMap<Step, PlacedWrite[]>();
 
 /** Trees the commands of a RUN before command `index` wrote and had not removed by then (dirs alone left out). */
 export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`'): string[] {
@@ -75,10 +74,11 @@ export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`
 }
 
 function placedWrites(step: Step, escape: '\\' | '`'): PlacedWrite[] {
-  let out = placed.get(step);
+  const memo = memoOf(step);
+  let out = memo.placed as PlacedWrite[] | undefined;
   if (!out) {
     out = findWrites(step, escape);
-    placed.set(step, out);
+    memo.placed = out;
   }
   return out;
 }
