@@ -1,6 +1,5 @@
 /** `stowage lint [Dockerfile|dir|glob…]`: parse flags, call lintFiles, render text/JSON/SARIF/GitHub. */
 import { existsSync } from 'node:fs';
-import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { EngineUnreachableError, ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold, type Severity } from '../findings.js';
@@ -8,10 +7,6 @@ import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, type LintCo
 import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
 import type { LintFinding } from '../lint/rule-context.js';
 import { renderFinding } from '../report/findings-text.js';
-import { renderGithubAnnotations } from '../report/github-annotations.js';
-import { renderJson } from '../report/json-document.js';
-import { renderSarif } from '../report/sarif.js';
-import { STOWAGE_VERSION } from '../version.js';
 import type { CliContext } from './cli-context.js';
 import { parseList, parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
@@ -72,7 +67,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       const c = ctx();
       const format = chooseFormat(flags.format, c.json);
       if (flags.listRules) {
-        c.out(format === 'json' ? renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
+        c.out(format === 'json' ? (await import('../report/json-document.js')).renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
         return;
       }
       const config = loadConfig(flags.config);
@@ -89,6 +84,8 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       let engine: EngineClient | undefined;
       if (flags.engine !== false) {
         try {
+          // loaded only when asked: the engine client and its endpoint rules are a third of lint's start-up
+          const { connectEngine } = await import('../engine/dockerode-engine.js');
           engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 3000 });
         } catch (err) {
           // An engine that is down or unresolvable only costs the base-layer counts; a malformed --host,
@@ -117,7 +114,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       for (const f of result.files) {
         for (const e of f.ruleErrors) c.progress(`stowage lint: internal error in rule ${e} (${f.file}); run with STOWAGE_DEBUG=1 and report it`);
       }
-      render(c, format, result, failOn, Boolean(flags.diff));
+      await render(c, format, result, failOn, Boolean(flags.diff));
       const all = result.files.flatMap((f) => f.findings);
       setExit(reachesThreshold(all, failOn) ? ExitCode.findings : ExitCode.ok);
     });
@@ -135,13 +132,16 @@ function loadConfig(path: string | undefined): LintConfig {
   return {};
 }
 
-function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): void {
+/** Renderers other than text are loaded for their format only (start-up time of a lint over many files). */
+async function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): Promise<void> {
   const all: LintFinding[] = result.files.flatMap((f) => f.findings);
   if (format === 'json') {
+    const { renderJson } = await import('../report/json-document.js');
     c.out(renderJson('lint', lintJson(result, failOn)).trimEnd());
     return;
   }
   if (format === 'sarif') {
+    const [{ renderSarif }, { STOWAGE_VERSION }] = await Promise.all([import('../report/sarif.js'), import('../version.js')]);
     c.out(renderSarif(all, {
       toolName: 'stowage',
       toolVersion: STOWAGE_VERSION,
@@ -155,6 +155,7 @@ function render(c: CliContext, format: Format, result: LintResult, failOn: Sever
     return;
   }
   if (format === 'github') {
+    const { renderGithubAnnotations } = await import('../report/github-annotations.js');
     const text = renderGithubAnnotations(all);
     if (text) c.out(text.trimEnd());
     return;

@@ -4,7 +4,6 @@
  */
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
 import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
@@ -238,7 +237,7 @@ function globFiles(pattern: string, cwd: string): string[] {
 
 /** Writes via a temp file in the same directory, fsync, then rename: never a half-written Dockerfile. */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.stowage-${process.pid}-${Math.random().toString(16).slice(2, 10)}.tmp`);
   let mode = 0o644;
   try {
     mode = statSync(path).mode & 0o7777;
