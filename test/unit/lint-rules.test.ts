@@ -90,6 +90,21 @@ for (const c of CASES) {
   });
 }
 
+test('add-remote suggests extracting into the destination directory, never into the archive path; a quoted git URL is remote', () => {
+  const r = lintText('FROM a\nADD https://h/x.tar.gz /x.tar.gz\nADD https://h/y.tar.xz /opt/\nADD --keep-git-dir=true "https://github.com/a/b.git#v1" /src\n');
+  assert.deepEqual(r.findings.map((f) => [f.id, f.subject.range!.startLine, f.fix?.commands?.[0]]), [
+    ['dockerfile/add-remote', 2, 'RUN wget -O- https://h/x.tar.gz | tar -xz -C / (when the archive is meant to be extracted)'],
+    ['dockerfile/add-remote', 3, 'RUN mkdir -p /opt && wget -O- https://h/y.tar.xz | tar -xJ -C /opt (when the archive is meant to be extracted)'],
+  ]);
+});
+
+test('package-cache: apt-get dist-clean cleans, apk --no-network and yarn --version fill no cache; delete-later-layer: lists cleaned in their own RUN', () => {
+  const ids = (t: string) => lintText(t).findings.filter((f) => f.severity !== 'info').map((f) => `${f.subject.range!.startLine} ${f.id}`);
+  assert.deepEqual(ids('FROM debian\nRUN set -eux; apt-get update; apt-get install -y x; apt-get dist-clean\nRUN set -eux; apt-get update; apt-get install -y y; rm -rf /var/lib/apt/lists/*\n'), []);
+  assert.deepEqual(ids('FROM alpine\nRUN apk add --no-network --virtual .rundeps x && yarn --version\n'), []);
+  assert.deepEqual(ids('FROM debian\nRUN apt-get update && apt-get install -y x\nRUN rm -rf /var/lib/apt/lists/*\n'), ['2 dockerfile/package-cache', '3 dockerfile/delete-later-layer']);
+});
+
 test('rule table: every id has a docs page name, a title and a fix; findings carry the table title', () => {
   for (const r of RULE_LIST) {
     assert.match(r.id, /^dockerfile\/[a-z-]+$/);

@@ -83,5 +83,5 @@ export function downloadAdvice(url: string, dest: string, archive: boolean): str
   const dir = dest.endsWith('/') ? dest.replace(/(.)\/+$/, '$1') : posix.dirname(dest);
   const z = /\.(tgz|gz)$/i.test(bare) ? 'z' : /\.(tbz2?|bz2)$/i.test(bare) ? 'j' : /\.(txz|xz)$/i.test(bare) ? 'J' : '';
   const zstd = /\.(tzst|zst)$/i.test(bare) ? ' --zstd' : '';
-  return `RUN mkdir -p ${dir} && wget -O- ${url} | tar -x${z}${zstd} -C ${dir} (when the archive is meant to be extracted)`;
+  return `RUN ${dir === '/' ? '' : `mkdir -p ${dir} && `}wget -O- ${url} | tar -x${z}${zstd} -C ${dir} (when the archive is meant to be extracted)`;
 }
