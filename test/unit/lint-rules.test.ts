@@ -207,6 +207,10 @@ test('copy-before-install: autofix only when the manifests exist in the build co
     const fixed = fixText(text, { context: readBuildContext(dir), unsafe: true });
     assert.equal(fixed.text, 'FROM node\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci --omit=dev && npm cache clean --force\nCOPY . .\nCMD ["node", "src/index.js"]\n');
     assert.equal(fixText(text).text.includes('COPY package.json'), false);
+    // a postinstall script may read the sources: reordering could change the build, so no fix
+    writeFileSync(join(dir, 'package.json'), '{"scripts": {"postinstall": "node src/index.js"}}');
+    assert.equal(fixText(text, { context: readBuildContext(dir), unsafe: true }).text.includes('COPY package.json'), false);
+    assert.equal(fixText(text.replace('npm ci', 'npm ci --ignore-scripts'), { context: readBuildContext(dir), unsafe: true }).text.includes('COPY package.json'), true);
     const chown = lintText('FROM a\nCOPY src /app\nRUN chown -R 1:1 /app\n', { context: readBuildContext(dir) }).findings.find((f) => f.id === 'dockerfile/copy-then-chown')!;
     assert.equal(chown.evidence.find((e) => e.label === 'bytes duplicated (estimate)')?.value, 1000);
     assert.equal(chown.evidence.find((e) => e.label === 'files duplicated (estimate)')?.value, 1);
