@@ -22,7 +22,7 @@ try {
   const { bytes } = writeFixture(dir, base, files);
   // --no-cache: both builds run every step
   const b = await build(dir, before, true);
-  const fix = await stowageLint(['--no-engine', '--fix', join(dir, 'Dockerfile')]);
+  const fix = await stowageLint(['--no-engine', '--buildkit', '--fix', join(dir, 'Dockerfile')]);
   if (fix.code !== 0) throw new Error(`lint --fix exited ${fix.code}: ${fix.stdout}`);
   const a = await build(dir, after, true);
   const row = (label: string, x: string, y: string, ratio: string) => console.log(`${label.padEnd(14)} ${x.padStart(12)} ${y.padStart(12)} ${ratio.padStart(8)}`);

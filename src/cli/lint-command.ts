@@ -1,18 +1,13 @@
 /** `stowage lint [Dockerfile|dir|glob…]`: parse flags, call lintFiles, render text/JSON/SARIF/GitHub. */
 import { existsSync } from 'node:fs';
-import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { EngineUnreachableError, ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold, type Severity } from '../findings.js';
 import { loadConfig as loadStowageConfig } from '../config/config-file.js';
 import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, validateConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
 import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
 import type { LintFinding } from '../lint/rule-context.js';
 import { renderFinding } from '../render/findings-text.js';
-import { renderGithubAnnotations } from '../render/github-annotations.js';
-import { renderJson } from '../render/json-document.js';
-import { renderSarif } from '../render/sarif.js';
-import { STOWAGE_VERSION } from '../version.js';
 import type { CliContext } from './cli-context.js';
 import { parseList, parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
@@ -31,6 +26,7 @@ interface LintFlags {
   target?: string;
   engine?: boolean;
   listRules?: boolean;
+  buildkit?: boolean;
 }
 
 const FORMATS = ['text', 'json', 'sarif', 'github'] as const;
@@ -38,13 +34,15 @@ type Format = (typeof FORMATS)[number];
 
 const HELP = `
 Exit codes: 0 no finding at or above --fail-on (after fixes), 1 findings at or above --fail-on,
-2 usage error, 4 bad input (missing file, glob matching nothing, invalid config), 6 a fixed file could not
+2 usage error, 4 bad input (missing file, glob matching nothing, invalid config, a --target stage a file
+does not have: docker build would fail), 6 a fixed file could not
 be written (the original is left unchanged), 70 internal error.
 
 Inline: "# stowage ignore=dockerfile/consecutive-run" above an instruction, "# stowage ignore-file=ID" anywhere.
 Config: --config FILE or ${CONFIG_FILE_NAMES.join(' / ')} in the current directory:
   {"ignore": ["dockerfile/consecutive-run"], "severity": {"dockerfile/missing-dockerignore": "warn"},
-   "largeContextBytes": 100000000, "layerWarn": 100, "failOn": "warn"}`;
+   "largeContextBytes": 100000000, "layerWarn": 100, "dockerignoreBytes": 10000000, "buildkit": false,
+   "failOn": "warn"}`;
 
 export const registerLint: RegisterCommand = (program, ctx, setExit) => {
   program
@@ -61,7 +59,8 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
     .option('--context-dir <dir>', 'build context for every file (default: each Dockerfile\'s directory)')
     .option('--skip-context', 'do not read build contexts (no context rules, no byte estimates)')
     .option('--build-arg <name=value>', 'ARG value, as docker build takes it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--target <stage>', 'the stage that is built (default: the last)')
+    .option('--target <stage>', 'the stage that is built (default: the last); a name no file has is bad input (exit 4)')
+    .option('--buildkit', 'the builds use BuildKit: fixes may use BuildKit-only flags (COPY --chmod); without it, only files with a # syntax= line get them')
     .option('--no-engine', 'do not ask the engine for base image layer counts')
     .option('--list-rules', 'print the rules and exit')
     .addHelpText('after', HELP)
@@ -69,7 +68,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       const c = ctx();
       const format = chooseFormat(flags.format, c.json);
       if (flags.listRules) {
-        c.out(format === 'json' ? renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
+        c.out(format === 'json' ? (await import('../render/json-document.js')).renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
         return;
       }
       const config = loadConfig(flags.config);
@@ -86,9 +85,14 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       let engine: EngineClient | undefined;
       if (flags.engine !== false) {
         try {
+          // loaded only when asked: the engine client and its endpoint rules are a third of lint's start-up
+          const { connectEngine } = await import('../engine/dockerode-engine.js');
           engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 3000 });
-        } catch {
-          c.progress('stowage lint: engine not reachable; base image layers are not counted');
+        } catch (err) {
+          // An engine that is down or unresolvable only costs the base-layer counts; a malformed --host,
+          // DOCKER_HOST or context is the user's mistake (a UsageError, exit 2) and is reported as such.
+          if (!(err instanceof EngineUnreachableError)) throw err;
+          c.progress(`stowage lint: engine not reachable (${err.message}); base image layers are not counted`);
         }
       }
       const result = await lintFiles({
@@ -98,7 +102,12 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
         buildArgs,
         ...(flags.target ? { target: flags.target } : {}),
         policy: { ignore: [...(config.ignore ?? []), ...ignored], ...(config.severity ? { severity: config.severity } : {}) },
-        settings: { ...(config.largeContextBytes !== undefined ? { largeContextBytes: config.largeContextBytes } : {}), ...(config.layerWarn !== undefined ? { layerWarn: config.layerWarn } : {}) },
+        settings: {
+          ...(config.largeContextBytes !== undefined ? { largeContextBytes: config.largeContextBytes } : {}),
+          ...(config.layerWarn !== undefined ? { layerWarn: config.layerWarn } : {}),
+          ...(config.dockerignoreBytes !== undefined ? { dockerignoreBytes: config.dockerignoreBytes } : {}),
+          ...(flags.buildkit || config.buildkit ? { buildkit: true } : {}),
+        },
         fix,
         write: fix !== 'none' && !flags.diff,
         ...(engine ? { engine } : {}),
@@ -106,7 +115,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       for (const f of result.files) {
         for (const e of f.ruleErrors) c.progress(`stowage lint: internal error in rule ${e} (${f.file}); run with STOWAGE_DEBUG=1 and report it`);
       }
-      render(c, format, result, failOn, Boolean(flags.diff));
+      await render(c, format, result, failOn, Boolean(flags.diff));
       const all = result.files.flatMap((f) => f.findings);
       setExit(reachesThreshold(all, failOn) ? ExitCode.findings : ExitCode.ok);
     });
@@ -125,13 +134,16 @@ function loadConfig(path: string | undefined): LintConfig {
   return found.lint === undefined ? {} : validateConfig(found.lint, `${found.file} (section "lint")`);
 }
 
-function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): void {
+/** Renderers other than text are loaded for their format only (start-up time of a lint over many files). */
+async function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): Promise<void> {
   const all: LintFinding[] = result.files.flatMap((f) => f.findings);
   if (format === 'json') {
+    const { renderJson } = await import('../render/json-document.js');
     c.out(renderJson('lint', lintJson(result, failOn)).trimEnd());
     return;
   }
   if (format === 'sarif') {
+    const [{ renderSarif }, { STOWAGE_VERSION }] = await Promise.all([import('../render/sarif.js'), import('../version.js')]);
     c.out(renderSarif(all, {
       toolName: 'stowage',
       toolVersion: STOWAGE_VERSION,
@@ -145,6 +157,7 @@ function render(c: CliContext, format: Format, result: LintResult, failOn: Sever
     return;
   }
   if (format === 'github') {
+    const { renderGithubAnnotations } = await import('../render/github-annotations.js');
     const text = renderGithubAnnotations(all);
     if (text) c.out(text.trimEnd());
     return;

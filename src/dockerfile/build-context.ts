@@ -2,7 +2,7 @@
  * The build context as the engine would receive it: every file not excluded by `.dockerignore`, with sizes,
  * so lint can measure the context and estimate the bytes a COPY brings in.
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerIgnore, globRegex } from './dockerignore.js';
 
@@ -39,7 +39,8 @@ export function readBuildContext(dir: string, options: ContextOptions = {}): Bui
   const maxFiles = options.maxFiles ?? 2_000_000;
   let ignoreText: string | undefined;
   for (const name of [options.ignoreFile, '.dockerignore']) {
-    if (!name) continue;
+    // existsSync first: a missing file is the common case, and a thrown ENOENT costs more than a stat
+    if (!name || !existsSync(join(dir, name))) continue;
     try {
       ignoreText = readFileSync(join(dir, name), 'utf8');
       break;

@@ -28,11 +28,32 @@ export interface SimpleCommand {
   afterEnd: number;
 }
 
-const OPERATORS: Separator[] = ['&&', '||', ';', '|', '&', '\n', '(', ')'];
+/** The control operator starting at p, if any (longest first: `&&` before `&`). */
+function operatorAt(s: string, p: number): Separator | undefined {
+  switch (s.charCodeAt(p)) {
+    case 38: return s.charCodeAt(p + 1) === 38 ? '&&' : '&';
+    case 124: return s.charCodeAt(p + 1) === 124 ? '||' : '|';
+    case 59: return ';';
+    case 10: return '\n';
+    case 40: return '(';
+    case 41: return ')';
+    default: return undefined;
+  }
+}
+
+/** What the lexer saw besides commands: what a RUN join or an appended cleanup must not cross. */
+export interface ScriptFacts {
+  /** A `#` comment reaches the shell (it would swallow anything appended after it). */
+  comment: boolean;
+  /** `<<` (a shell heredoc), `$((` (arithmetic, may assign) or `${name:=…}` / `${name=…}` (assigns). */
+  stateful: boolean;
+}
 
 /** Splits a script into simple commands; never throws (an unterminated quote runs to the end). */
-export function splitCommands(script: string): SimpleCommand[] {
+export function splitCommands(script: string, facts?: ScriptFacts): SimpleCommand[] {
   const commands: SimpleCommand[] = [];
+  // Looked for in the whole text, quotes or not: a false alarm only withholds a fix.
+  if (facts && /<<|\$\(\(|\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(script)) facts.stateful = true;
   let words: Word[] = [];
   let before: Separator = '';
   const flush = (after: Separator, afterStart: number, afterEnd: number) => {
@@ -53,7 +74,8 @@ export function splitCommands(script: string): SimpleCommand[] {
       p++;
       continue;
     }
-    if (c === '#' && (p === 0 || /\s/.test(script[p - 1]!))) {
+    if (c === '#' && (p === 0 || /\s/.test(script[p - 1]!) || script[p - 1] === ';' || script[p - 1] === '&' || script[p - 1] === '|')) {
+      if (facts) facts.comment = true;
       while (p < n && script[p] !== '\n') p++;
       continue;
     }
@@ -65,7 +87,7 @@ export function splitCommands(script: string): SimpleCommand[] {
       p += 3;
       continue;
     }
-    const op = OPERATORS.find((o) => script.startsWith(o, p));
+    const op = operatorAt(script, p);
     if (op) {
       // `2>&1`, `>&2` and `&>` are redirections, not the background operator
       if (op === '&' && (script[p - 1] === '>' || script[p + 1] === '>')) {
@@ -76,47 +98,52 @@ export function splitCommands(script: string): SimpleCommand[] {
         continue;
       }
     }
-    // A word
+    // A word: plain runs are taken as slices (this lexer runs over every RUN of every file linted)
     const start = p;
     let value = '';
+    let run = p;
     while (p < n) {
-      const d = script[p]!;
-      if (d === ' ' || d === '\t' || d === '\n' || d === '\r') break;
-      if (d === ';' || d === '|' || d === '(' || d === ')') break;
-      if (d === '&' && !(script[p - 1] === '>' || script[p + 1] === '>')) break;
-      if (d === '\\') {
-        if (script[p + 1] === '\n') {
-          p += 2;
-          continue;
-        }
-        value += script[p + 1] ?? '';
+      const d = script.charCodeAt(p);
+      if (d === 32 || d === 9 || d === 10 || d === 13 || d === 59 || d === 124 || d === 40 || d === 41) break; // blank ; | ( )
+      if (d === 38 && !(script.charCodeAt(p - 1) === 62 || script.charCodeAt(p + 1) === 62)) break; // & but not >& &>
+      if (d === 92) { // backslash
+        value += script.slice(run, p);
+        if (script.charCodeAt(p + 1) !== 10) value += script[p + 1] ?? '';
         p += 2;
+        run = p;
         continue;
       }
-      if (d === "'") {
+      if (d === 39) { // single quote
+        value += script.slice(run, p);
         const close = script.indexOf("'", p + 1);
         const e = close === -1 ? n : close;
         value += script.slice(p + 1, e);
         p = e + 1;
+        run = p;
         continue;
       }
-      if (d === '"') {
+      if (d === 34) { // double quote
+        value += script.slice(run, p);
         p++;
-        while (p < n && script[p] !== '"') {
-          if (script[p] === '\\' && p + 1 < n && '"\\$`\n'.includes(script[p + 1]!)) {
+        let seg = p;
+        while (p < n && script.charCodeAt(p) !== 34) {
+          if (script.charCodeAt(p) === 92 && p + 1 < n && '"\\$`\n'.includes(script[p + 1]!)) {
+            value += script.slice(seg, p);
             if (script[p + 1] !== '\n') value += script[p + 1];
             p += 2;
+            seg = p;
             continue;
           }
-          value += script[p];
           p++;
         }
+        value += script.slice(seg, Math.min(p, n));
         p++;
+        run = p;
         continue;
       }
-      value += d;
       p++;
     }
+    if (run < p) value += script.slice(run, Math.min(p, n));
     const end = Math.min(p, n);
     if (end > start) {
       if ((value === '{' || value === '}') && end - start === 1) {
@@ -132,13 +159,20 @@ export function splitCommands(script: string): SimpleCommand[] {
   return commands;
 }
 
-/** The program a command runs, skipping `sudo`, `env A=b`, `VAR=x` assignments and `exec`. */
+/** Reserved words that open or continue a compound command: the program is the word after them. */
+const LEADING_RESERVED = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!']);
+
+/** The program a command runs, skipping `sudo`, `env A=b`, `VAR=x` assignments, `exec` and `do`/`then`/`!`. */
 export function commandName(cmd: SimpleCommand): { name: string; index: number } {
   let i = 0;
   const w = cmd.words;
   while (i < w.length) {
     const v = w[i]!.value;
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) {
+      i++;
+      continue;
+    }
+    if (LEADING_RESERVED.has(v) && i < w.length - 1) {
       i++;
       continue;
     }

@@ -81,6 +81,7 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
     }
     const text = raw.toString('utf8');
     const name = display(abs, cwd);
+    if (options.target !== undefined) checkTarget(text, options.target, name);
     let context: BuildContext | undefined;
     if (options.useContext !== false) {
       const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
@@ -116,6 +117,19 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
   const counts = { error: 0, warn: 0, info: 0 };
   for (const r of results) for (const f of r.findings) counts[f.severity]++;
   return { files: results, counts, fixesApplied };
+}
+
+/** `--target` must name a stage of the file, as `docker build --target` requires; else lint would quietly lint the last stage. */
+function checkTarget(text: string, target: string, name: string): void {
+  const stages: string[] = [];
+  const esc = /^\uFEFF?#\s*escape\s*=\s*`/im.test(text.slice(0, 200)) ? '`' : '\\';
+  // FROM lines with their continuations joined: the stage name is the word after AS
+  const joined = text.replace(esc === '`' ? /`\r?\n/g : /\\\r?\n/g, ' ');
+  for (const m of joined.matchAll(/^[ \t]*from[ \t]+(?:--\S+[ \t]+)*\S+[ \t]+as[ \t]+(\S+)/gim)) stages.push(m[1]!.toLowerCase());
+  if (!stages.includes(target.toLowerCase())) {
+    throw new BadInputError(`--target ${target}: ${name} has no stage named "${target}"${stages.length ? ` (its stages: ${stages.join(', ')})` : ' (it names no stage)'}`,
+      'docker build --target would fail the same way; pass a stage name the file defines.');
+  }
 }
 
 async function askBaseLayers(engine: EngineClient, text: string, options: LintOptions, into: Map<string, number>): Promise<void> {
@@ -238,6 +252,8 @@ export interface LintConfig {
   severity?: Record<string, Severity>;
   largeContextBytes?: number;
   layerWarn?: number;
+  dockerignoreBytes?: number;
+  buildkit?: boolean;
   failOn?: Severity;
 }
 
@@ -254,7 +270,7 @@ export function validateConfig(value: unknown, path: string): LintConfig {
   const v = value as Record<string, unknown>;
   const cfg: LintConfig = {};
   for (const key of Object.keys(v)) {
-    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
+    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'dockerignoreBytes', 'buildkit', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
   }
   if (v.ignore !== undefined) {
     if (!Array.isArray(v.ignore) || !v.ignore.every((x) => typeof x === 'string')) throw bad('"ignore" must be a list of rule ids');
@@ -269,7 +285,11 @@ export function validateConfig(value: unknown, path: string): LintConfig {
     }
     cfg.severity = v.severity as Record<string, Severity>;
   }
-  for (const k of ['largeContextBytes', 'layerWarn'] as const) {
+  if (v.buildkit !== undefined) {
+    if (typeof v.buildkit !== 'boolean') throw bad('"buildkit" must be true or false');
+    cfg.buildkit = v.buildkit;
+  }
+  for (const k of ['largeContextBytes', 'layerWarn', 'dockerignoreBytes'] as const) {
     if (v[k] !== undefined) {
       if (typeof v[k] !== 'number' || !Number.isFinite(v[k]) || (v[k] as number) < 0) throw bad(`"${k}" must be a non-negative number`);
       cfg[k] = v[k] as number;

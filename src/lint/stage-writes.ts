@@ -6,7 +6,7 @@ import { sourceFiles, type BuildContext } from '../dockerfile/build-context.js';
 import { copyView, isWithin, resolvePath, type DockerfileModel, type Stage, type Step } from '../dockerfile/instruction-model.js';
 import { hasOption, operands } from '../dockerfile/shell-command.js';
 import { expandVars } from '../dockerfile/variables.js';
-import { runCommands } from './rule-context.js';
+import { memoOf, runCommands } from './rule-context.js';
 
 export interface Write {
   path: string;
@@ -40,25 +40,52 @@ export function visitWithEarlierWrites(model: DockerfileModel, visit: (stage: St
   }
 }
 
-/** The writes of steps other than `step` that made a tree at or under `path`, or one that holds it. */
+/**
+ * The writes of steps other than `step` that made a tree at or under `path`, or one that holds it. A copy
+ * into `/` (`COPY --from=build /out/ /`) is not taken to hold every path: what it brought is unknown.
+ */
 export function writesTouching(writes: readonly Write[], step: Step, path: string): Write[] {
-  return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || isWithin(path, w.path)));
+  return writes.filter((w) => !w.dirOnly && w.step !== step && (isWithin(w.path, path) || (w.path !== '/' && isWithin(path, w.path))));
+}
+
+
+/** A write with the command (of its RUN) that made it and the first later one that removed it. */
+interface PlacedWrite {
+  write: Write;
+  at: number;
+  removedAt: number;
 }
 
 /** What `step` creates; worked out once per step, whichever rules ask. */
 export function writesOf(step: Step, escape: '\\' | '`'): Write[] {
-  let out = known.get(step);
+  const memo = memoOf(step);
+  let out = memo.writes as Write[] | undefined;
   if (!out) {
-    out = findWrites(step, escape);
-    known.set(step, out);
+    out = placedWrites(step, escape).filter((p) => p.removedAt === Infinity).map((p) => p.write);
+    memo.writes = out;
   }
   return out;
 }
 
-const known = new WeakMap<Step, Write[]>();
 
-function findWrites(step: Step, escape: '\\' | '`'): Write[] {
+/** Trees the commands of a RUN before command `index` wrote and had not removed by then (dirs alone left out). */
+export function writtenEarlierInRun(step: Step, index: number, escape: '\\' | '`'): string[] {
+  return placedWrites(step, escape).filter((p) => p.at < index && p.removedAt >= index && !p.write.dirOnly).map((p) => p.write.path);
+}
+
+function placedWrites(step: Step, escape: '\\' | '`'): PlacedWrite[] {
+  const memo = memoOf(step);
+  let out = memo.placed as PlacedWrite[] | undefined;
+  if (!out) {
+    out = findWrites(step, escape);
+    memo.placed = out;
+  }
+  return out;
+}
+
+function findWrites(step: Step, escape: '\\' | '`'): PlacedWrite[] {
   const inst = step.inst;
+  const found: PlacedWrite[] = [];
   const out: Write[] = [];
   if (inst.keyword === 'WORKDIR') {
     const path = resolvePath(expandVars(inst.rest.trim(), step.vars, escape), step.workdir);
@@ -69,8 +96,20 @@ function findWrites(step: Step, escape: '\\' | '`'): Write[] {
       out.push({ path: c.destPath, step, kind: 'copy', dirOnly: false, sources: c.sources.map((s) => s.text), fromStage: c.from !== undefined });
     }
   } else if (inst.keyword === 'RUN') {
-    for (const rc of runCommands(step)) {
-      if (!WRITERS.has(rc.name)) continue;
+    const cmds = runCommands(step);
+    // rm targets and dist-clean, resolved once per RUN
+    const removals: { at: number; path: string }[] = [];
+    cmds.forEach((rc, at) => {
+      if ((rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'dist-clean')) removals.push({ at, path: '/var/lib/apt/lists' });
+      if (rc.name !== 'rm') return;
+      for (const w of operands(rc.args)) {
+        const p = resolvePath(expandVars(w.value, step.vars, escape).replace(/\/\*$/, ''), step.workdir);
+        if (p !== '/') removals.push({ at, path: p });
+      }
+    });
+    cmds.forEach((rc, at) => {
+      if (!WRITERS.has(rc.name)) return;
+      const before = out.length;
       const ops = operands(rc.args).map((w) => resolvePath(expandVars(w.value, step.vars, escape), step.workdir));
       const raw = rc.args.map((w) => w.value);
       switch (rc.name) {
@@ -105,9 +144,16 @@ function findWrites(step: Step, escape: '\\' | '`'): Write[] {
         default:
           break;
       }
-    }
+      // What a later command of the same RUN removes was never in this layer.
+      for (let k = before; k < out.length; k++) {
+        const path = out[k]!.path;
+        const r = removals.find((x) => x.at > at && isWithin(path, x.path));
+        found.push({ write: out[k]!, at, removedAt: r ? r.at : Infinity });
+      }
+    });
+    return found;
   }
-  return out;
+  return out.map((write) => ({ write, at: 0, removedAt: Infinity }));
 }
 
 /** Files and bytes a COPY write brought from the context below `sub` (a path inside the destination). */
@@ -124,4 +170,11 @@ export function copiedBytes(w: Write, ctx: BuildContext | undefined, sub?: strin
     bytes += r.bytes;
   }
   return { files, bytes };
+}
+
+/** The write nearest a path: the deepest one, and of those the latest (what a reader would blame). */
+export function nearest(writes: readonly Write[]): Write {
+  let best = writes[0]!;
+  for (const w of writes) if (w.path.length >= best.path.length) best = w;
+  return best;
 }

@@ -21,7 +21,7 @@ test('lint --fix on COPY + chown -R + chmod -R of 20,000 files: smaller image, i
     const { bytes } = writeFixture(dir, base);
     const dockerfile = join(dir, 'Dockerfile');
     // lint sees it and estimates the duplicated bytes from the real build context
-    const json = await stowageLint(['--no-engine', '--json', dockerfile]);
+    const json = await stowageLint(['--no-engine', '--buildkit', '--json', dockerfile]);
     assert.equal(json.code, 1);
     const finding = JSON.parse(json.stdout).result.files[0].findings.find((f: { id: string }) => f.id === 'dockerfile/copy-then-chown');
     assert.ok(finding, json.stdout);
@@ -30,7 +30,7 @@ test('lint --fix on COPY + chown -R + chmod -R of 20,000 files: smaller image, i
     assert.equal(finding.evidence.find((e: { label: string }) => e.label === 'files duplicated (estimate)').value, FIXTURE_FILES);
 
     const b = await build(dir, before);
-    const fixed = await stowageLint(['--no-engine', '--fix', dockerfile]);
+    const fixed = await stowageLint(['--no-engine', '--buildkit', '--fix', dockerfile]);
     assert.equal(fixed.code, 0, fixed.stdout);
     assert.equal(readFileSync(dockerfile, 'utf8'), `FROM ${base}\nCOPY --chown=1000:1000 --chmod=755 app /app\nCMD ["sh"]\n`);
     const a = await build(dir, after);
@@ -67,7 +67,7 @@ test('lint --fix keeps owners and modes for a named user without group and a WOR
     const original = `FROM ${base}\nRUN echo 'web:x:1234:4321::/:/bin/sh' >> /etc/passwd && echo 'web:x:4321:' >> /etc/group\nWORKDIR /srv/www\nCOPY src .\nRUN chown -R web /srv/www && chmod -R 0750 /srv/www\n`;
     writeFileSync(join(dir, 'Dockerfile'), original);
     await build(dir, tags[0]!);
-    const fixed = await stowageLint(['--no-engine', '--fix', join(dir, 'Dockerfile')]);
+    const fixed = await stowageLint(['--no-engine', '--buildkit', '--fix', join(dir, 'Dockerfile')]);
     assert.equal(fixed.code, 0, fixed.stdout);
     assert.equal(readFileSync(join(dir, 'Dockerfile'), 'utf8'),
       `FROM ${base}\nRUN echo 'web:x:1234:4321::/:/bin/sh' >> /etc/passwd && echo 'web:x:4321:' >> /etc/group\nWORKDIR /srv/www\nCOPY --chown=web:0 --chmod=0750 src .\nRUN chown web /srv/www && chmod 0750 /srv/www\n`);

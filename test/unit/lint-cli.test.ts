@@ -30,13 +30,13 @@ function project(): string {
 test('lint cli: text output, exit 1 at --fail-on warn (default), 0 at --fail-on error', async () => {
   const dir = project();
   try {
-    const r = await run(['lint', '--no-engine', join(dir, 'Dockerfile')]);
+    const r = await run(['lint', '--no-engine', '--buildkit', join(dir, 'Dockerfile')]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /\[dockerfile\/copy-then-chown\]/);
     assert.match(r.stdout, /Dockerfile:3:5/);
     assert.match(r.stdout, /bytes duplicated \(estimate\): 5 B/);
     assert.match(r.stdout, /1 file: 0 errors, 1 warning, 0 info; 1 safe fix \(--fix\)/);
-    assert.equal((await run(['lint', '--no-engine', '--fail-on', 'error', join(dir, 'Dockerfile')])).code, 0);
+    assert.equal((await run(['lint', '--no-engine', '--buildkit', '--fail-on', 'error', join(dir, 'Dockerfile')])).code, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,12 +47,12 @@ test('lint cli: --diff shows the fix without writing; --fix writes it atomically
   const file = join(dir, 'Dockerfile');
   try {
     chmodSync(file, 0o640);
-    const d = await run(['lint', '--no-engine', '--diff', file]);
+    const d = await run(['lint', '--no-engine', '--buildkit', '--diff', file]);
     assert.match(d.stdout, /^-RUN chown -R 1000:1000 \/app && chmod -R 755 \/app$/m);
     assert.match(d.stdout, /^\+COPY --chown=1000:1000 --chmod=755 app \/app$/m);
     assert.equal(readFileSync(file, 'utf8'), CHOWN);
     assert.equal(d.code, 1, 'a preview leaves the file failing the gate, so the exit code says so');
-    const f = await run(['lint', '--no-engine', '--fix', file]);
+    const f = await run(['lint', '--no-engine', '--buildkit', '--fix', file]);
     assert.equal(f.code, 0, f.stdout + f.stderr);
     assert.equal(readFileSync(file, 'utf8'), 'FROM busybox\nCOPY --chown=1000:1000 --chmod=755 app /app\n');
     assert.equal(statSync(file).mode & 0o777, 0o640);
@@ -66,7 +66,7 @@ test('lint cli: --diff shows the fix without writing; --fix writes it atomically
 test('lint cli: --json prints one versioned document; sarif and github formats', async () => {
   const dir = project();
   try {
-    const j = await run(['--json', 'lint', '--no-engine', join(dir, 'Dockerfile')]);
+    const j = await run(['--json', 'lint', '--no-engine', '--buildkit', join(dir, 'Dockerfile')]);
     const doc = JSON.parse(j.stdout);
     assert.deepEqual(schemaValidator('lint.schema.json')(doc), [], 'the document follows schema/lint.schema.json');
     assert.equal(doc.schemaVersion, 1);
@@ -77,18 +77,18 @@ test('lint cli: --json prints one versioned document; sarif and github formats',
     assert.equal(f.id, 'dockerfile/copy-then-chown');
     assert.deepEqual(f.subject.range, { startLine: 3, startColumn: 5, endLine: 3, endColumn: 48 });
     assert.deepEqual(doc.result.files[0].fixes.map((x: { finding: number; safety: string }) => [x.finding, x.safety]), [[0, 'safe']]);
-    const fixedDoc = JSON.parse((await run(['--json', 'lint', '--no-engine', '--diff', join(dir, 'Dockerfile')])).stdout);
+    const fixedDoc = JSON.parse((await run(['--json', 'lint', '--no-engine', '--buildkit', '--diff', join(dir, 'Dockerfile')])).stdout);
     assert.deepEqual(schemaValidator('lint.schema.json')(fixedDoc), []);
     assert.equal(fixedDoc.result.files[0].fixed.written, false);
     assert.equal(fixedDoc.result.files[0].fixed.applied[0].id, 'dockerfile/copy-then-chown');
-    const s = JSON.parse((await run(['lint', '--no-engine', '--format', 'sarif', join(dir, 'Dockerfile')])).stdout);
+    const s = JSON.parse((await run(['lint', '--no-engine', '--buildkit', '--format', 'sarif', join(dir, 'Dockerfile')])).stdout);
     assert.equal(s.version, '2.1.0');
     const res = s.runs[0].results[0];
     assert.equal(res.ruleId, 'dockerfile/copy-then-chown');
     assert.equal(res.level, 'warning');
     assert.deepEqual(res.locations[0].physicalLocation.region, { startLine: 3, startColumn: 5, endLine: 3, endColumn: 49 });
     assert.equal(s.runs[0].tool.driver.rules[res.ruleIndex].id, 'dockerfile/copy-then-chown');
-    const g = await run(['lint', '--no-engine', '--format', 'github', join(dir, 'Dockerfile')]);
+    const g = await run(['lint', '--no-engine', '--buildkit', '--format', 'github', join(dir, 'Dockerfile')]);
     assert.match(g.stdout, /^::warning file=.*Dockerfile,line=3,endLine=3,col=5,endColumn=48,title=dockerfile\/copy-then-chown%3A /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -135,6 +135,17 @@ test('lint cli: documented exit codes for bad input and usage', async () => {
     assert.equal((await run(['lint', '--no-engine', '--fail-on', 'fatal', join(dir, 'Dockerfile')])).code, 2);
     assert.equal((await run(['lint', '--no-engine', '--build-arg', 'novalue', join(dir, 'Dockerfile')])).code, 2);
     assert.throws(() => writeFileAtomic(join(dir, 'missing-dir', 'Dockerfile'), 'x'), HostError);
+    // --target of a stage the file does not have: docker build fails, so lint says so (exit 4), naming the stages
+    writeFileSync(join(dir, 'multi.Dockerfile'), 'FROM a AS build\nRUN true\nFROM \\\n  b AS final\n');
+    const t = await run(['lint', '--no-engine', '--target', 'nosuch', join(dir, 'multi.Dockerfile')]);
+    assert.equal(t.code, 4);
+    assert.equal(t.stdout, '');
+    assert.match(t.stderr, /^stowage: --target nosuch: .*multi\.Dockerfile has no stage named "nosuch" \(its stages: build, final\)\n/);
+    assert.equal((await run(['lint', '--no-engine', '--target', 'FINAL', join(dir, 'multi.Dockerfile')])).code, 0);
+    // a malformed --host is a usage error even though lint does not need the engine
+    const h = await run(['--host', 'nosuch://x', 'lint', join(dir, 'Dockerfile')]);
+    assert.equal(h.code, 2, h.stderr);
+    assert.match(h.stderr, /unsupported docker host scheme/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

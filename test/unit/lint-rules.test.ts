@@ -25,8 +25,14 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'COPY then chown -R + chmod -R of the destination', ids: ['dockerfile/copy-then-chown', 'dockerfile/recursive-chown'],
+    text: '# syntax=docker/dockerfile:1\nFROM a\nCOPY app /app\nRUN chown -R app:app /app && chmod -R 755 /app\n',
+    expect: ['dockerfile/copy-then-chown 4:5-4:46'] },
+  { name: 'without a syntax line a chmod cannot be folded (the legacy builder rejects --chmod): recursive-chown', ids: ['dockerfile/copy-then-chown', 'dockerfile/recursive-chown'],
     text: 'FROM a\nCOPY app /app\nRUN chown -R app:app /app && chmod -R 755 /app\n',
-    expect: ['dockerfile/copy-then-chown 3:5-3:46'] },
+    expect: ['dockerfile/recursive-chown 3:5-3:25', 'dockerfile/recursive-chown 3:30-3:46'] },
+  { name: 'chmod -R of a directory made in the same RUN is not blamed on a COPY into /', ids: ['dockerfile/recursive-chown'],
+    text: 'FROM a\nCOPY --from=build /target/ /\nENV GOPATH=/go\nRUN mkdir -p "$GOPATH/src" "$GOPATH/bin" && chmod -R 1777 "$GOPATH"\n',
+    expect: [] },
   { name: 'chown -R of a tree a RUN created earlier: recursive-chown, no fold', ids: ['dockerfile/copy-then-chown', 'dockerfile/recursive-chown'],
     text: 'FROM a\nRUN git clone https://x/y.git /src\nRUN chown -R app /src\n',
     expect: ['dockerfile/recursive-chown 3:5-3:21'] },
@@ -36,8 +42,8 @@ const CASES: Case[] = [
     text: 'FROM a\nCOPY . /srv\nRUN find /srv -type f -exec chmod 644 {} +\nRUN find /srv -name "*.sh" | xargs chmod +x\n',
     expect: ['dockerfile/recursive-chown 3:5-3:42', 'dockerfile/recursive-chown 4:5-4:26'] },
   { name: 'ARG/ENV resolved in paths; relative path against WORKDIR', ids: ['dockerfile/copy-then-chown', 'dockerfile/recursive-chown'],
-    text: 'FROM a\nARG HOME_DIR=/home/app\nWORKDIR ${HOME_DIR}\nCOPY --from=build /out ./dist\nRUN chmod -R 0755 dist\n',
-    expect: ['dockerfile/copy-then-chown 5:5-5:22'] },
+    text: '# syntax=docker/dockerfile:1\nFROM a\nARG HOME_DIR=/home/app\nWORKDIR ${HOME_DIR}\nCOPY --from=build /out ./dist\nRUN chmod -R 0755 dist\n',
+    expect: ['dockerfile/copy-then-chown 6:5-6:22'] },
   { name: 'earlier COPY into the destination blocks the fold but not the warning', ids: ['dockerfile/copy-then-chown', 'dockerfile/recursive-chown'],
     text: 'FROM a\nCOPY package.json /app/\nCOPY . /app\nRUN chown -R app:app /app\n',
     expect: ['dockerfile/recursive-chown 4:5-4:25'] },
@@ -62,8 +68,11 @@ const CASES: Case[] = [
   { name: 'delete-later-layer only in the exported stage', ids: ['dockerfile/delete-later-layer'],
     text: 'FROM a AS b\nCOPY . /src\nRUN rm -rf /src/test\nFROM scratch\nCOPY --from=b /src /\n', expect: [] },
   { name: 'apt-get update alone, and consecutive RUNs', ids: ['dockerfile/apt-update-alone', 'dockerfile/consecutive-run'],
-    text: 'FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nENV X=1\nRUN ["echo", "exec"]\nRUN echo a\n',
-    expect: ['dockerfile/apt-update-alone 2:5-2:18', 'dockerfile/consecutive-run 3:1-3:3'] },
+    text: 'FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nENV X=1\nRUN ["echo", "exec"]\nRUN echo a\nRUN ln -s /a /b\n# why\nRUN touch /c\nRUN cd /x && make\n',
+    expect: ['dockerfile/apt-update-alone 2:5-2:18', 'dockerfile/consecutive-run 7:1-7:3'] },
+  { name: 'apt-get update alone: installs through xargs and in a for loop are seen', ids: ['dockerfile/apt-update-alone'],
+    text: 'FROM debian\nRUN apt-get update && xargs -rt apt-get install -y < /deps.txt\nRUN apt-get update; for p in a b; do apt-get install -y "$p"; done\n',
+    expect: [] },
   { name: 'layer count with the base image layers from the engine', ids: ['dockerfile/layer-count'],
     text: `FROM base\n${Array.from({ length: 30 }, (_, i) => `RUN echo ${i}`).join('\n')}\n`, expect: ['dockerfile/layer-count 1:1-1:4'] },
   { name: 'ADD remote and ADD local', ids: ['dockerfile/add-remote', 'dockerfile/add-local'],
@@ -80,6 +89,21 @@ for (const c of CASES) {
     assert.deepEqual(hits(c.text, c.ids, options), c.expect);
   });
 }
+
+test('add-remote suggests extracting into the destination directory, never into the archive path; a quoted git URL is remote', () => {
+  const r = lintText('FROM a\nADD https://h/x.tar.gz /x.tar.gz\nADD https://h/y.tar.xz /opt/\nADD --keep-git-dir=true "https://github.com/a/b.git#v1" /src\n');
+  assert.deepEqual(r.findings.map((f) => [f.id, f.subject.range!.startLine, f.fix?.commands?.[0]]), [
+    ['dockerfile/add-remote', 2, 'RUN wget -O- https://h/x.tar.gz | tar -xz -C / (when the archive is meant to be extracted)'],
+    ['dockerfile/add-remote', 3, 'RUN mkdir -p /opt && wget -O- https://h/y.tar.xz | tar -xJ -C /opt (when the archive is meant to be extracted)'],
+  ]);
+});
+
+test('package-cache: apt-get dist-clean cleans, apk --no-network and yarn --version fill no cache; delete-later-layer: lists cleaned in their own RUN', () => {
+  const ids = (t: string) => lintText(t).findings.filter((f) => f.severity !== 'info').map((f) => `${f.subject.range!.startLine} ${f.id}`);
+  assert.deepEqual(ids('FROM debian\nRUN set -eux; apt-get update; apt-get install -y x; apt-get dist-clean\nRUN set -eux; apt-get update; apt-get install -y y; rm -rf /var/lib/apt/lists/*\n'), []);
+  assert.deepEqual(ids('FROM alpine\nRUN apk add --no-network --virtual .rundeps x && yarn --version\n'), []);
+  assert.deepEqual(ids('FROM debian\nRUN apt-get update && apt-get install -y x\nRUN rm -rf /var/lib/apt/lists/*\n'), ['2 dockerfile/package-cache', '3 dockerfile/delete-later-layer']);
+});
 
 test('rule table: every id has a docs page name, a title and a fix; findings carry the table title', () => {
   for (const r of RULE_LIST) {
@@ -120,9 +144,12 @@ interface FixCase {
 }
 
 const FIXES: FixCase[] = [
-  { name: 'fold chown and chmod into COPY, drop the RUN',
-    input: 'FROM a\nCOPY app /app\nRUN chown -R 1000:1000 /app && chmod -R 755 /app\nCMD ["sh"]\n',
-    safe: 'FROM a\nCOPY --chown=1000:1000 --chmod=755 app /app\nCMD ["sh"]\n' },
+  { name: 'fold chown and chmod into COPY, drop the RUN (a syntax line makes BuildKit certain)',
+    input: '# syntax=docker/dockerfile:1\nFROM a\nCOPY app /app\nRUN chown -R 1000:1000 /app && chmod -R 755 /app\nCMD ["sh"]\n',
+    safe: '# syntax=docker/dockerfile:1\nFROM a\nCOPY --chown=1000:1000 --chmod=755 app /app\nCMD ["sh"]\n' },
+  { name: 'no --chmod without a syntax line: the legacy builder rejects it; --chown alone is folded',
+    input: 'FROM a\nCOPY app /app\nRUN chown -R 1000:1000 /app && chmod -R 755 /app\nRUN chown -R 1:1 /app\n',
+    safe: 'FROM a\nCOPY app /app\nRUN chown -R 1000:1000 /app && chmod -R 755 /app\nRUN chown -R 1:1 /app\n' },
   { name: 'fold a chown of user only as user:0, keep the rest of the RUN across a continuation',
     input: 'FROM a\nCOPY . /srv\nRUN chown -R app /srv && \\\n    echo done\n',
     safe: 'FROM a\nCOPY --chown=app:0 . /srv\nRUN echo done\n' },
@@ -137,8 +164,20 @@ const FIXES: FixCase[] = [
     safe: '\uFEFFFROM a\r\nCOPY --chown=1:1 app /app\r\nRUN pip install --no-cache-dir x\r\n' },
   { name: 'unsafe: join RUNs and move apt-get update',
     input: 'FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nRUN echo hi\n',
-    safe: 'FROM debian\nRUN apt-get update\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN echo hi\n',
-    unsafe: 'FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* && \\\n    echo hi\n' },
+    safe: 'FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\nRUN echo hi\n',
+    unsafe: 'FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN echo hi\n' },
+  { name: 'a next RUN that starts `set -eux;` is joined as a group, so set -e still stops it; comments between are kept',
+    input: 'FROM debian\nRUN apt-get update\n# the packages\n\nRUN set -eux; apt-get install -y curl; curl --version\n',
+    safe: 'FROM debian\nRUN apt-get update\n# the packages\n\nRUN set -eux; apt-get install -y curl; curl --version\n',
+    unsafe: 'FROM debian\nRUN apt-get update && { \\\n# the packages\n    set -eux; apt-get install -y curl; curl --version; }\n' },
+  { name: 'no join after a comment that reaches the shell, or after cd, umask, exit (they may come last); no cleanup after a comment',
+    input: 'FROM debian\nRUN echo a # note\nRUN echo b\nRUN cd /tmp\nRUN echo c\nRUN umask 077\nRUN touch /d\nRUN exit 0\nRUN touch /e\nRUN apt-get update && apt-get install -y x # keep\n',
+    safe: 'FROM debian\nRUN echo a # note\nRUN echo b\nRUN cd /tmp\nRUN echo c\nRUN umask 077\nRUN touch /d\nRUN exit 0\nRUN touch /e\nRUN apt-get update && apt-get install -y x # keep\n',
+    unsafe: 'FROM debian\nRUN echo a # note\nRUN echo b && \\\n    cd /tmp\nRUN echo c && \\\n    umask 077\nRUN touch /d && \\\n    exit 0\nRUN touch /e\nRUN apt-get update && apt-get install -y x # keep\n' },
+  { name: 'apt lists are not removed when a later RUN installs without its own update',
+    input: 'FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-get install -y b\n',
+    safe: 'FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-get install -y b\n',
+    unsafe: 'FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-get install -y b\n' },
   { name: 'ADD of a plain file becomes COPY (safe); of an unknown name only with --fix-unsafe',
     input: 'FROM a\nADD run.sh /run.sh\nADD blob /blob\n',
     safe: 'FROM a\nCOPY run.sh /run.sh\nADD blob /blob\n',
@@ -168,6 +207,10 @@ test('copy-before-install: autofix only when the manifests exist in the build co
     const fixed = fixText(text, { context: readBuildContext(dir), unsafe: true });
     assert.equal(fixed.text, 'FROM node\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci --omit=dev && npm cache clean --force\nCOPY . .\nCMD ["node", "src/index.js"]\n');
     assert.equal(fixText(text).text.includes('COPY package.json'), false);
+    // a postinstall script may read the sources: reordering could change the build, so no fix
+    writeFileSync(join(dir, 'package.json'), '{"scripts": {"postinstall": "node src/index.js"}}');
+    assert.equal(fixText(text, { context: readBuildContext(dir), unsafe: true }).text.includes('COPY package.json'), false);
+    assert.equal(fixText(text.replace('npm ci', 'npm ci --ignore-scripts'), { context: readBuildContext(dir), unsafe: true }).text.includes('COPY package.json'), true);
     const chown = lintText('FROM a\nCOPY src /app\nRUN chown -R 1:1 /app\n', { context: readBuildContext(dir) }).findings.find((f) => f.id === 'dockerfile/copy-then-chown')!;
     assert.equal(chown.evidence.find((e) => e.label === 'bytes duplicated (estimate)')?.value, 1000);
     assert.equal(chown.evidence.find((e) => e.label === 'files duplicated (estimate)')?.value, 1);
@@ -185,7 +228,8 @@ test('context rules: missing .dockerignore, .git and node_modules sent, large co
     writeFileSync(join(dir, 'node_modules/x.js'), 'x'.repeat(5000));
     const text = 'FROM a\nCOPY secrets/ /s\nCOPY node_modules /n\n';
     const ids = (o: LintTextOptions) => lintText(text, o).findings.map((f) => f.id).filter((id) => id.includes('context') || id.includes('ignore')).sort();
-    assert.deepEqual(ids({ context: readBuildContext(dir), settings: { largeContextBytes: 1000 } }),
+    assert.deepEqual(ids({ context: readBuildContext(dir) }), ['dockerfile/context-git', 'dockerfile/context-node-modules'], 'a tiny context needs no .dockerignore');
+    assert.deepEqual(ids({ context: readBuildContext(dir), settings: { largeContextBytes: 1000, dockerignoreBytes: 1000 } }),
       ['dockerfile/context-git', 'dockerfile/context-node-modules', 'dockerfile/large-context', 'dockerfile/missing-dockerignore']);
     writeFileSync(join(dir, '.dockerignore'), '.git\nnode_modules\nsecrets\n');
     assert.deepEqual(hits(text, ['dockerfile/copy-ignored'], { context: readBuildContext(dir) }), ['dockerfile/copy-ignored 2:6-2:13', 'dockerfile/copy-ignored 3:6-3:17']);

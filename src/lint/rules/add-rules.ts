@@ -1,6 +1,6 @@
 /** dockerfile/add-remote and dockerfile/add-local: ADD where a cheaper or plainer form exists. */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { copyView } from '../../dockerfile/instruction-model.js';
 import type { Rule, RuleContext } from '../rule-context.js';
 
@@ -18,8 +18,10 @@ export const addRules: Rule = {
     for (const stage of model.stages) {
       for (const step of stage.steps) {
         if (step.inst.keyword !== 'ADD') continue;
-        const c = copyView(step, model.ast.escape);
-        if (!c || c.heredoc || c.sources.length === 0) continue;
+        const view = copyView(step, model.ast.escape);
+        if (!view || view.heredoc || view.sources.length === 0) continue;
+        // BuildKit removes quotes from ADD's words (`ADD "https://…git#ref" /src`); the parse here may keep them.
+        const c = { ...view, sources: view.sources.map((s) => ({ ...s, text: unquote(s.text) })), dest: view.dest && { ...view.dest, text: unquote(view.dest.text) } };
         const remote = c.sources.filter((s) => REMOTE.test(s.text) && !GIT.test(s.text));
         if (remote.length > 0) {
           const archive = remote.some((s) => ARCHIVE.test(s.text.replace(/[?#].*$/, '')));
@@ -31,12 +33,14 @@ export const addRules: Rule = {
               { label: 'pinned with --checksum', value: c.from === undefined && step.inst.flags.some((f) => f.name === 'checksum') },
               ...(archive ? [{ label: 'archive', value: 'ADD does not extract remote archives: it stays in the layer' }] : []),
             ],
-            fixCommands: [archive ? `RUN wget -O- ${remote[0]!.text} | tar -xz -C ${c.dest?.text ?? '/dest'}` : `RUN wget -O ${c.dest?.text ?? '/dest'} ${remote[0]!.text} && …`],
+            fixCommands: [downloadAdvice(remote[0]!.text, c.dest?.text ?? '/dest', archive)],
           });
           continue;
         }
-        if (c.sources.some((s) => GIT.test(s.text) || s.text.includes('$'))) continue;
+        if (c.sources.some((s) => GIT.test(s.text) || s.text.includes('$') || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.text))) continue;
         if (c.from !== undefined) continue;
+        // flags COPY does not take the same way
+        if (step.inst.flags.some((f) => !['chown', 'chmod', 'link'].includes(f.name))) continue;
         const plain = c.sources.every((s) => isPlain(ctx, s.text));
         const archive = c.sources.some((s) => ARCHIVE.test(s.text));
         if (archive) continue;
@@ -63,4 +67,21 @@ function isPlain(ctx: RuleContext, source: string): boolean {
     }
   }
   return PLAIN.test(source) || source === '.' || source === './';
+}
+
+function unquote(s: string): string {
+  return s.length >= 2 && (s[0] === '"' || s[0] === "'") && s[s.length - 1] === s[0] ? s.slice(1, -1) : s;
+}
+
+/**
+ * What to write instead of ADD URL DEST: download in the RUN that uses it. For an archive, the RUN that
+ * extracts it (ADD does not extract remote archives), into DEST's directory when DEST names a file.
+ */
+export function downloadAdvice(url: string, dest: string, archive: boolean): string {
+  if (!archive) return `RUN wget -O ${dest.endsWith('/') ? `${dest}${basename(url.replace(/[?#].*$/, ''))}` : dest} ${url} && … (in the RUN that uses it)`;
+  const bare = url.replace(/[?#].*$/, '');
+  const dir = dest.endsWith('/') ? dest.replace(/(.)\/+$/, '$1') : posix.dirname(dest);
+  const z = /\.(tgz|gz)$/i.test(bare) ? 'z' : /\.(tbz2?|bz2)$/i.test(bare) ? 'j' : /\.(txz|xz)$/i.test(bare) ? 'J' : '';
+  const zstd = /\.(tzst|zst)$/i.test(bare) ? ' --zstd' : '';
+  return `RUN ${dir === '/' ? '' : `mkdir -p ${dir} && `}wget -O- ${url} | tar -x${z}${zstd} -C ${dir} (when the archive is meant to be extracted)`;
 }

@@ -17,7 +17,8 @@ export const buildContextRule: Rule = {
       { label: 'context files', value: bc.files.length },
       { label: 'context bytes', value: bc.bytes, unit: 'bytes' },
     ];
-    if (!bc.ignore) ctx.report({ id: 'dockerfile/missing-dockerignore', span: at, evidence: [{ label: 'context', value: bc.dir }, ...size], fixConfig: '.git\nnode_modules\n*.log' });
+    // Only where sending the context costs something: most contexts of a Dockerfile and a script are tiny.
+    if (!bc.ignore && bc.bytes >= ctx.settings.dockerignoreBytes) ctx.report({ id: 'dockerfile/missing-dockerignore', span: at, evidence: [{ label: 'context', value: bc.dir }, ...size, { label: 'reported from', value: ctx.settings.dockerignoreBytes, unit: 'bytes' }], fixConfig: '.git\nnode_modules\n*.log' });
     if (bc.bytes > ctx.settings.largeContextBytes) {
       ctx.report({ id: 'dockerfile/large-context', span: at, evidence: [...size, { label: 'threshold', value: ctx.settings.largeContextBytes, unit: 'bytes' }, { label: 'excluded by .dockerignore', value: bc.excludedBytes, unit: 'bytes' }] });
     }

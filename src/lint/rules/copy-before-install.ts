@@ -1,8 +1,11 @@
 /**
  * dockerfile/copy-before-install: `COPY . .` (or the source tree) before the dependency install makes every
  * source change invalidate the install's cache. The fix copies the manifests and lockfiles first; it is
- * offered (unsafe: install scripts may read sources) when those files exist in the build context.
+ * offered (unsafe: the layers and their cache change) when those files exist in the build context and the
+ * install provably reads only them (readsOnlyManifests).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { contextHas } from '../../dockerfile/build-context.js';
 import { copyView, type Step } from '../../dockerfile/instruction-model.js';
 import { operands } from '../../dockerfile/shell-command.js';
@@ -85,7 +88,7 @@ export const copyBeforeInstallRule: Rule = {
         const broadCopy = copyView(broad, escape)!;
         const present = ctx.context ? manifests.filter((m) => contextHas(ctx.context!, m)) : [];
         let autofix;
-        if (ctx.context && eco.manifestOnly(rc) && present.includes(manifests[0]!) && broadCopy.dest) {
+        if (ctx.context && eco.manifestOnly(rc) && present.includes(manifests[0]!) && broadCopy.dest && readsOnlyManifests(ctx.context.dir, eco.name, rc, present)) {
           autofix = { safety: 'unsafe' as const, description: `copy ${present.join(', ')} first, then the rest after the install`, edits: reorder(ctx, broad, step, present, broadCopy.dest.text) };
         }
         ctx.report({
@@ -122,4 +125,35 @@ function reorder(ctx: RuleContext, broad: Step, install: Step, manifests: string
 
 function dirOf(dest: string): string {
   return dest.endsWith('/') ? dest : `${dest}/`;
+}
+
+/**
+ * The install provably reads nothing but its manifests, so running it before the sources are copied builds
+ * the same thing: no npm lifecycle script (unless --ignore-scripts), no local or editable requirement, no
+ * gemspec or path gem, no path package in a Pipfile. When unsure, no fix is offered.
+ */
+function readsOnlyManifests(dir: string, eco: string, rc: RunCommand, present: string[]): boolean {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  if (eco === 'npm' || eco === 'yarn' || eco === 'pnpm') {
+    if (rc.args.some((a) => a.value === '--ignore-scripts')) return true;
+    try {
+      const pkg = JSON.parse(read('package.json') ?? '') as { scripts?: Record<string, unknown>; workspaces?: unknown };
+      const scripts = Object.keys(pkg.scripts ?? {});
+      return pkg.workspaces === undefined && !scripts.some((k) => ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish', 'preprepare', 'postprepare', 'dependencies'].includes(k));
+    } catch {
+      return false;
+    }
+  }
+  if (eco === 'pip') {
+    return present.every((f) => !/^\s*(-e|--editable|-r|-c|\.|\/|file:)|@\s*file:/m.test(read(f) ?? '-e'));
+  }
+  if (eco === 'bundler') return !/^\s*gemspec\b|path:|:path\s*=>/m.test(read('Gemfile') ?? 'gemspec');
+  if (eco === 'pipenv') return !/\bpath\s*=/.test(read('Pipfile') ?? 'path =');
+  return true;
 }

@@ -7,7 +7,7 @@ import { hasOption, operands } from '../../dockerfile/shell-command.js';
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext } from '../rule-context.js';
-import { copiedBytes, visitWithEarlierWrites, writesTouching } from '../stage-writes.js';
+import { copiedBytes, nearest, visitWithEarlierWrites, writesTouching, writtenEarlierInRun } from '../stage-writes.js';
 
 export const deleteLaterLayerRule: Rule = {
   ids: ['dockerfile/delete-later-layer'],
@@ -16,15 +16,20 @@ export const deleteLaterLayerRule: Rule = {
     const escape = model.ast.escape;
     visitWithEarlierWrites(model, (stage, step, _i, writes) => {
       if (step.inst.keyword !== 'RUN' || !model.exported.has(stage.index)) return;
-      for (const rc of runCommands(step)) {
-        if (rc.name !== 'rm') continue;
+      const cmds = runCommands(step);
+      cmds.forEach((rc, index) => {
+        if (rc.name !== 'rm') return;
+        // Paths this RUN itself wrote before the rm (apt-get update, then rm of the lists): the rm is for them.
+        const own = writtenEarlierInRun(step, index, escape);
         for (const w of operands(rc.args)) {
           const raw = expandVars(w.value, step.vars, escape);
           const path = resolvePath(raw.replace(/\/\*$/, ''), step.workdir);
           if (path === '/') continue;
+          if (own.some((p) => isWithin(p, path) || isWithin(path, p))) continue;
           const earlier = writesTouching(writes, step, path);
           if (earlier.length === 0) continue;
-              const first = earlier[0]!;
+          // the nearest write: the deepest path, then the latest step
+          const first = nearest(earlier);
           const evidence: Evidence[] = [
             { label: 'path', value: path },
             { label: 'created at line', value: first.step.inst.startLine + 1 },
@@ -35,7 +40,7 @@ export const deleteLaterLayerRule: Rule = {
           ctx.report({ id: 'dockerfile/delete-later-layer', span: commandSpan(rc), evidence });
           break;
         }
-      }
+      });
     });
   },
 };

@@ -9,7 +9,7 @@ import { hasOption, operands, type Word } from '../../dockerfile/shell-command.j
 import { expandVars } from '../../dockerfile/variables.js';
 import type { Evidence } from '../../findings.js';
 import { commandSpan, runCommands, type Rule, type RuleContext, type RunCommand, type TextEdit } from '../rule-context.js';
-import { copiedBytes, visitWithEarlierWrites, writesOf, writesTouching, type Write } from '../stage-writes.js';
+import { copiedBytes, nearest, visitWithEarlierWrites, writesOf, writesTouching, type Write } from '../stage-writes.js';
 
 const TREE_TOOLS = new Set(['chown', 'chmod', 'chgrp', 'touch', 'sed', 'setfacl']);
 const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD']);
@@ -84,7 +84,7 @@ export const recursiveChownRule: Rule = {
           const evidence: Evidence[] = [
             { label: 'command', value: op.tool },
             { label: 'path', value: path },
-            { label: 'created at line', value: hit[0]!.step.inst.startLine + 1 },
+            { label: 'created at line', value: nearest(hit).step.inst.startLine + 1 },
           ];
           const sized = sumCopied(hit, ctx, path);
           if (sized) {
@@ -175,6 +175,10 @@ function tryFold(ctx: RuleContext, steps: Step[], i: number, writes: readonly Wr
     if (rc.cmd.after !== '&&' && rc.cmd.after !== '') break;
   }
   if (taken.length === 0) return undefined;
+  // --chmod needs BuildKit (the legacy builder fails with "the --chmod option requires BuildKit"): offered only
+  // where BuildKit is certain, a `# syntax=` line or the user's --buildkit.
+  const buildkit = ctx.settings.buildkit || ctx.model.ast.directives.some((d) => d.name === 'syntax');
+  if (chmod !== undefined && copy.chmod === undefined && !buildkit) return undefined;
   if (copyStep.inst.keyword === 'ADD' && chmod !== undefined && copy.chmod === undefined) {
     // ADD --chmod needs a newer frontend than COPY --chmod; keep it simple and only fold chown into ADD
     if (taken.some((t) => t.name === 'chmod')) return undefined;

@@ -4,60 +4,63 @@
  */
 import type { Step } from '../../dockerfile/instruction-model.js';
 import type { Evidence } from '../../findings.js';
-import { commandSpan, runCommands, type Rule, type RuleContext } from '../rule-context.js';
+import { commandSpan, programOf, runCommands, type Rule, type RuleContext } from '../rule-context.js';
+import { andList, joinRuns } from '../run-join.js';
 import { LAYER_STORE_MAX_DEPTH, OVERLAY2_MAX_LOWERS } from '../../image/layer-limits.js';
 
 
-const isAptUpdate = (s: Step) => runCommands(s).some((rc) => (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'update'));
-const isAptInstall = (s: Step) => runCommands(s).some((rc) => (rc.name === 'apt-get' || rc.name === 'apt') && rc.args.some((a) => a.value === 'install' || a.value === 'upgrade' || a.value === 'dist-upgrade'));
+const isApt = (name: string) => name === 'apt-get' || name === 'apt';
+/** apt-get update, directly or through xargs. */
+const isAptUpdate = (s: Step) => runCommands(s).some((rc) => {
+  const p = programOf(rc);
+  return isApt(p.name) && p.args.some((a) => a.value === 'update');
+});
+/** Anything that reads the package lists: install and friends, directly, through xargs, or in a loop body. */
+const isAptInstall = (s: Step) => runCommands(s).some((rc) => {
+  const p = programOf(rc);
+  return (isApt(p.name) || p.name === 'apt-cache' || p.name === 'aptitude')
+    && p.args.some((a) => ['install', 'upgrade', 'dist-upgrade', 'full-upgrade', 'build-dep', 'source', 'download', 'satisfy', 'policy', 'show', 'search', 'madison'].includes(a.value));
+});
 
-/** A plain shell-form RUN whose script can be joined with another. */
-function joinable(s: Step): boolean {
-  const i = s.inst;
-  if (i.keyword !== 'RUN' || i.json || i.flags.length > 0 || i.heredocs.length > 0 || i.rest.trim() === '') return false;
-  const cmds = runCommands(s);
-  const last = cmds[cmds.length - 1];
-  return Boolean(last && (last.cmd.after === '' || last.cmd.after === '\n'));
-}
+/**
+ * Steps that exist on their own for the build cache: installs, downloads and builds. Two RUNs holding one of
+ * these are kept apart on purpose (a change to the second does not re-run the first), so they are not joined.
+ */
+const CACHE_WORTHY = new Set(['apt-get', 'apt', 'apk', 'yum', 'dnf', 'microdnf', 'zypper', 'pip', 'pip3', 'npm', 'yarn', 'pnpm', 'gem',
+  'bundle', 'composer', 'go', 'cargo', 'make', 'cmake', 'mvn', 'gradle', 'curl', 'wget', 'git', 'docker-php-ext-install', 'pecl', 'conda']);
+const cacheWorthy = (s: Step) => runCommands(s).some((rc) => CACHE_WORTHY.has(programOf(rc).name) || /^pip[0-9.]*$/.test(rc.name) || /^python[0-9.]*$/.test(rc.name));
+/** A one-line RUN of one &&-list: what consecutive-run is about (long scripts are split for readability). */
+const oneLiner = (s: Step) => s.inst.startLine === s.inst.endLine && andList(s);
 
 export const runLayersRule: Rule = {
   ids: ['dockerfile/apt-update-alone', 'dockerfile/consecutive-run', 'dockerfile/layer-count'],
   check(ctx: RuleContext): void {
     const { model } = ctx;
-    const src = model.ast.source;
-    const esc = model.ast.escape;
     for (const stage of model.stages) {
       const steps = stage.steps;
       steps.forEach((step, i) => {
         if (step.inst.keyword !== 'RUN') return;
         if (isAptUpdate(step) && !isAptInstall(step)) {
           const next = steps[i + 1];
-          const rc = runCommands(step).find((r) => r.args.some((a) => a.value === 'update'))!;
+          const rc = runCommands(step).find((r) => programOf(r).args.some((a) => a.value === 'update'))!;
           let autofix;
-          if (next && joinable(step) && joinable(next) && isAptInstall(next) && runCommands(step).length === 1) {
-            const lineStart = src.lineStarts[step.inst.startLine]!;
-            const nextLine = src.lineStarts[step.inst.endLine + 1] ?? src.text.length;
-            const restAt = next.inst.map[next.inst.restStart]!;
-            autofix = {
-              safety: 'unsafe' as const,
-              description: `move apt-get update into the RUN at line ${next.inst.startLine + 1}`,
-              edits: [
-                { start: lineStart, end: nextLine, text: '' },
-                { start: restAt, end: restAt, text: `${step.inst.rest.trim()} && ` },
-              ],
-            };
+          const join = next && next.inst.keyword === 'RUN' && isAptInstall(next) && runCommands(step).length === 1 ? joinRuns(model, step, next) : undefined;
+          if (join) {
+            autofix = { safety: 'unsafe' as const, description: `move apt-get update into the RUN at line ${next!.inst.startLine + 1}`, edits: join.edits };
           }
           ctx.report({ id: 'dockerfile/apt-update-alone', span: commandSpan(rc), evidence: [{ label: 'next instruction', value: next ? `${next.inst.keyword} at line ${next.inst.startLine + 1}` : 'none' }], ...(autofix ? { autofix } : {}) });
         }
         const prev = steps[i - 1];
-        if (prev && joinable(prev) && joinable(step)) {
-          const at = prev.inst.span.end;
-          const restAt = step.inst.map[step.inst.restStart]!;
+        // A RUN with its own comment above is a documented step of its own: kept apart for readability.
+        if (prev && prev.inst.keyword === 'RUN' && oneLiner(prev) && oneLiner(step) && !cacheWorthy(prev) && !cacheWorthy(step)
+          && step.inst.leadingComments.every((c) => /^#\s*stowage\s/i.test(c.text.trim()))) {
+          const join = joinRuns(model, prev, step);
+          if (!join) return;
           ctx.report({
             id: 'dockerfile/consecutive-run',
             span: step.inst.keywordSpan,
             evidence: [{ label: 'previous RUN at line', value: prev.inst.startLine + 1 }],
-            autofix: { safety: 'unsafe', description: `join with the RUN at line ${prev.inst.startLine + 1}`, edits: [{ start: at, end: restAt, text: ` && ${esc}${src.eol}    ` }] },
+            autofix: { safety: 'unsafe', description: `join with the RUN at line ${prev.inst.startLine + 1}`, edits: join.edits },
           });
         }
       });
