@@ -9,6 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildModel } from '../src/dockerfile/instruction-model.js';
 import { parseDockerfile } from '../src/dockerfile/parser.js';
+import { requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/dockerfile-parse', [{ file: '../shared/corpus/dockerfiles', install: 'run it from the repository root, with ../shared/corpus beside it' }]);
 
 const corpus = resolve(process.cwd(), '..', 'shared', 'corpus');
 const texts: string[] = [];
