@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { analyzeImage } from '../analyze/analyze-image.js';
 import type { PathFigure } from '../analyze/layer-analysis.js';
-import { mergeThresholds, parseByteSize, parseRatio, readThresholdConfig, thresholdsFromSection, type AnalyzeThresholds } from '../analyze/thresholds.js';
+import { mergeThresholds, readThresholdConfig, thresholdsFromSection, type AnalyzeThresholds } from '../analyze/thresholds.js';
 import { loadConfig } from '../config/config-file.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
@@ -11,6 +11,7 @@ import { renderAnalyzeText } from '../render/analyze-text.js';
 import { countBySeverity } from '../render/findings-text.js';
 import { renderJson } from '../render/json-document.js';
 import { parseSeverity } from './cli-context.js';
+import { parseChoiceFlag, parseNumberFlag, parsePercentFlag, parseSizeFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
 interface AnalyzeFlags {
@@ -61,15 +62,13 @@ Examples:
     .action(async (reference: string, flags: AnalyzeFlags) => {
       const c = ctx();
       const failOn = parseSeverity(flags.failOn, '--fail-on');
-      if (!SOURCES.includes(flags.source as SourceChoice)) throw new UsageError(`--source takes ${SOURCES.join(', ')}, not "${flags.source}"`);
-      if (flags.paths !== undefined && !FIGURES.includes(flags.paths as PathFigure)) throw new UsageError(`--paths takes ${FIGURES.join(', ')}, not "${flags.paths}"`);
-      const top = Number(flags.top);
-      if (!Number.isInteger(top) || top < 0) throw new UsageError('--top takes a whole number');
+      const source = parseChoiceFlag(flags.source, '--source', SOURCES);
+      const paths = flags.paths === undefined ? undefined : parseChoiceFlag(flags.paths, '--paths', FIGURES);
+      const top = parseNumberFlag(flags.top, '--top', { integer: true, min: 0 });
       let layer: number | undefined;
       if (flags.layer !== undefined) {
-        layer = Number(flags.layer);
-        if (!Number.isInteger(layer) || layer < 0) throw new UsageError('--layer takes a layer index (0 is the bottom)');
-        if (flags.paths === undefined) throw new UsageError('--layer goes with --paths');
+        layer = parseNumberFlag(flags.layer, '--layer', { integer: true, min: 0 });
+        if (paths === undefined) throw new UsageError('--layer goes with --paths');
       }
       const found = flags.config ? undefined : loadConfig();
       const thresholds = mergeThresholds(
@@ -79,13 +78,13 @@ Examples:
         thresholdFlags(flags),
       );
       const result = await analyzeImage(reference, {
-        source: flags.source as SourceChoice,
+        source,
         platform: flags.platform,
         connect: c.connectOptions(),
         progress: (m) => c.progress(`analyze: ${m}`),
         thresholds,
         top,
-        paths: flags.paths as PathFigure | undefined,
+        paths,
         pathsLayer: layer,
       });
       if (c.json) c.out(renderJson('analyze', { ...result, summary: countBySeverity(result.findings), failOn }).trimEnd());
@@ -96,14 +95,10 @@ Examples:
 
 function thresholdFlags(f: AnalyzeFlags): AnalyzeThresholds {
   const out: AnalyzeThresholds = {};
-  if (f.lowestEfficiency !== undefined) out.lowestEfficiency = parseRatio(f.lowestEfficiency, '--lowest-efficiency');
-  if (f.highestWastedBytes !== undefined) out.highestWastedBytes = parseByteSize(f.highestWastedBytes, '--highest-wasted-bytes');
-  if (f.highestWastedShare !== undefined) out.highestWastedShare = parseRatio(f.highestWastedShare, '--highest-wasted-share');
-  if (f.highestMetadataBytes !== undefined) out.highestMetadataBytes = parseByteSize(f.highestMetadataBytes, '--highest-metadata-bytes');
-  if (f.highestLayers !== undefined) {
-    const n = Number(f.highestLayers);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError('--highest-layers takes a positive whole number');
-    out.highestLayers = n;
-  }
+  if (f.lowestEfficiency !== undefined) out.lowestEfficiency = parsePercentFlag(f.lowestEfficiency, '--lowest-efficiency');
+  if (f.highestWastedBytes !== undefined) out.highestWastedBytes = parseSizeFlag(f.highestWastedBytes, '--highest-wasted-bytes');
+  if (f.highestWastedShare !== undefined) out.highestWastedShare = parsePercentFlag(f.highestWastedShare, '--highest-wasted-share');
+  if (f.highestMetadataBytes !== undefined) out.highestMetadataBytes = parseSizeFlag(f.highestMetadataBytes, '--highest-metadata-bytes');
+  if (f.highestLayers !== undefined) out.highestLayers = parseNumberFlag(f.highestLayers, '--highest-layers', { integer: true, min: 1 });
   return out;
 }

@@ -6,6 +6,7 @@ import type { SourceChoice } from '../image/open-image.js';
 import { renderFlattenText } from '../render/flatten-text.js';
 import { renderJson } from '../render/json-document.js';
 import type { RegisterCommand } from './main.js';
+import { parseChoiceFlag, parseNumberFlag } from './option-parsers.js';
 
 interface FlattenFlags {
   tag?: string;
@@ -51,22 +52,20 @@ Examples:
   stowage flatten --oci ./myapp-oci image.tar`)
     .action(async (reference: string, flags: FlattenFlags) => {
       const c = ctx();
-      if (!SOURCES.includes(flags.source as SourceChoice)) throw new UsageError(`--source takes ${SOURCES.join(', ')}, not "${flags.source}"`);
+      const source = parseChoiceFlag(flags.source, '--source', SOURCES);
       if (flags.output && flags.oci) throw new UsageError('choose one of --output and --oci');
       if (flags.base && !flags.keepBase) throw new UsageError('--base goes with --keep-base');
       if (flags.keepBase && flags.fromLayer !== undefined) throw new UsageError('choose one of --keep-base and --from-layer');
       let mode: FlattenMode = { kind: 'all' };
       if (flags.keepBase) mode = { kind: 'keep-base', base: flags.base };
       if (flags.fromLayer !== undefined) {
-        const n = Number(flags.fromLayer);
-        if (!Number.isInteger(n) || n < 0) throw new UsageError('--from-layer takes a layer index (0 is the bottom)');
-        mode = { kind: 'from-layer', layer: n };
+        mode = { kind: 'from-layer', layer: parseNumberFlag(flags.fromLayer, '--from-layer', { integer: true, min: 0 }) };
       }
       const output: FlattenOutput = flags.output ? { kind: 'docker-archive', path: flags.output, tag: flags.tag }
         : flags.oci ? { kind: 'oci', dir: flags.oci, tag: flags.tag } : { kind: 'engine', tag: flags.tag };
       const result = await flattenImage(reference, {
         mode, output, force: flags.force ?? false, verify: flags.verify,
-        source: flags.source as SourceChoice, platform: flags.platform, spoolDir: flags.spoolDir,
+        source, platform: flags.platform, spoolDir: flags.spoolDir,
         connect: c.connectOptions(),
         progress: (m) => c.progress(`flatten: ${m}`),
       });

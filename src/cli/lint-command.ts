@@ -11,6 +11,7 @@ import { renderFinding } from '../render/findings-text.js';
 import type { CliContext } from './cli-context.js';
 import { parseList, parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
+import { parseChoiceFlag } from './option-parsers.js';
 
 interface LintFlags {
   fix?: boolean;
@@ -123,8 +124,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
 
 function chooseFormat(flag: string | undefined, json: boolean): Format {
   if (flag === undefined) return json ? 'json' : 'text';
-  if (!(FORMATS as readonly string[]).includes(flag)) throw new UsageError(`--format takes ${FORMATS.join(', ')}, not "${flag}"`);
-  return flag as Format;
+  return parseChoiceFlag(flag, '--format', FORMATS);
 }
 
 function loadConfig(path: string | undefined): LintConfig {

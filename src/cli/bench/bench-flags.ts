@@ -1,21 +1,15 @@
 /** Flag parsers and the exit rule the bench subcommands share. */
 import { UsageError } from '../../errors.js';
 import { reachesThreshold, type Finding, type Severity } from '../../findings.js';
+import { parseDurationFlag, parseNumberFlag } from '../option-parsers.js';
 
 /** `30s`, `5m`, `1h`, `500ms`; a bare number is seconds. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} takes a duration such as 30s, 5m or 1h, not "${text}"`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * factor;
+  return parseDurationFlag(text, flag, 's');
 }
 
 export function parsePositive(text: string, flag: string, integer = true): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} takes a ${integer ? 'whole ' : ''}number greater than 0, not "${text}"`);
-  }
-  return n;
+  return parseNumberFlag(text, flag, { above: 0, integer });
 }
 
 /** Splits a command line like a POSIX shell does for words and quotes (no expansion). */
