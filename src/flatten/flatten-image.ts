@@ -50,6 +50,8 @@ export interface FlattenOptions extends OpenImageOptions {
   /** gzip level of new OCI layers. */
   gzipLevel?: number | undefined;
   now?: () => number;
+  /** Bytes of the squashed layer sent so far (and the total when known), for a live progress line. */
+  progressBytes?: ((step: string, done: number, total?: number) => void) | undefined;
   /**
    * Tests only: `written` alters the squashed layer's bytes before verification reads them (a writer bug),
    * `sent` after (bytes the engine gets but verification never saw).
@@ -111,7 +113,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
     const t1 = now();
     try {
       // 3. the output, through the writer of its kind
-      const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, options.faults ?? {});
+      const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, options.faults ?? {}, options.progressBytes);
       // Taken now: an early import is still uploading, and nobody waits for these.
       const before = figures(image);
       progress(`writing ${plan.keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
@@ -149,7 +151,7 @@ async function outputTag(image: ImageIndex, reference: string, output: FlattenOu
 
 /** The image to write: the kept layers (as stored, or left out where the engine has them) and the squashed one. */
 function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, content: ImageContent, omitKept: boolean,
-  verifier: FlattenVerifier, faults: NonNullable<FlattenOptions['faults']>): ImageToWrite {
+  verifier: FlattenVerifier, faults: NonNullable<FlattenOptions['faults']>, progressBytes: FlattenOptions['progressBytes']): ImageToWrite {
   const keep = plan.keep;
   const layers: OutputLayer[] = [];
   for (let i = 0; i < keep; i++) {
@@ -161,19 +163,21 @@ function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, cont
       layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });
     }
   }
+  const tarBytes = layerTarSize(squash.layer.entries);
   const openSquashed = () => {
     const s = squashedStream(squash.layer.entries, {
       source: (e) => squash.layer.sources.get(e) ?? e,
       read: (src) => content.file(src),
       hash: verifier.writtenHash,
       check: verifier.teed ? verifier.checkSent : undefined,
+      onBytes: progressBytes && ((sent) => progressBytes('writing the squashed layer', sent, tarBytes)),
       faults,
     });
     verifier.written = s.written;
     verifier.sent = s.sent;
     return s.stream;
   };
-  layers.push({ size: layerTarSize(squash.layer.entries), compression: 'none', open: openSquashed });
+  layers.push({ size: tarBytes, compression: 'none', open: openSquashed });
   const record = { keep, before: image.layers.length, mode: plan.modeText };
   return { layers, config: (diffIds) => rewriteConfig(image.config, diffIds, record), repoTags: [] };
 }

@@ -22,6 +22,7 @@ export interface FlattenInputOptions extends OpenImageOptions {
   output: { kind: 'engine' | 'docker-archive' | 'oci'; tag?: string | undefined };
   force: boolean;
   faults: { written?: StreamFault | undefined; sent?: StreamFault | undefined };
+  progressBytes?: ((step: string, done: number, total?: number) => void) | undefined;
 }
 
 export interface FlattenInput {
@@ -58,6 +59,8 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
     const started = startEarlyImport(fast.engine, fast.overlay.dirs, fast.overlay.xattrs, {
       hash: verifier.enabled ? 'crc32' : 'none',
       check: verifier.enabled ? verifier.checkSent : undefined,
+      // the size is not known yet: the layers are still being walked
+      onBytes: options.progressBytes && ((sent) => options.progressBytes!('importing the squashed layer into the engine', sent)),
       faults: options.faults,
     });
     verifier.written = started.squashed.written;

@@ -24,6 +24,8 @@ export interface SquashedStreamOptions {
   hash: 'none' | 'sha256' | 'crc32';
   /** Index the bytes as they go (files checksummed with crc32), then run `check` on that index; `sent` carries the outcome. */
   check?: ((sent: LayerIndex) => Promise<void> | void) | undefined;
+  /** Called with the bytes of the tar sent so far, for progress. */
+  onBytes?: ((sent: number) => void) | undefined;
   /** Tests only: alter the bytes before the side reader sees them (`written`) or after (`sent`). */
   faults?: { written?: StreamFault | undefined; sent?: StreamFault | undefined } | undefined;
 }
@@ -56,6 +58,7 @@ export function squashedStream(entries: Iterable<LayerEntry> | AsyncIterable<Lay
     },
   });
   if (options.faults?.written) tar = options.faults.written(tar);
+  if (options.onBytes) tar = counted(tar, options.onBytes);
   const check = options.check;
   if (!check) return { stream: tar, written };
   const tee = teeStream(tar, async (branch) => {
@@ -65,4 +68,16 @@ export function squashedStream(entries: Iterable<LayerEntry> | AsyncIterable<Lay
   });
   tee.result.catch(() => undefined); // reported by whoever awaits `sent`; a failed upload must not leave it unhandled
   return { stream: options.faults?.sent ? options.faults.sent(tee.stream) : tee.stream, written, sent: tee.result };
+}
+
+/** The same chunks, reporting the running total every MiB and at the end (a sink may print each report). */
+async function* counted(chunks: AsyncIterable<Buffer>, onBytes: (sent: number) => void): AsyncGenerator<Buffer> {
+  let sent = 0;
+  let reported = 0;
+  for await (const c of chunks) {
+    yield c;
+    sent += c.length;
+    if (sent - reported >= 1 << 20) onBytes((reported = sent));
+  }
+  onBytes(sent);
 }
