@@ -268,7 +268,7 @@ export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
     findings.push({
       id: 'bench/slow-sync-writes',
       severity: p99 >= SYNC_WRITE_P99_ERROR_MS ? 'error' : 'warn',
-      title: `1 MiB sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
+      title: `${formatBytes(r.syncWrite.blockBytes)} sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
       evidence: [
         { label: 'tool', value: r.toolDetail },
         { label: 'sync write p50', value: Math.round(r.syncWrite.p50Ms * 10) / 10, unit: 'ms' },

@@ -1,6 +1,6 @@
 /** Human formatting of figures: bytes, durations, percentages. */
 
-export { formatBytes, formatDuration } from '../units.js';
+export { count, formatBytes, formatDuration } from '../units.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 export function formatPercent(value: number): string {
