@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BUSYBOX_IMAGE, buildImage, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { BUSYBOX_IMAGE, DOCKER_CLI, buildImage, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
 import { withBuildCacheCleanup } from '../support/build-cache.js';
 import { STOWAGE_BIN, runCli } from '../support/run-cli.js';
 
@@ -221,8 +221,9 @@ describe('README examples', { timeout: 180_000 }, () => {
       let built: string[] = [];
       const run = async () => {
         if (!plan.builds) return sh(local, cwd);
-        // `docker build .` leaves an untagged image: run it with -q so its ID can be removed
-        const r = await sh(`${local.replace(/docker build \.$/, 'docker build -q .')}`, cwd);
+        // `docker build .` leaves an untagged image: run it with -q so its ID can be removed; the docker CLI the
+        // other engine tests use (Debian's has BuildKit built in; a standalone client on PATH may lack buildx)
+        const r = await sh(local.replace(/docker build \.$/, `${DOCKER_CLI} build -q .`), cwd);
         built = r.stdout.split('\n').filter((l) => /^sha256:[0-9a-f]{64}$/.test(l));
         return r;
       };
