@@ -13,6 +13,8 @@ export function formatValue(value: number | string | boolean, unit?: string): st
   switch (unit) {
     case 'bytes':
       return formatBytes(value);
+    case 'bytes/s':
+      return `${formatBytes(value)}/s`;
     case 'ms':
       return formatDuration(value);
     case 's':

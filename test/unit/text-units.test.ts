@@ -103,6 +103,8 @@ test('doctor: the sync-write probe in decimal units beside the free space, in th
   const text = renderDoctorText({ groups: ['io'], durationMs: 5, findings, facts }, plain);
   assert.match(text, /sync write 10\.5 MB in 7\.00 s/);
   assert.match(text, /writes completed: 10 of 10 x 1\.05 MB O_DSYNC/);
+  // 10 x 1 MiB in 7 s: the throughput evidence in decimal units as well
+  assert.match(text, /throughput: 1\.50 MB\/s$/m);
   assert.match(text, /^2 findings: 1 error, 1 warn, 0 info/m);
   assert.doesNotMatch(text, BINARY);
   assert.doesNotMatch(text, /\(s\)/);
