@@ -29,3 +29,11 @@ export function formatDuration(ms: number): string {
   if (m < 120) return `${m.toFixed(1)} min`;
   return `${(m / 60).toFixed(1)} h`;
 }
+
+/**
+ * A count with its noun, singular for exactly one: `count(1, 'layer')` is "1 layer", `count(2, 'copy', 'copies')`
+ * is "2 copies". The one place text output agrees a noun with its number (issue 20: "1 instructions").
+ */
+export function count(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : pluralForm}`;
+}

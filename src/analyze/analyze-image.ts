@@ -8,6 +8,7 @@ import { LAYER_DEPTH_ERROR, LAYER_DEPTH_WARN, LAYER_STORE_MAX_DEPTH, OVERLAY2_MA
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import { analyzeLayers, type LayerAnalysis, type LayerReport, type PathFigure, type PathRecord } from './layer-analysis.js';
 import type { AnalyzeThresholds } from './thresholds.js';
+import { count } from '../units.js';
 
 
 export interface AnalyzeOptions extends OpenImageOptions {
@@ -83,7 +84,7 @@ export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions &
   const startedAt = options.startedAt ?? now();
   const layerCount = image.layers.length;
   if (options.pathsLayer !== undefined && (options.pathsLayer < 0 || options.pathsLayer >= layerCount)) {
-    throw new UsageError(`\`pathsLayer\` takes 0..${layerCount - 1} for this image (${layerCount} layers), not ${options.pathsLayer}`);
+    throw new UsageError(`\`pathsLayer\` takes 0..${layerCount - 1} for this image (${count(layerCount, 'layer')}), not ${options.pathsLayer}`);
   }
   const a = analyzeLayers(image, { pathsFor: options.paths, pathsLayer: options.pathsLayer });
   const top = options.top ?? 10;
@@ -180,11 +181,12 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
       evidence.push({ label: 'bytes copied with nothing changed', value: l.unchangedCopies.bytes, unit: 'bytes' });
     }
     if (t.highestMetadataBytes !== undefined) evidence.push({ label: 'threshold (image total)', value: t.highestMetadataBytes, unit: 'bytes' });
-    const what = changes.length ? `only to change their ${changes.join('/')}` : 'without changing their content or metadata';
+    const their = copies === 1 ? 'its' : 'their';
+    const what = changes.length ? `only to change ${their} ${changes.join('/')}` : `without changing ${their} content or metadata`;
     out.push({
       id: 'image/metadata-copy',
       severity: overMeta ? 'error' : 'warn',
-      title: `layer ${l.index} (${truncate(l.instruction, 60)}) copies ${copies} unchanged files ${what}`,
+      title: `layer ${l.index} (${truncate(l.instruction, 60)}) copies ${count(copies, 'unchanged file')} ${what}`,
       evidence,
       fix: {
         summary: chownish

@@ -19,6 +19,9 @@ import { DEFAULT_MARKER_PLAN, markerProbeScript, parseMarkerProbe, type MarkerPr
 import { percentile } from '../stats.js';
 import { resolveDataRootDevice, type DataRootDevice } from '../measure/sampler.js';
 
+/** The probes' block unit (`dd bs=1M`), printed in decimal units as every size is. */
+const MIB = 1024 * 1024;
+
 export type DiskTool = 'auto' | 'fio' | 'built-in';
 
 export interface DiskBenchOptions {
@@ -121,7 +124,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
     };
   } else {
     const why = options.tool === 'built-in' ? 'asked for with --tool built-in' : 'fio is not installed';
-    phase({ step: `built-in probe (${why}): ${syncWrites} sync writes of 1 MiB` });
+    phase({ step: `built-in probe (${why}): ${syncWrites} sync writes of ${formatBytes(MiB)}` });
     const sync = await guard(() => syncWriteProbe(options.path, { writes: syncWrites, deadlineMs: Math.max(20_000, runtimeMs * 4) }), options.path);
     phase({ step: `built-in probe: 4k random writes for ${formatDuration(runtimeMs)}`, expectedMs: runtimeMs });
     const rand = await guard(() => randomWriteProbe(options.path, { durationMs: runtimeMs, fileBytes: randomMiB * MiB }), options.path);
@@ -140,7 +143,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
         iops: rand.elapsedMs > 0 ? rand.operations / (rand.elapsedMs / 1000) : 0, blockBytes: 4096,
         p99Ms: percentile(rand.latenciesMs, 99), method: 'built-in: 4k O_DSYNC writes at random offsets, 4 in flight',
       },
-      sequentialWrite: { bytesPerSec: seq.elapsedMs > 0 ? seq.bytes / (seq.elapsedMs / 1000) : 0, method: 'built-in: 1 MiB writes, then fsync' },
+      sequentialWrite: { bytesPerSec: seq.elapsedMs > 0 ? seq.bytes / (seq.elapsedMs / 1000) : 0, method: `built-in: ${formatBytes(MiB)} writes, then fsync` },
     };
   }
 
@@ -183,7 +186,7 @@ async function guard<T>(work: () => Promise<T>, path: string): Promise<T> {
 async function compareWithContainer(path: string, engine: EngineClient, image: string, plan: MarkerProbePlan,
   writeLimit: { path: string; rate: number } | undefined, phase: (p: DiskPhase) => void): Promise<ContainerComparison> {
   const script = markerProbeScript(plan);
-  const steps = `${plan.syncWrites} x 1 MiB and ${plan.smallWrites} x 4 KiB fsync'd writes, ${plan.sequentialMiB} MiB sequential`;
+  const steps = `${plan.syncWrites} x ${formatBytes(MIB)} and ${plan.smallWrites} x ${formatBytes(4096)} fsync'd writes, ${formatBytes(plan.sequentialMiB * MIB)} sequential`;
   phase({ step: `in-container probe 1/2: dd on the host in ${path} (${steps})` });
   const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
   let hostRun;
@@ -241,7 +244,7 @@ export function probeMethod(plan: MarkerProbePlan, host: MarkerProbeResult, cont
     ? 'timed inside each probe by the shell\'s scheduler clock'
     : 'timed as each marker arrived (no /proc/self/sched: batched output blurs short steps)';
   return `the same dd calls on both sides, page cache then fsync (not O_DIRECT like fio above), one dd per write, `
-    + `its start-up cost taken off; ${plan.syncWrites} x 1 MiB and ${plan.smallWrites} x 4 KiB fsync'd, ${plan.sequentialMiB} MiB sequential ended by fsync; ${clock}`;
+    + `its start-up cost taken off; ${plan.syncWrites} x ${formatBytes(MIB)} and ${plan.smallWrites} x ${formatBytes(4096)} fsync'd, ${formatBytes(plan.sequentialMiB * MIB)} sequential ended by fsync; ${clock}`;
 }
 
 /** container/host for latencies, host/container for rates: above 1 is slower inside, whichever the row. */
@@ -268,7 +271,7 @@ export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
     findings.push({
       id: 'bench/slow-sync-writes',
       severity: p99 >= SYNC_WRITE_P99_ERROR_MS ? 'error' : 'warn',
-      title: `1 MiB sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
+      title: `${formatBytes(r.syncWrite.blockBytes)} sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
       evidence: [
         { label: 'tool', value: r.toolDetail },
         { label: 'sync write p50', value: Math.round(r.syncWrite.p50Ms * 10) / 10, unit: 'ms' },

@@ -14,6 +14,7 @@ import { stallEpisodes, type StallEpisode } from '../measure/stall-episodes.js';
 import { episodeFinding, stallRecord, type StallRecord } from './stall-findings.js';
 import { burstFinding } from './burst-finding.js';
 import { burstEstimate, type BurstEstimate, type BurstModelChoice } from '../measure/burst-estimate.js';
+import { count } from '../units.js';
 
 export const PHASES = ['create', 'start', 'wait', 'remove'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -243,7 +244,7 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     findings.push({
       id: 'bench/start-failures',
       severity: 'warn',
-      title: `${failed} of ${iterations.length} iterations failed`,
+      title: `${failed} of ${count(iterations.length, 'iteration')} failed`,
       evidence: [{ label: 'first error', value: iterations.find((r) => r.error)?.error ?? '' }],
       subject: { kind: 'benchmark', id: 'bench start' },
     });

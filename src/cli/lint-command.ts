@@ -12,6 +12,7 @@ import type { CliContext } from './cli-context.js';
 import { parseList, parseSeverity } from './cli-context.js';
 import type { RegisterCommand } from './main.js';
 import { parseChoiceFlag } from './option-parsers.js';
+import { count } from '../units.js';
 
 interface LintFlags {
   fix?: boolean;
@@ -170,8 +171,8 @@ async function render(c: CliContext, format: Format, result: LintResult, failOn:
   const fixable = all.filter((f) => f.autofix);
   const safe = fixable.filter((f) => f.autofix!.safety === 'safe').length;
   const n = result.counts;
-  let summary = `${result.files.length} file${result.files.length === 1 ? '' : 's'}: ${n.error} error${n.error === 1 ? '' : 's'}, ${n.warn} warning${n.warn === 1 ? '' : 's'}, ${n.info} info`;
-  if (result.fixesApplied) summary += `; ${result.fixesApplied} fix${result.fixesApplied === 1 ? '' : 'es'} ${diff ? 'shown' : 'applied'}`;
+  let summary = `${count(result.files.length, 'file')}: ${count(n.error, 'error')}, ${count(n.warn, 'warning')}, ${n.info} info`;
+  if (result.fixesApplied) summary += `; ${count(result.fixesApplied, 'fix', 'fixes')} ${diff ? 'shown' : 'applied'}`;
   if (fixable.length) summary += `; ${safe} safe fix${safe === 1 ? '' : 'es'} (--fix), ${fixable.length - safe} unsafe (--fix-unsafe)`;
   summary += ` [fail-on ${failOn}]`;
   blocks.push(summary);

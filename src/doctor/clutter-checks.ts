@@ -1,7 +1,7 @@
 /** Clutter: exited containers, volumes nothing mounts, build cache nobody has used for a while. */
 import type { Finding } from '../findings.js';
 import type { DoctorFacts } from './facts.js';
-import { formatBytes } from '../units.js';
+import { count, formatBytes } from '../units.js';
 
 export const OLD_CACHE_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -16,7 +16,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
     const bytes = exited.reduce((a, c) => a + (sizes.get(c.id) ?? 0), 0);
     findings.push({
       id: 'clutter/exited-containers', severity: exited.length >= 50 ? 'warn' : 'info',
-      title: `${exited.length} stopped container(s) keep their writable layers (${formatBytes(bytes)})`,
+      title: `${count(exited.length, 'stopped container')} ${exited.length === 1 ? 'keeps its writable layer' : 'keep their writable layers'} (${formatBytes(bytes)})`,
       evidence: [
         { label: 'stopped containers', value: exited.length },
         { label: 'writable layers', value: bytes, unit: 'bytes' },
@@ -31,7 +31,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
     const bytes = unused.reduce((a, v) => a + Math.max(0, v.size), 0);
     findings.push({
       id: 'clutter/unused-volumes', severity: 'info',
-      title: `${unused.length} volume(s) are mounted by no container (${formatBytes(bytes)})`,
+      title: `${count(unused.length, 'volume')} ${unused.length === 1 ? 'is' : 'are'} mounted by no container (${formatBytes(bytes)})`,
       evidence: [
         { label: 'unused volumes', value: unused.length },
         { label: 'size', value: bytes, unit: 'bytes' },
@@ -49,7 +49,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
     const bytes = old.filter((r) => !r.shared).reduce((a, r) => a + r.size, 0);
     findings.push({
       id: 'clutter/old-build-cache', severity: 'info',
-      title: `${old.length} build cache record(s) unused for over ${OLD_CACHE_DAYS} days (${formatBytes(bytes)})`,
+      title: `${count(old.length, 'build cache record')} unused for over ${OLD_CACHE_DAYS} days (${formatBytes(bytes)})`,
       evidence: [{ label: 'records', value: old.length }, { label: 'size', value: bytes, unit: 'bytes' }],
       fix: { summary: 'Prune cache by age.', commands: [`docker builder prune --filter until=${OLD_CACHE_DAYS * 24}h`] },
       subject,

@@ -4,6 +4,7 @@ import type { IoRates } from '../measure/io-rates.js';
 import { describeVirtualisation, type Virtualisation } from '../host/virtualisation.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
 import { percentile } from '../stats.js';
+import { count, formatBytes } from '../units.js';
 
 /** Ten 1 MiB O_DSYNC writes taking longer than this is the `dd ... oflag=sync` hang of the gp2 incident. */
 export const SYNC_WRITE_ERROR_MS = 5000;
@@ -48,7 +49,7 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
       id: 'io/probe-failed', severity: 'warn',
       title: `Could not run the sync-write probe in ${dataRoot}: ${io.syncWriteError}`,
       evidence: [{ label: 'directory', value: dataRoot }],
-      fix: { summary: 'Run doctor as root (the probe writes a 10 MiB file in data-root and removes it), or pass --skip io.' },
+      fix: { summary: 'Run doctor as root (the probe writes a 10.5 MB file in data-root and removes it), or pass --skip io.' },
       subject,
     }];
   }
@@ -58,7 +59,7 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
   const p50 = probe.latenciesMs.length ? percentile(probe.latenciesMs, 50) : probe.totalMs;
   const p99 = probe.latenciesMs.length ? percentile(probe.latenciesMs, 99) : probe.totalMs;
   const evidence: Evidence[] = [
-    { label: 'writes completed', value: `${probe.latenciesMs.length} of ${probe.writes} x ${probe.blockBytes / 1024 / 1024} MiB O_DSYNC` },
+    { label: 'writes completed', value: `${probe.latenciesMs.length} of ${probe.writes} x ${formatBytes(probe.blockBytes)} O_DSYNC` },
     { label: 'total', value: probe.totalMs, unit: 'ms' },
     { label: 'p50 write', value: p50, unit: 'ms' },
     { label: 'p99 write', value: p99, unit: 'ms' },
@@ -72,14 +73,14 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
   if (probe.timedOut || probe.totalMs > SYNC_WRITE_ERROR_MS) {
     return [{
       id: 'io/slow-sync-write', severity: 'error',
-      title: `Sync writes to data-root are very slow: 10 MiB with O_DSYNC ${probe.timedOut ? 'did not finish' : 'took'} ${(probe.totalMs / 1000).toFixed(1)} s`,
+      title: `Sync writes to data-root are very slow: ${formatBytes(probe.writes * probe.blockBytes)} with O_DSYNC ${probe.timedOut ? 'did not finish' : 'took'} ${(probe.totalMs / 1000).toFixed(1)} s`,
       evidence, fix, subject,
     }];
   }
   if (p99 > SYNC_WRITE_SLOW_P99_MS) {
     return [{
       id: 'io/slow-sync-write', severity: 'warn',
-      title: `Some sync writes to data-root are slow: p99 ${p99.toFixed(0)} ms for a 1 MiB O_DSYNC write`,
+      title: `Some sync writes to data-root are slow: p99 ${p99.toFixed(0)} ms for a ${formatBytes(probe.blockBytes)} O_DSYNC write`,
       evidence, fix, subject,
     }];
   }
@@ -155,7 +156,7 @@ function hostStateFindings(io: IoFacts, device: string): Finding[] {
   if (io.stuckTasks.length > 0) {
     findings.push({
       id: 'io/stuck-tasks', severity: 'warn',
-      title: `${io.stuckTasks.length} task(s) stayed in uninterruptible I/O sleep (D state) through the sample window`,
+      title: `${count(io.stuckTasks.length, 'task')} stayed in uninterruptible I/O sleep (D state) through the sample window`,
       evidence: io.stuckTasks.slice(0, 10).map((t) => ({ label: `pid ${t.pid} ${t.comm}`, value: t.wchan ?? 'unknown wchan' })),
       fix: { summary: 'Tasks stuck in D state wait on the disk; with the wchan above, look for a throttled or failing device (`dmesg`, `cat /proc/PID/stack`).' },
       subject,

@@ -1,7 +1,7 @@
 /** Space held by images, containers, volumes and build cache, what could be reclaimed, and orphans. */
 import type { Finding } from '../findings.js';
 import type { DoctorFacts } from './facts.js';
-import { formatBytes } from '../units.js';
+import { count, formatBytes } from '../units.js';
 
 const GB = 1e9;
 export const RECLAIMABLE_WARN_BYTES = 10 * GB;
@@ -42,7 +42,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
       const bytes = dangling.reduce((a, i) => a + Math.max(0, i.size - Math.max(0, i.sharedSize)), 0);
       findings.push({
         id: 'space/dangling-images', severity: 'warn',
-        title: `${dangling.length} dangling image(s) (untagged, superseded by newer builds) hold ${formatBytes(bytes)} of their own`,
+        title: `${count(dangling.length, 'dangling image')} (untagged, superseded by newer builds) hold ${formatBytes(bytes)} of their own`,
         evidence: [
           { label: 'dangling images', value: dangling.length },
           { label: 'unique bytes', value: bytes, unit: 'bytes' },
@@ -55,7 +55,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     if (t.buildCache.count > 0) {
       findings.push({
         id: 'space/build-cache', severity: t.buildCache.reclaimable >= BUILD_CACHE_WARN_BYTES ? 'warn' : 'info',
-        title: `Build cache holds ${formatBytes(t.buildCache.size)} in ${t.buildCache.count} record(s), ${formatBytes(t.buildCache.reclaimable)} not in use`,
+        title: `Build cache holds ${formatBytes(t.buildCache.size)} in ${count(t.buildCache.count, 'record')}, ${formatBytes(t.buildCache.reclaimable)} not in use`,
         evidence: [
           { label: 'records', value: t.buildCache.count },
           { label: 'size', value: t.buildCache.size, unit: 'bytes' },
@@ -108,7 +108,7 @@ function logFindings(facts: DoctorFacts): Finding[] {
   const defaults = logs.defaultOpts ? Object.entries(logs.defaultOpts).map(([k, v]) => `${k}=${v}`).join(', ') : 'none in /etc/docker/daemon.json';
   return [{
     id: 'space/container-logs', severity: heavy ? 'warn' : 'info',
-    title: `${unbounded.length} container log(s) have no size limit and hold ${formatBytes(logs.unboundedBytes)}: they grow until the disk fills`,
+    title: `${count(unbounded.length, 'container log')} ${unbounded.length === 1 ? 'has' : 'have'} no size limit and hold ${formatBytes(logs.unboundedBytes)}: they grow until the disk fills`,
     evidence: [
       { label: 'unbounded log bytes', value: logs.unboundedBytes, unit: 'bytes' },
       { label: 'all container log bytes', value: logs.totalBytes, unit: 'bytes' },

@@ -29,6 +29,7 @@ import { engineSizeOf } from './layer-sizes.js';
 import { squashImage, type Squash } from './squash.js';
 import { squashedStream } from './squashed-stream.js';
 import type { VerificationReport } from './verification-report.js';
+import { count } from '../units.js';
 
 export { defaultTag } from './flatten-input.js';
 export type { ImageFigures } from './flatten-verifier.js';
@@ -116,7 +117,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, options.faults ?? {}, options.progressBytes);
       // Taken now: an early import is still uploading, and nobody waits for these.
       const before = figures(image);
-      progress(`writing ${plan.keep} kept layer(s) and one squashed layer of ${squash.layer.files} files`);
+      progress(`writing ${count(plan.keep, 'kept layer')} and one squashed layer of ${count(squash.layer.files, 'file')}`);
       const written = await writeOutput(output, tag, toWrite, { input, squash, verifier, force, gzipLevel: options.gzipLevel, progress, now });
       const t2 = now();
       const tarBytes = toWrite.layers[toWrite.layers.length - 1]!.size;

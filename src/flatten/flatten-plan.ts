@@ -5,6 +5,7 @@
  */
 import { BadInputError, UsageError } from '../errors.js';
 import type { HistoryEntry, ImageIndex } from '../image/image-index.js';
+import { count } from '../units.js';
 
 export type FlattenMode =
   | { kind: 'all' }
@@ -62,7 +63,7 @@ export async function planFlatten(image: ImageIndex, mode: FlattenMode, deps: Pl
       return { keep: 0, modeText: '(all layers)' };
     case 'from-layer': {
       if (!Number.isInteger(mode.layer) || mode.layer < 0 || mode.layer >= n) {
-        throw new UsageError(`\`mode.layer\` takes 0..${n - 1} for this image (${n} layers), not ${mode.layer}`);
+        throw new UsageError(`\`mode.layer\` takes 0..${n - 1} for this image (${count(n, 'layer')}), not ${mode.layer}`);
       }
       return { keep: mode.layer, modeText: `--from-layer ${mode.layer}` };
     }

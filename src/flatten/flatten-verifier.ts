@@ -19,6 +19,7 @@ import { SENT_CONTENT_HASH } from './squashed-stream.js';
 import { canonicalUnion, compareUnions } from './union-compare.js';
 import { VerificationError } from './verification-error.js';
 import { CHECKS, passed, skipped, type VerificationCheck, type VerificationReport } from './verification-report.js';
+import { count } from '../units.js';
 
 export interface ImageFigures {
   layers: number;
@@ -161,7 +162,7 @@ export class FlattenVerifier {
     const diff = compareUnions(this.expected!, canonicalUnion(unionOfIndex(out), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
     if (diff.count) {
       const d = diff.first[0]!;
-      throw new VerificationError(`verification failed: ${diff.count} path(s) differ from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
+      throw new VerificationError(`verification failed: ${count(diff.count, 'path')} ${diff.count === 1 ? 'differs' : 'differ'} from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
     }
   }
 }

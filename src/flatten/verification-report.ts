@@ -5,6 +5,7 @@
  * original; only the engine's own records (its diff IDs, the layer sizes it computed when it unpacked the
  * layers) come from somewhere else.
  */
+import { count } from '../units.js';
 
 export type VerificationCheckId = 'output-union' | 'kept-layers' | 'engine-record' | 'engine-output-size' | 'input-layer-sizes' | 'input-layer-digests';
 
@@ -34,14 +35,14 @@ export interface VerificationReport {
 export const CHECKS = {
   outputUnion: (paths: number, content: 'crc32-sent' | 'sha256-read-back'): VerificationCheck => ({
     id: 'output-union',
-    compared: `the output's merged filesystem (${paths} paths: types, modes, owners, sizes, file mtimes, link targets, devices, xattrs, hardlink groups, and each file's content ${content === 'crc32-sent' ? 'crc32 of the bytes sent to the engine' : 'sha256 read back from the written output'})`,
+    compared: `the output's merged filesystem (${count(paths, 'path')}: types, modes, owners, sizes, file mtimes, link targets, devices, xattrs, hardlink groups, and each file's content ${content === 'crc32-sent' ? 'crc32 of the bytes sent to the engine' : 'sha256 read back from the written output'})`,
     against: 'the merged filesystem of the input as stowage read it (content checksums taken from the input\'s bytes)',
     independent: false,
-    summary: `merged filesystem equal to the input's as stowage read it (${paths} paths; content by ${content === 'crc32-sent' ? 'crc32 of the bytes sent' : 'sha256 read back'})`,
+    summary: `merged filesystem equal to the input's as stowage read it (${count(paths, 'path')}; content by ${content === 'crc32-sent' ? 'crc32 of the bytes sent' : 'sha256 read back'})`,
   }),
   keptLayers: (keep: number): VerificationCheck => ({
     id: 'kept-layers',
-    compared: `the diff IDs of the ${keep} kept layer(s) in the output`,
+    compared: `the diff IDs of the ${count(keep, 'kept layer')} in the output`,
     against: 'the input\'s diff IDs',
     independent: false,
     summary: 'kept layers\' diff IDs equal the input\'s',
@@ -62,10 +63,10 @@ export const CHECKS = {
   }),
   inputLayerSizes: (layers: number): VerificationCheck => ({
     id: 'input-layer-sizes',
-    compared: `the bytes of each of the input's ${layers} layer(s) as stowage read them (files, each inode once, and symlink targets)`,
+    compared: `the bytes of each of the input's ${count(layers, 'layer')} as stowage read them (files, each inode once, and symlink targets)`,
     against: 'the layer sizes the engine recorded for the original image (docker history)',
     independent: true,
-    summary: `each input layer's size as read equals the engine's record of the original (${layers} layers, docker history)`,
+    summary: `each input layer's size as read equals the engine's record of the original (${count(layers, 'layer')}, docker history)`,
   }),
   inputLayerDigests: (): VerificationCheck => ({
     id: 'input-layer-digests',

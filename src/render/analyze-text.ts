@@ -1,7 +1,7 @@
 /** analyze's result as text: summary, per-layer table, depth profile, offenders, findings, or a path list. */
 import type { AnalyzeResult } from '../analyze/analyze-image.js';
 import { renderFindings } from './findings-text.js';
-import { formatBytes, formatDuration } from './format.js';
+import { count, formatBytes, formatDuration } from './format.js';
 import type { Style } from './style.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -28,12 +28,12 @@ export function renderAnalyzeText(r: AnalyzeResult, style: Style): string {
   lines.push(`${style.bold(name)}  ${style.dim(`${r.image.id?.slice(0, 19) ?? ''} via ${r.image.source}`)}`);
   if (r.image.note) lines.push(style.dim(r.image.note));
   const t = r.totals;
-  lines.push(`${r.image.layers} layers, ${r.image.emptyLayerInstructions} instructions without a layer; ${t.finalPaths} paths in the final filesystem`);
-  lines.push(`efficiency ${style.bold(pct(t.efficiency))}  layer bytes ${formatBytes(t.bytes)}  final ${formatBytes(t.finalBytes)}  wasted ${formatBytes(t.wastedBytes)} (${pct(t.wastedShare)})  metadata-only ${formatBytes(t.metadataOnlyBytes)} in ${t.metadataOnlyFiles} files`);
-  if (t.compressedBytes !== undefined) lines.push(`compressed ${formatBytes(t.compressedBytes)}, uncompressed tar ${formatBytes(t.tarBytes)}`);
+  lines.push(`${count(r.image.layers, 'layer')}, ${count(r.image.emptyLayerInstructions, 'instruction')} without a layer; ${count(t.finalPaths, 'path')} in the final filesystem`);
+  lines.push(`efficiency ${style.bold(pct(t.efficiency))}  content bytes ${formatBytes(t.bytes)}  final ${formatBytes(t.finalBytes)}  wasted ${formatBytes(t.wastedBytes)} (${pct(t.wastedShare)})  metadata-only ${formatBytes(t.metadataOnlyBytes)} in ${count(t.metadataOnlyFiles, 'file')}`);
+  if (t.compressedBytes !== undefined) lines.push(`compressed ${formatBytes(t.compressedBytes)}, tar bytes ${formatBytes(t.tarBytes)}`);
   lines.push('');
   const compressed = t.compressedBytes !== undefined;
-  const rows: string[][] = [['#', 'bytes', ...(compressed ? ['compressed'] : []), 'files', 'added', 'modified', 'deleted', 'meta-only', 'wasted', 'final share', 'instruction']];
+  const rows: string[][] = [['#', 'content', ...(compressed ? ['compressed'] : []), 'files', 'added', 'modified', 'deleted', 'meta-only', 'wasted', 'final share', 'instruction']];
   for (const l of r.layers) {
     const share = r.depthProfile[l.index]?.share ?? 0;
     rows.push([String(l.index), formatBytes(l.bytes), ...(compressed ? [formatBytes(l.compressedBytes ?? 0)] : []), String(l.files), String(l.added), String(l.modified), String(l.deleted),
@@ -43,7 +43,7 @@ export function renderAnalyzeText(r: AnalyzeResult, style: Style): string {
   lines.push(...table(rows, numeric).map((l, i) => (i === 0 ? style.dim(l) : l)));
   if (r.offenders.paths.length) {
     lines.push('', style.bold('Top wasted paths'));
-    lines.push(...table(r.offenders.paths.map((p) => [formatBytes(p.wastedBytes), `${p.copies} cop${p.copies === 1 ? 'y' : 'ies'}`, p.path]), new Set([0])).map((l) => `  ${l}`));
+    lines.push(...table(r.offenders.paths.map((p) => [formatBytes(p.wastedBytes), count(p.copies, 'copy', 'copies'), p.path]), new Set([0])).map((l) => `  ${l}`));
   }
   if (r.offenders.instructions.length) {
     lines.push('', style.bold('Top instructions by waste caused'));
@@ -58,6 +58,6 @@ export function renderAnalyzeText(r: AnalyzeResult, style: Style): string {
 function renderPaths(r: AnalyzeResult): string {
   const p = r.paths!;
   const rows = p.entries.map((e) => [formatBytes(e.bytes), `layer ${e.layer}`, e.path, e.detail ?? '']);
-  const head = `${p.entries.length} paths behind "${p.figure}"${p.layer !== undefined ? ` in layer ${p.layer}` : ''}`;
+  const head = `${count(p.entries.length, 'path')} behind "${p.figure}"${p.layer !== undefined ? ` in layer ${p.layer}` : ''}`;
   return [head, ...table(rows, new Set([0])).map((l) => `  ${l}`)].join('\n');
 }

@@ -7,7 +7,7 @@ import type { DiskBenchResult } from '../bench/disk-bench.js';
 import { sortFindings } from '../findings.js';
 import type { Distribution } from '../stats.js';
 import { renderFindings } from './findings-text.js';
-import { formatBytes, formatDuration } from './format.js';
+import { count, formatBytes, formatDuration } from './format.js';
 import type { Style } from './style.js';
 
 function pad(text: string, width: number, right = false): string {
@@ -32,7 +32,7 @@ const cost = (e: StallEpisode | undefined) => (e ? e.medianDurationMs * e.runs.l
 export function renderStartText(r: StartBenchResult, style: Style): string {
   const s = r.summary;
   const lines: string[] = [];
-  lines.push(style.bold(`bench start: ${s.iterations} containers of ${r.image}${r.cmd ? ` (${r.cmd.join(' ')})` : ''}, concurrency ${r.concurrency}, ${formatDuration(s.wallMs)}`));
+  lines.push(style.bold(`bench start: ${count(s.iterations, 'container')} of ${r.image}${r.cmd ? ` (${r.cmd.join(' ')})` : ''}, concurrency ${r.concurrency}, ${formatDuration(s.wallMs)}`));
   if (r.device) {
     lines.push(`data-root ${r.device.dataRoot} on ${r.device.chain ?? r.device.device ?? 'no block device'}${r.device.fsType ? ` (${r.device.fsType})` : ''}`);
   }
@@ -42,12 +42,12 @@ export function renderStartText(r: StartBenchResult, style: Style): string {
     ...PHASES.map((p) => distRow(p, s.phases[p])), distRow('total', s.total)]));
   lines.push('');
   lines.push(`containers/min: ${s.containersPerMinute.toFixed(1)}   failed: ${s.failed}   stalls: ${s.stalls} (over ${r.stallOptions.factor}x the rolling median)`
-    + `${r.episodes.length && r.episodes.length < s.stalls ? ` in ${r.episodes.length} episode${r.episodes.length === 1 ? '' : 's'}` : ''}`);
+    + `${r.episodes.length && r.episodes.length < s.stalls ? ` in ${count(r.episodes.length, 'episode')}` : ''}`);
   if (r.interrupted) lines.push(style.dim('interrupted (Ctrl-C): the figures cover the starts that completed'));
   const host = summariseSamples(r.samples);
   if (host) {
     lines.push(`host: ${host.device ? `${host.device} mean ${Math.round(host.iops)} IOPS, max await ${host.writeAwaitMs >= host.readAwaitMs ? host.writeAwaitMs.toFixed(1) : host.readAwaitMs.toFixed(1)} ms, max util ${host.utilPercent.toFixed(0)}%, ` : ''}`
-      + `max iowait ${host.iowaitPercent.toFixed(1)}%, max D-state tasks ${host.blockedTasks} (${r.samples.length} samples)`);
+      + `max iowait ${host.iowaitPercent.toFixed(1)}%, max D-state tasks ${host.blockedTasks} (${count(r.samples.length, 'sample')})`);
   }
   if (r.burst) lines.push(`burst: ${r.burst.basis}`);
   // the episodes that cost the most in full; the rest are in --json and --out
@@ -63,7 +63,7 @@ export function renderStartText(r: StartBenchResult, style: Style): string {
   }
   if (stalls.length > MAX_STALLS_SHOWN) {
     lines.push('');
-    lines.push(style.dim(`… and ${stalls.length - MAX_STALLS_SHOWN} more stall episodes (all of them in --json and --out)`));
+    lines.push(style.dim(`… and ${count(stalls.length - MAX_STALLS_SHOWN, 'more stall episode', 'more stall episodes')} (all of them in --json and --out)`));
   }
   return lines.join('\n');
 }
@@ -74,8 +74,8 @@ export function renderBuildText(r: BuildBenchResult, style: Style): string {
     if (lines.length) lines.push('');
     lines.push(style.bold(`bench build: ${run.dockerfile} in ${formatDuration(run.totalMs)}: ${describeRating(run.rating, r.thresholds)}`));
     lines.push(`builder: ${run.builderNote}`);
-    lines.push(`image: ${formatBytes(run.imageSize)}, ${run.layers} layers${run.dataRootGrowth !== undefined ? `, data-root grew ${formatBytes(run.dataRootGrowth)}` : ''}${run.kept ? `, kept as ${run.tag}` : ''}`);
-    if (run.cacheRemoved) lines.push(style.dim(`cold build: its ${run.cacheRemoved.records} build-cache record${run.cacheRemoved.records === 1 ? '' : 's'} removed (${formatBytes(run.cacheRemoved.bytes)})`));
+    lines.push(`image: ${formatBytes(run.imageSize)}, ${count(run.layers, 'layer')}${run.dataRootGrowth !== undefined ? `, data-root grew ${formatBytes(run.dataRootGrowth)}` : ''}${run.kept ? `, kept as ${run.tag}` : ''}`);
+    if (run.cacheRemoved) lines.push(style.dim(`cold build: its ${count(run.cacheRemoved.records, 'build-cache record')} removed (${formatBytes(run.cacheRemoved.bytes)})`));
     lines.push('');
     const steps = run.steps.filter((s) => !s.internal);
     lines.push(table([['step', 'time', 'share', ''], ...steps.map((s) => [
@@ -115,13 +115,15 @@ export function slowerText(factor: number): string {
 
 export function renderDiskText(r: DiskBenchResult, style: Style): string {
   const lines: string[] = [];
+  // the block size in decimal units, as every other size on the screen (issue 20)
+  const sync = `sync write ${formatBytes(r.syncWrite.blockBytes)}`;
   lines.push(style.bold(`bench disk: ${r.path}${r.device.chain ? ` on ${r.device.chain}` : ''}${r.device.fsType ? ` (${r.device.fsType})` : ''}`));
   lines.push(`ran: ${r.toolDetail}`);
   lines.push('');
   lines.push(table([
     ['test', 'result', 'detail'],
-    ['sync write 1 MiB p50', formatDuration(r.syncWrite.p50Ms), `${r.syncWrite.writes} writes, ${rate(r.syncWrite.bytesPerSec)}`],
-    ['sync write 1 MiB p99', formatDuration(r.syncWrite.p99Ms), `max ${formatDuration(r.syncWrite.maxMs)}${r.syncWrite.percentiles === 'fio-bins-clamped' ? ' (fio\'s binned percentiles, at most the max)' : ''}`],
+    [`${sync} p50`, formatDuration(r.syncWrite.p50Ms), `${count(r.syncWrite.writes, 'write')}, ${rate(r.syncWrite.bytesPerSec)}`],
+    [`${sync} p99`, formatDuration(r.syncWrite.p99Ms), `max ${formatDuration(r.syncWrite.maxMs)}${r.syncWrite.percentiles === 'fio-bins-clamped' ? ' (fio\'s binned percentiles, at most the max)' : ''}`],
     ['4k random write', `${Math.round(r.randomWrite.iops)} IOPS`, r.randomWrite.method],
     ['sequential write', rate(r.sequentialWrite.bytesPerSec), r.sequentialWrite.method],
   ], 1, 2));
@@ -132,8 +134,8 @@ export function renderDiskText(r: DiskBenchResult, style: Style): string {
     if (c.upperDir) lines.push(style.dim(`container writes landed in ${c.upperDir}`));
     lines.push(table([
       ['test', 'host', 'container', 'inside vs host'],
-      ['sync write 1 MiB p50', formatDuration(c.host.syncWrite.p50Ms), formatDuration(c.container.syncWrite.p50Ms), slowerText(c.slowerBy.syncP50)],
-      ['sync write 1 MiB p99', formatDuration(c.host.syncWrite.p99Ms), formatDuration(c.container.syncWrite.p99Ms), slowerText(c.slowerBy.syncP99)],
+      [`${sync} p50`, formatDuration(c.host.syncWrite.p50Ms), formatDuration(c.container.syncWrite.p50Ms), slowerText(c.slowerBy.syncP50)],
+      [`${sync} p99`, formatDuration(c.host.syncWrite.p99Ms), formatDuration(c.container.syncWrite.p99Ms), slowerText(c.slowerBy.syncP99)],
       ["4k fsync'd writes/s", String(Math.round(c.host.smallWritesPerSec)), String(Math.round(c.container.smallWritesPerSec)), slowerText(c.slowerBy.smallWrites)],
       ['sequential write', rate(c.host.sequentialBytesPerSec), rate(c.container.sequentialBytesPerSec), slowerText(c.slowerBy.sequential)],
       ['dd start-up (taken off)', formatDuration(c.host.ddOverheadMs), formatDuration(c.container.ddOverheadMs), ''],

@@ -3,7 +3,7 @@ import type { DoctorReport } from '../doctor/doctor.js';
 import { percentile } from '../stats.js';
 import { describeChain } from '../host/block-device.js';
 import { countBySeverity, renderFindings } from './findings-text.js';
-import { formatBytes, formatDuration, formatPercent } from './format.js';
+import { count, formatBytes, formatDuration, formatPercent } from './format.js';
 import type { Style } from './style.js';
 
 export interface DoctorTextOptions {
@@ -59,14 +59,14 @@ export function renderDoctorText(report: DoctorReport, style: Style, options: Do
   if (logs) {
     const withLogs = logs.containers.filter((l) => l.bytes > 0).length;
     const open = logs.containers.filter((l) => !l.bounded).length;
-    lines.push(`  logs       ${formatBytes(logs.totalBytes)} in ${withLogs} container log(s), default driver ${logs.defaultDriver ?? 'unknown'}`
+    lines.push(`  logs       ${formatBytes(logs.totalBytes)} in ${count(withLogs, 'container log')}, default driver ${logs.defaultDriver ?? 'unknown'}`
       + `${open ? `; ${open} without a size limit (${formatBytes(logs.unboundedBytes)})` : ''}`);
   }
   const io = facts.io;
   if (io) {
     const parts: string[] = [];
     if (io.syncWrite) {
-      parts.push(`sync write ${io.syncWrite.latenciesMs.length} MiB in ${formatDuration(io.syncWrite.totalMs)} (p99 ${formatDuration(percentile(io.syncWrite.latenciesMs, 99))})`);
+      parts.push(`sync write ${formatBytes(io.syncWrite.latenciesMs.length * io.syncWrite.blockBytes)} in ${formatDuration(io.syncWrite.totalMs)} (p99 ${formatDuration(percentile(io.syncWrite.latenciesMs, 99))})`);
     }
     for (const r of io.rates) parts.push(`${r.device} ${r.writeIops.toFixed(0)} w/s, await ${formatDuration(r.writeAwaitMs)}, util ${formatPercent(r.utilPercent)}`);
     if (io.iowaitPercent !== undefined) parts.push(`iowait ${formatPercent(io.iowaitPercent)}`);
@@ -81,7 +81,7 @@ export function renderDoctorText(report: DoctorReport, style: Style, options: Do
   }
   const c = countBySeverity(report.findings);
   const verdict = report.findings.length === 0 ? 'no findings: Docker storage looks healthy'
-    : `${report.findings.length} finding(s): ${c.error} error, ${c.warn} warn, ${c.info} info`;
+    : `${count(report.findings.length, 'finding')}: ${c.error} error, ${c.warn} warn, ${c.info} info`;
   lines.push(`${verdict} (checked ${report.groups.join(', ')} in ${formatDuration(report.durationMs)})`);
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /** `stowage flatten` as text: what was written where, before/after figures, and how it was checked. */
 import type { FlattenResult } from '../flatten/flatten-image.js';
-import { formatBytes, formatDuration } from './format.js';
+import { count, formatBytes, formatDuration } from './format.js';
 import type { Style } from './style.js';
 
 export function renderFlattenText(r: FlattenResult, style: Style): string {
@@ -8,15 +8,15 @@ export function renderFlattenText(r: FlattenResult, style: Style): string {
   const lines: string[] = [];
   lines.push(style.bold(`flattened ${r.input.reference} -> ${where}`));
   lines.push(`  image ID   ${r.output.id}`);
-  lines.push(`  mode       ${r.plan.mode}${r.plan.base ? ` (base ${r.plan.base})` : ''}: ${r.plan.keep} layer(s) kept, ${r.plan.squashed} squashed into one`);
-  const row = (label: string, before: string, after: string) => `  ${label.padEnd(12)}${before.padStart(12)}  ->  ${after}`;
+  lines.push(`  mode       ${r.plan.mode}${r.plan.base ? ` (base ${r.plan.base})` : ''}: ${count(r.plan.keep, 'layer')} kept, ${r.plan.squashed} squashed into one`);
+  const row = (label: string, before: string, after: string) => `  ${label.padEnd(14)}${before.padStart(10)}  ->  ${after}`;
   lines.push(row('layers', String(r.input.layers), String(r.output.layers)));
-  lines.push(row('layer bytes', formatBytes(r.input.tarBytes), formatBytes(r.output.tarBytes)));
-  lines.push(row('content', formatBytes(r.input.bytes), formatBytes(r.output.bytes)));
+  lines.push(row('tar bytes', formatBytes(r.input.tarBytes), formatBytes(r.output.tarBytes)));
+  lines.push(row('content bytes', formatBytes(r.input.bytes), formatBytes(r.output.bytes)));
   lines.push(row('wasted', formatBytes(r.input.wastedBytes), formatBytes(r.output.wastedBytes)));
   lines.push(`  removed    ${formatBytes(r.wastedBytesRemoved)} of copies that later layers overwrote or deleted`);
   const s = r.squashedLayer;
-  lines.push(`  new layer  ${s.files} files (${formatBytes(s.bytes)}), ${s.hardlinks} hardlinks, ${s.whiteouts} whiteouts, ${s.opaques} opaque dirs`);
+  lines.push(`  new layer  ${count(s.files, 'file')} (${formatBytes(s.bytes)}), ${count(s.hardlinks, 'hardlink')}, ${count(s.whiteouts, 'whiteout')}, ${count(s.opaques, 'opaque dir')}`);
   if (r.verification.verified) {
     r.verification.checks.forEach((c, i) => lines.push(`  ${i === 0 ? 'verified' : ''.padEnd(8)}   ${c.summary}`));
     if (!r.verification.inputCheckedIndependently) lines.push(style.dim('  note: how stowage read the input was not checked against the engine\'s record of it (not an engine image, or its history does not map to its layers)'));

@@ -1,6 +1,6 @@
 /** Human formatting of figures: bytes, durations, percentages. */
 
-export { formatBytes, formatDuration } from '../units.js';
+export { count, formatBytes, formatDuration } from '../units.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 export function formatPercent(value: number): string {
@@ -13,6 +13,8 @@ export function formatValue(value: number | string | boolean, unit?: string): st
   switch (unit) {
     case 'bytes':
       return formatBytes(value);
+    case 'bytes/s':
+      return `${formatBytes(value)}/s`;
     case 'ms':
       return formatDuration(value);
     case 's':

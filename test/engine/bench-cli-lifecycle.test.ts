@@ -47,7 +47,7 @@ describe('bench start lifecycle', () => {
       const code = await exited;
       assert.equal(code, 130, stderr);
       assert.match(stderr, /stopping after the containers in flight/);
-      assert.match(stdout, /^bench start: \d+ containers of /, 'the summary of what completed still prints');
+      assert.match(stdout, /^bench start: \d+ containers? of /, 'the summary of what completed still prints');
       assert.match(stdout, /interrupted \(Ctrl-C\)/);
       const left = await docker(['ps', '-a', '--filter', `name=^${prefix}`, '--format', '{{.Names}}']);
       assert.equal(left.stdout.trim(), '', 'no container left behind');

@@ -164,7 +164,7 @@ describe('disk findings', () => {
     const table = renderDiskText({ ...r, findings: f }, style);
     const findingText = renderFindings(f, style);
     // the host's p50 reads the same in the table and in the evidence: 842 µs, not a rounded 800 µs
-    assert.match(table, /^sync write 1 MiB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);
+    assert.match(table, /^sync write 1.05 MB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);
     assert.match(findingText, /host sync write p50: 842 µs/);
   });
 });

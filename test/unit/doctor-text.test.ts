@@ -30,7 +30,7 @@ it('renders the host picture, each finding with evidence and fix, and a summary 
   assert.match(text, /total: 12.0 s/);
   assert.match(text, /\$ cat \/sys\/fs\/cgroup\/blkio\/blkio.throttle.write_iops_device/);
   assert.match(text, /skipped {4}space: the engine is unreachable/);
-  assert.match(text, /1 finding\(s\): 1 error, 0 warn, 0 info \(checked engine, io in 1.23 s\)$/);
+  assert.match(text, /1 finding: 1 error, 0 warn, 0 info \(checked engine, io in 1.23 s\)$/);
   assert.doesNotMatch(text, /\x1b\[/, 'no colour codes without colour');
   assert.match(renderDoctorText(report, makeStyle(true)), /\x1b\[31mERROR/);
 });

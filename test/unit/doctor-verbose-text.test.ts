@@ -24,7 +24,7 @@ const report: DoctorReport = {
 it('prints the image table and the logs under --verbose only', () => {
   const plain = renderDoctorText(report, makeStyle(false));
   assert.doesNotMatch(plain, /REPOSITORY/);
-  assert.match(plain, /logs {7}2.90 MB in 1 container log\(s\), default driver json-file; 1 without a size limit \(2.90 MB\)/);
+  assert.match(plain, /logs {7}2.90 MB in 1 container log, default driver json-file; 1 without a size limit \(2.90 MB\)/);
   const text = renderDoctorText(report, makeStyle(false), { verbose: true }).split('\n');
   const header = text.findIndex((l) => l.includes('REPOSITORY'));
   assert.equal(text[header], '    REPOSITORY          TAG      IMAGE ID       SIZE     SHARED    UNIQUE   CONTAINERS');

@@ -1,0 +1,266 @@
+/**
+ * Issue 20, "Done": the README's examples are run by a test that fails when one stops working as documented.
+ * Every `stowage` command line of README.md's fenced blocks (```sh lines, `$ ` lines of the others) is either
+ * run here through `sh -c` on the real engine, with `stowage` on PATH as bin/stowage, or listed in NOT_RUN with
+ * the reason and checked to parse (its command and every flag it uses are known). A new example that is in
+ * neither table fails the test, so the README cannot grow an example nobody ran.
+ *
+ * The expected exit code is the README's rule for the command: 1 when a finding shown is at or above
+ * `--fail-on` (default `error` for doctor and analyze, `warn` for lint, none for bench), else 0; the
+ * severities are read from the example's own output (text, JSON, SARIF or GitHub annotations).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BUSYBOX_IMAGE, DOCKER_CLI, buildImage, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { withBuildCacheCleanup } from '../support/build-cache.js';
+import { STOWAGE_BIN, runCli } from '../support/run-cli.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+interface Example { line: number; command: string }
+
+/** The stowage command lines of the README's fenced blocks, with the line each is on. */
+function readmeExamples(): Example[] {
+  const out: Example[] = [];
+  for (const m of README.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)) {
+    const lang = m[1]!;
+    if (!['', 'sh', 'console'].includes(lang)) continue;
+    let line = README.slice(0, m.index).split('\n').length;
+    for (const text of m[2]!.split('\n')) {
+      line++;
+      const prompt = text.startsWith('$ ');
+      if (!prompt && lang !== 'sh') continue; // console and bare blocks: only the `$ ` lines are commands
+      const command = (prompt ? text.slice(2) : text).trim();
+      if (/(^|&& *|\.\/bin\/)stowage /.test(command)) out.push({ line, command });
+    }
+  }
+  return out;
+}
+
+type Severity = 'info' | 'warn' | 'error';
+const RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2 };
+
+/** The highest severity the example printed, read the way a user or a script would. */
+function highestShown(stdout: string, files: string[]): Severity | undefined {
+  const seen: Severity[] = [];
+  for (const m of stdout.matchAll(/^(ERROR|WARN|INFO) /gm)) seen.push(m[1]!.toLowerCase() as Severity);
+  for (const m of stdout.matchAll(/^::(error|warning|notice) /gm)) seen.push(({ error: 'error', warning: 'warn', notice: 'info' } as const)[m[1] as 'error']);
+  const fromJson = (doc: unknown): void => {
+    if (Array.isArray(doc)) doc.forEach(fromJson);
+    else if (doc && typeof doc === 'object') {
+      const o = doc as Record<string, unknown>;
+      if (typeof o.id === 'string' && typeof o.severity === 'string' && o.severity in RANK) seen.push(o.severity as Severity);
+      if (typeof o.ruleId === 'string' && typeof o.level === 'string') seen.push(({ error: 'error', warning: 'warn', note: 'info' } as Record<string, Severity>)[o.level]!);
+      Object.values(o).forEach(fromJson);
+    }
+  };
+  for (const text of [stdout, ...files]) if (text.trimStart().startsWith('{')) fromJson(JSON.parse(text));
+  return seen.sort((a, b) => RANK[b] - RANK[a])[0];
+}
+
+/** The README's exit code for an example: 1 when something shown reaches --fail-on. */
+function documentedCode(command: string, stdout: string, files: string[]): number {
+  const stowage = command.split('&&').find((c) => /stowage /.test(c))!;
+  const sub = /stowage (?:--json |-H \S+ )*(\w+)/.exec(stowage)![1]!;
+  const flag = /--fail-on (\w+)/.exec(stowage)?.[1] as Severity | undefined;
+  const failOn = flag ?? ({ doctor: 'error', analyze: 'error', lint: 'warn' } as Record<string, Severity>)[sub];
+  if (!failOn) return 0;
+  const shown = highestShown(stdout, files);
+  return shown !== undefined && RANK[shown] >= RANK[failOn] ? 1 : 0;
+}
+
+/** The lint example's project, as the README shows it (its `FROM busybox` is the local busybox image). */
+function lintProject(dir: string): void {
+  mkdirSync(join(dir, 'app'));
+  for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'app', `f${i}.js`), `module.exports = ${i};\n`);
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCOPY app /app\nRUN chown -R 1000:1000 /app && chmod -R 755 /app\nCMD ["sh"]\n`);
+}
+
+/** A project with services/*\/Dockerfile, docker/Dockerfile and a multi-stage Dockerfile with ARG BASE and a prod stage. */
+function manyDockerfiles(dir: string): void {
+  lintProject(dir);
+  for (const d of ['services/api', 'services/web', 'docker']) {
+    mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, d, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCOPY --chown=1000:1000 . /srv\nCMD ["sh"]\n`);
+  }
+  writeFileSync(join(dir, 'Dockerfile'), `ARG BASE=${BUSYBOX_IMAGE}\nFROM $BASE AS build\nRUN echo built > /out\nFROM ${BUSYBOX_IMAGE} AS prod\nCOPY --from=build /out /out\nCMD ["sh"]\n`);
+}
+
+/** bench build's ./app: a Dockerfile that chowns after the copy and the fixed one that does not. */
+function benchApp(dir: string): void {
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  for (let i = 0; i < 20; i++) writeFileSync(join(app, `f${i}.txt`), `${i}\n`.repeat(1000));
+  writeFileSync(join(app, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nCOPY . /app\nRUN chown -R 1000:1000 /app\nCMD ["sh"]\n`);
+  writeFileSync(join(app, 'Dockerfile.fixed'), `FROM ${BUSYBOX_IMAGE}\nCOPY --chown=1000:1000 . /app\nCMD ["sh"]\n`);
+}
+
+interface Plan {
+  /** Fills the example's working directory (a fresh temp dir); the repository root when absent. */
+  setup?: (dir: string) => void;
+  /** What the example writes into its directory, read for the severities (SARIF). */
+  files?: string[];
+  /** Leaves images or build cache behind (docker build .): run inside a build-cache cleanup, then remove them. */
+  builds?: boolean;
+}
+
+/** The examples run here, by their README text (image names as the README spells them). */
+const RUN: Record<string, Plan> = {
+  'npm ci && ./bin/stowage doctor      # install (builds on prepare), then diagnose this host\'s Docker storage': {},
+  'stowage doctor': {},
+  'stowage doctor --json --fail-on warn     # CI gate: exit 1 on any warning': {},
+  'stowage doctor --only disk,io            # just the disk and the I/O probe': {},
+  'stowage doctor --skip io --no-probe      # never write into data-root': {},
+  'stowage doctor --only space --verbose': {},
+  'stowage lint --buildkit': { setup: lintProject },
+  'stowage lint --buildkit --diff': { setup: lintProject },
+  'stowage lint --buildkit --fix && docker build .': { setup: lintProject, builds: true },
+  'stowage lint services/*/Dockerfile docker/          # many files, globs (*, ?, **), directories (searched)': { setup: manyDockerfiles },
+  'stowage lint --fix-unsafe --diff                    # preview every fix, the unsafe ones too': { setup: lintProject },
+  'stowage lint --format sarif > lint.sarif            # GitHub code scanning (SARIF 2.1.0)': { setup: lintProject, files: ['lint.sarif'] },
+  'stowage lint --format github                        # annotations in a GitHub Actions log': { setup: lintProject },
+  'stowage --json lint --fail-on error                 # CI gate: exit 1 only on errors': { setup: lintProject },
+  'stowage lint --build-arg BASE=debian --target prod  # resolve ARGs, lint the stage that is built': { setup: manyDockerfiles },
+  'stowage analyze stowage-demo/app:1': {},
+  'stowage analyze --paths metadata-only --layer 2 stowage-demo/app:1': {},
+  'stowage flatten stowage-bench/flatten-deep:1': {},
+  'stowage bench start --image stowage-test/busybox:latest -n 20 --cmd date': {},
+  'stowage bench build ./app --vs ./app/Dockerfile.fixed --network host': { setup: benchApp },
+};
+
+/** The examples not run here, each with why; they are still checked to parse. */
+const NOT_RUN: Record<string, string> = {
+  'stowage -H ssh://ops@build-7 doctor      # a remote engine (disk and I/O checks need the local host)':
+    'needs a remote host build-7 reachable over ssh; unreachable ssh endpoints are tested in test/engine/doctor-endpoints.test.ts',
+  'stowage bench disk --runtime 2s --in-container --image stowage-test/busybox:latest --write-iops 50':
+    'runs about 30 s (the README\'s own run: 12.6 s + 17.8 s), half of this test\'s budget; run in full by test/engine/bench-disk.test.ts',
+};
+
+/** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
+const IMAGE_OF: Record<string, string> = {
+  'stowage-demo/app:1': uniqueName('stowage-readme/app').replace(/-/g, '') + ':1',
+  'stowage-bench/flatten-deep:1': uniqueName('stowage-readme/deep').replace(/-/g, '') + ':1',
+};
+
+const DEMO_DOCKERFILE = [
+  `FROM ${BUSYBOX_IMAGE}`,
+  'COPY app/ /app/',
+  'RUN chown -R 1000:1000 /app',
+  'RUN head -c 500000 /dev/urandom > /tmp/build.cache && echo built > /built',
+  'RUN rm /tmp/build.cache',
+].join('\n');
+const demoFiles = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`app/data${i}.bin`, Buffer.alloc(20_000 + i, i)]));
+
+const STACK = /^\s+at .+:\d+:\d+\)?$/m;
+
+function sh(command: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command], {
+      cwd,
+      env: { ...process.env, PATH: `${dirname(STOWAGE_BIN)}:${process.env.PATH}`, NO_COLOR: '1', DOCKER_BUILDKIT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} timed out`)); }, 60_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+
+/** The example as run here: the README's images mapped to the local ones, `npm ci` (network, rewrites node_modules) left out. */
+function localCommand(command: string): string {
+  let c = command.replace(/^npm ci && /, '');
+  for (const [from, to] of Object.entries(IMAGE_OF)) c = c.split(from).join(to);
+  return c;
+}
+
+describe('README examples', { timeout: 180_000 }, () => {
+  const examples = readmeExamples();
+  const made: string[] = [];
+  const dirs: string[] = [];
+
+  before(async () => {
+    await ensureBusybox();
+    for (const tag of Object.values(IMAGE_OF)) {
+      made.push(tag);
+      await buildImage(tag, DEMO_DOCKERFILE, demoFiles);
+    }
+  });
+
+  after(async () => {
+    // flatten's output is the input's tag with -flat appended
+    await removeImages([...made, ...made.map((t) => `${t}-flat`)]);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('every example is either run here or listed with the reason it is not', () => {
+    assert.ok(examples.length >= 20, `found ${examples.length} examples`);
+    const unknown = examples.filter((e) => !(e.command in RUN) && !(e.command in NOT_RUN)).map((e) => `README.md:${e.line}: ${e.command}`);
+    assert.deepEqual(unknown, [], 'a new README example must be added to RUN or NOT_RUN');
+    const stale = [...Object.keys(RUN), ...Object.keys(NOT_RUN)].filter((c) => !examples.some((e) => e.command === c));
+    assert.deepEqual(stale, [], 'every planned example is still in the README');
+  });
+
+  for (const [command, plan] of Object.entries(RUN)) {
+    it(`runs as documented: ${command.replace(/\s+#.*$/, '')}`, async () => {
+      let cwd = ROOT;
+      if (plan.setup) {
+        cwd = mkdtempSync(join(tmpdir(), 'stowage-readme-'));
+        dirs.push(cwd);
+        plan.setup(cwd);
+      }
+      const local = localCommand(command);
+      let built: string[] = [];
+      const run = async () => {
+        if (!plan.builds) return sh(local, cwd);
+        // `docker build .` leaves an untagged image: run it with -q so its ID can be removed; the docker CLI the
+        // other engine tests use (Debian's has BuildKit built in; a standalone client on PATH may lack buildx)
+        const r = await sh(local.replace(/docker build \.$/, `${DOCKER_CLI} build -q .`), cwd);
+        built = r.stdout.split('\n').filter((l) => /^sha256:[0-9a-f]{64}$/.test(l));
+        return r;
+      };
+      const r = plan.builds ? await withBuildCacheCleanup(run) : await run();
+      try {
+        const files = (plan.files ?? []).map((f) => readFileSync(join(cwd, f), 'utf8'));
+        const context = `${local}\nexit ${r.code}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-3000)}`;
+        assert.doesNotMatch(r.stderr, STACK, `no stack trace\n${context}`);
+        assert.doesNotMatch(r.stdout, STACK, `no stack trace\n${context}`);
+        assert.ok(r.stdout.trim() !== '' || files.some((f) => f.trim() !== ''), `it printed its result\n${context}`);
+        assert.equal(r.code, documentedCode(command, r.stdout, files), `the documented exit code\n${context}`);
+        if (plan.builds) assert.equal(built.length, 1, `docker build . built the fixed Dockerfile\n${context}`);
+      } finally {
+        await removeImages(built);
+      }
+    });
+  }
+
+  for (const [command, reason] of Object.entries(NOT_RUN)) {
+    it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
+      const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench)$/.test(a));
+      assert.ok(command0 >= 0, `a command in ${command}`);
+      const words = args[command0] === 'bench' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
+      const help = await runCli([...words, '--help']);
+      assert.equal(help.code, 0, `${words.join(' ')} --help: ${help.stderr}`);
+      for (const flag of args.filter((a) => a.startsWith('--'))) {
+        assert.ok(help.stdout.includes(flag) || flag === '--help', `${flag} is an option of stowage ${words.filter((w) => !w.startsWith('-') && !w.includes(':')).join(' ')}`);
+      }
+      // the global options before the command parse too: the same words with an unreachable endpoint's
+      // answer are an engine error (3), never a usage error (2)
+      if (args[0] === '-H') {
+        const r = await runCli([...words, '--only', 'engine'], { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
+        assert.notEqual(r.code, 2, `not a usage error: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, STACK);
+      }
+    });
+  }
+});
+
