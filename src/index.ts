@@ -1,5 +1,5 @@
 /** stowage as a library: each capability is a function with typed options that returns data. */
-export type { Finding, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
+export type { Finding, FindingInfo, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
 export { reachesThreshold, sortFindings } from './findings.js';
 export {
   ExitCode, ERROR_CODES, StowageError, UsageError, EngineUnreachableError, EngineRequestError, BadInputError, TruncatedInputError,
