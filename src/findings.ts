@@ -68,3 +68,15 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
 export function isSeverity(value: string): value is Severity {
   return (SEVERITIES as readonly string[]).includes(value);
 }
+
+/** One row of a capability's finding table (doctor/finding-ids.ts and its siblings): what an id means. */
+export interface FindingInfo {
+  /** Stable, documented id such as `disk/burst-credits`; never reworded. */
+  id: string;
+  /** Every severity the finding can carry. */
+  severities: readonly Severity[];
+  /** What it means, in one line. */
+  meaning: string;
+  /** Where it is documented. */
+  doc: string;
+}

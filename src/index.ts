@@ -1,5 +1,5 @@
 /** stowage as a library: each capability is a function with typed options that returns data. */
-export type { Finding, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
+export type { Finding, FindingInfo, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
 export { reachesThreshold, sortFindings } from './findings.js';
 export {
   ExitCode, ERROR_CODES, StowageError, UsageError, EngineUnreachableError, EngineRequestError, BadInputError, TruncatedInputError,
@@ -23,6 +23,7 @@ export type { EngineClient } from './engine/engine-client.js';
 export { runDoctor } from './doctor/doctor.js';
 export type { DoctorOptions, DoctorReport } from './doctor/doctor.js';
 export type { CheckGroup, DoctorFacts } from './doctor/facts.js';
+export { DOCTOR_FINDINGS, type DoctorFindingId } from './doctor/finding-ids.js';
 export { lintFiles, expandPaths, readLintConfig } from './lint/lint-files.js';
 export type { LintOptions, LintResult, FileLintResult, LintConfig } from './lint/lint-files.js';
 export { lintText } from './lint/lint-dockerfile.js';
@@ -35,7 +36,8 @@ export { readBuildContext } from './dockerfile/build-context.js';
 export { DockerIgnore } from './dockerfile/dockerignore.js';
 export { renderSarif, sarifLog } from './render/sarif.js';
 export { renderGithubAnnotations } from './render/github-annotations.js';
-export { analyzeImage, analyzeIndexedImage, ANALYZE_FINDING_IDS } from './analyze/analyze-image.js';
+export { analyzeImage, analyzeIndexedImage } from './analyze/analyze-image.js';
+export { ANALYZE_FINDINGS, ANALYZE_FINDING_IDS, type AnalyzeFindingId } from './analyze/finding-ids.js';
 export type { AnalyzeOptions, AnalyzeResult, DepthShare } from './analyze/analyze-image.js';
 export type { LayerReport, PathFigure, PathRecord } from './analyze/layer-analysis.js';
 export { parseThresholdConfig, readThresholdConfig } from './analyze/thresholds.js';
@@ -49,6 +51,7 @@ export { UnionTree } from './image/union-tree.js';
 export type { UnionFile, UnionNode, UnionObserver, Inode } from './image/union-tree.js';
 export { runStartBench } from './bench/start-loop.js';
 export type { StartBenchOptions, StartBenchResult, IterationRecord, StartProgress } from './bench/start-loop.js';
+export { BENCH_FINDINGS, type BenchFindingId } from './bench/finding-ids.js';
 export { StallDetector, DEFAULT_STALL_OPTIONS } from './measure/stall-detector.js';
 export type { StallOptions, StallCause, StallAttribution } from './measure/stall-detector.js';
 export { stallEpisodes } from './measure/stall-episodes.js';

@@ -4,11 +4,12 @@ import type { Finding } from '../findings.js';
 import { sortFindings } from '../findings.js';
 import type { ImageIndex, SourceKind } from '../image/image-index.js';
 import { displayPath } from '../image/layer-entry.js';
-import { LAYER_DEPTH_ERROR, LAYER_DEPTH_WARN, LAYER_STORE_MAX_DEPTH, OVERLAY2_MAX_LOWERS } from '../image/layer-limits.js';
+import { layerDepthFinding } from '../image/layer-depth-finding.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import { analyzeLayers, type LayerAnalysis, type LayerReport, type PathFigure, type PathRecord } from './layer-analysis.js';
 import type { AnalyzeThresholds } from './thresholds.js';
 import { count } from '../units.js';
+import { ANALYZE_FINDINGS, type AnalyzeFinding } from './finding-ids.js';
 
 
 export interface AnalyzeOptions extends OpenImageOptions {
@@ -129,11 +130,8 @@ export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions &
 
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
-/** The finding ids analyze defines; documented in the README. */
-export const ANALYZE_FINDING_IDS = ['image/wasted-bytes', 'image/metadata-copy', 'image/low-efficiency', 'image/layer-depth'] as const;
-
-function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): Finding[] {
-  const out: Finding[] = [];
+function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): AnalyzeFinding[] {
+  const out: AnalyzeFinding[] = [];
   const subject = { kind: 'image' as const, id: r.image.reference };
   const { totals } = r;
   if (totals.wastedBytes > 0) {
@@ -150,7 +148,7 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
       evidence.push({ label: `layer ${i.layer} ${truncate(i.instruction, 60)} overwrote or deleted`, value: i.wastedBytesCaused, unit: 'bytes' });
     }
     out.push({
-      id: 'image/wasted-bytes',
+      id: ANALYZE_FINDINGS.wastedBytes.id,
       severity: overBytes || overShare ? 'error' : totals.wastedShare >= 0.05 ? 'warn' : 'info',
       title: `${pct(totals.wastedShare)}% of the image's bytes are copies that later layers overwrite or delete`,
       evidence,
@@ -184,7 +182,7 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
     const their = copies === 1 ? 'its' : 'their';
     const what = changes.length ? `only to change ${their} ${changes.join('/')}` : `without changing ${their} content or metadata`;
     out.push({
-      id: 'image/metadata-copy',
+      id: ANALYZE_FINDINGS.metadataCopy.id,
       severity: overMeta ? 'error' : 'warn',
       title: `layer ${l.index} (${truncate(l.instruction, 60)}) copies ${count(copies, 'unchanged file')} ${what}`,
       evidence,
@@ -199,7 +197,7 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
   }
   if (t.lowestEfficiency !== undefined && totals.efficiency < t.lowestEfficiency) {
     out.push({
-      id: 'image/low-efficiency',
+      id: ANALYZE_FINDINGS.lowEfficiency.id,
       severity: 'error',
       title: `efficiency ${pct(totals.efficiency)}% is below the threshold ${pct(t.lowestEfficiency)}%`,
       evidence: [
@@ -212,28 +210,13 @@ function findingsFor(r: AnalyzeResult, a: LayerAnalysis, t: AnalyzeThresholds): 
       subject,
     });
   }
-  // Same bounds as doctor's image/layer-depth (image/layer-limits.ts); --highest-layers makes crossing a
-  // lower count an error too.
-  const layersN = r.image.layers;
-  const overLimit = t.highestLayers !== undefined && layersN > t.highestLayers;
-  if (layersN >= LAYER_DEPTH_WARN || overLimit) {
-    const bottomHalf = r.depthProfile.filter((d) => d.layer < layersN / 2).reduce((s, d) => s + d.share, 0);
-    const evidence: Finding['evidence'] = [
-      { label: 'layers', value: layersN },
-      { label: 'layer-store limit', value: LAYER_STORE_MAX_DEPTH },
-      { label: 'overlay2 lower-layer limit', value: OVERLAY2_MAX_LOWERS },
-      { label: 'share of bytes in the bottom half of the stack', value: pct(bottomHalf), unit: '%' },
-    ];
-    if (t.highestLayers !== undefined) evidence.push({ label: 'threshold', value: t.highestLayers });
-    out.push({
-      id: 'image/layer-depth',
-      severity: overLimit || layersN >= LAYER_DEPTH_ERROR ? 'error' : 'warn',
-      title: `${layersN} layers: every one is another overlay2 lower directory and another blob to pull (Docker refuses images deeper than ${LAYER_STORE_MAX_DEPTH})`,
-      evidence,
-      fix: { summary: 'Merge RUN steps, use a multi-stage build that copies the result into a fresh stage, or squash the image.' },
-      subject,
-    });
-  }
+  // --highest-layers makes crossing a lower count an error too.
+  const bottomHalf = r.depthProfile.filter((d) => d.layer < r.image.layers / 2).reduce((s, d) => s + d.share, 0);
+  const depth = layerDepthFinding({
+    layers: r.image.layers, subject, highestLayers: t.highestLayers,
+    evidence: [{ label: 'share of bytes in the bottom half of the stack', value: pct(bottomHalf), unit: '%' }],
+  });
+  if (depth) out.push(depth);
   return out;
 }
 

@@ -11,6 +11,7 @@ import { uniqueSuffix } from '../atomic-file.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
+import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { formatDuration } from '../units.js';
 import type { Clock } from '../measure/clock.js';
 import { systemClock } from '../measure/clock.js';
@@ -259,10 +260,10 @@ export function describeRating(rating: BuildRating, t: BuildThresholds): string 
   return RATING_TEXT[rating](t);
 }
 
-export function buildFindings(run: BuildRun, options: Pick<BuildBenchOptions, 'slowStepShare' | 'slowStepMinMs'>, t: BuildThresholds): Finding[] {
+export function buildFindings(run: BuildRun, options: Pick<BuildBenchOptions, 'slowStepShare' | 'slowStepMinMs'>, t: BuildThresholds): BenchFinding[] {
   const subject = { kind: 'dockerfile' as const, id: run.dockerfile };
-  const findings: Finding[] = [{
-    id: 'bench/build-time',
+  const findings: BenchFinding[] = [{
+    id: BENCH_FINDINGS.buildTime.id,
     severity: run.rating === 'slow' ? 'warn' : 'info',
     title: `${run.dockerfile} built in ${formatDuration(run.totalMs)}: ${describeRating(run.rating, t)}`,
     evidence: [
@@ -282,7 +283,7 @@ export function buildFindings(run: BuildRun, options: Pick<BuildBenchOptions, 's
       const chown = /\bchown\s+(-R|--recursive)\b|\bchmod\s+(-R|--recursive)\b/.test(s.name);
       const lint = lintFor(run.dockerfile, s.name);
       findings.push({
-        id: 'bench/slow-build-step',
+        id: BENCH_FINDINGS.slowBuildStep.id,
         severity: 'warn',
         title: `${s.name} took ${formatDuration(s.durationMs)}, ${Math.round((s.durationMs / run.totalMs) * 100)}% of the build`,
         evidence: [

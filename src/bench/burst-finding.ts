@@ -1,9 +1,9 @@
 /** bench start's `bench/burst-credits` finding, from the burst estimate over its samples. */
-import type { Finding } from '../findings.js';
+import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { formatDuration } from '../units.js';
 import type { BurstEstimate } from '../measure/burst-estimate.js';
 
-export function burstFinding(e: BurstEstimate): Finding {
+export function burstFinding(e: BurstEstimate): BenchFinding {
   const { model, meanIops, peakIops, creditsLeft, fullBucketSecondsAtMean, atBaselineShare, basis } = e;
   const name = e.disk;
   const evidence = [
@@ -19,7 +19,7 @@ export function burstFinding(e: BurstEstimate): Finding {
   ];
   const spent = atBaselineShare >= 0.3;
   return {
-    id: 'bench/burst-credits',
+    id: BENCH_FINDINGS.burstCredits.id,
     severity: spent ? 'error' : Number.isFinite(fullBucketSecondsAtMean) && fullBucketSecondsAtMean < 6 * 3600 ? 'warn' : 'info',
     title: spent
       ? `IOPS on ${name} sat at the gp2 baseline of ${model.baselineIops} while tasks waited: the burst credits are spent`

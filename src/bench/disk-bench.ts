@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError, HostError } from '../errors.js';
 import type { Finding } from '../findings.js';
+import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { fioVersion, runFioDiskJobs, type FioReport } from '../host/fio.js';
 import { spaceOf } from '../host/filesystem.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
@@ -263,13 +264,13 @@ export function slowerBy(host: MarkerProbeResult, container: MarkerProbeResult):
 export const SYNC_WRITE_P99_WARN_MS = 100;
 export const SYNC_WRITE_P99_ERROR_MS = 1000;
 
-export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
-  const findings: Finding[] = [];
+export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): BenchFinding[] {
+  const findings: BenchFinding[] = [];
   const subject = { kind: 'path' as const, id: r.path };
   const p99 = r.syncWrite.p99Ms;
   if (p99 >= SYNC_WRITE_P99_WARN_MS) {
     findings.push({
-      id: 'bench/slow-sync-writes',
+      id: BENCH_FINDINGS.slowSyncWrites.id,
       severity: p99 >= SYNC_WRITE_P99_ERROR_MS ? 'error' : 'warn',
       title: `${formatBytes(r.syncWrite.blockBytes)} sync writes on ${r.device.device ?? r.path} take ${formatDuration(r.syncWrite.p50Ms)} at p50 and ${formatDuration(p99)} at p99`,
       evidence: [
@@ -309,7 +310,7 @@ export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
       if (c.writeLimit) {
         // the user asked for the limit: the slowdown is what it costs, not a fault to go looking for
         findings.push({
-          id: 'bench/container-io-slower',
+          id: BENCH_FINDINGS.containerIoSlower.id,
           severity: 'info',
           title: `I/O inside a ${c.image} container is slower than on the host (${slower.join(', ')}), as the write limit you set explains (--write-iops ${c.writeLimit.rate} on ${c.writeLimit.path})`,
           evidence,
@@ -318,7 +319,7 @@ export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): Finding[] {
         });
       } else {
         findings.push({
-          id: 'bench/container-io-slower',
+          id: BENCH_FINDINGS.containerIoSlower.id,
           severity: k.sequential >= 10 || k.syncP50 >= 10 ? 'error' : 'warn',
           title: `I/O inside a ${c.image} container is slower than on the host: ${slower.join(', ')}`,
           evidence,

@@ -2,7 +2,8 @@
  * bench start's stall findings: one `bench/start-stall` per episode of consecutive stalled starts (issue 11),
  * and a record per stalled start for the timeline (`--out`, `--json`'s `stalls`).
  */
-import type { Evidence, Finding } from '../findings.js';
+import type { Evidence } from '../findings.js';
+import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { formatDuration } from '../units.js';
 import { median } from '../stats.js';
 import type { DeviceSample } from '../measure/sampler.js';
@@ -49,7 +50,7 @@ export function episodeSentence(e: StallEpisode): string {
 }
 
 /** The `bench/start-stall` finding of one episode; `phasesMs` holds each stalled start's phases. */
-export function episodeFinding(e: StallEpisode, phasesMs: readonly Record<string, number>[]): Finding {
+export function episodeFinding(e: StallEpisode, phasesMs: readonly Record<string, number>[]): BenchFinding {
   const ratio = e.medianDurationMs / e.baselineMs;
   const single = e.runs.length === 1;
   const phaseNames = [...new Set(phasesMs.flatMap((p) => Object.keys(p)))];
@@ -92,7 +93,7 @@ export function episodeFinding(e: StallEpisode, phasesMs: readonly Record<string
   }
   if (!single) evidence.push({ label: 'per-start detail', value: 'stalls in --json, iterations.csv in --out' });
   return {
-    id: 'bench/start-stall',
+    id: BENCH_FINDINGS.startStall.id,
     severity: ratio >= 10 || e.maxDurationMs >= 30_000 ? 'error' : 'warn',
     title: episodeSentence(e),
     evidence,

@@ -4,6 +4,7 @@
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import type { Finding } from '../findings.js';
+import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { systemClock, type Clock } from '../measure/clock.js';
@@ -237,12 +238,12 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     samples, baseline,
   );
   const byIndex = new Map(iterations.map((r) => [r.index, r]));
-  const findings: Finding[] = episodes.map((e) => episodeFinding(e, e.runs.map((i) => byIndex.get(i)!.phasesMs)));
+  const findings: BenchFinding[] = episodes.map((e) => episodeFinding(e, e.runs.map((i) => byIndex.get(i)!.phasesMs)));
   const burst = device?.disk ? burstEstimate(device.disk, samples, options.burstModel ?? 'auto') : undefined;
   if (burst) findings.push(burstFinding(burst));
   if (failed > 0) {
     findings.push({
-      id: 'bench/start-failures',
+      id: BENCH_FINDINGS.startFailures.id,
       severity: 'warn',
       title: `${failed} of ${count(iterations.length, 'iteration')} failed`,
       evidence: [{ label: 'first error', value: iterations.find((r) => r.error)?.error ?? '' }],

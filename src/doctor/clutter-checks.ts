@@ -1,13 +1,13 @@
 /** Clutter: exited containers, volumes nothing mounts, build cache nobody has used for a while. */
-import type { Finding } from '../findings.js';
 import type { DoctorFacts } from './facts.js';
 import { count, formatBytes } from '../units.js';
+import { DOCTOR_FINDINGS, type DoctorFinding } from './finding-ids.js';
 
 export const OLD_CACHE_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
-  const findings: Finding[] = [];
+export function clutterChecks(facts: DoctorFacts, nowMs: number): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
   const subject = { kind: 'engine' as const, id: facts.engine.endpoint };
   const usage = facts.usage;
   const exited = (facts.containers ?? []).filter((c) => c.state === 'exited' || c.state === 'dead' || c.state === 'created');
@@ -15,7 +15,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
     const sizes = new Map((usage?.containers ?? []).map((c) => [c.id, c.sizeRw]));
     const bytes = exited.reduce((a, c) => a + (sizes.get(c.id) ?? 0), 0);
     findings.push({
-      id: 'clutter/exited-containers', severity: exited.length >= 50 ? 'warn' : 'info',
+      id: DOCTOR_FINDINGS.clutterExitedContainers.id, severity: exited.length >= 50 ? 'warn' : 'info',
       title: `${count(exited.length, 'stopped container')} ${exited.length === 1 ? 'keeps its writable layer' : 'keep their writable layers'} (${formatBytes(bytes)})`,
       evidence: [
         { label: 'stopped containers', value: exited.length },
@@ -30,7 +30,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
   if (unused.length > 0) {
     const bytes = unused.reduce((a, v) => a + Math.max(0, v.size), 0);
     findings.push({
-      id: 'clutter/unused-volumes', severity: 'info',
+      id: DOCTOR_FINDINGS.clutterUnusedVolumes.id, severity: 'info',
       title: `${count(unused.length, 'volume')} ${unused.length === 1 ? 'is' : 'are'} mounted by no container (${formatBytes(bytes)})`,
       evidence: [
         { label: 'unused volumes', value: unused.length },
@@ -48,7 +48,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): Finding[] {
   if (old.length > 0) {
     const bytes = old.filter((r) => !r.shared).reduce((a, r) => a + r.size, 0);
     findings.push({
-      id: 'clutter/old-build-cache', severity: 'info',
+      id: DOCTOR_FINDINGS.clutterOldBuildCache.id, severity: 'info',
       title: `${count(old.length, 'build cache record')} unused for over ${OLD_CACHE_DAYS} days (${formatBytes(bytes)})`,
       evidence: [{ label: 'records', value: old.length }, { label: 'size', value: bytes, unit: 'bytes' }],
       fix: { summary: 'Prune cache by age.', commands: [`docker builder prune --filter until=${OLD_CACHE_DAYS * 24}h`] },

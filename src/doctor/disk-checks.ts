@@ -4,10 +4,11 @@ import { describeChain, type DeviceNode } from '../host/block-device.js';
 import { gp2Model, GP2_NO_BURST_GIB } from '../measure/burst-model.js';
 import { describeCloudVolume, identifyCloudVolume } from '../host/cloud-volume.js';
 import type { DiskFacts, DoctorFacts } from './facts.js';
+import { DOCTOR_FINDINGS, type DoctorFinding } from './finding-ids.js';
 
 const GB = 1e9;
 
-export function diskChecks(facts: DoctorFacts): Finding[] {
+export function diskChecks(facts: DoctorFacts): DoctorFinding[] {
   const disk = facts.disk;
   if (!disk) return [];
   const chain = disk.device ? describeChain(disk.device) : 'unresolved';
@@ -23,7 +24,7 @@ export function diskChecks(facts: DoctorFacts): Finding[] {
     ...journalFindings(disk, base),
     ...spaceFindings(disk, base, facts.dataRoot),
     ...(disk.sharesRootFs ? [{
-      id: 'disk/shared-root-fs', severity: 'info' as const,
+      id: DOCTOR_FINDINGS.diskSharedRootFs.id, severity: 'info' as const,
       title: 'data-root shares the root filesystem: when Docker fills it, the host itself runs out of space',
       evidence: base,
       fix: { summary: 'Give Docker its own disk or partition and point `data-root` in /etc/docker/daemon.json at it.' },
@@ -32,8 +33,8 @@ export function diskChecks(facts: DoctorFacts): Finding[] {
   ];
 }
 
-function burstFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
-  const findings: Finding[] = [];
+function burstFindings(disk: DiskFacts, base: Evidence[]): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
   for (const d of disk.disks) {
     const volume = identifyCloudVolume(d);
     if (!volume) continue;
@@ -45,7 +46,7 @@ function burstFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
       if (m.sizeGiB >= GP2_NO_BURST_GIB) continue;
       const id = volume.volumeId ?? 'VOLUME_ID';
       findings.push({
-        id: 'disk/burst-credits', severity: 'warn',
+        id: DOCTOR_FINDINGS.diskBurstCredits.id, severity: 'warn',
         title: `data-root is on an EBS volume: if it is gp2, it falls to ${m.baselineIops} IOPS once ${Math.round(m.fullBurstSeconds / 60)} min of burst are spent`,
         evidence: [...evidence,
           { label: 'gp2 baseline', value: m.baselineIops, unit: 'IOPS' },
@@ -63,7 +64,7 @@ function burstFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
       });
     } else if (volume.kind === 'instance-store' || volume.kind === 'local-ssd' || volume.kind === 'local-nvme') {
       findings.push({
-        id: 'disk/ephemeral', severity: 'info',
+        id: DOCTOR_FINDINGS.diskEphemeral.id, severity: 'info',
         title: 'data-root is on an ephemeral local disk: fast, but wiped when the instance stops',
         evidence,
         fix: { summary: 'Re-create the filesystem and data-root at every boot (a systemd unit before docker.service), and keep nothing there that cannot be pulled again.' },
@@ -71,7 +72,7 @@ function burstFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
       });
     } else if (volume.provider === 'azure' && d.sizeBytes && d.sizeBytes <= 512 * 1024 ** 3) {
       findings.push({
-        id: 'disk/burst-credits', severity: 'warn',
+        id: DOCTOR_FINDINGS.diskBurstCredits.id, severity: 'warn',
         title: 'data-root is on an Azure managed disk of 512 GiB or less: Premium SSDs of this size burst on credits (up to 3,500 IOPS for 30 min) and fall back to their tier\'s baseline',
         evidence,
         fix: { summary: 'Check the disk tier; choose a size or tier whose baseline covers the load, or enable on-demand bursting.', commands: ['az disk show --ids DISK_ID --query "{sku:sku.name,size:diskSizeGb,iops:diskIopsReadWrite}"'] },
@@ -79,7 +80,7 @@ function burstFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
       });
     } else if (volume.provider === 'gcp' && volume.kind === 'persistent-disk') {
       findings.push({
-        id: 'disk/size-scaled-iops', severity: 'info',
+        id: DOCTOR_FINDINGS.diskSizeScaledIops.id, severity: 'info',
         title: 'data-root is on a GCP persistent disk, whose IOPS and throughput grow with its size',
         evidence,
         fix: { summary: 'If starts or builds are slow, grow the disk or move data-root to a pd-ssd or local SSD.' },
@@ -100,11 +101,11 @@ function findLoop(node: DeviceNode | undefined): DeviceNode | undefined {
   return undefined;
 }
 
-function loopFindings(device: DeviceNode | undefined, base: Evidence[], subject: Finding['subject']): Finding[] {
+function loopFindings(device: DeviceNode | undefined, base: Evidence[], subject: Finding['subject']): DoctorFinding[] {
   const loop = findLoop(device);
   if (!loop) return [];
   return [{
-    id: 'disk/loop-device', severity: 'warn',
+    id: DOCTOR_FINDINGS.diskLoopDevice.id, severity: 'warn',
     title: `data-root is on a loop device backed by a file (${loop.detail ?? 'unknown'}): every write passes through two filesystems`,
     evidence: [...base, { label: 'loop device', value: loop.name }, { label: 'backing file', value: loop.detail ?? 'unknown' }],
     fix: { summary: 'Put data-root on a real block device or partition (and stop double caching through the file).' },
@@ -112,13 +113,13 @@ function loopFindings(device: DeviceNode | undefined, base: Evidence[], subject:
   }];
 }
 
-function rotationalFindings(disk: DiskFacts, base: Evidence[], subject: Finding['subject']): Finding[] {
+function rotationalFindings(disk: DiskFacts, base: Evidence[], subject: Finding['subject']): DoctorFinding[] {
   const spinning = disk.disks.filter((d) => d.rotational);
   if (spinning.length === 0) return [];
   // virtio and Xen disks report rotational=1 by default whatever the medium behind them
   const virtual = spinning.every((d) => /^(vd|xvd)/.test(d.name));
   return [{
-    id: 'disk/rotational', severity: virtual ? 'info' : 'warn',
+    id: DOCTOR_FINDINGS.diskRotational.id, severity: virtual ? 'info' : 'warn',
     title: virtual
       ? `${spinning.map((d) => d.name).join(', ')} reports itself as a spinning disk (virtual disks often do): if it really is one, starts and builds are seek-bound`
       : `data-root is on a spinning disk (${spinning.map((d) => d.name).join(', ')}): container starts and builds are seek-bound`,
@@ -140,11 +141,11 @@ function rotationalFix(spinning: DiskFacts['disks']): NonNullable<Finding['fix']
   };
 }
 
-function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): Finding[] {
+function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): DoctorFinding[] {
   const space = disk.space;
   if (!space || space.totalBytes === 0) return [];
   const subject = { kind: 'filesystem' as const, id: disk.mount?.mountPoint ?? dataRoot };
-  const findings: Finding[] = [];
+  const findings: DoctorFinding[] = [];
   const freeShare = (space.availableBytes / space.totalBytes) * 100;
   const fix = {
     summary: 'Reclaim what nothing uses, then give data-root a bigger disk if it is still tight.',
@@ -152,7 +153,7 @@ function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): Fin
   };
   if (freeShare < 15 || space.availableBytes < 5 * GB) {
     findings.push({
-      id: 'disk/low-space', severity: freeShare < 5 || space.availableBytes < 1 * GB ? 'error' : 'warn',
+      id: DOCTOR_FINDINGS.diskLowSpace.id, severity: freeShare < 5 || space.availableBytes < 1 * GB ? 'error' : 'warn',
       title: `Only ${freeShare.toFixed(1)}% of the filesystem under data-root is free`,
       evidence: [...base, { label: 'available', value: space.availableBytes, unit: 'bytes' },
         { label: 'size', value: space.totalBytes, unit: 'bytes' }, { label: 'free share', value: freeShare, unit: '%' }],
@@ -163,7 +164,7 @@ function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): Fin
     const inodeShare = (space.freeInodes / space.totalInodes) * 100;
     if (inodeShare < 10) {
       findings.push({
-        id: 'disk/low-inodes', severity: inodeShare < 3 ? 'error' : 'warn',
+        id: DOCTOR_FINDINGS.diskLowInodes.id, severity: inodeShare < 3 ? 'error' : 'warn',
         title: `Only ${inodeShare.toFixed(1)}% of inodes are free under data-root: writes fail with "no space left" while bytes remain`,
         evidence: [...base, { label: 'free inodes', value: space.freeInodes }, { label: 'inodes', value: space.totalInodes }],
         fix, subject,
@@ -178,13 +179,13 @@ function spaceFindings(disk: DiskFacts, base: Evidence[], dataRoot: string): Fin
  * be referenced after a crash, with no journal to say otherwise), so the create/delete churn of image and
  * container layers scans ever further for a free inode (issue 11: 4-5x on `docker import`).
  */
-function journalFindings(disk: DiskFacts, base: Evidence[]): Finding[] {
+function journalFindings(disk: DiskFacts, base: Evidence[]): DoctorFinding[] {
   const j = disk.journal;
   const mount = disk.mount;
   if (!j || j.journal || !mount) return [];
   const device = mount.source.startsWith('/dev/') ? mount.source : '/dev/DEVICE';
   return [{
-    id: 'disk/ext4-no-journal', severity: 'warn',
+    id: DOCTOR_FINDINGS.diskExt4NoJournal.id, severity: 'warn',
     title: `The ${mount.fsType} filesystem under data-root has no journal: it avoids recently freed inodes, so image and container churn gets slower the more it deletes`,
     evidence: [...base, { label: 'filesystem', value: `${mount.fsType} on ${mount.source}` }, ...j.evidence.map((e) => ({ label: 'journal', value: e }))],
     fix: {

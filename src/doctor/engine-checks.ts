@@ -1,24 +1,24 @@
 /** Engine and storage-driver checks: reachability, driver choice and status, d_type. */
 import type { EngineFailure } from '../errors.js';
-import type { Finding } from '../findings.js';
 import type { EngineInfo } from '../engine/types.js';
 import type { DoctorFacts, EngineFacts } from './facts.js';
+import { DOCTOR_FINDINGS, type DoctorFinding, type DoctorFindingId } from './finding-ids.js';
 
-const UNREACHABLE_IDS: Record<EngineFailure, string> = {
-  'socket-missing': 'engine/socket-missing',
-  'permission-denied': 'engine/permission-denied',
-  'not-running': 'engine/not-running',
-  timeout: 'engine/timeout',
-  'api-version': 'engine/api-version',
-  'bad-endpoint': 'engine/unreachable',
-  'name-not-resolved': 'engine/name-not-resolved',
-  'connection-refused': 'engine/connection-refused',
-  'ssh-auth-failed': 'engine/ssh-auth-failed',
-  'ssh-remote-failed': 'engine/ssh-remote-failed',
-  unknown: 'engine/unreachable',
+const UNREACHABLE_IDS: Record<EngineFailure, DoctorFindingId> = {
+  'socket-missing': DOCTOR_FINDINGS.engineSocketMissing.id,
+  'permission-denied': DOCTOR_FINDINGS.enginePermissionDenied.id,
+  'not-running': DOCTOR_FINDINGS.engineNotRunning.id,
+  timeout: DOCTOR_FINDINGS.engineTimeout.id,
+  'api-version': DOCTOR_FINDINGS.engineApiVersion.id,
+  'bad-endpoint': DOCTOR_FINDINGS.engineUnreachable.id,
+  'name-not-resolved': DOCTOR_FINDINGS.engineNameNotResolved.id,
+  'connection-refused': DOCTOR_FINDINGS.engineConnectionRefused.id,
+  'ssh-auth-failed': DOCTOR_FINDINGS.engineSshAuthFailed.id,
+  'ssh-remote-failed': DOCTOR_FINDINGS.engineSshRemoteFailed.id,
+  unknown: DOCTOR_FINDINGS.engineUnreachable.id,
 };
 
-export function engineReachability(engine: EngineFacts): Finding[] {
+export function engineReachability(engine: EngineFacts): DoctorFinding[] {
   if (engine.reachable) return [];
   return [{
     id: UNREACHABLE_IDS[engine.failure],
@@ -41,11 +41,11 @@ const REMOVED_DRIVERS: Record<string, string> = {
 
 const MIGRATE_FIX = 'Move to overlay2: export what you need to keep, set `"storage-driver": "overlay2"` in /etc/docker/daemon.json, restart dockerd, and re-pull or re-import the images (images under the old driver become invisible).';
 
-export function engineChecks(facts: DoctorFacts): Finding[] {
-  const findings: Finding[] = [];
+export function engineChecks(facts: DoctorFacts): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
   if (facts.daemonConfig.parseError) {
     findings.push({
-      id: 'engine/daemon-config-invalid',
+      id: DOCTOR_FINDINGS.engineDaemonConfigInvalid.id,
       severity: 'error',
       title: '/etc/docker/daemon.json is not valid JSON: dockerd will refuse to start',
       evidence: [{ label: 'parse error', value: facts.daemonConfig.parseError }],
@@ -69,14 +69,14 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
   ];
   if (REMOVED_DRIVERS[driver]) {
     findings.push({
-      id: 'engine/deprecated-driver', severity: 'warn',
+      id: DOCTOR_FINDINGS.engineDeprecatedDriver.id, severity: 'warn',
       title: `Storage driver ${driver} is deprecated: ${REMOVED_DRIVERS[driver]}`,
       evidence: driverEvidence, fix: { summary: MIGRATE_FIX }, subject,
     });
   }
   if (driver === 'devicemapper' && status['Data loop file']) {
     findings.push({
-      id: 'engine/devicemapper-loop', severity: 'error',
+      id: DOCTOR_FINDINGS.engineDevicemapperLoop.id, severity: 'error',
       title: 'devicemapper runs on loop files (loop-lvm): every write goes through a sparse file and a loop device',
       evidence: [...driverEvidence, { label: 'data loop file', value: status['Data loop file'] }],
       fix: { summary: `${MIGRATE_FIX} If you must stay on devicemapper, give it a real thin pool (\`dm.thinpooldev\`).` },
@@ -88,7 +88,7 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
   findings.push(...unusable);
   if (driver === 'vfs' && dtypeMissing.length === 0 && unusable.length === 0) {
     findings.push({
-      id: 'engine/vfs-driver', severity: 'warn',
+      id: DOCTOR_FINDINGS.engineVfsDriver.id, severity: 'warn',
       title: 'The vfs driver copies every layer in full: starts, builds and disk use all grow with image size',
       evidence: driverEvidence, fix: { summary: MIGRATE_FIX }, subject,
     });
@@ -96,7 +96,7 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
   findings.push(...dtypeMissing);
   if (driver === 'overlay2' && status['Native Overlay Diff'] === 'false') {
     findings.push({
-      id: 'engine/no-native-diff', severity: 'info',
+      id: DOCTOR_FINDINGS.engineNoNativeDiff.id, severity: 'info',
       title: 'overlay2 cannot use native diffs: docker build, commit and push compute layer diffs the slow way',
       evidence: [
         ...driverEvidence,
@@ -114,7 +114,7 @@ export function engineChecks(facts: DoctorFacts): Finding[] {
   }
   if (info.containerdImageStore) {
     findings.push({
-      id: 'engine/containerd-store', severity: 'info',
+      id: DOCTOR_FINDINGS.engineContainerdStore.id, severity: 'info',
       title: 'Images are kept in containerd\'s image store: layer data lives under containerd\'s root, not data-root',
       evidence: [...driverEvidence, { label: 'driver-type', value: status['driver-type'] ?? '' }],
       fix: { summary: 'Check the disk under containerd\'s root (usually /var/lib/containerd) too; `docker system df` sizes come from its snapshotter.' },
@@ -133,7 +133,7 @@ const DTYPE_FIX = {
  * A filesystem without d_type under data-root: overlay2 refuses it or misbehaves, and dockerd 20.10 with no
  * driver pinned silently falls back to vfs, so the cause of the slowness hides behind the driver name.
  */
-function dtypeFindings(facts: DoctorFacts, info: EngineInfo | undefined): Finding[] {
+function dtypeFindings(facts: DoctorFacts, info: EngineInfo | undefined): DoctorFinding[] {
   const probe = facts.disk?.dtype;
   const engineSays = info?.driverStatus['Supports d_type'];
   if (probe?.supported !== false && engineSays !== 'false') return [];
@@ -147,14 +147,14 @@ function dtypeFindings(facts: DoctorFacts, info: EngineInfo | undefined): Findin
   const subject = { kind: 'filesystem' as const, id: facts.disk?.mount?.mountPoint ?? facts.dataRoot };
   if (info?.storageDriver === 'vfs') {
     return [{
-      id: 'engine/vfs-driver', severity: 'error',
+      id: DOCTOR_FINDINGS.engineVfsDriver.id, severity: 'error',
       title: 'dockerd fell back to the vfs driver because the filesystem under data-root has no d_type: every layer is a full copy',
       evidence, fix: DTYPE_FIX, subject,
     }];
   }
   if (info && info.storageDriver !== 'overlay2' && info.storageDriver !== 'overlay') return [];
   return [{
-    id: 'engine/no-dtype', severity: 'error',
+    id: DOCTOR_FINDINGS.engineNoDtype.id, severity: 'error',
     title: info
       ? 'The filesystem under data-root does not record file types (d_type): overlay2 misbehaves on it'
       : 'The filesystem under data-root does not record file types (d_type): overlay2 will not start on it',
@@ -177,7 +177,7 @@ export function overlayUnusableFs(fsType: string): string | undefined {
   return undefined;
 }
 
-function unusableFsFindings(facts: DoctorFacts, info: EngineInfo | undefined): Finding[] {
+function unusableFsFindings(facts: DoctorFacts, info: EngineInfo | undefined): DoctorFinding[] {
   const mount = facts.disk?.mount;
   const kind = mount ? overlayUnusableFs(mount.fsType) : undefined;
   if (!mount || !kind) return [];
@@ -191,7 +191,7 @@ function unusableFsFindings(facts: DoctorFacts, info: EngineInfo | undefined): F
       ? `data-root is on ${fs}, which overlay2 cannot use reliably`
       : `data-root is on ${fs}, which overlay2 cannot use: dockerd will not start with overlay2, or will fall back to vfs`;
   return [{
-    id: 'engine/unusable-filesystem', severity: 'error',
+    id: DOCTOR_FINDINGS.engineUnusableFilesystem.id, severity: 'error',
     title,
     evidence: [
       { label: 'data-root', value: facts.dataRoot },

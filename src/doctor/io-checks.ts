@@ -1,17 +1,18 @@
 /** I/O health now: the sync-write probe, iowait, stuck tasks and device saturation. */
-import type { Finding, Evidence } from '../findings.js';
+import type { Evidence } from '../findings.js';
 import type { IoRates } from '../measure/io-rates.js';
 import { describeVirtualisation, type Virtualisation } from '../host/virtualisation.js';
 import type { DoctorFacts, IoFacts } from './facts.js';
 import { percentile } from '../stats.js';
 import { count, formatBytes } from '../units.js';
+import { DOCTOR_FINDINGS, type DoctorFinding, type DoctorFindingId } from './finding-ids.js';
 
 /** Ten 1 MiB O_DSYNC writes taking longer than this is the `dd ... oflag=sync` hang of the gp2 incident. */
 export const SYNC_WRITE_ERROR_MS = 5000;
 export const SYNC_WRITE_SLOW_P99_MS = 500;
 export const IOWAIT_WARN_PERCENT = 20;
 
-export function ioChecks(facts: DoctorFacts): Finding[] {
+export function ioChecks(facts: DoctorFacts): DoctorFinding[] {
   const io = facts.io;
   if (!io) return [];
   const device = facts.disk?.disks.map((d) => d.name).join(', ') || facts.disk?.device?.name || 'unknown';
@@ -19,10 +20,10 @@ export function ioChecks(facts: DoctorFacts): Finding[] {
     .map((f) => (SLOW_IO_IDS.has(f.id) ? withVmContext(f, facts.virtualisation) : f));
 }
 
-const SLOW_IO_IDS = new Set(['io/slow-sync-write', 'io/high-iowait', 'io/device-saturated']);
+const SLOW_IO_IDS = new Set<DoctorFindingId>([DOCTOR_FINDINGS.ioSlowSyncWrite.id, DOCTOR_FINDINGS.ioHighIowait.id, DOCTOR_FINDINGS.ioDeviceSaturated.id]);
 
 /** Slow I/O in a VM may come from below it: say so beside the evidence (real case 3, nested virtualisation). */
-function withVmContext(f: Finding, v: Virtualisation | undefined): Finding {
+function withVmContext(f: DoctorFinding, v: Virtualisation | undefined): DoctorFinding {
   if (!v?.virtual) return f;
   return {
     ...f,
@@ -42,11 +43,11 @@ function rateEvidence(io: IoFacts): Evidence[] {
   ]);
 }
 
-function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Finding[] {
+function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): DoctorFinding[] {
   const subject = { kind: 'filesystem' as const, id: dataRoot };
   if (io.syncWriteError) {
     return [{
-      id: 'io/probe-failed', severity: 'warn',
+      id: DOCTOR_FINDINGS.ioProbeFailed.id, severity: 'warn',
       title: `Could not run the sync-write probe in ${dataRoot}: ${io.syncWriteError}`,
       evidence: [{ label: 'directory', value: dataRoot }],
       fix: { summary: 'Run doctor as root (the probe writes a 10.5 MB file in data-root and removes it), or pass --skip io.' },
@@ -72,14 +73,14 @@ function syncWriteFindings(io: IoFacts, dataRoot: string, device: string): Findi
   };
   if (probe.timedOut || probe.totalMs > SYNC_WRITE_ERROR_MS) {
     return [{
-      id: 'io/slow-sync-write', severity: 'error',
+      id: DOCTOR_FINDINGS.ioSlowSyncWrite.id, severity: 'error',
       title: `Sync writes to data-root are very slow: ${formatBytes(probe.writes * probe.blockBytes)} with O_DSYNC ${probe.timedOut ? 'did not finish' : 'took'} ${(probe.totalMs / 1000).toFixed(1)} s`,
       evidence, fix, subject,
     }];
   }
   if (p99 > SYNC_WRITE_SLOW_P99_MS) {
     return [{
-      id: 'io/slow-sync-write', severity: 'warn',
+      id: DOCTOR_FINDINGS.ioSlowSyncWrite.id, severity: 'warn',
       title: `Some sync writes to data-root are slow: p99 ${p99.toFixed(0)} ms for a ${formatBytes(probe.blockBytes)} O_DSYNC write`,
       evidence, fix, subject,
     }];
@@ -104,7 +105,7 @@ const pct = (r: IoRates) => `${r.utilPercent.toFixed(0)}% busy`;
  * iowait is host-wide: it says CPUs idled while some task waited for I/O, not on which device. The devices
  * busy over the same window say where; only when one of them is under data-root is it Docker storage's.
  */
-function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
+function iowaitFinding(io: IoFacts, iowait: number, device: string): DoctorFinding {
   const chainNames = new Set(io.rates.map((r) => r.device));
   const all = io.devices ?? io.rates;
   const busy = all.filter((r) => r.utilPercent >= BUSY_UTIL_PERCENT);
@@ -121,7 +122,7 @@ function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
     const names = busyChain.map((r) => `${r.device} (${pct(r)})`).join(', ');
     const also = busyOther.length ? `; also busy: ${busyOther.map((r) => `${r.device} (${pct(r)})`).join(', ')}` : '';
     return {
-      id: 'io/high-iowait', severity: 'warn',
+      id: DOCTOR_FINDINGS.ioHighIowait.id, severity: 'warn',
       title: `${head}, with data-root's ${names} busy${also}`,
       evidence,
       fix: { summary: `Find the processes doing I/O on ${busyChain.map((r) => r.device).join(', ')} (${tools}) and whether the disk is throttled.` },
@@ -131,7 +132,7 @@ function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
   if (busyOther.length > 0) {
     const names = busyOther.map((r) => `${r.device} (${pct(r)})`).join(', ');
     return {
-      id: 'io/high-iowait', severity: 'warn',
+      id: DOCTOR_FINDINGS.ioHighIowait.id, severity: 'warn',
       title: `${head}, on ${names}: not on data-root's ${device}, which was idle`,
       evidence,
       fix: { summary: `The waiting is not Docker storage's: find the processes doing I/O on ${busyOther[0]!.device} (${tools}). It slows everything on this host, containers included.` },
@@ -139,7 +140,7 @@ function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
     };
   }
   return {
-    id: 'io/high-iowait', severity: 'warn',
+    id: DOCTOR_FINDINGS.ioHighIowait.id, severity: 'warn',
     title: `${head}, but no block device was busy: not data-root's ${device}`,
     evidence,
     fix: { summary: `Waits no local disk explains are often on a network or FUSE filesystem (NFS, CIFS, sshfs) or on swap: check \`grep -E 'nfs|cifs|fuse' /proc/mounts\`, \`vmstat 1\` (si/so) and ${tools}.` },
@@ -147,15 +148,15 @@ function iowaitFinding(io: IoFacts, iowait: number, device: string): Finding {
   };
 }
 
-function hostStateFindings(io: IoFacts, device: string): Finding[] {
-  const findings: Finding[] = [];
+function hostStateFindings(io: IoFacts, device: string): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
   const subject = { kind: 'host' as const, id: 'localhost' };
   if (io.iowaitPercent !== undefined && io.iowaitPercent >= IOWAIT_WARN_PERCENT) {
     findings.push(iowaitFinding(io, io.iowaitPercent, device));
   }
   if (io.stuckTasks.length > 0) {
     findings.push({
-      id: 'io/stuck-tasks', severity: 'warn',
+      id: DOCTOR_FINDINGS.ioStuckTasks.id, severity: 'warn',
       title: `${count(io.stuckTasks.length, 'task')} stayed in uninterruptible I/O sleep (D state) through the sample window`,
       evidence: io.stuckTasks.slice(0, 10).map((t) => ({ label: `pid ${t.pid} ${t.comm}`, value: t.wchan ?? 'unknown wchan' })),
       fix: { summary: 'Tasks stuck in D state wait on the disk; with the wchan above, look for a throttled or failing device (`dmesg`, `cat /proc/PID/stack`).' },
@@ -165,7 +166,7 @@ function hostStateFindings(io: IoFacts, device: string): Finding[] {
   for (const r of io.rates) {
     if (r.utilPercent >= 90 && Math.max(r.writeAwaitMs, r.readAwaitMs) >= 50) {
       findings.push({
-        id: 'io/device-saturated', severity: 'warn',
+        id: DOCTOR_FINDINGS.ioDeviceSaturated.id, severity: 'warn',
         title: `${r.device} is saturated: ${r.utilPercent.toFixed(0)}% busy with ${Math.max(r.writeAwaitMs, r.readAwaitMs).toFixed(0)} ms await`,
         evidence: [
           { label: 'read IOPS', value: Math.round(r.readIops), unit: 'IOPS' }, { label: 'write IOPS', value: Math.round(r.writeIops), unit: 'IOPS' },

@@ -1,7 +1,7 @@
 /** Space held by images, containers, volumes and build cache, what could be reclaimed, and orphans. */
-import type { Finding } from '../findings.js';
 import type { DoctorFacts } from './facts.js';
 import { count, formatBytes } from '../units.js';
+import { DOCTOR_FINDINGS, type DoctorFinding } from './finding-ids.js';
 
 const GB = 1e9;
 export const RECLAIMABLE_WARN_BYTES = 10 * GB;
@@ -10,8 +10,8 @@ export const BUILD_CACHE_WARN_BYTES = 5 * GB;
 export const LOGS_INFO_BYTES = 1024 * 1024;
 export const LOGS_WARN_BYTES = 1 * GB;
 
-export function spaceChecks(facts: DoctorFacts): Finding[] {
-  const findings: Finding[] = [];
+export function spaceChecks(facts: DoctorFacts): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
   const usage = facts.usage;
   const engineSubject = { kind: 'engine' as const, id: facts.engine.endpoint };
   if (usage) {
@@ -21,7 +21,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     if (reclaimable > 0) {
       const heavy = reclaimable >= RECLAIMABLE_WARN_BYTES || (fsSize > 0 && reclaimable >= fsSize * 0.25);
       findings.push({
-        id: 'space/reclaimable', severity: heavy ? 'warn' : 'info',
+        id: DOCTOR_FINDINGS.spaceReclaimable.id, severity: heavy ? 'warn' : 'info',
         title: `${formatBytes(reclaimable)} of Docker's space is reclaimable (as \`docker system df\` counts it)`,
         evidence: [
           { label: 'images', value: `${formatBytes(t.images.size)} in ${t.images.count}, ${formatBytes(t.images.reclaimable)} reclaimable` },
@@ -41,7 +41,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     if (dangling.length > 0) {
       const bytes = dangling.reduce((a, i) => a + Math.max(0, i.size - Math.max(0, i.sharedSize)), 0);
       findings.push({
-        id: 'space/dangling-images', severity: 'warn',
+        id: DOCTOR_FINDINGS.spaceDanglingImages.id, severity: 'warn',
         title: `${count(dangling.length, 'dangling image')} (untagged, superseded by newer builds) hold ${formatBytes(bytes)} of their own`,
         evidence: [
           { label: 'dangling images', value: dangling.length },
@@ -54,7 +54,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
     }
     if (t.buildCache.count > 0) {
       findings.push({
-        id: 'space/build-cache', severity: t.buildCache.reclaimable >= BUILD_CACHE_WARN_BYTES ? 'warn' : 'info',
+        id: DOCTOR_FINDINGS.spaceBuildCache.id, severity: t.buildCache.reclaimable >= BUILD_CACHE_WARN_BYTES ? 'warn' : 'info',
         title: `Build cache holds ${formatBytes(t.buildCache.size)} in ${count(t.buildCache.count, 'record')}, ${formatBytes(t.buildCache.reclaimable)} not in use`,
         evidence: [
           { label: 'records', value: t.buildCache.count },
@@ -75,7 +75,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
   if (orphans && orphans.directories.length > 0) {
     const driverDir = `${facts.dataRoot}/overlay2`;
     findings.push({
-      id: 'space/orphaned-layers', severity: 'warn',
+      id: DOCTOR_FINDINGS.spaceOrphanedLayers.id, severity: 'warn',
       title: `${orphans.directories.length} overlay2 layer director${orphans.directories.length === 1 ? 'y is' : 'ies are'} referenced by no image, container or build cache`,
       evidence: [
         { label: 'directories', value: orphans.directories.length },
@@ -96,7 +96,7 @@ export function spaceChecks(facts: DoctorFacts): Finding[] {
  * Container logs, the classic disk-filler: json-file keeps every line forever unless max-size is set, and
  * `docker system df` counts none of it (issue 20).
  */
-function logFindings(facts: DoctorFacts): Finding[] {
+function logFindings(facts: DoctorFacts): DoctorFinding[] {
   const logs = facts.logs;
   if (!logs) return [];
   const unbounded = logs.containers.filter((l) => !l.bounded && l.bytes > 0).sort((a, b) => b.bytes - a.bytes);
@@ -107,7 +107,7 @@ function logFindings(facts: DoctorFacts): Finding[] {
     l.maxSize ? `max-size ${l.maxSize}${l.maxFile ? `, max-file ${l.maxFile}` : ''}` : 'no max-size';
   const defaults = logs.defaultOpts ? Object.entries(logs.defaultOpts).map(([k, v]) => `${k}=${v}`).join(', ') : 'none in /etc/docker/daemon.json';
   return [{
-    id: 'space/container-logs', severity: heavy ? 'warn' : 'info',
+    id: DOCTOR_FINDINGS.spaceContainerLogs.id, severity: heavy ? 'warn' : 'info',
     title: `${count(unbounded.length, 'container log')} ${unbounded.length === 1 ? 'has' : 'have'} no size limit and hold ${formatBytes(logs.unboundedBytes)}: they grow until the disk fills`,
     evidence: [
       { label: 'unbounded log bytes', value: logs.unboundedBytes, unit: 'bytes' },

@@ -2,6 +2,9 @@
  * What overlay2 layer directories the engine still references, read from its own stores under data-root:
  * the layer store (image/overlay2/layerdb: cache-id, mount-id, init-id) and BuildKit's snapshot database,
  * whose mutable snapshots live in overlay2 too. A directory referenced by neither is orphaned space.
+ * Read directly because the API names no directory: `docker inspect` gives an image's or container's own
+ * GraphDriver dirs, but nothing lists every cache-id and mount-id, and BuildKit's snapshots are not in the
+ * API at all. These are the engine's private on-disk formats, so only engine/ reads them (image-store.ts too).
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';

@@ -3,11 +3,11 @@
  * are readable (about ten times faster than `docker save`), otherwise streamed from `/images/{name}/get`.
  */
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
 import { BadInputError, EngineRequestError, HostError } from '../errors.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import { readStoredImageConfig } from '../engine/image-store.js';
 import { indexImageStream } from './archive-source.js';
 import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
 import { hashNeeded, overlayLayer, walkOverlayDiff } from './overlay2-source.js';
@@ -54,7 +54,7 @@ export async function overlayImage(engine: EngineClient, name: string): Promise<
   const hex = detail.id.replace(/^sha256:/, '');
   let raw: Buffer;
   try {
-    raw = await readFile(join(info.dockerRootDir, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
+    raw = await readStoredImageConfig(info.dockerRootDir, detail.id);
   } catch {
     return { reason: 'the image config is not readable in the engine\'s data root' };
   }

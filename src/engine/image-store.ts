@@ -1,0 +1,14 @@
+/**
+ * An image's config read from the engine's own image store under data-root (image/overlay2/imagedb). Read
+ * directly, not through the API, because `docker inspect` gives a reshaped config and `/images/{name}/get`
+ * streams every layer to reach the config blob; the caller checks the bytes hash to the image ID. Like
+ * layer-store.ts, this is the engine's private on-disk format, so it stays here behind engine/.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The config blob of image `imageId` (`sha256:…`) as the engine stored it; rejects when it cannot be read. */
+export function readStoredImageConfig(dataRoot: string, imageId: string): Promise<Buffer> {
+  const hex = imageId.replace(/^sha256:/, '');
+  return readFile(join(dataRoot, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
+}
