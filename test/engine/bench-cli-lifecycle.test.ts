@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { withBuildCacheCleanup } from '../support/build-cache.js';
 import { docker, ensureBusybox } from '../support/docker-cli.js';
 import { runCli, STOWAGE_BIN } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
@@ -87,7 +88,8 @@ describe('bench build lifecycle', () => {
     const tag = `stowage-test/bench-flags:${token()}`;
     try {
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${base} AS first\nARG GREETING=unset\nRUN echo "$GREETING" > /greeting\nFROM first AS second\nRUN echo second > /second\n`);
-      const r = await runCli(['--json', 'bench', 'build', dir, '--build-arg', 'GREETING=hello-arg', '--target', 'first', '--platform', 'linux/amd64', '-t', tag]);
+      // with -t the build's cache is the user's and stays: the test removes what it made
+      const r = await withBuildCacheCleanup(() => runCli(['--json', 'bench', 'build', dir, '--build-arg', 'GREETING=hello-arg', '--target', 'first', '--platform', 'linux/amd64', '-t', tag]));
       assert.equal(r.code, 0, r.stderr);
       const doc = JSON.parse(r.stdout);
       assert.deepEqual(schemaValidator('bench-build.schema.json')(doc), []);

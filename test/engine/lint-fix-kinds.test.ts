@@ -12,6 +12,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { withBuildCacheCleanup } from '../support/build-cache.js';
 import { build, exportFilesystem, stowageLint } from './lint-fixture.js';
 
 const FAKE_APT = `#!/bin/sh
@@ -93,11 +94,12 @@ test('lint --fix-unsafe: a joined RUN that starts `set -e` still fails the build
   const dir = project(base, 'FROM BASE\nCOPY apt-get /bin/apt-get\nRUN apt-get update\nRUN set -eu; false; apt-get install -y x\n');
   const tags = [uniqueName('stowage-test/lint-fail-before'), uniqueName('stowage-test/lint-fail-after')];
   try {
-    const b = await docker(['build', '-q', '-t', tags[0]!, dir], { env: { DOCKER_BUILDKIT: '1' }, allowFailure: true });
+    // a failed build keeps the cache of its steps before the failure: remove what these builds made
+    const b = await withBuildCacheCleanup(() => docker(['build', '-q', '-t', tags[0]!, dir], { env: { DOCKER_BUILDKIT: '1' }, allowFailure: true }));
     assert.notEqual(b.code, 0, 'the original build fails at `false`');
     await stowageLint(['--no-engine', '--fix-unsafe', join(dir, 'Dockerfile')]);
     assert.match(readFileSync(join(dir, 'Dockerfile'), 'utf8'), /RUN apt-get update && \{ \\\n {4}set -eu; false; apt-get install -y x; \}\n/);
-    const a = await docker(['build', '-q', '-t', tags[1]!, dir], { env: { DOCKER_BUILDKIT: '1' }, allowFailure: true });
+    const a = await withBuildCacheCleanup(() => docker(['build', '-q', '-t', tags[1]!, dir], { env: { DOCKER_BUILDKIT: '1' }, allowFailure: true }));
     assert.notEqual(a.code, 0, 'the joined build fails too');
   } finally {
     await removeImages(tags);
