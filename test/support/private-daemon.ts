@@ -2,7 +2,7 @@
  * A second, private dockerd beside the host's, with its own data-root and socket (DESIGN.md), for tests
  * that need a stopped daemon, a loop-device data-root or a slow disk.
  *
- * Its network is a bridge of its own, created before and deleted after: never `--bridge none`, which makes
+ * Its network is a bridge of its own, created before and deleted after: never a bridge of `none`, which makes
  * dockerd delete the host's docker0. The bridge and the directory carry the owning process's pid, so a run
  * that was killed before it could clean up is swept by the next one (`sweepStalePrivateDaemons`).
  */
@@ -121,7 +121,7 @@ export class PrivateDaemon {
     return { DOCKER_HOST: this.host };
   }
 
-  /** The daemon's own bridge: never `--bridge none`, which makes dockerd delete the host's docker0. */
+  /** The daemon's own bridge: never a bridge of `none`, which makes dockerd delete the host's docker0. */
   get bridge(): string {
     return this.id;
   }
