@@ -5,31 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connectEngine } from '../../src/engine/dockerode-engine.js';
 import { runStartBench, type IterationRecord } from '../../src/bench/start-loop.js';
-import { ensureBusybox, uniqueName } from '../support/docker-cli.js';
-import { LoopDisk, removeCgroup } from '../support/loop-disk.js';
-import { PrivateDaemon } from '../support/private-daemon.js';
-
-const BLKIO = '/sys/fs/cgroup/blkio';
+import { withThrottledDaemon } from '../support/throttled-daemon.js';
 
 describe('bench start stall episodes on a throttled loop device', () => {
   it('groups the consecutive stalls after the throttle into episodes, one finding each', { timeout: 300_000 }, async () => {
-    const disk = new LoopDisk(512).create();
-    const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker') });
-    const group = uniqueName('stowage-episodes');
-    const groupPath = join(BLKIO, group);
-    let dockerdPid: string | undefined;
-    try {
-      mkdirSync(groupPath);
-      await daemon.start();
-      const image = await ensureBusybox(daemon.env);
-      // the daemon's writes (layers, container config, fsyncs) go through the group once it is throttled
-      dockerdPid = readFileSync(join(daemon.dir, 'dockerd.pid'), 'utf8').trim();
-      writeFileSync(join(groupPath, 'cgroup.procs'), dockerdPid);
-      const engine = await connectEngine({ host: daemon.host });
+    await withThrottledDaemon('stowage-episodes', async ({ disk, engine, image, group, throttle }) => {
       const throttleAfter = 8;
       const result = await runStartBench(engine, {
         image,
@@ -42,7 +23,7 @@ describe('bench start stall episodes on a throttled loop device', () => {
         stall: { factor: 2, warmup: 5 },
         burstModel: 'none',
         onIteration: (rec: IterationRecord) => {
-          if (rec.index === throttleAfter) writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 10`);
+          if (rec.index === throttleAfter) throttle(10);
         },
       });
       const durations = JSON.stringify(result.iterations.map((r) => [r.index, Math.round(r.totalMs), r.stall]));
@@ -72,13 +53,6 @@ describe('bench start stall episodes on a throttled loop device', () => {
       assert.equal(long.during?.device, loop);
       assert.deepEqual(f.subject, { kind: 'benchmark', id: `start #${long.first}-#${long.last}` });
       assert.ok(f.fix);
-    } finally {
-      if (dockerdPid) {
-        try { writeFileSync(join(BLKIO, 'cgroup.procs'), dockerdPid); } catch { /* daemon gone */ }
-      }
-      await daemon.destroy();
-      disk.destroy();
-      removeCgroup(groupPath);
-    }
+    });
   });
 });

@@ -5,34 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connectEngine } from '../../src/engine/dockerode-engine.js';
 import { runStartBench, type IterationRecord } from '../../src/bench/start-loop.js';
-import { ensureBusybox, uniqueName } from '../support/docker-cli.js';
-import { LoopDisk, removeCgroup } from '../support/loop-disk.js';
-import { PrivateDaemon } from '../support/private-daemon.js';
-
-const BLKIO = '/sys/fs/cgroup/blkio';
+import { withThrottledDaemon } from '../support/throttled-daemon.js';
 
 describe('bench start on a throttled loop-device data-root', () => {
   it('detects the stalls after the throttle and blames the disk', { timeout: 240_000 }, async () => {
-    const disk = new LoopDisk(512).create();
-    const daemon = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker') });
-    const group = uniqueName('stowage-bench');
-    const groupPath = join(BLKIO, group);
-    let dockerdPid: string | undefined;
-    try {
-      mkdirSync(groupPath);
-      await daemon.start();
-      const image = await ensureBusybox(daemon.env);
-      // the daemon joins the group: its writes (layers, container config, fsyncs) are throttled. cgroup v1
-      // blkio limits are not inherited by child groups on this kernel, so the containers under
-      // --cgroup-parent feel it through the daemon and the filesystem journal they share with it.
-      // (bench disk --write-iops covers a directly limited container.)
-      dockerdPid = readFileSync(join(daemon.dir, 'dockerd.pid'), 'utf8').trim();
-      writeFileSync(join(groupPath, 'cgroup.procs'), dockerdPid);
-      const engine = await connectEngine({ host: daemon.host });
+    await withThrottledDaemon('stowage-bench', async ({ disk, engine, image, group, throttle }) => {
       const throttleAfter = 8;
       let throttledAt: number | undefined;
       const result = await runStartBench(engine, {
@@ -46,7 +24,7 @@ describe('bench start on a throttled loop-device data-root', () => {
         burstModel: 'gp2',
         onIteration: (rec: IterationRecord) => {
           if (rec.index === throttleAfter && throttledAt === undefined) {
-            writeFileSync(join(groupPath, 'blkio.throttle.write_iops_device'), `${disk.majorMinor} 20`);
+            throttle(20);
             throttledAt = rec.index;
           }
         },
@@ -75,13 +53,6 @@ describe('bench start on a throttled loop-device data-root', () => {
         assert.match(f.title, new RegExp(`^(start #\\d+ took .* while|from #\\d+ to #\\d+, \\d+ starts took .*;) .*${disk.device.replace('/dev/', '')}`));
         assert.ok(f.fix, 'a disk stall carries a fix');
       }
-    } finally {
-      if (dockerdPid) {
-        try { writeFileSync(join(BLKIO, 'cgroup.procs'), dockerdPid); } catch { /* daemon gone */ }
-      }
-      await daemon.destroy();
-      disk.destroy();
-      removeCgroup(groupPath);
-    }
+    });
   });
 });
