@@ -32,7 +32,7 @@ function call<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', path: string): 
   });
 }
 
-interface CacheRecord { ID: string; CreatedAt: string }
+interface CacheRecord { ID: string; CreatedAt: string; Type?: string; Description?: string }
 
 async function records(env: NodeJS.ProcessEnv): Promise<CacheRecord[]> {
   // the engine runs one disk-usage computation at a time and refuses a second meanwhile
@@ -51,6 +51,11 @@ async function records(env: NodeJS.ProcessEnv): Promise<CacheRecord[]> {
 /** IDs of the engine's build cache records (the API's /system/df; Debian's CLI has no `buildx du`). */
 export async function buildCacheIds(env: NodeJS.ProcessEnv = {}): Promise<Set<string>> {
   return new Set((await records(env)).map((r) => r.ID));
+}
+
+/** Each record as its ID followed by its type and description, which name the build step that made it. */
+export async function describedBuildCache(env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  return (await records(env)).map((r) => `${r.ID} (${r.Type ?? '?'}: ${(r.Description ?? '').slice(0, 120)})`);
 }
 
 /** Prunes the records with these IDs (and nothing else); throws when one of them stays. */

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DOCKER_CLI } from './docker-cli.js';
 import { processesMentioning } from './private-daemon.js';
-import { buildCacheIds } from './build-cache.js';
+import { describedBuildCache } from './build-cache.js';
 
 export interface HostState {
   bridges: string[];
@@ -57,7 +57,7 @@ export async function captureHostState(): Promise<HostState> {
     volumes: lines(run(DOCKER_CLI, ['volume', 'ls', '-q'])),
     images: lines(run(DOCKER_CLI, ['images', '-a', '-q', '--no-trunc'])).filter((v, i, a) => a.indexOf(v) === i),
     imageTags: lines(run(DOCKER_CLI, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).filter((t) => t !== '<none>:<none>'),
-    buildCache: [...await buildCacheIds()].sort(),
+    buildCache: (await describedBuildCache()).sort(),
     loopDevices: lines(run('losetup', ['-l', '-n', '-O', 'NAME,BACK-FILE'])).map((l) => l.replace(/\s+/g, ' ')),
     mounts: mountinfo.filter((m) => TEMP_ROOTS.some((t) => m.point.startsWith(`${t}/`)) || m.source.startsWith('/dev/loop'))
       .map((m) => `${m.point} (${m.source})`).sort(),
