@@ -139,7 +139,7 @@ async function storedBytes(engine: EngineClient, enabled: boolean): Promise<{ by
 }
 
 /**
- * The build-cache records a cold build made: new since before it, created while it ran, not in use. BuildKit
+ * The build-cache records a cold build made: new since before it, created while it ran. BuildKit
  * records carry no build id, so a RUN record (`mount / from exec /bin/sh -c CMD`) must also be one of this
  * build's RUN steps; records of another build's steps in the same seconds are left alone.
  */
@@ -148,13 +148,16 @@ export function cacheRecordsOfBuild(before: readonly BuildCacheUsage[], after: r
   const known = new Set(before.map((r) => r.id));
   const runs = steps.map((s) => s.name.replace(/^\[[^\]]*\]\s*/, '')).filter((n) => n.startsWith('RUN ')).map((n) => n.slice(4).trim());
   return after.filter((r) => {
-    if (known.has(r.id) || r.inUse) return false;
+    if (known.has(r.id)) return false;
     const created = r.createdAt ? Date.parse(r.createdAt) : NaN;
     if (!(created >= window.fromMs - 1000 && created <= window.toMs + 1000)) return false;
     const exec = /^mount \/ from exec \/bin\/sh -c (.*)$/s.exec(r.description);
     return !exec || runs.some((cmd) => exec[1]!.trim() === cmd || exec[1]!.trim().startsWith(cmd.slice(0, 60)));
   });
 }
+
+/** How long a cold build waits for BuildKit to let go of the records it made before leaving them. */
+const CACHE_DROP_PATIENCE_MS = 5_000;
 
 async function buildOnce(engine: EngineClient, target: { contextDir: string; dockerfile: string; display: string }, options: BuildBenchOptions,
   thresholds: BuildThresholds, userTag: string | undefined): Promise<BuildRun> {
@@ -213,16 +216,26 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
   }
   const dropCache = async () => {
     if (options.cache || !usedBefore) return undefined;
-    const after = await storedBytes(engine, true);
-    if (!after) return undefined;
-    const ours = cacheRecordsOfBuild(usedBefore.cache, after.cache, out.steps, { fromMs: wallFrom, toMs: Date.now() });
     let bytes = 0;
     let records = 0;
-    for (const r of ours) {
-      try {
-        bytes += await engine.removeBuildCache(r.id);
-        records++;
-      } catch { /* gone already, or taken into use meanwhile */ }
+    // a record goes only after the records built on it, and BuildKit holds a failed build's records for a
+    // moment after the error: newest first, pass after pass, while a pass removes something or for 5 s
+    const deadline = Date.now() + CACHE_DROP_PATIENCE_MS;
+    for (;;) {
+      const after = await storedBytes(engine, true);
+      if (!after) break;
+      const ours = cacheRecordsOfBuild(usedBefore.cache, after.cache, out.steps, { fromMs: wallFrom, toMs: Date.now() })
+        .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+      if (!ours.length) break;
+      let removedNow = 0;
+      for (const r of ours) {
+        const gone = await engine.removeBuildCache(r.id).catch(() => ({ removed: false, bytes: 0 }));
+        if (gone.removed) removedNow++;
+        bytes += gone.bytes;
+      }
+      records += removedNow;
+      if (!removedNow && Date.now() > deadline) break;
+      if (!removedNow) await new Promise((r) => setTimeout(r, 200));
     }
     return { records, bytes };
   };

@@ -256,7 +256,7 @@ class DockerodeEngine implements EngineClient {
     await this.call(() => this.docker.getImage(nameOrId).remove({ force: options.force ?? false }));
   }
 
-  async removeBuildCache(id: string): Promise<number> {
+  async removeBuildCache(id: string): Promise<{ removed: boolean; bytes: number }> {
     const out = await this.call(() => new Promise<Record<string, unknown>>((resolve, reject) => {
       this.docker.modem.dial({
         path: '/build/prune?',
@@ -265,7 +265,8 @@ class DockerodeEngine implements EngineClient {
         statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
       }, (err: unknown, data: unknown) => (err ? reject(err) : resolve((data ?? {}) as Record<string, unknown>)));
     }));
-    return Number(out.SpaceReclaimed ?? 0);
+    const deleted = Array.isArray(out.CachesDeleted) ? out.CachesDeleted : [];
+    return { removed: deleted.length > 0, bytes: Number(out.SpaceReclaimed ?? 0) };
   }
 
   async buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs = 3_600_000): Promise<void> {

@@ -50,9 +50,10 @@ export interface EngineClient {
   buildImage(request: BuildRequest, onMessage: (message: Record<string, unknown>) => void, timeoutMs?: number): Promise<void>;
   /**
    * Removes one build-cache record (`POST /build/prune` with an `id` filter, which moby hands BuildKit as a
-   * regex, so it is anchored); returns the bytes reclaimed. Records in use are left alone by the engine.
+   * regex, so it is anchored); returns whether it went and the bytes reclaimed. Records in use, and records
+   * other records were built on, are left alone by the engine.
    */
-  removeBuildCache(id: string): Promise<number>;
+  removeBuildCache(id: string): Promise<{ removed: boolean; bytes: number }>;
   /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
   saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
   /**

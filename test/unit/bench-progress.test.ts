@@ -203,7 +203,7 @@ describe('build cache of a cold build', () => {
   const rec = (id: string, description: string, createdAt: string, over: Partial<BuildCacheUsage> = {}): BuildCacheUsage => ({
     id, type: 'regular', description, inUse: false, shared: false, size: 100, createdAt, lastUsedAt: undefined, usageCount: 1, ...over,
   });
-  it('takes only the new records of this build: not older ones, not in use, not another build\'s RUN', () => {
+  it('takes only the new records of this build: not older ones, not another build\'s RUN; one still in use is ours too', () => {
     const before = [rec('old', 'mount / from exec /bin/sh -c apt-get update', '2026-12-01T10:00:00Z')];
     const after = [
       ...before,
@@ -216,6 +216,7 @@ describe('build cache of a cold build', () => {
     ];
     const steps = [{ name: '[2/2] RUN echo cold > /mark', internal: false, cached: false, startedMs: 0, completedMs: 1, durationMs: 1, error: undefined }];
     const ours = cacheRecordsOfBuild(before, after, steps, { fromMs: Date.parse('2026-12-02T04:00:00Z'), toMs: Date.parse('2026-12-02T04:00:05Z') });
-    assert.deepEqual(ours.map((r) => r.id).sort(), ['ours-copy', 'ours-ctx', 'ours-run']);
+    // BuildKit holds a failed build's records for a moment: in use is no sign of another build's
+    assert.deepEqual(ours.map((r) => r.id).sort(), ['busy', 'ours-copy', 'ours-ctx', 'ours-run']);
   });
 });
