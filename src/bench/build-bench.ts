@@ -157,7 +157,7 @@ export function cacheRecordsOfBuild(before: readonly BuildCacheUsage[], after: r
 }
 
 /** How long a cold build waits for BuildKit to let go of the records it made before leaving them. */
-const CACHE_DROP_PATIENCE_MS = 5_000;
+const CACHE_DROP_PATIENCE_MS = 15_000;
 
 async function buildOnce(engine: EngineClient, target: { contextDir: string; dockerfile: string; display: string }, options: BuildBenchOptions,
   thresholds: BuildThresholds, userTag: string | undefined): Promise<BuildRun> {
@@ -219,7 +219,7 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
     let bytes = 0;
     let records = 0;
     // a record goes only after the records built on it, and BuildKit holds a failed build's records for a
-    // moment after the error: newest first, pass after pass, while a pass removes something or for 5 s
+    // moment after the error: newest first, pass after pass, while a pass removes something or for 15 s
     const deadline = Date.now() + CACHE_DROP_PATIENCE_MS;
     for (;;) {
       const after = await storedBytes(engine, true);
