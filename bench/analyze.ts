@@ -94,7 +94,7 @@ function analyzeChild(reference: string, source: string, allDigests = false): Pr
   const script = `
     const { analyzeImage } = await import(${JSON.stringify(lib)});
     const t = performance.now();
-    const r = await analyzeImage(${JSON.stringify(reference)}, { source: ${JSON.stringify(source)}, allDigests: ${allDigests} });
+    const r = await analyzeImage({ reference: ${JSON.stringify(reference)}, source: ${JSON.stringify(source)}, allDigests: ${allDigests} });
     const ms = performance.now() - t;
     console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024, bytes: r.totals.tarBytes, layers: r.layers.length }));`;
   return new Promise((resolve, reject) => {

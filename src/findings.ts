@@ -80,3 +80,10 @@ export interface FindingInfo {
   /** Where it is documented. */
   doc: string;
 }
+
+/** How many findings of each severity: the `summary` of a capability's result. */
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const counts = { error: 0, warn: 0, info: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}

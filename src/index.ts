@@ -1,6 +1,6 @@
 /** stowage as a library: each capability is a function with typed options that returns data. */
 export type { Finding, FindingInfo, Severity, Evidence, Fix, Subject, SourceRange } from './findings.js';
-export { reachesThreshold, sortFindings } from './findings.js';
+export { countBySeverity, reachesThreshold, sortFindings } from './findings.js';
 export {
   ExitCode, ERROR_CODES, StowageError, UsageError, EngineUnreachableError, EngineRequestError, BadInputError, TruncatedInputError,
   RefusedError, HostError, InterruptedError,
@@ -38,10 +38,10 @@ export { renderSarif, sarifLog } from './render/sarif.js';
 export { renderGithubAnnotations } from './render/github-annotations.js';
 export { analyzeImage, analyzeIndexedImage } from './analyze/analyze-image.js';
 export { ANALYZE_FINDINGS, ANALYZE_FINDING_IDS, type AnalyzeFindingId } from './analyze/finding-ids.js';
-export type { AnalyzeOptions, AnalyzeResult, DepthShare } from './analyze/analyze-image.js';
+export type { AnalyzeOptions, AnalyzeFigureOptions, AnalyzeResult, DepthShare } from './analyze/analyze-image.js';
 export type { LayerReport, PathFigure, PathRecord } from './analyze/layer-analysis.js';
-export { parseThresholdConfig, readThresholdConfig } from './analyze/thresholds.js';
-export type { AnalyzeThresholds } from './analyze/thresholds.js';
+export { loadThresholds, parseThresholdConfig, readThresholdConfig } from './analyze/thresholds.js';
+export type { AnalyzeThresholds, LoadThresholdsOptions } from './analyze/thresholds.js';
 export { openImage } from './image/open-image.js';
 export type { OpenImageOptions, OpenedImage, SourceChoice } from './image/open-image.js';
 export type { ImageIndex, ImageLayer, HistoryEntry, SourceKind } from './image/image-index.js';

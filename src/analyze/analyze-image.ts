@@ -1,7 +1,8 @@
 /** `stowage analyze`: where an image's bytes go, layer by layer, with findings and a CI gate. */
+import { systemClock, type Clock } from '../clock.js';
+import { capabilityContext, type CapabilityContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import type { Finding } from '../findings.js';
-import { sortFindings } from '../findings.js';
+import { countBySeverity, sortFindings, type Finding, type Severity } from '../findings.js';
 import type { ImageIndex, SourceKind } from '../image/image-index.js';
 import { displayPath } from '../image/layer-entry.js';
 import { layerDepthFinding } from '../image/layer-depth-finding.js';
@@ -9,10 +10,11 @@ import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import { analyzeLayers, type LayerAnalysis, type LayerReport, type PathFigure, type PathRecord } from './layer-analysis.js';
 import type { AnalyzeThresholds } from './thresholds.js';
 import { count } from '../units.js';
+import { SCHEMA_VERSION } from '../version.js';
 import { ANALYZE_FINDINGS, type AnalyzeFinding } from './finding-ids.js';
 
-
-export interface AnalyzeOptions extends OpenImageOptions {
+/** What to make of an image already read: the figures asked for and the gate. */
+export interface AnalyzeFigureOptions {
   thresholds?: AnalyzeThresholds;
   /** How many offenders to list (default 10). */
   top?: number;
@@ -20,8 +22,13 @@ export interface AnalyzeOptions extends OpenImageOptions {
   paths?: PathFigure | undefined;
   /** Restrict `paths` to one layer index. */
   pathsLayer?: number | undefined;
-  /** Clock for the elapsed figure (tests inject one). */
-  now?: () => number;
+  /** The severity from which a finding fails the run (default error); the result says it as `failOn`. */
+  failOn?: Severity;
+}
+
+export interface AnalyzeOptions extends AnalyzeFigureOptions, Pick<OpenImageOptions, 'source' | 'platform' | 'allDigests'> {
+  /** The image: a name or ID in the engine, a docker-archive (.tar, .tar.gz), an OCI archive or layout directory. */
+  reference: string;
 }
 
 export interface DepthShare {
@@ -32,7 +39,9 @@ export interface DepthShare {
   share: number;
 }
 
+/** analyze's result, which is also its `--json` document's `result` (schema/analyze.schema.json). */
 export interface AnalyzeResult {
+  schemaVersion: typeof SCHEMA_VERSION;
   image: {
     reference: string;
     source: SourceKind;
@@ -67,22 +76,35 @@ export interface AnalyzeResult {
   };
   thresholds: AnalyzeThresholds;
   findings: Finding[];
+  /** Findings per severity. */
+  summary: Record<Severity, number>;
+  /** Findings at or above this fail the run (the CLI exits 1). */
+  failOn: Severity;
   paths?: { figure: PathFigure; layer: number | undefined; entries: (PathRecord & { path: string })[] } | undefined;
   elapsedMs: number;
 }
 
-/** Opens the image from its source and analyses it. */
-export async function analyzeImage(reference: string, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-  const now = options.now ?? (() => performance.now());
-  const start = now();
-  const { image, note } = await openImage(reference, options);
-  return analyzeIndexedImage(image, { ...options, note, startedAt: start, now });
+/**
+ * Reads the image from its source (the engine from the context, asked for only for an engine image) and
+ * analyses it. Without a context, one is made by the docker CLI's rules.
+ */
+export async function analyzeImage(options: AnalyzeOptions, context: CapabilityContext = capabilityContext()): Promise<AnalyzeResult> {
+  const started = context.clock.monotonic();
+  context.signal.throwIfAborted();
+  const { image, note } = await openImage(options.reference, {
+    source: options.source, platform: options.platform, allDigests: options.allDigests,
+    engine: context.engine, progress: (step) => context.progress.update({ step }),
+  });
+  context.signal.throwIfAborted();
+  return analyze(image, options, note, started, context.clock);
 }
 
-/** Analyses an already indexed image (library users who read it themselves). */
-export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions & { note?: string | undefined; startedAt?: number } = {}): AnalyzeResult {
-  const now = options.now ?? (() => performance.now());
-  const startedAt = options.startedAt ?? now();
+/** Analyses an already indexed image (library users who read it themselves); only the context's clock is used. */
+export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeFigureOptions = {}, context: Pick<CapabilityContext, 'clock'> = { clock: systemClock }): AnalyzeResult {
+  return analyze(image, options, undefined, context.clock.monotonic(), context.clock);
+}
+
+function analyze(image: ImageIndex, options: AnalyzeFigureOptions, note: string | undefined, startedAt: number, clock: Clock): AnalyzeResult {
   const layerCount = image.layers.length;
   if (options.pathsLayer !== undefined && (options.pathsLayer < 0 || options.pathsLayer >= layerCount)) {
     throw new UsageError(`\`pathsLayer\` takes 0..${layerCount - 1} for this image (${count(layerCount, 'layer')}), not ${options.pathsLayer}`);
@@ -96,10 +118,11 @@ export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions &
   const n = a.layers.length;
   const compressed = a.layers.every((l) => l.compressedBytes !== undefined) && n > 0 ? a.layers.reduce((s, l) => s + l.compressedBytes!, 0) : undefined;
   const result: AnalyzeResult = {
+    schemaVersion: SCHEMA_VERSION,
     image: {
       reference, source: image.source.kind, id: image.id, repoTags: image.repoTags, layers: n,
       historyEntries: image.history.length, emptyLayerInstructions: image.history.filter((h) => h.emptyLayer).length,
-      ...(options.note ? { note: options.note } : {}),
+      ...(note ? { note } : {}),
     },
     totals: {
       bytes: a.totalBytes, finalBytes: a.finalBytes, wastedBytes: a.wastedBytes, wastedShare,
@@ -118,13 +141,16 @@ export function analyzeIndexedImage(image: ImageIndex, options: AnalyzeOptions &
     },
     thresholds,
     findings: [],
+    summary: { error: 0, warn: 0, info: 0 },
+    failOn: options.failOn ?? 'error',
     elapsedMs: 0,
   };
   if (options.paths) {
     result.paths = { figure: options.paths, layer: options.pathsLayer, entries: (a.paths ?? []).map((p) => ({ ...p, path: displayPath(p.path) })) };
   }
   result.findings = sortFindings(findingsFor(result, a, thresholds));
-  result.elapsedMs = now() - startedAt;
+  result.summary = countBySeverity(result.findings);
+  result.elapsedMs = clock.monotonic() - startedAt;
   return result;
 }
 

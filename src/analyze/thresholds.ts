@@ -2,7 +2,9 @@
  * CI gate thresholds for analyze, from flags or a config file; dive's `.dive-ci` keys are read too so teams
  * can switch (`lowestEfficiency`, `highestWastedBytes`, `highestUserWastedPercent`).
  */
-import { readConfigText } from '../config/config-file.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, readConfigText, type FindConfigOptions } from '../config/config-file.js';
 import { readShare, readSize, SIZE_EXAMPLES } from '../config/value-parsers.js';
 import { BadInputError, UsageError } from '../errors.js';
 
@@ -98,4 +100,28 @@ export function mergeThresholds(...sources: AnalyzeThresholds[]): AnalyzeThresho
   const out: AnalyzeThresholds = {};
   for (const s of sources) for (const [k, v] of Object.entries(s)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+export interface LoadThresholdsOptions extends Pick<FindConfigOptions, 'cwd' | 'env' | 'home'> {
+  /** A file given by the caller (`--config`): JSON or dive's YAML; then `.stowage.json` is not looked for. */
+  config?: string | undefined;
+  /** Read `.dive-ci` in the working directory when there is one, as `dive --ci` does. */
+  diveCi?: boolean | undefined;
+  /** Thresholds given directly (flags), which win over every file. */
+  overrides?: AnalyzeThresholds;
+}
+
+/**
+ * The thresholds of a run, later sources winning: the `analyze` section of stowage's config file (found by
+ * config/config-file.ts), `.dive-ci`, the file given, then `overrides`.
+ */
+export function loadThresholds(options: LoadThresholdsOptions = {}): AnalyzeThresholds {
+  const found = options.config ? undefined : loadConfig(options);
+  const diveCi = join(options.cwd ?? '.', '.dive-ci');
+  return mergeThresholds(
+    found?.analyze ? thresholdsFromSection(found.analyze as Record<string, unknown>, `config ${found.file} (section "analyze")`) : {},
+    options.diveCi && existsSync(diveCi) ? readThresholdConfig(diveCi) : {},
+    options.config ? readThresholdConfig(options.config) : {},
+    options.overrides ?? {},
+  );
 }

@@ -1,14 +1,11 @@
 /** `stowage analyze IMAGE`: flags in, AnalyzeResult out, rendered as text or JSON; thresholds gate CI. */
-import { existsSync } from 'node:fs';
 import { analyzeImage } from '../analyze/analyze-image.js';
 import type { PathFigure } from '../analyze/layer-analysis.js';
-import { mergeThresholds, readThresholdConfig, thresholdsFromSection, type AnalyzeThresholds } from '../analyze/thresholds.js';
-import { loadConfig } from '../config/config-file.js';
+import { loadThresholds, type AnalyzeThresholds } from '../analyze/thresholds.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { reachesThreshold } from '../findings.js';
 import type { SourceChoice } from '../image/open-image.js';
 import { renderAnalyzeText } from '../render/analyze-text.js';
-import { countBySeverity } from '../render/findings-text.js';
 import { renderJson } from '../render/json-document.js';
 import { parseSeverity } from './cli-context.js';
 import { parseChoiceFlag, parseNumberFlag, parsePercentFlag, parseSizeFlag } from './option-parsers.js';
@@ -70,26 +67,14 @@ Examples:
         layer = parseNumberFlag(flags.layer, '--layer', { integer: true, min: 0 });
         if (paths === undefined) throw new UsageError('--layer goes with --paths');
       }
-      const found = flags.config ? undefined : loadConfig();
-      const thresholds = mergeThresholds(
-        found?.analyze ? thresholdsFromSection(found.analyze as Record<string, unknown>, `config ${found.file} (section "analyze")`) : {},
-        flags.ci && existsSync('.dive-ci') ? readThresholdConfig('.dive-ci') : {},
-        flags.config ? readThresholdConfig(flags.config) : {},
-        thresholdFlags(flags),
-      );
-      const result = await analyzeImage(reference, {
-        source,
-        platform: flags.platform,
-        connect: c.connectOptions(),
-        progress: (m) => c.progress(`analyze: ${m}`),
-        thresholds,
-        top,
-        paths,
-        pathsLayer: layer,
-      });
-      if (c.json) c.out(renderJson('analyze', { ...result, summary: countBySeverity(result.findings), failOn }).trimEnd());
-      else c.out(renderAnalyzeText(result, c.style));
-      setExit(reachesThreshold(result.findings, failOn) ? ExitCode.findings : ExitCode.ok);
+      const thresholds = loadThresholds({ config: flags.config, diveCi: flags.ci, overrides: thresholdFlags(flags) });
+      // 30 s per engine request, as analyze always had (the context's default is 10 s): a busy host's inspect
+      const context = c.capabilityContext('analyze', { engineTimeoutMs: 30_000 });
+      const result = await analyzeImage({
+        reference, source, platform: flags.platform, thresholds, top, paths, pathsLayer: layer, failOn,
+      }, context).finally(() => context.progress.end());
+      c.out(c.json ? renderJson('analyze', result).trimEnd() : renderAnalyzeText(result, c.style));
+      setExit(reachesThreshold(result.findings, result.failOn) ? ExitCode.findings : ExitCode.ok);
     });
 };
 

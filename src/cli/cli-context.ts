@@ -58,8 +58,9 @@ export class CliContext {
    * The capability context for `command`: the engine from the global flags, the system clock, progress on
    * stderr as `--progress` says (none with `--quiet`). With `interruptible`, the first Ctrl-C aborts the
    * signal (the capability cleans up and rejects with InterruptedError, exit 130) and a second one exits at once.
+   * `engineTimeoutMs` is the engine's per-request limit (default the context's 10 s).
    */
-  capabilityContext(command: string, options: { interruptible?: boolean } = {}): CapabilityContext {
+  capabilityContext(command: string, options: { interruptible?: boolean; engineTimeoutMs?: number } = {}): CapabilityContext {
     const mode: ProgressMode = this.globals.quiet ? 'none' : parseChoiceFlag(this.globals.progress ?? 'auto', '--progress', PROGRESS_MODES);
     const controller = new AbortController();
     if (options.interruptible) {
@@ -69,7 +70,7 @@ export class CliContext {
       });
     }
     return capabilityContext({
-      connect: this.connectOptions(),
+      connect: { ...this.connectOptions(), ...(options.engineTimeoutMs ? { timeoutMs: options.engineTimeoutMs } : {}) },
       progress: progressSink(mode, this.io.stderr, systemClock, command),
       signal: controller.signal,
     });

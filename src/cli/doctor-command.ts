@@ -1,7 +1,6 @@
 /** `stowage doctor`: flags in, DoctorReport out, rendered as text or JSON. */
 import { runDoctor } from '../doctor/doctor.js';
 import { CHECK_GROUPS, type CheckGroup } from '../doctor/facts.js';
-import { countBySeverity } from '../render/findings-text.js';
 import { renderDoctorText } from '../render/doctor-text.js';
 import { renderJson } from '../render/json-document.js';
 import { ExitCode } from '../errors.js';
@@ -48,12 +47,13 @@ Examples:
         skip: parseList(flags.skip) as CheckGroup[],
         windowMs,
         probe: flags.probe ? {} : false,
+        failOn,
       }, context).finally(() => context.progress.end());
       if (c.json) {
-        c.out(renderJson('doctor', { ...report, summary: countBySeverity(report.findings), failOn }).trimEnd());
+        c.out(renderJson('doctor', report).trimEnd());
       } else {
         c.out(renderDoctorText(report, c.style, { verbose: flags.verbose ?? false }));
       }
-      setExit(reachesThreshold(report.findings, failOn) ? ExitCode.findings : ExitCode.ok);
+      setExit(reachesThreshold(report.findings, report.failOn) ? ExitCode.findings : ExitCode.ok);
     });
 };

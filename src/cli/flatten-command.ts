@@ -63,17 +63,14 @@ Examples:
       }
       const output: FlattenOutput = flags.output ? { kind: 'docker-archive', path: flags.output, tag: flags.tag }
         : flags.oci ? { kind: 'oci', dir: flags.oci, tag: flags.tag } : { kind: 'engine', tag: flags.tag };
-      // a live line on a terminal (steps, bytes of the squashed layer, elapsed, ETA), cleared at the end
-      const { progress } = c.capabilityContext('flatten');
-      const result = await flattenImage(reference, {
-        mode, output, force: flags.force ?? false, verify: flags.verify,
+      // a live line on a terminal (steps, bytes of the squashed layer, elapsed, ETA), cleared at the end;
+      // 30 s per engine request, as flatten always had (the context's default is 10 s)
+      const context = c.capabilityContext('flatten', { engineTimeoutMs: 30_000 });
+      const result = await flattenImage({
+        reference, mode, output, force: flags.force ?? false, verify: flags.verify,
         source, platform: flags.platform, spoolDir: flags.spoolDir,
-        connect: c.connectOptions(),
-        progress: (step) => progress.update({ step }),
-        progressBytes: (step, done, total) => progress.update({ step, done, total, unit: 'bytes' }),
-      }).finally(() => progress.end());
-      if (c.json) c.out(renderJson('flatten', result).trimEnd());
-      else c.out(renderFlattenText(result, c.style));
+      }, context).finally(() => context.progress.end());
+      c.out(c.json ? renderJson('flatten', result).trimEnd() : renderFlattenText(result, c.style));
       setExit(0);
     });
 };

@@ -5,7 +5,7 @@ import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { isLocalEndpoint, type Endpoint } from '../engine/endpoint.js';
 import { EngineUnreachableError, UsageError } from '../errors.js';
-import { sortFindings, type Finding } from '../findings.js';
+import { countBySeverity, sortFindings, type Finding, type Severity } from '../findings.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { sampleHost } from '../host/host-sample.js';
@@ -20,6 +20,7 @@ import { imageChecks } from './image-checks.js';
 import { imageSpaceRows } from './image-space.js';
 import { ioChecks } from './io-checks.js';
 import { spaceChecks } from './space-checks.js';
+import { SCHEMA_VERSION } from '../version.js';
 
 export interface DoctorOptions {
   connect?: ConnectOptions;
@@ -32,11 +33,19 @@ export interface DoctorOptions {
   /** Options of the sync-write probe; false leaves data-root untouched. */
   probe?: SyncWriteOptions | false;
   hostFs?: HostFs;
+  /** The severity from which a finding fails the run (default error); the report says it as `failOn`. */
+  failOn?: Severity;
 }
 
+/** doctor's report, which is also its `--json` document's `result` (schema/doctor.schema.json). */
 export interface DoctorReport {
+  schemaVersion: typeof SCHEMA_VERSION;
   groups: CheckGroup[];
   findings: Finding[];
+  /** Findings per severity. */
+  summary: Record<Severity, number>;
+  /** Findings at or above this fail the run (the CLI exits 1). */
+  failOn: Severity;
   facts: DoctorFacts;
   durationMs: number;
 }
@@ -140,7 +149,11 @@ export async function runDoctor(
     ...(has('clutter') ? clutterChecks(facts, wall()) : []),
     ...(has('images') ? imageChecks(facts) : []),
   ];
-  return { groups, findings: sortFindings(findings), facts, durationMs: now() - started };
+  const sorted = sortFindings(findings);
+  return {
+    schemaVersion: SCHEMA_VERSION, groups, findings: sorted, summary: countBySeverity(sorted), failOn: options.failOn ?? 'error',
+    facts, durationMs: now() - started,
+  };
 }
 
 async function reachEngine(context: CapabilityContext): Promise<{ engine: EngineClient | undefined; facts: EngineFacts }> {

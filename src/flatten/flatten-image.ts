@@ -8,6 +8,7 @@
  * are renamed into place after verification, and an engine image is loaded under a temporary tag and
  * tagged only once it has been verified.
  */
+import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { EngineRequestError } from '../errors.js';
 import { indexArchiveFile } from '../image/archive-source.js';
@@ -30,6 +31,7 @@ import { squashImage, type Squash } from './squash.js';
 import { squashedStream } from './squashed-stream.js';
 import type { VerificationReport } from './verification-report.js';
 import { count } from '../units.js';
+import { SCHEMA_VERSION } from '../version.js';
 
 export { defaultTag } from './flatten-input.js';
 export type { ImageFigures } from './flatten-verifier.js';
@@ -39,7 +41,9 @@ export type FlattenOutput =
   | { kind: 'docker-archive'; path: string; tag?: string | undefined }
   | { kind: 'oci'; dir: string; tag?: string | undefined };
 
-export interface FlattenOptions extends OpenImageOptions {
+export interface FlattenOptions extends Pick<OpenImageOptions, 'source' | 'platform'> {
+  /** The input: a name or ID in the engine, a docker-archive (.tar, .tar.gz), an OCI archive or layout directory. */
+  reference: string;
   mode?: FlattenMode;
   output?: FlattenOutput;
   /** Replace an existing tag, file or directory. */
@@ -50,9 +54,6 @@ export interface FlattenOptions extends OpenImageOptions {
   spoolDir?: string | undefined;
   /** gzip level of new OCI layers. */
   gzipLevel?: number | undefined;
-  now?: () => number;
-  /** Bytes of the squashed layer sent so far (and the total when known), for a live progress line. */
-  progressBytes?: ((step: string, done: number, total?: number) => void) | undefined;
   /**
    * Tests only: `written` alters the squashed layer's bytes before verification reads them (a writer bug),
    * `sent` after (bytes the engine gets but verification never saw).
@@ -60,7 +61,9 @@ export interface FlattenOptions extends OpenImageOptions {
   faults?: { written?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer>; sent?: (layer: AsyncIterable<Buffer>) => AsyncIterable<Buffer> } | undefined;
 }
 
+/** flatten's result, which is also its `--json` document's `result` (schema/flatten.schema.json). */
 export interface FlattenResult {
+  schemaVersion: typeof SCHEMA_VERSION;
   input: ImageFigures & { reference: string; source: string; id: string | undefined; note?: string | undefined };
   output: ImageFigures & { kind: FlattenOutput['kind']; target: string; id: string; manifestDigest?: string | undefined };
   plan: { keep: number; squashed: number; base?: string | undefined; mode: string };
@@ -72,11 +75,20 @@ export interface FlattenResult {
   timings: { readMs: number; writeMs: number; verifyMs: number; totalMs: number };
 }
 
-/** Flattens `reference` as `options` say; returns what was written and measured. */
-export async function flattenImage(reference: string, options: FlattenOptions = {}): Promise<FlattenResult> {
-  const now = options.now ?? (() => performance.now());
-  const progress = options.progress ?? (() => {});
+/**
+ * Flattens `options.reference` as `options` say; returns what was written and measured. The engine, the
+ * clock, progress (steps, and the bytes of the squashed layer as they go) and cancellation come from the
+ * context (without one, it is made by the docker CLI's rules). Aborted, the flatten stops at its next step
+ * or chunk of the squashed layer, removes what it started and rejects with the signal's reason.
+ */
+export async function flattenImage(options: FlattenOptions, context: CapabilityContext = capabilityContext()): Promise<FlattenResult> {
+  const { reference } = options;
+  const { signal } = context;
+  const now = () => context.clock.monotonic();
+  const progress = (step: string) => context.progress.update({ step });
+  const progressBytes = (step: string, done: number, total?: number) => context.progress.update({ step, done, total, unit: 'bytes' });
   const t0 = now();
+  signal.throwIfAborted();
   const output: FlattenOutput = options.output ?? { kind: 'engine' };
   const force = options.force ?? false;
   const verify = options.verify ?? true;
@@ -90,13 +102,19 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
   const mode: FlattenMode = options.mode ?? { kind: 'all' };
   let input: FlattenInput | undefined;
   try {
-    input = await openFlattenInput(reference, { ...options, mode, output, force, faults: options.faults ?? {} }, verifier, progress);
+    input = await openFlattenInput(reference, {
+      source: options.source, platform: options.platform, engine: context.engine,
+      mode, output, force, faults: options.faults ?? {}, progressBytes, signal,
+    }, verifier, progress);
     const { image, engine } = input;
+    signal.throwIfAborted();
     await verifier.checkInput(image, input.fromEngine ? engine : undefined);
+    signal.throwIfAborted();
 
     // 2. the plan and the squash
     const plan = await planFlatten(image, mode, {
-      baseByName: async (name) => baseByName(name, input!.base && name === input!.base.text ? input!.base.where : await locateImage(name), engine, options),
+      baseByName: async (name) => baseByName(name, input!.base && name === input!.base.text ? input!.base.where : await locateImage(name), engine,
+        { source: options.source, platform: options.platform, engine: context.engine }),
       candidates: engine ? async () => engineCandidates(engine, image) : undefined,
     });
     if (input.early && plan.keep !== 0) throw new Error('internal: the early import squashes every layer');
@@ -110,11 +128,12 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       files: [...squash.layer.sources.values()],
       layers: omitKept ? [] : Array.from({ length: plan.keep }, (_, i) => i),
     }, { engine, spoolDir: options.spoolDir, progress });
+    signal.throwIfAborted();
     // reading: the index, the plan, and (for streamed sources) the spool pass
     const t1 = now();
     try {
       // 3. the output, through the writer of its kind
-      const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, options.faults ?? {}, options.progressBytes);
+      const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, { faults: options.faults ?? {}, progressBytes, signal });
       // Taken now: an early import is still uploading, and nobody waits for these.
       const before = figures(image);
       progress(`writing ${count(plan.keep, 'kept layer')} and one squashed layer of ${count(squash.layer.files, 'file')}`);
@@ -124,6 +143,7 @@ export async function flattenImage(reference: string, options: FlattenOptions = 
       const after = verifier.after ?? figures(verifier.outIndex ?? syntheticOutput(image, plan.keep, squash.layer.entries, tarBytes));
       const s = squash.layer;
       return {
+        schemaVersion: SCHEMA_VERSION,
         input: { reference, source: image.source.kind, id: image.id, ...before, ...(input.note ? { note: input.note } : {}) },
         output: { kind: output.kind, target: written.target, id: written.result.id, ...after, ...(written.result.manifestDigest ? { manifestDigest: written.result.manifestDigest } : {}) },
         plan: { keep: plan.keep, squashed: image.layers.length - plan.keep, base: plan.base, mode: plan.modeText },
@@ -151,8 +171,8 @@ async function outputTag(image: ImageIndex, reference: string, output: FlattenOu
 }
 
 /** The image to write: the kept layers (as stored, or left out where the engine has them) and the squashed one. */
-function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, content: ImageContent, omitKept: boolean,
-  verifier: FlattenVerifier, faults: NonNullable<FlattenOptions['faults']>, progressBytes: FlattenOptions['progressBytes']): ImageToWrite {
+function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, content: ImageContent, omitKept: boolean, verifier: FlattenVerifier,
+  stream: { faults: NonNullable<FlattenOptions['faults']>; progressBytes: (step: string, done: number, total?: number) => void; signal: AbortSignal }): ImageToWrite {
   const keep = plan.keep;
   const layers: OutputLayer[] = [];
   for (let i = 0; i < keep; i++) {
@@ -171,8 +191,9 @@ function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, cont
       read: (src) => content.file(src),
       hash: verifier.writtenHash,
       check: verifier.teed ? verifier.checkSent : undefined,
-      onBytes: progressBytes && ((sent) => progressBytes('writing the squashed layer', sent, tarBytes)),
-      faults,
+      onBytes: (sent) => stream.progressBytes('writing the squashed layer', sent, tarBytes),
+      faults: stream.faults,
+      signal: stream.signal,
     });
     verifier.written = s.written;
     verifier.sent = s.sent;
@@ -240,7 +261,7 @@ async function baseByName(name: string, where: ImageLocation, engine: EngineClie
     });
     if (detail) return { name, diffIds: detail.layers };
   }
-  const { image } = await openLocated(where, { ...options, progress: undefined });
+  const { image } = await openLocated(where, options);
   return { name, diffIds: image.layers.map((l) => l.diffId), createdBy: historyOf(image.config).map((h) => h.createdBy) };
 }
 

@@ -4,7 +4,6 @@
  * index. For the default flatten of a local overlay2 image into the engine the squashed layer starts
  * uploading here, before the layers are indexed (the fast path, early-import.ts).
  */
-import { connectEngine } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { EngineRequestError, RefusedError } from '../errors.js';
 import { hasGetfattr } from '../host/xattrs.js';
@@ -17,12 +16,16 @@ import type { FlattenMode } from './flatten-plan.js';
 import type { FlattenVerifier } from './flatten-verifier.js';
 import type { StreamFault } from './squashed-stream.js';
 
-export interface FlattenInputOptions extends OpenImageOptions {
+export interface FlattenInputOptions extends Pick<OpenImageOptions, 'source' | 'platform'> {
+  /** The engine, connected when something needs it (the capability context's). */
+  engine: () => Promise<EngineClient>;
   mode: FlattenMode;
   output: { kind: 'engine' | 'docker-archive' | 'oci'; tag?: string | undefined };
   force: boolean;
   faults: { written?: StreamFault | undefined; sent?: StreamFault | undefined };
   progressBytes?: ((step: string, done: number, total?: number) => void) | undefined;
+  /** Aborted: the fast path's upload stops at its next chunk. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface FlattenInput {
@@ -47,7 +50,7 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
   const baseName = options.mode.kind === 'keep-base' ? options.mode.base : undefined;
   const base = baseName ? { text: baseName, where: await locateImage(baseName) } : undefined;
   let connection: Promise<EngineClient> | undefined;
-  const connect = () => (connection ??= connectEngine(options.connect ?? {}));
+  const connect = () => (connection ??= options.engine());
   progress(`reading ${reference}`);
 
   const fast = await fastPath(where, options, connect);
@@ -62,6 +65,7 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
       // the size is not known yet: the layers are still being walked
       onBytes: options.progressBytes && ((sent) => options.progressBytes!('importing the squashed layer into the engine', sent)),
       faults: options.faults,
+      signal: options.signal,
     });
     verifier.written = started.squashed.written;
     verifier.sent = started.squashed.sent;
@@ -78,7 +82,7 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
     const opened = fast
       ? { image: (await indexOverlayImage(fast.overlay, progress, 'none'))!, note: undefined }
       // an engine image read from overlay2 gets no digests: flatten needs none to plan
-      : await openLocated(where, options, 'none', where.kind === 'engine' ? await connect() : undefined);
+      : await openLocated(where, { source: options.source, platform: options.platform, engine: connect, progress }, 'none');
     const image = opened.image;
     const fromEngine = image.source.kind === 'overlay2' || image.source.kind === 'engine-export';
     let engine: EngineClient | undefined;

@@ -26,6 +26,8 @@ export interface SquashedStreamOptions {
   check?: ((sent: LayerIndex) => Promise<void> | void) | undefined;
   /** Called with the bytes of the tar sent so far, for progress. */
   onBytes?: ((sent: number) => void) | undefined;
+  /** Aborted: the stream ends with the signal's reason at its next chunk, and its reader cleans up. */
+  signal?: AbortSignal | undefined;
   /** Tests only: alter the bytes before the side reader sees them (`written`) or after (`sent`). */
   faults?: { written?: StreamFault | undefined; sent?: StreamFault | undefined } | undefined;
 }
@@ -59,6 +61,7 @@ export function squashedStream(entries: Iterable<LayerEntry> | AsyncIterable<Lay
   });
   if (options.faults?.written) tar = options.faults.written(tar);
   if (options.onBytes) tar = counted(tar, options.onBytes);
+  if (options.signal) tar = abortable(tar, options.signal);
   const check = options.check;
   if (!check) return { stream: tar, written };
   const tee = teeStream(tar, async (branch) => {
@@ -80,4 +83,12 @@ async function* counted(chunks: AsyncIterable<Buffer>, onBytes: (sent: number) =
     if (sent - reported >= 1 << 20) onBytes((reported = sent));
   }
   onBytes(sent);
+}
+
+/** The same chunks until `signal` is aborted, then its reason. */
+async function* abortable(chunks: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+  for await (const c of chunks) {
+    signal.throwIfAborted();
+    yield c;
+  }
 }

@@ -1,7 +1,7 @@
 /** One entry point for every image source: a path (docker-archive, OCI archive or layout) or an engine image. */
 import { stat } from 'node:fs/promises';
+import { capabilityContext } from '../context.js';
 import { BadInputError } from '../errors.js';
-import { connectEngine, type ConnectOptions } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { indexArchiveFile } from './archive-source.js';
 import { indexEngineImage, type EngineReadMode } from './engine-source.js';
@@ -16,8 +16,12 @@ export interface OpenImageOptions {
   source?: SourceChoice;
   /** `os/arch[/variant]` for OCI indexes. */
   platform?: string | undefined;
-  connect?: ConnectOptions;
-  progress?: (text: string) => void;
+  /**
+   * The engine, asked for only when the image is in it (a capability passes `context.engine`); without one,
+   * an engine image is read from the engine the docker CLI would use.
+   */
+  engine?: () => Promise<EngineClient>;
+  progress?: ((text: string) => void) | undefined;
   /** Hash every file even when reading overlay2 directly (default: only files several layers write). */
   allDigests?: boolean;
 }
@@ -56,15 +60,15 @@ export async function openImage(reference: string, options: OpenImageOptions = {
   return openLocated(await locateImage(reference, options.source), options);
 }
 
-/** openImage for an argument already resolved by locateImage; `engineClient` when the caller has one open. */
-export async function openLocated(where: ImageLocation, options: OpenImageOptions = {}, digests?: 'all' | 'needed' | 'none', engineClient?: EngineClient): Promise<OpenedImage> {
+/** openImage for an argument already resolved by locateImage. */
+export async function openLocated(where: ImageLocation, options: OpenImageOptions = {}, digests?: 'all' | 'needed' | 'none'): Promise<OpenedImage> {
   const choice = options.source ?? 'auto';
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   if (where.kind === 'path') {
     return { image: where.directory ? await indexOciLayout(where.path, { platform }) : await indexArchiveFile(where.path, { platform }) };
   }
   const name = where.reference.text;
-  const engine = engineClient ?? await connectEngine(options.connect ?? {});
+  const engine = await (options.engine ?? capabilityContext().engine)();
   const mode: EngineReadMode = choice === 'overlay2' ? 'direct' : choice === 'export' ? 'export' : 'auto';
   const read = await indexEngineImage(engine, name, mode, options.progress, digests ?? (options.allDigests ? 'all' : 'needed'));
   return { image: read.image, note: read.directUnavailable && read.via === 'engine-export' && choice !== 'export' ? `streamed from the engine: ${read.directUnavailable}` : undefined };

@@ -2,7 +2,7 @@
 import type { DoctorReport } from '../doctor/doctor.js';
 import { percentile } from '../stats.js';
 import { describeChain } from '../host/block-device.js';
-import { countBySeverity, renderFindings } from './findings-text.js';
+import { renderFindings } from './findings-text.js';
 import { count, formatBytes, formatDuration, formatPercent } from './format.js';
 import type { Style } from './style.js';
 
@@ -79,7 +79,7 @@ export function renderDoctorText(report: DoctorReport, style: Style, options: Do
     lines.push(renderFindings(report.findings, style));
     lines.push('');
   }
-  const c = countBySeverity(report.findings);
+  const c = report.summary;
   const verdict = report.findings.length === 0 ? 'no findings: Docker storage looks healthy'
     : `${count(report.findings.length, 'finding')}: ${c.error} error, ${c.warn} warn, ${c.info} info`;
   lines.push(`${verdict} (checked ${report.groups.join(', ')} in ${formatDuration(report.durationMs)})`);

@@ -23,9 +23,3 @@ export function renderFinding(f: Finding, style: Style): string {
 export function renderFindings(findings: readonly Finding[], style: Style): string {
   return findings.map((f) => renderFinding(f, style)).join('\n\n');
 }
-
-export function countBySeverity(findings: readonly Finding[]): Record<Finding['severity'], number> {
-  const counts = { error: 0, warn: 0, info: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
-}

@@ -1,8 +1,10 @@
-/** The one `--json` document every command prints: versioned, so consumers can rely on its shape. */
-import { STOWAGE_VERSION } from '../version.js';
+/**
+ * The one `--json` document every command prints: the capability's result as it returned it (versioned by
+ * its own `schemaVersion`), under `result`, with what names the run: the command, stowage's version, the time.
+ */
+import { SCHEMA_VERSION, STOWAGE_VERSION } from '../version.js';
 
-/** Bump when a field is removed or changes meaning; adding fields keeps the version. */
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION } from '../version.js';
 
 export interface JsonDocument<T> {
   schemaVersion: number;

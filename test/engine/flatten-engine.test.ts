@@ -16,7 +16,9 @@ import { buildImage, docker, ensureBusybox, removeImages, uniqueName, BUSYBOX_IM
 import { runCli } from '../support/run-cli.js';
 import { LoopDisk } from '../support/loop-disk.js';
 import { LocalRegistry } from '../support/local-registry.js';
-import { flattenImage } from '../../src/flatten/flatten-image.js';
+import { capabilityContext } from '../../src/context.js';
+import { flattenImage, type FlattenOptions } from '../../src/flatten/flatten-image.js';
+import { RecordingProgress, silentProgress } from '../../src/progress.js';
 
 /** `docker export` of a container of `image`, read by Python's tarfile and described path by path. */
 async function exported(image: string): Promise<Map<string, string>> {
@@ -193,12 +195,12 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
 
   test('the merged layer directories, streamed before any layer is indexed, give the image the squash of the index gives', async () => {
     for (const [name, image] of [['storage', storage], ['names', names]] as const) {
-      const early: string[] = [];
-      const fromDirs = await flattenImage(image, { output: { kind: 'engine', tag: tag(`${name}-early`) }, progress: (t) => early.push(t) });
-      assert.ok(early.some((t) => /while the layers are indexed/.test(t)), `${name}: the early import ran`);
-      const general: string[] = [];
-      const fromIndex = await flattenImage(image, { source: 'export', output: { kind: 'engine', tag: tag(`${name}-indexed`) }, progress: (t) => general.push(t) });
-      assert.ok(!general.some((t) => /while the layers are indexed/.test(t)), `${name}: the squash of the index ran`);
+      const early = new RecordingProgress();
+      const fromDirs = await flattenImage({ reference: image, output: { kind: 'engine', tag: tag(`${name}-early`) } }, capabilityContext({ progress: early }));
+      assert.ok(early.steps.some((t) => /while the layers are indexed/.test(t)), `${name}: the early import ran`);
+      const general = new RecordingProgress();
+      const fromIndex = await flattenImage({ reference: image, source: 'export', output: { kind: 'engine', tag: tag(`${name}-indexed`) } }, capabilityContext({ progress: general }));
+      assert.ok(!general.steps.some((t) => /while the layers are indexed/.test(t)), `${name}: the squash of the index ran`);
       assert.equal(fromDirs.output.id, fromIndex.output.id, `${name}: same image`);
       assert.equal(fromDirs.verification.verified, true);
     }
@@ -273,7 +275,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
       all[at + 100] = 0x03;
       yield all;
     })();
-    const cases: { faults: NonNullable<Parameters<typeof flattenImage>[1]>['faults']; mode: 'all' | 'keep-base'; message: RegExp }[] = [
+    const cases: { faults: FlattenOptions['faults']; mode: 'all' | 'keep-base'; message: RegExp }[] = [
       { faults: { written: flip }, mode: 'all', message: /(1 path differs|paths differ).*app\/f1\.bin/ },
       { faults: { written: flip }, mode: 'keep-base', message: /(1 path differs|paths differ).*app\/f1\.bin/ },
       { faults: { sent: flip }, mode: 'all', message: /the engine recorded layers/ },
@@ -283,7 +285,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     const danglingBefore = await dangling();
     for (const c of cases) {
       const target = tag(`corrupt-${c.mode}-${c.faults?.written ? 'written' : 'sent'}`);
-      await assert.rejects(flattenImage(storage, { output: { kind: 'engine', tag: target }, mode: { kind: c.mode }, faults: c.faults }), (err: Error & { exitCode?: number }) => {
+      await assert.rejects(flattenImage({ reference: storage, output: { kind: 'engine', tag: target }, mode: { kind: c.mode }, faults: c.faults }), (err: Error & { exitCode?: number }) => {
         assert.equal(err.name, 'VerificationError');
         assert.equal(err.exitCode, 7, 'verification failed has its own exit code');
         assert.match(err.message, c.message);
@@ -296,7 +298,7 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     assert.deepEqual(await dangling(), danglingBefore, 'no imported image left behind');
     // unverified, the same fault goes through: the check above is what catches it
     const unverified = tag('corrupt-unverified');
-    await flattenImage(storage, { output: { kind: 'engine', tag: unverified }, verify: false, faults: { written: flip } });
+    await flattenImage({ reference: storage, output: { kind: 'engine', tag: unverified }, verify: false, faults: { written: flip } });
     assert.equal(await exists(unverified), true);
   });
 
@@ -318,10 +320,12 @@ describe('flatten against the engine', { timeout: 900_000 }, () => {
     const archive = join(work, 'big.tar');
     await docker(['save', '-o', archive, big]);
     const target = tag('half');
-    await assert.rejects(flattenImage(archive, {
+    await assert.rejects(flattenImage({
+      reference: archive,
       output: { kind: 'engine', tag: target },
-      progress: (m) => { if (m.startsWith('writing')) truncateSync(archive, 6_000_000); },
-    }), (err: Error & { exitCode?: number }) => err.exitCode === 4);
+    }, capabilityContext({
+      progress: { ...silentProgress, update: (u) => { if (u.step.startsWith('writing')) truncateSync(archive, 6_000_000); } },
+    })), (err: Error & { exitCode?: number }) => err.exitCode === 4);
     assert.equal(await exists(target), false);
     const leftovers = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', repo])).stdout.split('\n').filter((t) => t.includes('stowage-tmp'));
     assert.deepEqual(leftovers, []);

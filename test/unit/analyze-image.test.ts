@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeIndexedImage } from '../../src/analyze/analyze-image.js';
+import { TestClock } from '../../src/clock.js';
 import { indexImageStream } from '../../src/image/archive-source.js';
 import { instructionOf, mapHistory } from '../../src/image/image-index.js';
 import { chunked, dockerArchive, layerTar } from '../support/image-archives.js';
@@ -28,7 +29,7 @@ async function fixture() {
 }
 
 test('chown -R over N files of known size: metadata-only and wasted bytes are exact, efficiency follows', async () => {
-  const r = analyzeIndexedImage(await fixture(), { now: () => 0 });
+  const r = analyzeIndexedImage(await fixture(), {}, { clock: new TestClock() });
   assert.equal(r.totals.bytes, 2 * N * SIZE + 5000);
   assert.equal(r.totals.metadataOnlyBytes, N * SIZE);
   assert.equal(r.totals.metadataOnlyFiles, N);

@@ -7,7 +7,10 @@ import { formatBytes, formatDuration, formatValue } from '../../src/render/forma
 import type { DoctorReport } from '../../src/doctor/doctor.js';
 
 const report: DoctorReport = {
+  schemaVersion: 1,
   groups: ['engine', 'io'],
+  summary: { error: 1, warn: 0, info: 0 },
+  failOn: 'error',
   durationMs: 1234,
   findings: [{
     id: 'io/slow-sync-write', severity: 'error', title: 'Sync writes to data-root are very slow',

@@ -8,7 +8,7 @@ import { makeStyle } from '../../src/render/style.js';
 import { baseFacts } from './doctor-fixture.js';
 
 const report: DoctorReport = {
-  groups: ['space'], durationMs: 10, findings: [],
+  schemaVersion: 1, groups: ['space'], durationMs: 10, findings: [], summary: { error: 0, warn: 0, info: 0 }, failOn: 'error',
   facts: baseFacts({
     imageSpace: [
       { id: `sha256:${'9c1e0d2b7a41'.padEnd(64, '0')}`, repository: 'registry:5000/app', tag: 'v2', repoTags: ['registry:5000/app:v2'], created: 0, size: 312e6, sharedSize: 74.8e6, uniqueSize: 237.2e6, containers: 2 },

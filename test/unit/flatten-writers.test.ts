@@ -57,8 +57,8 @@ function unionOf(image: ImageIndex): Map<string, string> {
 test('docker-archive in, docker-archive out: fewer layers, same filesystem, config kept, same bytes twice', async () => {
   const input = join(dir, 'in.tar');
   writeFileSync(input, dockerArchive(FAKE));
-  const a = await flattenImage(input, { output: { kind: 'docker-archive', path: join(dir, 'a.tar'), tag: 'fake/image:flat' } });
-  const b = await flattenImage(input, { output: { kind: 'docker-archive', path: join(dir, 'b.tar'), tag: 'fake/image:flat' } });
+  const a = await flattenImage({ reference: input, output: { kind: 'docker-archive', path: join(dir, 'a.tar'), tag: 'fake/image:flat' } });
+  const b = await flattenImage({ reference: input, output: { kind: 'docker-archive', path: join(dir, 'b.tar'), tag: 'fake/image:flat' } });
   assert.equal(a.output.layers, 1);
   assert.equal(a.verification.verified, true);
   assert.equal(a.input.wastedBytes, 303_000);
@@ -79,21 +79,21 @@ test('OCI layout in (gzip), keep layers below 1, OCI layout out: kept blob copie
   const layout = join(dir, 'oci-in');
   writeDir(layout, ociFiles([{ image: FAKE, platform: { os: 'linux', architecture: 'amd64' } }], (b) => gzipSync(b)));
   const out = join(dir, 'oci-out');
-  const r = await flattenImage(layout, { mode: { kind: 'from-layer', layer: 1 }, output: { kind: 'oci', dir: out } });
+  const r = await flattenImage({ reference: layout, mode: { kind: 'from-layer', layer: 1 }, output: { kind: 'oci', dir: out } });
   assert.deepEqual([r.input.layers, r.output.layers, r.plan.keep], [3, 2, 1]);
   const inImage = await indexOciLayout(layout);
   const outImage = await indexOciLayout(out);
   assert.equal(outImage.layers[0]!.storedDigest, inImage.layers[0]!.storedDigest, 'kept layer blob unchanged');
   assert.equal(outImage.layers[1]!.compression, 'gzip');
   assert.deepEqual(unionOf(outImage), unionOf(inImage));
-  const again = await flattenImage(layout, { mode: { kind: 'from-layer', layer: 1 }, output: { kind: 'oci', dir: join(dir, 'oci-again') } });
+  const again = await flattenImage({ reference: layout, mode: { kind: 'from-layer', layer: 1 }, output: { kind: 'oci', dir: join(dir, 'oci-again') } });
   assert.equal(again.output.manifestDigest, r.output.manifestDigest, 'same manifest digest twice');
   assert.ok(!readdirSync(dir).some((n) => n.includes('.stowage-')), 'no temporary left');
   // the same image read from another kind of source flattens to the same image ID
   const fromArchive = join(dir, 'same.tar');
   writeFileSync(fromArchive, dockerArchive(FAKE));
-  const viaArchive = await flattenImage(fromArchive, { output: { kind: 'docker-archive', path: join(dir, 'same-a.tar') } });
-  const viaOci = await flattenImage(layout, { output: { kind: 'docker-archive', path: join(dir, 'same-b.tar') } });
+  const viaArchive = await flattenImage({ reference: fromArchive, output: { kind: 'docker-archive', path: join(dir, 'same-a.tar') } });
+  const viaOci = await flattenImage({ reference: layout, output: { kind: 'docker-archive', path: join(dir, 'same-b.tar') } });
   assert.equal(viaOci.output.id, viaArchive.output.id);
 });
 
@@ -102,9 +102,9 @@ test('an existing output is refused (exit 5) unless --force; --force replaces it
   writeFileSync(input, dockerArchive(FAKE));
   const target = join(dir, 'exists.tar');
   writeFileSync(target, 'precious');
-  await assert.rejects(flattenImage(input, { output: { kind: 'docker-archive', path: target } }), (err: Error & { exitCode?: number }) => err.name === 'RefusedError' && err.exitCode === 5);
+  await assert.rejects(flattenImage({ reference: input, output: { kind: 'docker-archive', path: target } }), (err: Error & { exitCode?: number }) => err.name === 'RefusedError' && err.exitCode === 5);
   assert.equal(readFileSync(target, 'utf8'), 'precious');
-  await flattenImage(input, { output: { kind: 'docker-archive', path: target }, force: true });
+  await flattenImage({ reference: input, output: { kind: 'docker-archive', path: target }, force: true });
   assert.ok(statSync(target).size > 300_000);
 });
 
@@ -113,7 +113,7 @@ test('a broken input is bad input (exit 4) and leaves no output', async () => {
   const truncated = join(dir, 'truncated.tar');
   writeFileSync(truncated, good.subarray(0, Math.floor(good.length / 2)));
   const target = join(dir, 'never.tar');
-  await assert.rejects(flattenImage(truncated, { output: { kind: 'docker-archive', path: target } }), (err: Error & { exitCode?: number }) => err.exitCode === 4);
+  await assert.rejects(flattenImage({ reference: truncated, output: { kind: 'docker-archive', path: target } }), (err: Error & { exitCode?: number }) => err.exitCode === 4);
   assert.equal(existsSync(target), false);
 });
 

@@ -207,7 +207,7 @@ test('sub-second and year-2300 mtimes: read exactly, written back exactly (Pytho
   const input = join(dir, 'times-image.tar');
   writeFileSync(input, dockerArchive({ layers }));
   const out = join(dir, 'times-flat.tar');
-  const result = await flattenImage(input, { output: { kind: 'docker-archive', path: out, tag: 'real-writers/times:flat' } });
+  const result = await flattenImage({ reference: input, output: { kind: 'docker-archive', path: out, tag: 'real-writers/times:flat' } });
   assert.equal(result.output.layers, 1);
   assert.equal(result.verification.verified, true);
   const flat = new UnionTree();
@@ -300,7 +300,7 @@ test('a hardlink to a symlink (GNU tar) or a fifo (Python) shares its inode in t
   const input = join(dir, 'links-image.tar');
   writeFileSync(input, dockerArchive({ layers: [readFileSync(python), readFileSync(gnu)] }));
   const out = join(dir, 'links-flat.tar');
-  const result = await flattenImage(input, { output: { kind: 'docker-archive', path: out, tag: 'real-writers/links:flat' } });
+  const result = await flattenImage({ reference: input, output: { kind: 'docker-archive', path: out, tag: 'real-writers/links:flat' } });
   assert.equal(result.verification.verified, true);
   assert.equal(result.squashedLayer.hardlinks, 2);
   const flat = new UnionTree();

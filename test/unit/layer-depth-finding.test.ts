@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeIndexedImage } from '../../src/analyze/analyze-image.js';
+import { TestClock } from '../../src/clock.js';
 import { imageChecks } from '../../src/doctor/image-checks.js';
 import type { DoctorFacts } from '../../src/doctor/facts.js';
 import { indexImageStream } from '../../src/image/archive-source.js';
@@ -15,7 +16,7 @@ async function imageOf(depth: number) {
 
 for (const [depth, severity] of [[101, 'warn'], [121, 'error']] as const) {
   test(`${depth} layers: doctor and analyze give the same ${severity} finding`, async () => {
-    const fromAnalyze = analyzeIndexedImage(await imageOf(depth), { now: () => 0 }).findings.find((f) => f.id === 'image/layer-depth');
+    const fromAnalyze = analyzeIndexedImage(await imageOf(depth), {}, { clock: new TestClock() }).findings.find((f) => f.id === 'image/layer-depth');
     const facts = { imageDepths: [{ id: 'sha256:abc', tags: ['fake/image:latest'], layers: depth }] } as unknown as DoctorFacts;
     const fromDoctor = imageChecks(facts);
     assert.ok(fromAnalyze);
@@ -34,10 +35,10 @@ for (const [depth, severity] of [[101, 'warn'], [121, 'error']] as const) {
 
 test('under 100 layers neither raises it, unless analyze is given a lower ceiling', async () => {
   const image = await imageOf(99);
-  assert.ok(!analyzeIndexedImage(image, { now: () => 0 }).findings.some((f) => f.id === 'image/layer-depth'));
+  assert.ok(!analyzeIndexedImage(image, {}, { clock: new TestClock() }).findings.some((f) => f.id === 'image/layer-depth'));
   const facts = { imageDepths: [{ id: 'sha256:abc', tags: [], layers: 99 }] } as unknown as DoctorFacts;
   assert.deepEqual(imageChecks(facts), []);
-  const capped = analyzeIndexedImage(image, { now: () => 0, thresholds: { highestLayers: 50 } }).findings.find((f) => f.id === 'image/layer-depth');
+  const capped = analyzeIndexedImage(image, { thresholds: { highestLayers: 50 } }, { clock: new TestClock() }).findings.find((f) => f.id === 'image/layer-depth');
   assert.equal(capped?.severity, 'error');
   assert.equal(capped?.evidence.find((e) => e.label === 'threshold')?.value, 50);
 });

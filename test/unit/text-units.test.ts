@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { countBySeverity } from '../../src/findings.js';
 import { count, formatBytes } from '../../src/units.js';
 import { analyzeIndexedImage } from '../../src/analyze/analyze-image.js';
+import { TestClock } from '../../src/clock.js';
 import { indexImageStream } from '../../src/image/archive-source.js';
 import { renderAnalyzeText } from '../../src/render/analyze-text.js';
 import { renderFlattenText } from '../../src/render/flatten-text.js';
@@ -36,7 +38,7 @@ async function oneOfEach() {
     layers: [layerTar([{ entry: { path: 'f', type: 'file' }, content: Buffer.alloc(3000, 1) }])],
     history: [{ createdBy: 'ENV X=1', empty: true }, { createdBy: 'COPY f /f # buildkit' }],
   });
-  return analyzeIndexedImage(await indexImageStream(chunked(archive), 'one', 'one', 'docker-archive'), { now: () => 0 });
+  return analyzeIndexedImage(await indexImageStream(chunked(archive), 'one', 'one', 'docker-archive'), {}, { clock: new TestClock() });
 }
 
 test('analyze: "1 layer, 1 instruction", and the total is labelled content bytes (the files), not layer bytes', async () => {
@@ -60,7 +62,7 @@ test('analyze: a metadata-only copy of one file says "1 unchanged file ... its o
     layers: [layerTar([f]), layerTar([{ ...f, entry: { ...f.entry, uid: 1000, gid: 1000 } }])],
     history: [{ createdBy: 'COPY f /f # buildkit' }, { createdBy: 'RUN /bin/sh -c chown 1000 /f # buildkit' }],
   });
-  const r = analyzeIndexedImage(await indexImageStream(chunked(archive), 'meta', 'meta', 'docker-archive'), { now: () => 0 });
+  const r = analyzeIndexedImage(await indexImageStream(chunked(archive), 'meta', 'meta', 'docker-archive'), {}, { clock: new TestClock() });
   const meta = r.findings.find((x) => x.id === 'image/metadata-copy');
   assert.ok(meta, 'the chown of one 2 MB file is reported');
   assert.match(meta.title, /copies 1 unchanged file only to change its owner$/);
@@ -68,6 +70,7 @@ test('analyze: a metadata-only copy of one file says "1 unchanged file ... its o
 });
 
 const flattened: FlattenResult = {
+  schemaVersion: 1,
   input: { reference: 'app:1', source: 'engine', id: 'sha256:in', layers: 2, tarBytes: 476_000_000, bytes: 468_000_000, wastedBytes: 189_000_000 },
   output: { kind: 'engine', target: 'app:1-flat', id: 'sha256:out', layers: 2, tarBytes: 284_000_000, bytes: 279_000_000, wastedBytes: 0 },
   plan: { keep: 1, squashed: 1, mode: 'from-layer 1' },
@@ -100,7 +103,7 @@ test('doctor: the sync-write probe in decimal units beside the free space, in th
   const slow = findings.find((f) => f.id === 'io/slow-sync-write')!;
   assert.equal(slow.title, 'Sync writes to data-root are very slow: 10.5 MB with O_DSYNC took 7.0 s');
   assert.equal(findings.find((f) => f.id === 'io/stuck-tasks')!.title, '1 task stayed in uninterruptible I/O sleep (D state) through the sample window');
-  const text = renderDoctorText({ groups: ['io'], durationMs: 5, findings, facts }, plain);
+  const text = renderDoctorText({ schemaVersion: 1, groups: ['io'], durationMs: 5, findings, summary: countBySeverity(findings), failOn: 'error', facts }, plain);
   assert.match(text, /sync write 10\.5 MB in 7\.00 s/);
   assert.match(text, /writes completed: 10 of 10 x 1\.05 MB O_DSYNC/);
   // 10 x 1 MiB in 7 s: the throughput evidence in decimal units as well
