@@ -1,21 +1,2 @@
-/** The one `--json` document every command prints: versioned, so consumers can rely on its shape. */
-import { STOWAGE_VERSION } from '../version.js';
-
-/** Bump when a field is removed or changes meaning; adding fields keeps the version. */
-export const SCHEMA_VERSION = 1;
-
-export interface JsonDocument<T> {
-  schemaVersion: number;
-  command: string;
-  stowageVersion: string;
-  generatedAt: string;
-  result: T;
-}
-
-export function jsonDocument<T>(command: string, result: T, now = new Date()): JsonDocument<T> {
-  return { schemaVersion: SCHEMA_VERSION, command, stowageVersion: STOWAGE_VERSION, generatedAt: now.toISOString(), result };
-}
-
-export function renderJson<T>(command: string, result: T): string {
-  return `${JSON.stringify(jsonDocument(command, result), null, 2)}\n`;
-}
+/** The `--json` document, for the renderers; it lives in src/json-document.ts, below the capabilities. */
+export { SCHEMA_VERSION, jsonDocument, renderJson, type JsonDocument } from '../json-document.js';
