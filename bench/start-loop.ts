@@ -5,7 +5,7 @@
  * Targets: API loop faster than the CLI loop; own CPU < 5% of an iteration's wall time; sampler < 1% of a core.
  */
 import { spawnSync } from 'node:child_process';
-import { connectEngine } from '../src/engine/dockerode-engine.js';
+import { capabilityContext } from '../src/context.js';
 import { runStartBench } from '../src/bench/start-loop.js';
 import { DOCKER_CLI, ensureBusybox } from '../test/support/docker-cli.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
@@ -14,12 +14,12 @@ requirePrerequisites('bench/start-loop', ['engine', NEEDS.busybox, NEEDS.tar]);
 
 const n = Number(process.argv[2] ?? 30);
 const image = await ensureBusybox();
-const engine = await connectEngine();
+const context = capabilityContext({ connect: { timeoutMs: 600_000 } });
 
 async function apiLoop() {
-  const r = await runStartBench(engine, { image, cmd: ['true'], iterations: n, sampleIntervalMs: 1000 });
+  const r = await runStartBench({ image, cmd: ['true'], iterations: n, sampleIntervalMs: 1000 }, context);
   if (r.summary.failed) throw new Error(`API loop: ${r.summary.failed} failed`);
-  return { perContainerMs: r.summary.wallMs / n, ownCpuMs: r.cpu.totalMs / n, samplerCpuMs: r.cpu.samplerMs, wallMs: r.summary.wallMs, samples: r.samples.length };
+  return { perContainerMs: r.summary.wallMs / n, ownCpuMs: r.cpu.totalMs / n, samplerCpuMs: r.cpu.samplerMs, wallMs: r.summary.wallMs, samples: r.sampleCount };
 }
 
 function cliLoop() {

@@ -61,13 +61,11 @@ export type { IoRates } from './measure/io-rates.js';
 export { burstEstimate } from './measure/burst-estimate.js';
 export type { BurstEstimate } from './measure/burst-estimate.js';
 export { runDiskBench } from './bench/disk-bench.js';
-export type { DiskBenchOptions, DiskBenchResult, ContainerComparison } from './bench/disk-bench.js';
+export type { DiskBenchOptions, DiskBenchResult, DiskPhase, ContainerComparison } from './bench/disk-bench.js';
 export { runBuildBench, DEFAULT_BUILD_THRESHOLDS } from './bench/build-bench.js';
-export type { BuildBenchOptions, BuildBenchResult, BuildRun, BuildThresholds, BuildProgress } from './bench/build-bench.js';
+export type { BuildBenchOptions, BuildBenchResult, BuildRun, BuildThresholds, BuildStepDetail } from './bench/build-bench.js';
 export { BuildFailedError } from './bench/build-failed-error.js';
 export type { DeviceSample, DataRootDevice } from './measure/sampler.js';
-/** The bench capabilities' clock (monotonic `now`), until bench moves onto the shared `Clock`. */
-export type { Clock as BenchClock } from './measure/clock.js';
 export { flattenImage } from './flatten/flatten-image.js';
 export { VerificationError } from './flatten/verification-error.js';
 export type { FlattenOptions, FlattenResult, FlattenOutput, ImageFigures } from './flatten/flatten-image.js';

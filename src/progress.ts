@@ -10,6 +10,11 @@ export interface ProgressUpdate {
   done?: number;
   total?: number;
   unit?: 'bytes' | 'items';
+  /**
+   * Figures of the step a general sink may pass over but a command's own sink shows (bench start's p50 and
+   * stalls, the expected length of a disk phase); the NDJSON sink passes them on as they are.
+   */
+  detail?: Record<string, string | number | boolean | undefined>;
 }
 
 export interface Progress {
@@ -32,7 +37,7 @@ export class RecordingProgress implements Progress {
   readonly events: ({ kind: 'update'; update: ProgressUpdate } | { kind: 'note'; message: string } | { kind: 'end' })[] = [];
 
   update(update: ProgressUpdate): void {
-    this.events.push({ kind: 'update', update: { ...update } });
+    this.events.push({ kind: 'update', update: { ...update, ...(update.detail ? { detail: { ...update.detail } } : {}) } });
   }
 
   note(message: string): void {

@@ -8,13 +8,12 @@ import { lintText } from '../lint/lint-dockerfile.js';
 import { readBuildContext } from '../dockerfile/build-context.js';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { uniqueSuffix } from '../atomic-file.js';
+import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError, EngineRequestError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { formatDuration } from '../units.js';
-import type { Clock } from '../measure/clock.js';
-import { systemClock } from '../measure/clock.js';
 import { BuildkitSteps, ClassicSteps, type BuildStep, type StepEvent } from './build-steps.js';
 import { BuildFailedError } from './build-failed-error.js';
 import type { BuildCacheUsage } from '../engine/types.js';
@@ -59,12 +58,21 @@ export interface BuildBenchOptions {
   slowStepMinMs?: number;
   /** Measure data-root growth from the engine's disk usage (layers + build cache) before and after; default on. */
   measureGrowth?: boolean;
-  clock?: Clock;
-  /** A build starting, then each step as it starts and ends (for live progress). */
-  onProgress?: (event: BuildProgress) => void;
 }
 
-export type BuildProgress = { kind: 'build'; dockerfile: string; builder: 'buildkit' | 'classic' } | StepEvent;
+/**
+ * What a step's progress update carries as `detail`: a step starting is `update({ step: NAME, detail: { state:
+ * 'running' } })`, one ending `update({ step: NAME, detail: { state: 'done', cached, durationMs } })`; each
+ * build starting is a note (`building DOCKERFILE (BuildKit)`).
+ */
+export type BuildStepDetail = { state: 'running' } | { state: 'done'; cached: boolean; durationMs: number | undefined };
+
+/** A step event as the context's progress update of it. */
+export function stepUpdate(e: StepEvent): { step: string; detail: BuildStepDetail } {
+  return e.kind === 'start'
+    ? { step: e.name, detail: { state: 'running' } }
+    : { step: e.name, detail: { state: 'done', cached: e.cached, durationMs: e.durationMs } };
+}
 
 export interface BuildRun {
   dockerfile: string;
@@ -86,7 +94,9 @@ export interface BuildRun {
   kept: boolean;
 }
 
+/** bench build's result, which is its `--json` document (`result`). */
 export interface BuildBenchResult {
+  schemaVersion: 1;
   thresholds: BuildThresholds;
   runs: BuildRun[];
   comparison: { timeRatio: number; sizeRatio: number; layerDelta: number } | undefined;
@@ -112,16 +122,23 @@ function locateDockerfile(dir: string, dockerfile: string | undefined): { contex
   return { contextDir, dockerfile: rel, display: path };
 }
 
-/** Builds one or two Dockerfiles through the engine and times every step, with size, layers and data-root growth. */
-export async function runBuildBench(engine: EngineClient, options: BuildBenchOptions): Promise<BuildBenchResult> {
+/**
+ * Builds one or two Dockerfiles through the engine and times every step, with size, layers and data-root
+ * growth. The context's signal is checked before each build (a build under way runs to its end).
+ */
+export async function runBuildBench(options: BuildBenchOptions, context: CapabilityContext): Promise<BuildBenchResult> {
   const thresholds = { ...DEFAULT_BUILD_THRESHOLDS, ...options.thresholds };
   const targets = [locateDockerfile(options.dir, options.dockerfile)];
   if (options.vs) targets.push(locateDockerfile(options.dir, options.vs));
+  const engine = await context.engine();
   const runs: BuildRun[] = [];
-  for (const [i, t] of targets.entries()) runs.push(await buildOnce(engine, t, options, thresholds, i === 0 ? options.tag : undefined));
+  for (const [i, t] of targets.entries()) {
+    context.signal.throwIfAborted();
+    runs.push(await buildOnce(engine, context, t, options, thresholds, i === 0 ? options.tag : undefined));
+  }
   const [a, b] = runs;
   const comparison = a && b ? { timeRatio: b.totalMs / a.totalMs, sizeRatio: b.imageSize / a.imageSize, layerDelta: b.layers - a.layers } : undefined;
-  return { thresholds, runs, comparison, findings: runs.flatMap((r) => buildFindings(r, options, thresholds)) };
+  return { schemaVersion: 1, thresholds, runs, comparison, findings: runs.flatMap((r) => buildFindings(r, options, thresholds)) };
 }
 
 /**
@@ -159,28 +176,28 @@ export function cacheRecordsOfBuild(before: readonly BuildCacheUsage[], after: r
 /** How long a cold build waits for BuildKit to let go of the records it made before leaving them. */
 const CACHE_DROP_PATIENCE_MS = 15_000;
 
-async function buildOnce(engine: EngineClient, target: { contextDir: string; dockerfile: string; display: string }, options: BuildBenchOptions,
-  thresholds: BuildThresholds, userTag: string | undefined): Promise<BuildRun> {
-  const clock = options.clock ?? systemClock;
-  const progress = options.onProgress ?? (() => undefined);
+async function buildOnce(engine: EngineClient, context: CapabilityContext, target: { contextDir: string; dockerfile: string; display: string },
+  options: BuildBenchOptions, thresholds: BuildThresholds, userTag: string | undefined): Promise<BuildRun> {
+  const { clock } = context;
+  const progress = (e: StepEvent) => context.progress.update(stepUpdate(e));
   const tag = userTag ?? `stowage-bench-build:${uniqueSuffix()}`;
   const keep = Boolean(options.keep) || userTag !== undefined;
   let builder: 'buildkit' | 'classic' = options.builder === 'classic' ? 'classic' : 'buildkit';
   let builderNote = builder === 'classic' ? 'classic builder (asked for with --builder classic)' : 'BuildKit through the engine (POST /build?version=2, no client session)';
   // the context as the engine should get it: .dockerignore applied, the Dockerfile and ignore file always sent
-  const context = readBuildContext(target.contextDir);
-  const files = [...new Set([...context.files.map((f) => f.path), target.dockerfile,
+  const buildContext = readBuildContext(target.contextDir);
+  const files = [...new Set([...buildContext.files.map((f) => f.path), target.dockerfile,
     ...(existsSync(join(target.contextDir, '.dockerignore')) ? ['.dockerignore'] : [])])];
   const measure = options.measureGrowth !== false || !options.cache;
   const usedBefore = await storedBytes(engine, measure);
-  const wallFrom = Date.now();
+  const wallFrom = clock.now();
   const attempt = async (which: 'buildkit' | 'classic') => {
     const bk = new BuildkitSteps();
     const classic = new ClassicSteps();
     let imageId: string | undefined;
     let error: string | undefined;
-    const t0 = clock.now();
-    progress({ kind: 'build', dockerfile: target.display, builder: which });
+    const t0 = clock.monotonic();
+    context.progress.note(`building ${target.display} (${which === 'buildkit' ? 'BuildKit' : 'classic builder'})`);
     await engine.buildImage({
       contextDir: target.contextDir, dockerfile: target.dockerfile, files, tag, builder: which, noCache: !options.cache,
       ...(options.networkMode ? { networkMode: options.networkMode } : {}),
@@ -192,7 +209,7 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
         for (const e of bk.events()) progress(e);
         return;
       }
-      for (const e of classic.push(m, clock.now() - t0)) progress(e);
+      for (const e of classic.push(m, clock.monotonic() - t0)) progress(e);
       const aux = m.aux as { ID?: string } | undefined;
       if (m.id === 'moby.image.id' && aux?.ID) imageId = aux.ID;
       if (!imageId && aux?.ID) imageId = aux.ID;
@@ -200,7 +217,7 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
       const detail = m.errorDetail as { message?: string } | undefined;
       if (!error && detail?.message) error = detail.message;
     });
-    const totalMs = clock.now() - t0;
+    const totalMs = clock.monotonic() - t0;
     const failure = error ? (which === 'buildkit' ? bk.failure() : classic.failure(error)) : undefined;
     return { steps: which === 'buildkit' ? bk.steps() : classic.steps(totalMs), imageId, error, failure, totalMs };
   };
@@ -224,7 +241,7 @@ async function buildOnce(engine: EngineClient, target: { contextDir: string; doc
     for (;;) {
       const after = await storedBytes(engine, true);
       if (!after) break;
-      const ours = cacheRecordsOfBuild(usedBefore.cache, after.cache, out.steps, { fromMs: wallFrom, toMs: Date.now() })
+      const ours = cacheRecordsOfBuild(usedBefore.cache, after.cache, out.steps, { fromMs: wallFrom, toMs: clock.now() })
         .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
       if (!ours.length) break;
       let removedNow = 0;

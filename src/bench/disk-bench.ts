@@ -5,8 +5,10 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { BadInputError, EngineRequestError, HostError } from '../errors.js';
+import { isLocalEndpoint } from '../engine/endpoint.js';
+import { BadInputError, EngineRequestError, HostError, UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { fioVersion, runFioDiskJobs, type FioReport } from '../host/fio.js';
@@ -26,25 +28,30 @@ const MIB = 1024 * 1024;
 export type DiskTool = 'auto' | 'fio' | 'built-in';
 
 export interface DiskBenchOptions {
-  path: string;
+  /** A directory on the filesystem to measure; the engine's data-root when omitted. */
+  path?: string;
   tool?: DiskTool;
   /** Length of the random and sequential runs. */
   runtimeMs?: number;
   /** 1 MiB sync writes (10 = the 10 MB dd test). */
   syncWrites?: number;
   /** `writeIops` limits the probe container on PATH's device, as `docker run --device-write-iops` would. */
-  inContainer?: { engine: EngineClient; image: string; plan?: MarkerProbePlan; writeIops?: number };
+  inContainer?: { image: string; plan?: MarkerProbePlan; writeIops?: number };
   hostFs?: HostFs;
-  /** Called as each phase starts, with how long it should take when that is known (for an ETA). */
-  onPhase?: (phase: DiskPhase) => void;
 }
 
+/**
+ * A phase starting: `update({ step, detail: { expectedMs } })` on the context's progress, with how long it
+ * should take when that is known (for an ETA).
+ */
 export interface DiskPhase {
   step: string;
   expectedMs?: number;
 }
 
+/** bench disk's result, which is its `--json` document (`result`). */
 export interface DiskBenchResult {
+  schemaVersion: 1;
   path: string;
   device: DataRootDevice;
   tool: 'fio' | 'built-in';
@@ -77,27 +84,37 @@ export interface ContainerComparison {
   slowerBy: { syncP50: number; syncP99: number; smallWrites: number; sequential: number };
 }
 
-/** Measures sync-write latency, 4k random writes and sequential throughput under a path (fio, or the built-in probe). */
-export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBenchResult> {
+/**
+ * Measures sync-write latency, 4k random writes and sequential throughput under a path (fio, or the built-in
+ * probe). The engine is used only without a path (for its data-root) and for `inContainer`; both need it on
+ * this host. The context's signal is checked between phases.
+ */
+export async function runDiskBench(options: DiskBenchOptions, context: CapabilityContext): Promise<DiskBenchResult> {
   const fs = options.hostFs ?? liveHostFs;
   const runtimeMs = options.runtimeMs ?? 5000;
   const syncWrites = options.syncWrites ?? 10;
-  const phase = options.onPhase ?? (() => undefined);
-  const device = resolveDataRootDevice(fs, options.path);
+  const { signal } = context;
+  const phase = (p: DiskPhase) => {
+    signal.throwIfAborted();
+    context.progress.update({ step: p.step, ...(p.expectedMs !== undefined ? { detail: { expectedMs: p.expectedMs } } : {}) });
+  };
+  const engine = options.path === undefined || options.inContainer ? await localEngine(context) : undefined;
+  const path = options.path ?? (await engine!.info()).dockerRootDir;
+  const device = resolveDataRootDevice(fs, path);
   // the probes' files must fit: at most half of what is free, so a nearly full disk is not filled
-  const free = (await guard(() => spaceOf(options.path), options.path)).availableBytes;
+  const free = (await guard(() => spaceOf(path), path)).availableBytes;
   const MiB = 1024 * 1024;
-  if (free < 32 * MiB) throw new HostError(`only ${formatBytes(free)} free on ${options.path}: too little to measure`, 'Free some space, or measure another path.');
+  if (free < 32 * MiB) throw new HostError(`only ${formatBytes(free)} free on ${path}: too little to measure`, 'Free some space, or measure another path.');
   const budgetMiB = Math.floor(free / 2 / MiB);
   const randomMiB = Math.min(64, Math.max(4, Math.floor(budgetMiB / 4)));
   const sequentialMiB = Math.min(256, budgetMiB - randomMiB);
   const version = options.tool === 'built-in' ? undefined : await fioVersion();
   if (options.tool === 'fio' && !version) throw new HostError('fio is not installed', "Install it (apt-get install fio) or use `tool: 'built-in'`.");
 
-  let result: Omit<DiskBenchResult, 'comparison' | 'findings' | 'path' | 'device'>;
+  let result: Omit<DiskBenchResult, 'schemaVersion' | 'comparison' | 'findings' | 'path' | 'device'>;
   if (version) {
     phase({ step: `${version}: ${syncWrites} sync writes, then ${formatDuration(runtimeMs)} of 4k random writes and of sequential writes`, expectedMs: 2 * runtimeMs + 1000 });
-    const jobs = { directory: options.path, syncWrites, runtimeSeconds: Math.max(1, Math.round(runtimeMs / 1000)), randomMiB, sequentialMiB };
+    const jobs = { directory: path, syncWrites, runtimeSeconds: Math.max(1, Math.round(runtimeMs / 1000)), randomMiB, sequentialMiB };
     let report: FioReport;
     let note = '';
     try {
@@ -105,7 +122,7 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
     } catch {
       // O_DIRECT is refused by some filesystems (tmpfs, some FUSE): rerun buffered, ended by fsync
       report = await runFioDiskJobs({ ...jobs, direct: false }, runtimeMs * 4 + 120_000)
-        .catch((err: Error) => { throw new HostError(err.message, `Check that ${options.path} is writable.`); });
+        .catch((err: Error) => { throw new HostError(err.message, `Check that ${path} is writable.`); });
       note = ', buffered (O_DIRECT refused)';
     }
     const job = (name: string) => {
@@ -126,11 +143,11 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
   } else {
     const why = options.tool === 'built-in' ? 'asked for with --tool built-in' : 'fio is not installed';
     phase({ step: `built-in probe (${why}): ${syncWrites} sync writes of ${formatBytes(MiB)}` });
-    const sync = await guard(() => syncWriteProbe(options.path, { writes: syncWrites, deadlineMs: Math.max(20_000, runtimeMs * 4) }), options.path);
+    const sync = await guard(() => syncWriteProbe(path, { writes: syncWrites, deadlineMs: Math.max(20_000, runtimeMs * 4) }), path);
     phase({ step: `built-in probe: 4k random writes for ${formatDuration(runtimeMs)}`, expectedMs: runtimeMs });
-    const rand = await guard(() => randomWriteProbe(options.path, { durationMs: runtimeMs, fileBytes: randomMiB * MiB }), options.path);
+    const rand = await guard(() => randomWriteProbe(path, { durationMs: runtimeMs, fileBytes: randomMiB * MiB }), path);
     phase({ step: `built-in probe: sequential writes for ${formatDuration(runtimeMs)}`, expectedMs: runtimeMs });
-    const seq = await guard(() => sequentialWriteProbe(options.path, { durationMs: runtimeMs, maxBytes: Math.max(sequentialMiB, 8) * MiB }), options.path);
+    const seq = await guard(() => sequentialWriteProbe(path, { durationMs: runtimeMs, maxBytes: Math.max(sequentialMiB, 8) * MiB }), path);
     const syncBytes = sync.latenciesMs.length * sync.blockBytes;
     result = {
       tool: 'built-in',
@@ -151,11 +168,12 @@ export async function runDiskBench(options: DiskBenchOptions): Promise<DiskBench
   let comparison: ContainerComparison | undefined;
   if (options.inContainer) {
     const ic = options.inContainer;
-    if (ic.writeIops !== undefined && !device.device) throw new BadInputError(`no block device found under ${options.path} to limit`);
+    if (ic.writeIops !== undefined && !device.device) throw new BadInputError(`no block device found under ${path} to limit`);
     const limit = ic.writeIops !== undefined && device.device ? { path: `/dev/${device.device}`, rate: ic.writeIops } : undefined;
-    comparison = await compareWithContainer(options.path, ic.engine, ic.image, ic.plan ?? DEFAULT_MARKER_PLAN, limit, phase);
+    comparison = await compareWithContainer(path, engine!, ic.image, ic.plan ?? DEFAULT_MARKER_PLAN, limit, phase, context);
   }
-  const full = { path: options.path, device, ...result, comparison, findings: [] as Finding[] };
+  signal.throwIfAborted();
+  const full = { schemaVersion: 1 as const, path, device, ...result, comparison, findings: [] as Finding[] };
   full.findings = diskFindings(full);
   return full;
 }
@@ -172,6 +190,16 @@ export function fioPercentiles(p50Ms: number | undefined, p99Ms: number | undefi
   return { p50Ms: clamp(p50Ms), p99Ms: clamp(p99Ms), maxMs: max, percentiles: 'fio-bins-clamped' };
 }
 
+/** The context's engine, refused when it is remote: the probes run on this host, its data-root and containers elsewhere. */
+async function localEngine(context: CapabilityContext): Promise<EngineClient> {
+  const engine = await context.engine();
+  if (!isLocalEndpoint(engine.endpoint)) {
+    throw new UsageError(`bench disk measures this host, but the engine at ${engine.endpoint.url} is remote`,
+      'Run stowage on the engine\'s host, or give a `path` here and leave out `inContainer`.');
+  }
+  return engine;
+}
+
 async function guard<T>(work: () => Promise<T>, path: string): Promise<T> {
   try {
     return await work();
@@ -185,14 +213,14 @@ async function guard<T>(work: () => Promise<T>, path: string): Promise<T> {
 
 /** Runs the marker probe on the host, in a directory under `path`, then inside a container of `image`. */
 async function compareWithContainer(path: string, engine: EngineClient, image: string, plan: MarkerProbePlan,
-  writeLimit: { path: string; rate: number } | undefined, phase: (p: DiskPhase) => void): Promise<ContainerComparison> {
+  writeLimit: { path: string; rate: number } | undefined, phase: (p: DiskPhase) => void, context: CapabilityContext): Promise<ContainerComparison> {
   const script = markerProbeScript(plan);
   const steps = `${plan.syncWrites} x ${formatBytes(MIB)} and ${plan.smallWrites} x ${formatBytes(4096)} fsync'd writes, ${formatBytes(plan.sequentialMiB * MIB)} sequential`;
   phase({ step: `in-container probe 1/2: dd on the host in ${path} (${steps})` });
   const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
   let hostRun;
   try {
-    hostRun = await runShellProbe(script, dir, 600_000);
+    hostRun = await runShellProbe(script, dir, 600_000, () => context.clock.monotonic());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -216,12 +244,15 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
   try {
     upperDir = (await engine.inspectContainer(id)).graphDriver.data.UpperDir;
     const stream = await engine.attachContainer(id);
-    const stamper = new LineStamper(() => performance.now());
+    const stamper = new LineStamper(() => context.clock.monotonic());
     stream.on('data', (chunk: Buffer) => stamper.push(chunk.toString('utf8')));
     const ended = new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); });
     await engine.startContainer(id, 120_000);
     exit = await engine.waitContainer(id, 600_000);
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    // the attach stream may trail the exit: give it 2 s, then go on with what arrived
+    const grace = new AbortController();
+    await Promise.race([ended, context.clock.sleep(2000, grace.signal).catch(() => undefined)]);
+    grace.abort();
     lines = stamper.end();
   } finally {
     await engine.removeContainer(id, { force: true, timeoutMs: 120_000 }).catch(() => undefined);
@@ -264,7 +295,7 @@ export function slowerBy(host: MarkerProbeResult, container: MarkerProbeResult):
 export const SYNC_WRITE_P99_WARN_MS = 100;
 export const SYNC_WRITE_P99_ERROR_MS = 1000;
 
-export function diskFindings(r: Omit<DiskBenchResult, 'findings'>): BenchFinding[] {
+export function diskFindings(r: Omit<DiskBenchResult, 'schemaVersion' | 'findings'>): BenchFinding[] {
   const findings: BenchFinding[] = [];
   const subject = { kind: 'path' as const, id: r.path };
   const p99 = r.syncWrite.p99Ms;

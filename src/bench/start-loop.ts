@@ -2,20 +2,21 @@
  * `bench start`: create -> start -> wait -> remove through the Engine API in a loop (no CLI process per
  * iteration), with a host sampler beside it and stall detection on every iteration.
  */
-import type { EngineClient } from '../engine/engine-client.js';
+import type { CapabilityContext } from '../context.js';
 import type { Finding } from '../findings.js';
 import { BENCH_FINDINGS, type BenchFinding } from './finding-ids.js';
 import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
+import { isLocalEndpoint } from '../engine/endpoint.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
-import { systemClock, type Clock } from '../measure/clock.js';
 import { distribution, type Distribution } from '../stats.js';
 import { resolveDataRootDevice, Sampler, type DataRootDevice, type DeviceSample } from '../measure/sampler.js';
-import { StallDetector, summariseSamples, type StallOptions } from '../measure/stall-detector.js';
+import { StallDetector, summariseSamples, type HostStateDuring, type StallOptions } from '../measure/stall-detector.js';
 import { stallEpisodes, type StallEpisode } from '../measure/stall-episodes.js';
 import { episodeFinding, stallRecord, type StallRecord } from './stall-findings.js';
 import { burstFinding } from './burst-finding.js';
 import { burstEstimate, type BurstEstimate, type BurstModelChoice } from '../measure/burst-estimate.js';
-import { count } from '../units.js';
+import { count, formatDuration } from '../units.js';
+import { writeTimeline } from './timeline.js';
 
 export const PHASES = ['create', 'start', 'wait', 'remove'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -40,13 +41,11 @@ export interface StartBenchOptions {
   burstModel?: BurstModelChoice;
   /** Limit for each engine call, so a stall of minutes is measured rather than aborted. */
   callTimeoutMs?: number;
-  clock?: Clock;
   hostFs?: HostFs;
-  /** Whether the engine's data-root is on this host (a unix socket); sampling is pointless otherwise. */
-  localEngine?: boolean;
-  onIteration?: (record: IterationRecord, progress: StartProgress) => void;
-  onSample?: (sample: DeviceSample) => void;
-  signal?: AbortSignal;
+  /** Keep every iteration and host sample in the result (`iterations`, `samples`), as timeline.json has them. */
+  timeline?: boolean;
+  /** Write iterations.csv, samples.csv and timeline.json (the result with every row) into this directory. */
+  out?: string;
 }
 
 export interface IterationRecord {
@@ -63,6 +62,10 @@ export interface IterationRecord {
   medianMs: number | undefined;
 }
 
+/**
+ * The loop's figures after each iteration: `update({ step: 'starting containers', done, total, detail })`
+ * on the context's progress carries them as `detail` (with `done` and `target` as `done` and `total`).
+ */
 export interface StartProgress {
   done: number;
   target: number | undefined;
@@ -83,7 +86,9 @@ export interface StartBenchSummary {
   phases: Record<Phase, Distribution>;
 }
 
+/** bench start's result, which is its `--json` document (`result`). */
 export interface StartBenchResult {
+  schemaVersion: 1;
   image: string;
   cmd: string[] | undefined;
   concurrency: number;
@@ -94,8 +99,14 @@ export interface StartBenchResult {
   /** Why there are no host samples, when there are none. */
   samplerNote: string | undefined;
   summary: StartBenchSummary;
-  iterations: IterationRecord[];
-  samples: DeviceSample[];
+  /** How many host samples were taken. */
+  sampleCount: number;
+  /** The data-root device over the whole run (every sample); undefined without samples. */
+  host: HostStateDuring | undefined;
+  /** Every iteration, with `timeline: true` and in timeline.json; left out otherwise. */
+  iterations?: IterationRecord[];
+  /** Every host sample, with `timeline: true` and in timeline.json; left out otherwise. */
+  samples?: DeviceSample[];
   burst: BurstEstimate | undefined;
   findings: Finding[];
   /** Every stalled start with its cause and the host state during it and at baseline (the per-start detail). */
@@ -108,17 +119,22 @@ export interface StartBenchResult {
   cpu: { totalMs: number; samplerMs: number };
 }
 
-/** Runs the create/start/wait/remove loop through the API with the host sampler beside it, and attributes stalls. */
-export async function runStartBench(engine: EngineClient, options: StartBenchOptions): Promise<StartBenchResult> {
-  const clock = options.clock ?? systemClock;
+/**
+ * Runs the create/start/wait/remove loop through the API with the host sampler beside it, and attributes
+ * stalls. The context's signal stops it starting containers: the ones in flight finish and are removed, and
+ * the result covers what completed (`interrupted`), as a benchmark stopped early still has figures.
+ */
+export async function runStartBench(options: StartBenchOptions, context: CapabilityContext): Promise<StartBenchResult> {
+  const { clock, progress, signal } = context;
   const fs = options.hostFs ?? liveHostFs;
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('`concurrency` must be a whole number >= 1');
   const target = options.iterations ?? (options.durationMs === undefined ? 20 : undefined);
-  if (target !== undefined && (!Number.isInteger(target) || target < 1)) throw new UsageError('-n must be a whole number >= 1');
+  if (target !== undefined && (!Number.isInteger(target) || target < 1)) throw new UsageError('`iterations` must be a whole number >= 1');
   const sampleIntervalMs = options.sampleIntervalMs ?? 1000;
   const callTimeoutMs = options.callTimeoutMs ?? 600_000;
   const detector = new StallDetector(options.stall);
+  const engine = await context.engine();
   try {
     await engine.inspectImage(options.image);
   } catch (err) {
@@ -127,16 +143,17 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
   }
 
   const cpuStart = process.cpuUsage();
-  const startedAt = new Date().toISOString();
-  const origin = clock.now();
+  const startedAt = new Date(clock.now()).toISOString();
+  const origin = clock.monotonic();
   let device: DataRootDevice | undefined;
   let samplerNote: string | undefined;
   let sampler: Sampler | undefined;
-  if (sampleIntervalMs > 0 && options.localEngine !== false) {
+  // the sampler reads this host: pointless when the engine's data-root is on another one
+  if (sampleIntervalMs > 0 && isLocalEndpoint(engine.endpoint)) {
     const info = await engine.info();
     device = resolveDataRootDevice(fs, info.dockerRootDir);
     if (!device.device) samplerNote = `no block device found under ${info.dockerRootDir}${device.fsType ? ` (${device.fsType})` : ''}; sampling iowait and D-state tasks only`;
-    sampler = new Sampler(fs, device.device, clock, sampleIntervalMs, origin, options.onSample);
+    sampler = new Sampler(fs, device.device, clock, sampleIntervalMs, origin);
     sampler.start();
   } else {
     samplerNote = sampleIntervalMs > 0 ? 'the engine is not on this host: no host samples' : 'sampler turned off';
@@ -156,42 +173,42 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     networkMode: 'none',
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
   };
-  const more = () => !options.signal?.aborted && (target === undefined || started < target) && (deadline === undefined || clock.now() < deadline);
+  const more = () => !signal.aborted && (target === undefined || started < target) && (deadline === undefined || clock.monotonic() < deadline);
 
   const worker = async (workerId: number) => {
     while (more()) {
       started++;
       const name = options.namePrefix ? `${options.namePrefix}${started}` : undefined;
       const phasesMs: Record<Phase, number> = { create: 0, start: 0, wait: 0, remove: 0 };
-      const t0 = clock.now();
+      const t0 = clock.monotonic();
       let id: string | undefined;
       let exitCode: number | undefined;
       let error: string | undefined;
       let phase: Phase = 'create';
       try {
-        let t = clock.now();
+        let t = clock.monotonic();
         id = await engine.createContainer(name ? { ...spec, name } : spec, callTimeoutMs);
-        phasesMs.create = clock.now() - t;
+        phasesMs.create = clock.monotonic() - t;
         phase = 'start';
-        t = clock.now();
+        t = clock.monotonic();
         await engine.startContainer(id, callTimeoutMs);
-        phasesMs.start = clock.now() - t;
+        phasesMs.start = clock.monotonic() - t;
         phase = 'wait';
-        t = clock.now();
+        t = clock.monotonic();
         const exit = await engine.waitContainer(id, callTimeoutMs);
-        phasesMs.wait = clock.now() - t;
+        phasesMs.wait = clock.monotonic() - t;
         exitCode = exit.statusCode;
         phase = 'remove';
-        t = clock.now();
+        t = clock.monotonic();
         await engine.removeContainer(id, { timeoutMs: callTimeoutMs });
-        phasesMs.remove = clock.now() - t;
+        phasesMs.remove = clock.monotonic() - t;
         id = undefined;
       } catch (err) {
         error = `${phase}: ${(err as Error).message}`;
         failed++;
         if (id) await engine.removeContainer(id, { force: true, timeoutMs: callTimeoutMs }).catch(() => undefined);
       }
-      const totalMs = clock.now() - t0;
+      const totalMs = clock.monotonic() - t0;
       const verdict = error ? { stalled: false, medianMs: undefined } : detector.observe(totalMs);
       if (verdict.stalled) stalls++;
       if (!error) totals.push(totalMs);
@@ -200,12 +217,10 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
         exitCode, error, stall: verdict.stalled, medianMs: verdict.medianMs,
       };
       iterations.push(record);
-      if (options.onIteration) {
-        const d = distribution(totals);
-        options.onIteration(record, {
-          done: iterations.length, target, p50Ms: d.p50, p99Ms: d.p99, lastMs: totalMs, stalls, failed,
-        });
-      }
+      if (record.stall) progress.note(`stall: #${record.index} took ${formatDuration(record.totalMs)}`);
+      const d = distribution(totals);
+      const figures: Omit<StartProgress, 'done' | 'target'> = { p50Ms: d.p50, p99Ms: d.p99, lastMs: totalMs, stalls, failed };
+      progress.update({ step: 'starting containers', done: iterations.length, total: target, unit: 'items', detail: { ...figures, stalled: record.stall } });
       if (failed >= 5 && failed === iterations.length) break; // nothing works: stop rather than spin
     }
   };
@@ -217,13 +232,14 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     const leftovers = await engine.listContainers({ all: true, labels }).catch(() => []);
     for (const c of leftovers) await engine.removeContainer(c.id, { force: true, timeoutMs: callTimeoutMs }).catch(() => undefined);
   }
-  const wallMs = clock.now() - origin;
+  const wallMs = clock.monotonic() - origin;
   if (iterations.length > 0 && failed === iterations.length) {
     throw new BadInputError(`every iteration failed; the first: ${iterations[0]!.error}`,
       'Check that the image runs with this command: docker run --rm IMAGE CMD');
   }
 
   const samples = sampler?.samples ?? [];
+  const host = summariseSamples(samples);
   const ok = iterations.filter((r) => !r.error);
   const stallRecords = ok.filter((r) => r.stall);
   const firstStallMs = stallRecords.length ? Math.min(...stallRecords.map((r) => r.startedMs)) : Infinity;
@@ -251,7 +267,8 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
     });
   }
   const cpu = process.cpuUsage(cpuStart);
-  return {
+  const result: StartBenchResult = {
+    schemaVersion: 1,
     image: options.image,
     cmd: options.cmd,
     concurrency,
@@ -269,13 +286,18 @@ export async function runStartBench(engine: EngineClient, options: StartBenchOpt
       total: distribution(ok.map((r) => r.totalMs)),
       phases: Object.fromEntries(PHASES.map((p) => [p, distribution(ok.map((r) => r.phasesMs[p]))])) as Record<Phase, Distribution>,
     },
-    iterations,
-    samples,
+    sampleCount: samples.length,
+    host,
     burst,
     findings,
     stalls: stallRecordsOut,
     episodes,
-    interrupted: Boolean(options.signal?.aborted),
+    interrupted: signal.aborted,
     cpu: { totalMs: (cpu.user + cpu.system) / 1000, samplerMs: sampler?.cpuMs ?? 0 },
   };
+  if (options.out) {
+    const files = await writeTimeline(options.out, { ...result, iterations, samples });
+    progress.note(`timeline written: ${files.join(', ')}`);
+  }
+  return options.timeline ? { ...result, iterations, samples } : result;
 }

@@ -1,6 +1,7 @@
 /** `bench start --out DIR`: the timeline as CSV (iterations, samples) and one JSON document. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { renderJson } from '../json-document.js';
 import type { DeviceSample } from '../measure/sampler.js';
 import type { IterationRecord, StartBenchResult } from './start-loop.js';
 
@@ -32,13 +33,16 @@ export function samplesCsv(samples: readonly DeviceSample[]): string {
   return `${[header, ...rows].join('\n')}\n`;
 }
 
-/** Writes iterations.csv, samples.csv and timeline.json into `dir`; returns the paths written. */
-export async function writeTimeline(dir: string, result: StartBenchResult, json: string): Promise<string[]> {
+/**
+ * Writes iterations.csv, samples.csv and timeline.json (bench start's document with every row) into `dir`;
+ * returns the paths written.
+ */
+export async function writeTimeline(dir: string, result: StartBenchResult & Required<Pick<StartBenchResult, 'iterations' | 'samples'>>): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: [string, string][] = [
     [join(dir, 'iterations.csv'), iterationsCsv(result.iterations)],
     [join(dir, 'samples.csv'), samplesCsv(result.samples)],
-    [join(dir, 'timeline.json'), json],
+    [join(dir, 'timeline.json'), renderJson('bench start', result)],
   ];
   for (const [path, text] of files) await writeFile(path, text);
   return files.map(([p]) => p);

@@ -2,6 +2,7 @@
 import { SEVERITIES, type Severity } from '../findings.js';
 import { systemClock } from '../clock.js';
 import { capabilityContext, type CapabilityContext } from '../context.js';
+import type { Progress } from '../progress.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import { InterruptedError } from '../errors.js';
 import { makeStyle, wantsColor, type Style } from '../render/style.js';
@@ -58,9 +59,14 @@ export class CliContext {
    * The capability context for `command`: the engine from the global flags, the system clock, progress on
    * stderr as `--progress` says (none with `--quiet`). With `interruptible`, the first Ctrl-C aborts the
    * signal (the capability cleans up and rejects with InterruptedError, exit 130) and a second one exits at once.
-   * `engineTimeoutMs` is the engine's per-request limit (default the context's 10 s).
+   * `engineTimeoutMs` is the engine's per-request limit (the context's default otherwise); `sink` gives a
+   * command its own progress display for a mode (undefined: the shared sink of that mode).
    */
-  capabilityContext(command: string, options: { interruptible?: boolean; engineTimeoutMs?: number } = {}): CapabilityContext {
+  capabilityContext(command: string, options: {
+    interruptible?: boolean;
+    engineTimeoutMs?: number;
+    sink?: (mode: ProgressMode) => Progress | undefined;
+  } = {}): CapabilityContext {
     const mode: ProgressMode = this.globals.quiet ? 'none' : parseChoiceFlag(this.globals.progress ?? 'auto', '--progress', PROGRESS_MODES);
     const controller = new AbortController();
     if (options.interruptible) {
@@ -70,8 +76,8 @@ export class CliContext {
       });
     }
     return capabilityContext({
-      connect: { ...this.connectOptions(), ...(options.engineTimeoutMs ? { timeoutMs: options.engineTimeoutMs } : {}) },
-      progress: progressSink(mode, this.io.stderr, systemClock, command),
+      connect: { ...this.connectOptions(), ...(options.engineTimeoutMs !== undefined ? { timeoutMs: options.engineTimeoutMs } : {}) },
+      progress: options.sink?.(mode) ?? progressSink(mode, this.io.stderr, systemClock, command),
       signal: controller.signal,
     });
   }

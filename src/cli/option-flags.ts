@@ -12,6 +12,9 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ["`tool: 'built-in'`", '--tool built-in'],
   ['`image`', '--image'],
   ['`concurrency`', '--concurrency'],
+  ['`iterations`', '-n'],
+  ['`inContainer`', '--in-container'],
+  ['`path`', 'PATH'],
   ['`host`', '--host'],
   ['`context`', '--context'],
 ];

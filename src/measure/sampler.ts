@@ -7,7 +7,7 @@ import { deviceForPath } from '../host/path-device.js';
 import type { HostFs } from '../host/host-fs.js';
 import { sampleHost, type HostSample } from '../host/host-sample.js';
 import { cpuBusyPercent, iowaitPercent, pressurePercent, sampleRates, type IoRates } from './io-rates.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 /** Where the engine keeps its data, down to the device the sampler watches. */
 export interface DataRootDevice {
@@ -78,11 +78,16 @@ export function toDeviceSample(prev: HostSample, cur: HostSample, device: string
   };
 }
 
-/** Samples the host every `intervalMs` until stopped; `cpuMs` is what sampling itself cost this process. */
+/**
+ * Samples the host every `intervalMs` of the clock (its monotonic time) until stopped; `cpuMs` is what
+ * sampling itself cost this process. `originMs` is the clock's monotonic time the benchmark started at.
+ */
 export class Sampler {
   readonly samples: DeviceSample[] = [];
   cpuMs = 0;
   private stopped = false;
+  /** Aborted by stop(): ends the pending sleep, so no timer outlives the benchmark. */
+  private readonly stopping = new AbortController();
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
@@ -102,6 +107,7 @@ export class Sampler {
   /** Stops after taking one last sample, so the end of the run is covered. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
   }
@@ -113,7 +119,7 @@ export class Sampler {
 
   private take(): HostSample {
     const cpu = process.cpuUsage();
-    const s = sampleHost(this.fs, this.clock.now());
+    const s = sampleHost(this.fs, this.clock.monotonic());
     const used = process.cpuUsage(cpu);
     this.cpuMs += (used.user + used.system) / 1000;
     return s;
@@ -122,7 +128,10 @@ export class Sampler {
   private async run(): Promise<void> {
     let prev = this.take();
     while (!this.stopped) {
-      await Promise.race([this.clock.sleep(this.intervalMs), new Promise<void>((r) => { this.wake = r; })]);
+      await Promise.race([
+        this.clock.sleep(this.intervalMs, this.stopping.signal).catch(() => undefined),
+        new Promise<void>((r) => { this.wake = r; }),
+      ]);
       const cur = this.take();
       if (cur.atMs - prev.atMs < 1) continue;
       const sample = toDeviceSample(prev, cur, this.device, this.originMs);

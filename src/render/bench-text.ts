@@ -1,6 +1,5 @@
 /** bench's text reports: the phase table and slowest stalls of `start`, the steps of `build`, the tests of `disk`. */
 import { PHASES, type StartBenchResult } from '../bench/start-loop.js';
-import { summariseSamples } from '../measure/stall-detector.js';
 import type { StallEpisode } from '../measure/stall-episodes.js';
 import { describeRating, type BuildBenchResult } from '../bench/build-bench.js';
 import type { DiskBenchResult } from '../bench/disk-bench.js';
@@ -44,10 +43,10 @@ export function renderStartText(r: StartBenchResult, style: Style): string {
   lines.push(`containers/min: ${s.containersPerMinute.toFixed(1)}   failed: ${s.failed}   stalls: ${s.stalls} (over ${r.stallOptions.factor}x the rolling median)`
     + `${r.episodes.length && r.episodes.length < s.stalls ? ` in ${count(r.episodes.length, 'episode')}` : ''}`);
   if (r.interrupted) lines.push(style.dim('interrupted (Ctrl-C): the figures cover the starts that completed'));
-  const host = summariseSamples(r.samples);
+  const host = r.host;
   if (host) {
     lines.push(`host: ${host.device ? `${host.device} mean ${Math.round(host.iops)} IOPS, max await ${host.writeAwaitMs >= host.readAwaitMs ? host.writeAwaitMs.toFixed(1) : host.readAwaitMs.toFixed(1)} ms, max util ${host.utilPercent.toFixed(0)}%, ` : ''}`
-      + `max iowait ${host.iowaitPercent.toFixed(1)}%, max D-state tasks ${host.blockedTasks} (${count(r.samples.length, 'sample')})`);
+      + `max iowait ${host.iowaitPercent.toFixed(1)}%, max D-state tasks ${host.blockedTasks} (${count(r.sampleCount, 'sample')})`);
   }
   if (r.burst) lines.push(`burst: ${r.burst.basis}`);
   // the episodes that cost the most in full; the rest are in --json and --out

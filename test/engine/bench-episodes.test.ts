@@ -5,14 +5,18 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runStartBench, type IterationRecord } from '../../src/bench/start-loop.js';
+import { runStartBench } from '../../src/bench/start-loop.js';
+import { capabilityContext } from '../../src/context.js';
+import { silentProgress } from '../../src/progress.js';
 import { withThrottledDaemon } from '../support/throttled-daemon.js';
 
 describe('bench start stall episodes on a throttled loop device', () => {
   it('groups the consecutive stalls after the throttle into episodes, one finding each', { timeout: 300_000 }, async () => {
     await withThrottledDaemon('stowage-episodes', async ({ disk, engine, image, group, throttle }) => {
       const throttleAfter = 8;
-      const result = await runStartBench(engine, {
+      // the throttle goes on when the loop reports its iteration through the context's progress
+      const progress = { ...silentProgress, update: (u: { done?: number }) => { if (u.done === throttleAfter) throttle(10); } };
+      const result = await runStartBench({
         image,
         cmd: ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do dd if=/dev/zero of=/probe bs=4096 count=1 seek=$i conv=notrunc,fsync 2>/dev/null; i=$((i+1)); done'],
         iterations: throttleAfter + 6,
@@ -22,10 +26,9 @@ describe('bench start stall episodes on a throttled loop device', () => {
         // throttle, and the test is about grouping, not about where the stall threshold sits
         stall: { factor: 2, warmup: 5 },
         burstModel: 'none',
-        onIteration: (rec: IterationRecord) => {
-          if (rec.index === throttleAfter) throttle(10);
-        },
-      });
+        timeline: true,
+      }, capabilityContext({ engine, progress }));
+      if (!result.iterations) throw new Error('timeline: true keeps the iterations');
       const durations = JSON.stringify(result.iterations.map((r) => [r.index, Math.round(r.totalMs), r.stall]));
       const stalled = result.iterations.filter((r) => r.stall).map((r) => r.index);
       const late = stalled.filter((i) => i > throttleAfter);

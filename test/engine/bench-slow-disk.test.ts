@@ -5,7 +5,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runStartBench, type IterationRecord } from '../../src/bench/start-loop.js';
+import { runStartBench } from '../../src/bench/start-loop.js';
+import { capabilityContext } from '../../src/context.js';
+import { silentProgress } from '../../src/progress.js';
 import { withThrottledDaemon } from '../support/throttled-daemon.js';
 
 describe('bench start on a throttled loop-device data-root', () => {
@@ -13,7 +15,17 @@ describe('bench start on a throttled loop-device data-root', () => {
     await withThrottledDaemon('stowage-bench', async ({ disk, engine, image, group, throttle }) => {
       const throttleAfter = 8;
       let throttledAt: number | undefined;
-      const result = await runStartBench(engine, {
+      // the throttle goes on when the loop reports its iteration through the context's progress
+      const progress = {
+        ...silentProgress,
+        update: (u: { done?: number }) => {
+          if (u.done === throttleAfter && throttledAt === undefined) {
+            throttle(20);
+            throttledAt = u.done;
+          }
+        },
+      };
+      const result = await runStartBench({
         image,
         // 20 separate 4 KiB writes, each fsync'd: a handful of ms on a free disk, seconds at 20 IOPS
         cmd: ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do dd if=/dev/zero of=/probe bs=4096 count=1 seek=$i conv=notrunc,fsync 2>/dev/null; i=$((i+1)); done'],
@@ -22,13 +34,9 @@ describe('bench start on a throttled loop-device data-root', () => {
         sampleIntervalMs: 500,
         stall: { factor: 3, warmup: 5 },
         burstModel: 'gp2',
-        onIteration: (rec: IterationRecord) => {
-          if (rec.index === throttleAfter && throttledAt === undefined) {
-            throttle(20);
-            throttledAt = rec.index;
-          }
-        },
-      });
+        timeline: true,
+      }, capabilityContext({ engine, progress }));
+      if (!result.iterations) throw new Error('timeline: true keeps the iterations');
       if (process.env.STOWAGE_TEST_VERBOSE) console.error(result.iterations.map((r) => `${r.index} ${Math.round(r.totalMs)} ${JSON.stringify(r.phasesMs)}`).join("\n"), result.findings.map((f) => f.title));
       assert.equal(result.device?.device, disk.device.replace('/dev/', ''), 'the sampler watched the loop device');
       assert.equal(result.summary.failed, 0);

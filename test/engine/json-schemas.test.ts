@@ -4,13 +4,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schemaValidator } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
-import { buildImage, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { buildImage, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { withBuildCacheCleanup } from '../support/build-cache.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
 
@@ -83,7 +84,36 @@ describe('--json documents follow their schemas', { timeout: 600_000 }, () => {
   test('bench disk, quick settings', async () => {
     const r = await runCli(['--json', 'bench', 'disk', dir, '--tool', 'built-in', '--runtime', '1s', '--sync-writes', '3']);
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
-    check('bench-disk.schema.json', 'bench disk', r.stdout);
+    const doc = check('bench-disk.schema.json', 'bench disk', r.stdout) as { result: { schemaVersion: number; tool: string } };
+    assert.deepEqual([doc.result.schemaVersion, doc.result.tool], [1, 'built-in']);
+  });
+
+  test('bench start, a few containers with the sampler', async () => {
+    const before = await docker(['ps', '-aq', '--filter', 'label=stowage.bench=start']);
+    const r = await runCli(['--json', 'bench', 'start', '--image', 'stowage-test/busybox:latest', '-n', '3', '--interval', '200', '--cmd', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = check('bench-start.schema.json', 'bench start', r.stdout) as { result: { schemaVersion: number; summary: { iterations: number }; sampleCount: number } };
+    // the result is the capability's document itself: its own schemaVersion, no per-iteration rows
+    assert.equal(doc.result.schemaVersion, 1);
+    assert.equal(doc.result.summary.iterations, 3);
+    assert.equal((doc.result as Record<string, unknown>).iterations, undefined);
+    const broken = structuredClone(doc) as unknown as { result: { schemaVersion: number } };
+    broken.result.schemaVersion = 2;
+    assert.notDeepEqual(schemaValidator('bench-start.schema.json')(broken), []);
+    const after = await docker(['ps', '-aq', '--filter', 'label=stowage.bench=start']);
+    assert.equal(after.stdout, before.stdout, 'no container left behind');
+  });
+
+  test('bench build, a one-step Dockerfile', async () => {
+    const context = join(dir, 'build');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), `FROM stowage-test/busybox:latest\nRUN echo ${uniqueName('json-schemas')} > /mark\n`);
+    const r = await withBuildCacheCleanup(() => runCli(['--json', 'bench', 'build', context]));
+    assert.equal(r.code, 0, r.stderr);
+    const doc = check('bench-build.schema.json', 'bench build', r.stdout) as { result: { schemaVersion: number; runs: { kept: boolean }[] } };
+    assert.equal(doc.result.schemaVersion, 1);
+    assert.equal(doc.result.runs.length, 1);
+    assert.equal(doc.result.runs[0]!.kept, false);
   });
 
   test('a failing command: one error document', async () => {

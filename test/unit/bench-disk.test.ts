@@ -161,7 +161,7 @@ describe('disk findings', () => {
     assert.match(f[0]!.title, /as the write limit you set explains \(--write-iops 50 on \/dev\/vda\)/);
     assert.doesNotMatch(JSON.stringify(f[0]), /blkio/);
     const style = makeStyle(false);
-    const table = renderDiskText({ ...r, findings: f }, style);
+    const table = renderDiskText({ schemaVersion: 1, ...r, findings: f }, style);
     const findingText = renderFindings(f, style);
     // the host's p50 reads the same in the table and in the evidence: 842 µs, not a rounded 800 µs
     assert.match(table, /^sync write 1.05 MB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LiveLine, elapsedText } from '../../src/cli/bench/live-line.js';
-import { startStatusLine } from '../../src/cli/bench/start-command.js';
-import { buildReporter, parseBuildArgs } from '../../src/cli/bench/build-command.js';
-import { phaseReporter } from '../../src/cli/bench/disk-command.js';
+import { startLoopProgress, startStatusLine } from '../../src/cli/bench/start-command.js';
+import { buildStepProgress, parseBuildArgs } from '../../src/cli/bench/build-command.js';
+import { phaseProgress } from '../../src/cli/bench/disk-command.js';
+import { stepUpdate } from '../../src/bench/build-bench.js';
 import { BuildkitSteps, ClassicSteps, TailLines, decodeStatusLogs, type StepEvent } from '../../src/bench/build-steps.js';
 import { cacheRecordsOfBuild } from '../../src/bench/build-bench.js';
 import { BuildFailedError } from '../../src/bench/build-failed-error.js';
@@ -92,6 +93,27 @@ describe('bench start status line', () => {
     assert.doesNotMatch(line, /NaN/);
     assert.match(line, /^5\/20 containers  p50 -  p99 -  last 12 ms  stalls 0  failed 5  4\.00 s, about 12\.0 s left$/);
   });
+
+  it('draws the loop\'s progress updates: the first and a stalled one at once, a stall as a lasting line', () => {
+    const err = new FakeStderr(false);
+    const time = new ManualTime();
+    const progress = startLoopProgress(new LiveLine({ stderr: err, quiet: false, now: time.now, plainEveryMs: 5000 }), time.now);
+    const figures = (lastMs: number, stalls: number, stalled: boolean) => ({ p50Ms: 250, p99Ms: 260, lastMs, stalls, failed: 0, stalled });
+    time.t = 250;
+    progress.update({ step: 'starting containers', done: 1, total: 4, unit: 'items', detail: figures(250, 0, false) });
+    time.t = 500;
+    progress.update({ step: 'starting containers', done: 2, total: 4, unit: 'items', detail: figures(250, 0, false) });
+    time.t = 2500;
+    progress.note('stall: #3 took 2.00 s');
+    progress.update({ step: 'starting containers', done: 3, total: 4, unit: 'items', detail: figures(2000, 1, true) });
+    progress.end();
+    assert.equal(err.written, [
+      '1/4 containers  p50 250 ms  p99 260 ms  last 250 ms  stalls 0  250 ms, about 750 ms left',
+      'stall: #3 took 2.00 s',
+      '3/4 containers  p50 250 ms  p99 260 ms  last 2.00 s  stalls 1  2.50 s, about 833 ms left',
+      '',
+    ].join('\n'));
+  });
 });
 
 describe('bench build progress', () => {
@@ -99,8 +121,9 @@ describe('bench build progress', () => {
     const err = new FakeStderr(true);
     const time = new ManualTime();
     const live = new LiveLine({ stderr: err, quiet: false, now: time.now, tickMs: 0 });
-    const report = buildReporter(live, time.now);
-    report({ kind: 'build', dockerfile: '/app/Dockerfile', builder: 'buildkit' });
+    const progress = buildStepProgress(live, time.now);
+    const report = (e: StepEvent) => progress.update(stepUpdate(e));
+    progress.note('building /app/Dockerfile (BuildKit)');
     report({ kind: 'start', name: '[2/3] RUN chown -R app /app', atMs: 0 });
     assert.deepEqual(err.screen(), ['building /app/Dockerfile (BuildKit)', '[2/3] RUN chown -R app /app  running']);
     // ten minutes later the ticker redraws the same step with its elapsed time
@@ -108,7 +131,7 @@ describe('bench build progress', () => {
     live.set((ms) => `[2/3] RUN chown -R app /app  running ${elapsedText(ms)}`, { since: 0 });
     assert.equal(err.screen().at(-1), '[2/3] RUN chown -R app /app  running 10.0 min');
     report({ kind: 'end', name: '[2/3] RUN chown -R app /app', durationMs: 600_000, cached: false });
-    live.clear();
+    progress.end();
     assert.deepEqual(err.screen(), ['building /app/Dockerfile (BuildKit)', '[2/3] RUN chown -R app /app  10.0 min']);
   });
 
@@ -116,12 +139,12 @@ describe('bench build progress', () => {
     const err = new FakeStderr(false);
     const time = new ManualTime();
     const live = new LiveLine({ stderr: err, quiet: false, now: time.now });
-    const phases = phaseReporter(live, time.now);
-    phases.onPhase({ step: 'in-container probe 1/2: dd on the host' });
+    const phases = phaseProgress(live, time.now);
+    phases.update({ step: 'in-container probe 1/2: dd on the host' });
     time.t = 2500;
-    phases.onPhase({ step: 'in-container probe 2/2: dd inside busybox' });
+    phases.update({ step: 'in-container probe 2/2: dd inside busybox', detail: { expectedMs: 20_000 } });
     time.t = 17_500;
-    phases.done();
+    phases.end();
     assert.equal(err.written, [
       'in-container probe 1/2: dd on the host',
       'in-container probe 1/2: dd on the host: 2.50 s',

@@ -7,7 +7,7 @@ import { Sampler, resolveDataRootDevice, toDeviceSample } from '../../src/measur
 import { sampleHost } from '../../src/host/host-sample.js';
 import type { HostFs } from '../../src/host/host-fs.js';
 import { recordedHostFs } from '../../src/host/host-fs.js';
-import type { Clock } from '../../src/measure/clock.js';
+import { TestClock } from '../../src/clock.js';
 import { parsePressure } from '../../src/host/pressure.js';
 
 const sample = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/samples/bench/${name}`, import.meta.url)), 'utf8');
@@ -75,24 +75,20 @@ describe('toDeviceSample', () => {
 
 describe('Sampler', () => {
   it('takes one sample per interval of the injected clock and stops cleanly', async () => {
-    let t = 0;
-    let wake: (() => void)[] = [];
-    const clock: Clock = { now: () => t, sleep: () => new Promise<void>((r) => { wake.push(r); }) };
+    const clock = new TestClock();
     let ticks = 0;
     const fs = steppingFs(() => ticks % 2);
     const sampler = new Sampler(fs, 'vda', clock, 1000, 0);
     sampler.start();
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setImmediate(r));
-      t += 1000;
       ticks++;
-      const w = wake;
-      wake = [];
-      w.forEach((r) => r());
+      clock.advance(1000);
     }
     await new Promise((r) => setImmediate(r));
-    t += 500;
+    clock.advance(500);
     await sampler.stop();
+    assert.deepEqual(clock.sleeps, [1000, 1000, 1000, 1000], 'one sleep per interval, the last cut short by stop');
     assert.deepEqual(sampler.samples.map((s) => s.tMs), [1000, 2000, 3000, 3500]);
     assert.equal(sampler.samples[0]!.writeIops, 696, 'a -> b');
     assert.equal(sampler.samples[3]!.intervalMs, 500);

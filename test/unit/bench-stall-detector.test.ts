@@ -5,15 +5,7 @@ import { StallDetector, attributeStall, samplesDuring, summariseSamples } from '
 import { stallEpisodes } from '../../src/measure/stall-episodes.js';
 import { episodeFinding, stallRecord } from '../../src/bench/stall-findings.js';
 import type { DeviceSample } from '../../src/measure/sampler.js';
-import type { Clock } from '../../src/measure/clock.js';
-
-/** A clock that only moves when told to. */
-class ManualClock implements Clock {
-  t = 0;
-  now(): number { return this.t; }
-  async sleep(ms: number): Promise<void> { this.t += ms; }
-  advance(ms: number): void { this.t += ms; }
-}
+import { TestClock } from '../../src/clock.js';
 
 function sample(tMs: number, over: Partial<DeviceSample> = {}): DeviceSample {
   return {
@@ -24,13 +16,13 @@ function sample(tMs: number, over: Partial<DeviceSample> = {}): DeviceSample {
 
 describe('StallDetector', () => {
   it('flags an iteration slower than k x the rolling median, timed on the injected clock', () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const detector = new StallDetector({ factor: 3, warmup: 5, minExcessMs: 250 });
     const durations = [3000, 3100, 2900, 3050, 2950, 3000, 82_000, 3000];
     const verdicts = durations.map((d) => {
-      const start = clock.now();
+      const start = clock.monotonic();
       clock.advance(d);
-      return detector.observe(clock.now() - start);
+      return detector.observe(clock.monotonic() - start);
     });
     assert.deepEqual(verdicts.map((v) => v.stalled), [false, false, false, false, false, false, true, false]);
     assert.equal(verdicts[6]!.medianMs, 3000);
@@ -136,11 +128,11 @@ describe('stall attribution', () => {
  * each starting when the previous one ended.
  */
 function judgedRuns(durations: number[], detector = new StallDetector({ factor: 3, warmup: 5, minExcessMs: 250 })) {
-  const clock = new ManualClock();
+  const clock = new TestClock();
   return durations.map((d, i) => {
-    const startedMs = clock.now();
+    const startedMs = clock.monotonic();
     clock.advance(d);
-    const v = detector.observe(clock.now() - startedMs);
+    const v = detector.observe(clock.monotonic() - startedMs);
     return { index: i + 1, startedMs, durationMs: d, stalled: v.stalled, medianMs: v.medianMs };
   });
 }

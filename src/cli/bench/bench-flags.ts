@@ -1,5 +1,9 @@
-/** Flag parsers and the exit rule the bench subcommands share. */
+/** Flag parsers, the progress display and the exit rule the bench subcommands share. */
 import { UsageError } from '../../errors.js';
+import type { Progress } from '../../progress.js';
+import type { CliContext } from '../cli-context.js';
+import type { ProgressMode } from '../progress-sinks.js';
+import { LiveLine } from './live-line.js';
 import { reachesThreshold, type Finding, type Severity } from '../../findings.js';
 import { parseDurationFlag, parseNumberFlag } from '../option-parsers.js';
 
@@ -51,4 +55,15 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 export function setExitFor(findings: readonly Finding[], failOn: Severity | undefined, setExit: (code: number) => void): void {
   if (failOn && reachesThreshold(findings, failOn)) setExit(1);
+}
+
+/**
+ * bench's own live display (a status line with its figures, lasting lines for what finished) for the
+ * terminal and plain modes of `--progress`; NDJSON and none are the shared sinks.
+ */
+export function benchSink(c: CliContext, make: (live: LiveLine) => Progress): (mode: ProgressMode) => Progress | undefined {
+  return (mode) => {
+    if (mode === 'ndjson' || mode === 'none') return undefined;
+    return make(new LiveLine({ stderr: c.io.stderr, quiet: false, ...(mode === 'auto' ? {} : { tty: mode === 'tty' }) }));
+  };
 }

@@ -1,16 +1,16 @@
 /** `stowage bench build DIR`: parse flags, build with each step shown live as it starts, render the step table. */
 import type { Command } from 'commander';
-import { connectEngine } from '../../engine/dockerode-engine.js';
 import { UsageError } from '../../errors.js';
+import type { Progress } from '../../progress.js';
 import { formatDuration } from '../../render/format.js';
 import { renderJson } from '../../render/json-document.js';
 import { renderBuildText } from '../../render/bench-text.js';
-import { runBuildBench, type BuilderChoice, type BuildProgress } from '../../bench/build-bench.js';
+import { runBuildBench, type BuilderChoice, type BuildStepDetail } from '../../bench/build-bench.js';
 import { BuildFailedError } from '../../bench/build-failed-error.js';
 import type { CliContext } from '../cli-context.js';
 import { parseSeverity } from '../cli-context.js';
-import { collect, parsePositive, setExitFor } from './bench-flags.js';
-import { elapsedText, LiveLine } from './live-line.js';
+import { benchSink, collect, parsePositive, setExitFor } from './bench-flags.js';
+import { elapsedText, type LiveLine } from './live-line.js';
 
 interface BuildFlags {
   file?: string;
@@ -41,10 +41,11 @@ export function parseBuildArgs(values: readonly string[], env: Record<string, st
 }
 
 /**
- * Turns build events into live progress: a line when a step starts is replaced by the running status (its
- * elapsed time ticking), and a line that stays when it ends, so a 10-minute `chown -R` is never silent.
+ * Shows the build's steps live: a line when a step starts is replaced by the running status (its elapsed
+ * time ticking), and a line that stays when it ends, so a 10-minute `chown -R` is never silent. Notes (each
+ * build starting) are lasting lines.
  */
-export function buildReporter(live: LiveLine, now: () => number = () => performance.now()): (e: BuildProgress) => void {
+export function buildStepProgress(live: LiveLine, now: () => number = () => performance.now()): Progress {
   const running = new Map<string, number>();
   const show = () => {
     const names = [...running.keys()];
@@ -54,16 +55,20 @@ export function buildReporter(live: LiveLine, now: () => number = () => performa
     const more = names.length > 1 ? ` (+${names.length - 1} more running)` : '';
     live.set((ms) => `${last}  running${ms >= 1000 ? ` ${elapsedText(ms)}` : ''}${more}`, { since, force: true });
   };
-  return (e) => {
-    if (e.kind === 'build') live.log(`building ${e.dockerfile} (${e.builder === 'buildkit' ? 'BuildKit' : 'classic builder'})`);
-    else if (e.kind === 'start') {
-      running.set(e.name, now());
-      show();
-    } else {
-      running.delete(e.name);
-      live.log(`${e.name}  ${e.cached ? 'cached' : e.durationMs === undefined ? 'done' : formatDuration(e.durationMs)}`);
-      show();
-    }
+  return {
+    update: (u) => {
+      const d = u.detail as BuildStepDetail | undefined;
+      if (d?.state === 'running') {
+        running.set(u.step, now());
+        show();
+      } else if (d?.state === 'done') {
+        running.delete(u.step);
+        live.log(`${u.step}  ${d.cached ? 'cached' : d.durationMs === undefined ? 'done' : formatDuration(d.durationMs)}`);
+        show();
+      }
+    },
+    note: (message) => live.log(message),
+    end: () => live.clear(),
   };
 }
 
@@ -93,11 +98,10 @@ export function registerBuild(bench: Command, ctx: () => CliContext, setExit: (c
       if (flags.platform !== undefined && !/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(flags.platform)) throw new UsageError(`--platform takes os/arch[/variant], such as linux/amd64, not "${flags.platform}"`);
       const buildArgs = parseBuildArgs(flags.buildArg ?? [], c.io.env);
       const failOn = flags.failOn ? parseSeverity(flags.failOn, '--fail-on') : undefined;
-      const engine = await connectEngine(c.connectOptions());
-      const live = new LiveLine({ stderr: c.io.stderr, quiet: Boolean(c.globals.quiet) });
+      const context = c.capabilityContext('bench build', { engineTimeoutMs: 30_000, sink: benchSink(c, buildStepProgress) });
       let result;
       try {
-        result = await runBuildBench(engine, {
+        result = await runBuildBench({
           dir,
           ...(flags.file ? { dockerfile: flags.file } : {}),
           ...(flags.vs ? { vs: flags.vs } : {}),
@@ -110,10 +114,9 @@ export function registerBuild(bench: Command, ctx: () => CliContext, setExit: (c
           ...(flags.platform ? { platform: flags.platform } : {}),
           ...(flags.tag ? { tag: flags.tag } : {}),
           thresholds: { excellentMin: t[0]!, goodMin: t[1]!, acceptableMin: t[2]! },
-          onProgress: buildReporter(live),
-        });
+        }, context);
       } catch (err) {
-        live.clear();
+        context.progress.end();
         // the failing step's own words, before the one-line error main prints (shown even with --quiet)
         if (err instanceof BuildFailedError && err.output.length) {
           c.io.stderr.write(`${err.step ? `${err.step}: ` : ''}last ${err.output.length} line${err.output.length === 1 ? '' : 's'} of its output:\n`);
@@ -121,7 +124,7 @@ export function registerBuild(bench: Command, ctx: () => CliContext, setExit: (c
         }
         throw err;
       } finally {
-        live.clear();
+        context.progress.end();
       }
       c.out(c.json ? renderJson('bench build', result) : renderBuildText(result, c.style));
       setExitFor(result.findings, failOn, setExit);

@@ -1,17 +1,16 @@
 /** `stowage bench disk [PATH]`: parse flags, run the disk probes with each phase shown live, render the table. */
-import { isLocalEndpoint } from '../../engine/endpoint.js';
 import type { Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
-import { connectEngine } from '../../engine/dockerode-engine.js';
 import { UsageError } from '../../errors.js';
+import type { Progress } from '../../progress.js';
 import { formatDuration } from '../../render/format.js';
 import { renderJson } from '../../render/json-document.js';
 import { renderDiskText } from '../../render/bench-text.js';
-import { runDiskBench, type DiskPhase, type DiskTool } from '../../bench/disk-bench.js';
+import { runDiskBench, type DiskTool } from '../../bench/disk-bench.js';
 import type { CliContext } from '../cli-context.js';
 import { parseSeverity } from '../cli-context.js';
-import { parseDuration, parsePositive, setExitFor } from './bench-flags.js';
-import { elapsedText, LiveLine } from './live-line.js';
+import { benchSink, parseDuration, parsePositive, setExitFor } from './bench-flags.js';
+import { elapsedText, type LiveLine } from './live-line.js';
 
 interface DiskFlags {
   tool: string;
@@ -23,22 +22,31 @@ interface DiskFlags {
   failOn?: string;
 }
 
-/** Shows each phase live as it runs and leaves one line per finished phase with the time it took. */
-export function phaseReporter(live: LiveLine, now: () => number = () => performance.now()): { onPhase: (p: DiskPhase) => void; done: () => void } {
+/**
+ * Shows each phase live as it runs (its `detail.expectedMs` gives an ETA) and leaves one line per finished
+ * phase with the time it took; the last one when the progress ends.
+ */
+export function phaseProgress(live: LiveLine, now: () => number = () => performance.now()): Progress {
   let current: { step: string; at: number } | undefined;
   const finish = () => {
     if (current) live.log(`${current.step}: ${formatDuration(now() - current.at)}`);
     current = undefined;
   };
   return {
-    onPhase: (p) => {
+    update: (u) => {
+      if (u.step === current?.step) return;
       finish();
-      current = { step: p.step, at: now() };
-      const step = p.step;
+      current = { step: u.step, at: now() };
+      const step = u.step;
+      const expectedMs = typeof u.detail?.expectedMs === 'number' ? u.detail.expectedMs : undefined;
       // the elapsed time once there is some to show (a terminal redraws it every second)
-      live.set((ms) => (ms >= 1000 ? `${step}  ${elapsedText(ms, p.expectedMs ? Math.min(0.99, ms / p.expectedMs) : undefined)}` : step), { force: true });
+      live.set((ms) => (ms >= 1000 ? `${step}  ${elapsedText(ms, expectedMs ? Math.min(0.99, ms / expectedMs) : undefined)}` : step), { force: true });
     },
-    done: finish,
+    note: (message) => live.log(message),
+    end: () => {
+      finish();
+      live.clear();
+    },
   };
 }
 
@@ -62,30 +70,14 @@ export function registerDisk(bench: Command, ctx: () => CliContext, setExit: (co
       const syncWrites = parsePositive(flags.syncWrites, '--sync-writes');
       const writeIops = flags.writeIops ? parsePositive(flags.writeIops, '--write-iops') : undefined;
       if (writeIops !== undefined && !flags.inContainer) throw new UsageError('--write-iops applies to the --in-container probe');
-      const needEngine = !path || flags.inContainer;
-      const engine = needEngine ? await connectEngine(c.connectOptions()) : undefined;
-      if (engine && !isLocalEndpoint(engine.endpoint)) {
-        // the probe runs on this host: a remote engine's data-root and containers are elsewhere
-        throw new UsageError(`bench disk measures this host, but the engine at ${engine.endpoint.url} is remote`,
-          'Run stowage on the engine\'s host, or give a PATH here and leave out --in-container.');
-      }
-      const target = path ? resolvePath(path) : (await engine!.info()).dockerRootDir;
-      const live = new LiveLine({ stderr: c.io.stderr, quiet: Boolean(c.globals.quiet) });
-      const phases = phaseReporter(live);
-      let result;
-      try {
-        result = await runDiskBench({
-          path: target,
-          tool: flags.tool as DiskTool,
-          runtimeMs,
-          syncWrites,
-          ...(flags.inContainer ? { inContainer: { engine: engine!, image: flags.image!, ...(writeIops !== undefined ? { writeIops } : {}) } } : {}),
-          onPhase: phases.onPhase,
-        });
-        phases.done();
-      } finally {
-        live.clear();
-      }
+      const context = c.capabilityContext('bench disk', { engineTimeoutMs: 30_000, sink: benchSink(c, phaseProgress) });
+      const result = await runDiskBench({
+        ...(path ? { path: resolvePath(path) } : {}),
+        tool: flags.tool as DiskTool,
+        runtimeMs,
+        syncWrites,
+        ...(flags.inContainer ? { inContainer: { image: flags.image!, ...(writeIops !== undefined ? { writeIops } : {}) } } : {}),
+      }, context).finally(() => context.progress.end());
       c.out(c.json ? renderJson('bench disk', result) : renderDiskText(result, c.style));
       setExitFor(result.findings, failOn, setExit);
     });

@@ -9,6 +9,8 @@ import type { OutputStream } from '../cli-context.js';
 export interface LiveLineOptions {
   stderr: OutputStream;
   quiet: boolean;
+  /** Draw in place (true) or print plain lines (false) whatever the stream; by default, as the stream is a terminal. */
+  tty?: boolean;
   /** Milliseconds; injected so tests drive it. */
   now?: () => number;
   /** How often a terminal redraws the elapsed time; 0 turns the ticker off (tests). */
@@ -28,7 +30,7 @@ export class LiveLine {
 
   constructor(private readonly o: LiveLineOptions) {
     this.now = o.now ?? (() => performance.now());
-    this.tty = Boolean(o.stderr.isTTY) && !o.quiet;
+    this.tty = (o.tty ?? Boolean(o.stderr.isTTY)) && !o.quiet;
   }
 
   /**

@@ -1,29 +1,21 @@
 /** `stowage bench start`: parse flags, run the start loop with live progress, render its summary. */
-import { isLocalEndpoint } from '../../engine/endpoint.js';
 import type { Command } from 'commander';
-import { connectEngine } from '../../engine/dockerode-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import type { Progress } from '../../progress.js';
 import { formatDuration } from '../../render/format.js';
 import { renderJson } from '../../render/json-document.js';
 import { renderStartText } from '../../render/bench-text.js';
-import { runStartBench, type IterationRecord, type StartBenchResult, type StartProgress } from '../../bench/start-loop.js';
-import { writeTimeline } from '../../bench/timeline.js';
+import { runStartBench, type StartProgress } from '../../bench/start-loop.js';
 import type { BurstModelChoice } from '../../measure/burst-estimate.js';
 import type { CliContext } from '../cli-context.js';
 import { parseSeverity } from '../cli-context.js';
-import { parseDuration, parsePositive, setExitFor, splitCommand } from './bench-flags.js';
-import { elapsedText, LiveLine } from './live-line.js';
+import { benchSink, parseDuration, parsePositive, setExitFor, splitCommand } from './bench-flags.js';
+import { elapsedText, type LiveLine } from './live-line.js';
 
 const BURST_CHOICES: BurstModelChoice[] = ['auto', 'gp2', 'none'];
 
 /** Docker's rule for container names, which the prefix starts. */
 const NAME_PREFIX = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-/** The `--json` result of bench start: everything but the per-iteration and per-sample rows. */
-export function startJsonResult(r: StartBenchResult): Omit<StartBenchResult, 'iterations' | 'samples'> & { sampleCount: number } {
-  const { iterations: _i, samples, ...rest } = r;
-  return { ...rest, sampleCount: samples.length };
-}
 
 /** The live status of the loop; p50 and p99 read `-` until a start has succeeded (never `NaN`). */
 export function startStatusLine(p: StartProgress, elapsedMs: number): string {
@@ -31,6 +23,28 @@ export function startStatusLine(p: StartProgress, elapsedMs: number): string {
   const fraction = p.target ? p.done / p.target : undefined;
   return `${p.done}${p.target ? `/${p.target}` : ''} containers  p50 ${d(p.p50Ms)}  p99 ${d(p.p99Ms)}  last ${d(p.lastMs)}  stalls ${p.stalls}`
     + `${p.failed ? `  failed ${p.failed}` : ''}  ${elapsedText(elapsedMs, fraction)}`;
+}
+
+/**
+ * The loop's status line from its progress updates (`done` of `total`, the figures in `detail`), redrawn
+ * with the elapsed time; stalls and other notes are lasting lines above it. Without a terminal the line is
+ * printed for the first container and after a stall, else at most every few seconds.
+ */
+export function startLoopProgress(live: LiveLine, now: () => number = () => performance.now()): Progress {
+  const t0 = now();
+  const figure = (v: unknown) => (typeof v === 'number' ? v : NaN);
+  return {
+    update: (u) => {
+      const d = u.detail ?? {};
+      const p: StartProgress = {
+        done: u.done ?? 0, target: u.total, p50Ms: figure(d.p50Ms), p99Ms: figure(d.p99Ms), lastMs: figure(d.lastMs),
+        stalls: figure(d.stalls), failed: figure(d.failed),
+      };
+      live.set((ms) => startStatusLine(p, ms), { since: t0, force: p.done === 1 || d.stalled === true });
+    },
+    note: (message) => live.log(message),
+    end: () => live.clear(),
+  };
 }
 
 interface StartFlags {
@@ -91,47 +105,25 @@ export function registerStart(bench: Command, ctx: () => CliContext, setExit: (c
       };
       if (stall.factor <= 1) throw new UsageError('--stall-factor must be greater than 1');
       const sampleIntervalMs = flags.sampler ? parsePositive(flags.interval, '--interval') : 0;
-      const engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 600_000 });
-      const live = new LiveLine({ stderr: c.io.stderr, quiet: Boolean(c.globals.quiet) });
-      const t0 = performance.now();
       // Ctrl-C ends the loop after the iterations in flight, so their containers are removed and the
-      // summary still prints, then exits 130; a second Ctrl-C kills as usual
-      const stop = new AbortController();
-      const onSigint = () => {
-        live.log('stopping after the containers in flight (Ctrl-C again to kill)');
-        stop.abort();
-      };
-      process.once('SIGINT', onSigint);
-      let result: StartBenchResult;
-      try {
-        result = await runStartBench(engine, {
-          signal: stop.signal,
-          image: flags.image,
-          ...(cmd ? { cmd } : {}),
-          ...(iterations !== undefined ? { iterations } : {}),
-          ...(durationMs !== undefined ? { durationMs } : {}),
-          concurrency,
-          stall,
-          sampleIntervalMs,
-          ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
-          ...(flags.namePrefix ? { namePrefix: flags.namePrefix } : {}),
-          burstModel: flags.burstModel as BurstModelChoice,
-          localEngine: isLocalEndpoint(engine.endpoint),
-          onIteration: (rec: IterationRecord, p: StartProgress) => {
-            if (rec.stall) live.log(`stall: #${rec.index} took ${formatDuration(rec.totalMs)}`);
-            live.set((ms) => startStatusLine(p, ms), { since: t0, force: p.done === 1 || rec.stall });
-          },
-        });
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-        live.clear();
-      }
-      const json = renderJson('bench start', result);
-      if (flags.out) {
-        const files = await writeTimeline(flags.out, result, json);
-        c.progress(`timeline written: ${files.join(', ')}`);
-      }
-      c.out(c.json ? renderJson('bench start', startJsonResult(result)) : renderStartText(result, c.style));
+      // summary still prints, then exits 130; a second Ctrl-C exits at once. Each engine call may take
+      // minutes: a stall is measured, not cut short.
+      const context = c.capabilityContext('bench start', { interruptible: true, engineTimeoutMs: 600_000, sink: benchSink(c, startLoopProgress) });
+      context.signal.addEventListener('abort', () => context.progress.note('stopping after the containers in flight (Ctrl-C again to kill)'), { once: true });
+      const result = await runStartBench({
+        image: flags.image,
+        ...(cmd ? { cmd } : {}),
+        ...(iterations !== undefined ? { iterations } : {}),
+        ...(durationMs !== undefined ? { durationMs } : {}),
+        concurrency,
+        stall,
+        sampleIntervalMs,
+        ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}),
+        ...(flags.namePrefix ? { namePrefix: flags.namePrefix } : {}),
+        burstModel: flags.burstModel as BurstModelChoice,
+        ...(flags.out ? { out: flags.out } : {}),
+      }, context).finally(() => context.progress.end());
+      c.out(c.json ? renderJson('bench start', result) : renderStartText(result, c.style));
       setExitFor(result.findings, failOn, setExit);
       if (result.interrupted) setExit(ExitCode.interrupted);
     });
