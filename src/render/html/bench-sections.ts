@@ -21,7 +21,10 @@ export function benchStartSection(r: StartBenchResult, docId: string): string {
     ['containers per minute', { value: s.containersPerMinute }],
     ...(r.interrupted ? [['interrupted', 'yes: the figures cover the starts that completed'] as [string, Cell]] : []),
   ]);
-  html += startTimelineChart(r, docId);
+  html += r.iterations?.length
+    ? startTimelineChart(r, docId)
+    : '<p class="note timeline-missing">No timeline: a <code>--json</code> document of bench start carries no per-start rows. '
+      + 'Render the <code>timeline.json</code> that <code>stowage bench start --out DIR</code> writes for the chart of every start against the disk\'s IOPS, await and D-state tasks.</p>';
   const dist = (name: string, d: StartBenchResult['summary']['total']): Cell[] => [name, { value: d.p50, unit: 'ms' }, { value: d.p90, unit: 'ms' }, { value: d.p99, unit: 'ms' }, { value: d.min, unit: 'ms' }, { value: d.max, unit: 'ms' }, { value: d.mean, unit: 'ms' }];
   html += dataTable('Start latency', ['phase', 'p50', 'p90', 'p99', 'min', 'max', 'mean'],
     [dist('total', s.total), ...Object.entries(s.phases).map(([k, d]) => dist(k, d))], 'latency');

@@ -14,7 +14,7 @@ type Sample = StartBenchResult['samples'][number];
 type Iteration = StartBenchResult['iterations'][number];
 
 const LATENCY_HEIGHT = 170;
-const GAP = 16;
+const GAP = 24;
 const PANEL_HEIGHT = 64;
 
 interface Panel {
@@ -23,12 +23,14 @@ interface Panel {
   value: (s: Sample) => number;
   cls: string;
   bars?: boolean;
+  /** Whole numbers only (task counts). */
+  integer?: boolean;
 }
 
 const PANELS: Panel[] = [
   { name: 'IOPS (read + write)', unit: (v) => String(Math.round(v)), value: (s) => s.readIops + s.writeIops, cls: 'series-iops' },
   { name: 'await (worst of read, write)', unit: (v) => formatDuration(v), value: (s) => Math.max(s.readAwaitMs, s.writeAwaitMs), cls: 'series-await' },
-  { name: 'tasks in D state', unit: (v) => String(Math.round(v)), value: (s) => s.blockedTasks, cls: 'series-dstate', bars: true },
+  { name: 'tasks in D state', unit: (v) => String(Math.round(v)), value: (s) => s.blockedTasks, cls: 'series-dstate', bars: true, integer: true },
 ];
 
 /** Which finding each stalled start links to: episode k is the k-th bench/start-stall finding. */
@@ -62,7 +64,7 @@ function runsHtml(runs: Iteration[], x: (t: number) => number, y: (v: number) =>
   const failed = runs.filter((r) => r.error);
   let html = '';
   if (ok.length <= plotWidth) {
-    html += `<g class="runs">${ok.map((r) => `<circle class="run" cx="${n2(x(r.startedMs))}" cy="${n2(y(r.totalMs))}" r="2"/>`).join('')}</g>`;
+    html += `<g class="runs">${ok.map((r) => `<circle class="run" cx="${n2(x(r.startedMs))}" cy="${n2(y(r.totalMs))}" r="3"/>`).join('')}</g>`;
   } else {
     // min/max per pixel column (issue 19): thousands of starts in a few hundred pixels, no spike averaged away
     const buckets = minMaxBuckets(ok, (r) => x(r.startedMs), (r) => r.totalMs);
@@ -114,7 +116,7 @@ export function startTimelineChart(r: StartBenchResult, docId: string): string {
       const top = latBase + GAP + k * (PANEL_HEIGHT + GAP);
       const base = top + PANEL_HEIGHT;
       const max = maxValue(samples.map(p.value));
-      const ticks = niceTicks(max || 1, 2);
+      const ticks = niceTicks(max || 1, 2, p.integer);
       const y = linear(0, ticks[ticks.length - 1]!, base, top);
       body += yAxis(ticks, y, left, right, p.unit);
       body += label(left + 4, top + 11, p.name, 'panel-label');

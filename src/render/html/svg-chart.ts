@@ -3,7 +3,7 @@ import { esc } from './escape.js';
 
 /** Width of every chart's coordinate system; the SVG scales to its container (narrow screens, print). */
 export const CHART_WIDTH = 720;
-export const MARGIN = { left: 64, right: 12, top: 10, bottom: 26 };
+export const MARGIN = { left: 64, right: 28, top: 10, bottom: 26 };
 
 export interface ChartSpec {
   /** Unique within the page; prefixes the title and description ids. */
@@ -38,9 +38,9 @@ export function linear(d0: number, d1: number, r0: number, r1: number): (v: numb
 }
 
 /** Round tick values from 0 up to at least `max`: steps of 1, 2 or 5 times a power of ten. */
-export function niceTicks(max: number, count = 4): number[] {
+export function niceTicks(max: number, count = 4, integer = false): number[] {
   if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
-  const raw = max / count;
+  const raw = integer ? Math.max(1, max / count) : max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
   const ticks: number[] = [];
