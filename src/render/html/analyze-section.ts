@@ -1,6 +1,7 @@
 /** analyze's part of the page: the image's totals, its per-layer bytes and depth profile, offenders and findings. */
 import type { AnalyzeResult } from '../../analyze/analyze-image.js';
 import { dataTable, factList } from './data-table.js';
+import { esc } from './escape.js';
 import { findingsSection } from './findings-html.js';
 import { depthProfileChart, layerBytesChart } from './layer-bytes-chart.js';
 
@@ -20,7 +21,7 @@ export function analyzeSection(r: AnalyzeResult, docId: string): string {
     ['tar bytes', { value: t.tarBytes, unit: 'bytes' }],
     ...(t.compressedBytes !== undefined ? [['compressed', { value: t.compressedBytes, unit: 'bytes' }] as [string, { value: number; unit: string }]] : []),
   ]);
-  if (r.image.note) html += `<p class="note">${r.image.note.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
+  if (r.image.note) html += `<p class="note">${esc(r.image.note)}</p>`;
   html += layerBytesChart(r, docId);
   html += depthProfileChart(r, docId);
   html += dataTable('Layers', ['#', 'content', 'wasted', 'metadata-only', 'final', 'files', 'instruction'],

@@ -2,6 +2,7 @@
 import type { DoctorReport } from '../../doctor/doctor.js';
 import type { Cell } from './data-table.js';
 import { dataTable, factList } from './data-table.js';
+import { esc } from './escape.js';
 import { findingsSection } from './findings-html.js';
 import { SPACE_KINDS, spaceChart } from './space-chart.js';
 
@@ -20,7 +21,7 @@ export function doctorSection(r: DoctorReport, docId: string): string {
     ['took', { value: r.durationMs, unit: 'ms' }],
   ]);
   let html = facts;
-  if (f.skipped?.length) html += `<ul class="skipped">${f.skipped.map((s) => `<li>${escText(`${s.group}: skipped, ${s.reason}`)}</li>`).join('')}</ul>`;
+  if (f.skipped?.length) html += `<ul class="skipped">${f.skipped.map((s) => `<li>${esc(`${s.group}: skipped, ${s.reason}`)}</li>`).join('')}</ul>`;
   if (f.usage) {
     html += spaceChart(f.usage, docId);
     html += dataTable('Docker\'s space (docker system df)', ['kind', 'count', 'in use', 'size', 'reclaimable'],
@@ -47,8 +48,4 @@ export function doctorSection(r: DoctorReport, docId: string): string {
     html += factList(pairs);
   }
   return html + findingsSection(docId, r.findings);
-}
-
-function escText(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
