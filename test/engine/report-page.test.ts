@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { schemaValidator } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
 import { BUSYBOX_IMAGE, buildImage, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
-import { HOSTILE_TEXT, hostileBuildDocument, largeStartDocument } from '../support/report-fixtures.js';
+import { diskDocument, HOSTILE_TEXT, hostileBuildDocument, largeStartDocument } from '../support/report-fixtures.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 // the page's globals inside page.evaluate callbacks (the project compiles without the DOM library)
@@ -76,7 +76,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
     docs.start = JSON.parse(readFileSync(files.start, 'utf8')) as Json;
     assert.deepEqual(schemaValidator('bench-start.schema.json')(docs.start), [], 'timeline.json follows its schema');
     assert.equal(docs.start.result.iterations.length, 3);
-    for (const [name, doc] of [['build', hostileBuildDocument()], ['large', largeStartDocument(10_000, [[40, 41, 42], [5_000], [9_990, 9_991]])]] as const) {
+    for (const [name, doc] of [['build', hostileBuildDocument()], ['disk', JSON.parse(JSON.stringify(diskDocument()))], ['large', largeStartDocument(10_000, [[40, 41, 42], [5_000], [9_990, 9_991]])]] as const) {
       docs[name] = doc as Json;
       files[name] = join(dir, `${name}.json`);
       writeFileSync(files[name]!, JSON.stringify(doc));
@@ -115,7 +115,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
   }
 
   test('the real documents render: no request, no console error, every chart titled and described', async () => {
-    const file = await render('real', [files.doctor!, files.analyze!, files.start!, files.build!]);
+    const file = await render('real', [files.doctor!, files.analyze!, files.start!, files.build!, files.disk!]);
     const { page, requests, errors } = await open(file);
     try {
       assert.deepEqual(requests, []);
@@ -136,6 +136,15 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
       assert.equal(await page.$$eval('script', (s) => s.length), 1, 'no script but the embedded data');
       assert.equal(await page.$$eval('svg[data-chart="start-timeline"] circle.run', (c) => c.length), docs.start!.result.iterations.length);
       assert.ok((await page.textContent('body'))!.includes(`Dockerfile.${HOSTILE_TEXT}`), 'hostile names shown as text');
+      // bench disk: its figures and the host/container comparison, as the document has them
+      const disk = docs.disk!.result;
+      const cells = await page.$$eval('section[data-kind="bench disk"] table.comparison tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-value'))));
+      assert.deepEqual(cells.map((c) => c.map(Number)), [
+        [disk.comparison.host.syncWrite.p50Ms, disk.comparison.container.syncWrite.p50Ms, disk.comparison.slowerBy.syncP50],
+        [disk.comparison.host.syncWrite.p99Ms, disk.comparison.container.syncWrite.p99Ms, disk.comparison.slowerBy.syncP99],
+        [disk.comparison.host.smallWritesPerSec, disk.comparison.container.smallWritesPerSec, disk.comparison.slowerBy.smallWrites],
+        [disk.comparison.host.sequentialBytesPerSec, disk.comparison.container.sequentialBytesPerSec, disk.comparison.slowerBy.sequential],
+      ]);
       await page.screenshot({ path: join(shots, 'real-1000.png'), fullPage: true });
     } finally {
       await page.context().close();
@@ -161,6 +170,18 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
         if (l.metadataOnly.bytes > 0 && l.wastedBytes < l.bytes) assert.ok(bar.segs.includes('seg-metadata'), `layer ${l.index} shows its metadata-only bytes`);
       }
       assert.ok(a.totals.wastedBytes > 0 && a.totals.metadataOnlyBytes > 0, 'the test image has waste and a metadata-only copy');
+      // a layer with a finding links its bar to that finding
+      const layerFindings = (a.findings as Json[]).filter((f) => f.subject.kind === 'layer');
+      assert.ok(layerFindings.length > 0, 'the chown layer has a finding');
+      for (const f of layerFindings) {
+        const layer = Number(/ layer (\d+)$/.exec(f.subject.id)![1]);
+        const target = await page.$eval(`svg[data-chart="layer-bytes"] .layer-bar[data-layer="${layer}"]`, (g) => {
+          const href = g.parentElement?.getAttribute('href');
+          const el = href ? document.querySelector(href) : null;
+          return el ? { id: el.getAttribute('data-finding-id'), title: el.querySelector('h4')?.textContent ?? '' } : null;
+        });
+        assert.ok(target && layerFindings.some((x) => x.id === target.id && target.title.endsWith(x.title)), `layer ${layer}'s bar links to its finding`);
+      }
       const layerRows = await page.$$eval('section[data-kind="analyze"] table.layers tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => ({ text: td.textContent ?? '', value: td.getAttribute('data-value') }))));
       assert.equal(layerRows.length, a.layers.length);
       a.layers.forEach((l: Json, i: number) => {
@@ -243,7 +264,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
         assert.ok(widths.doc <= widths.view && widths.body <= widths.view, `${name}: ${JSON.stringify(widths)}`);
         const chartWidths = await page.$$eval('svg[role="img"]', (s) => s.map((x) => x.getBoundingClientRect().right));
         for (const r of chartWidths) assert.ok(r <= 375, `chart inside the screen (${r})`);
-        await page.screenshot({ path: join(shots, `${name}-375.png`), fullPage: true });
+        await page.screenshot({ path: join(shots, `${name}-375.png`), fullPage: name === 'real' });
         await page.emulateMedia({ media: 'print' });
         assert.equal(await page.$eval('nav', (n) => getComputedStyle(n).display), 'none');
         assert.ok(await page.$eval('svg[role="img"]', (s) => s.getBoundingClientRect().height > 50), 'charts are printed');
@@ -265,7 +286,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
       const m = /<script type="application\/json" id="stowage-report-data">([^<]*)<\/script>/.exec(readFileSync(f, 'utf8'));
       return (JSON.parse(m![1]!) as Json).documents.map((d: Json) => d.document);
     };
-    assert.deepEqual(data(again), [docs.doctor, docs.analyze, docs.start, docs.build]);
+    assert.deepEqual(data(again), [docs.doctor, docs.analyze, docs.start, docs.build, docs.disk]);
   });
 
   test('bad input: a clear error naming the file, exit 4, nothing written', async () => {

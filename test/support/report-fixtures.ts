@@ -81,3 +81,22 @@ export function largeStartDocument(n: number, stallRuns: number[][]) {
     },
   };
 }
+
+/** A bench disk document with a container comparison, its path holding markup. */
+export function diskDocument() {
+  const side = (scale: number, clock: string) => ({ ddOverheadMs: 3, syncWrite: { count: 10, p50Ms: 4.2 * scale, p99Ms: 9.8 * scale, maxMs: 10.1 * scale },
+    smallWritesPerSec: 2_400 / scale, sequentialBytesPerSec: 310_000_000 / scale, clock });
+  return {
+    ...meta('bench disk'),
+    result: {
+      path: `/var/lib/docker ${HOSTILE}`, device: { dataRoot: '/var/lib/docker', device: 'vda', fsType: 'ext4' }, tool: 'built-in', toolDetail: 'fio is not installed',
+      syncWrite: { writes: 10, blockBytes: 1_048_576, p50Ms: 4.2, p99Ms: 9.8, maxMs: 10.1, bytesPerSec: 180_000_000, percentiles: 'exact' },
+      randomWrite: { iops: 2_400, blockBytes: 4_096, p99Ms: 2.5, method: 'O_DSYNC 4 kB writes' },
+      sequentialWrite: { bytesPerSec: 310_000_000, method: '64 MiB with fdatasync' },
+      comparison: { image: 'stowage-test/busybox:latest', writeLimit: undefined, method: 'dd in the container', host: side(1, 'in-probe'), container: side(4, 'in-probe'), upperDir: '/var/lib/docker/overlay2/x/diff',
+        slowerBy: { syncP50: 4, syncP99: 4, smallWrites: 4, sequential: 4 } },
+      findings: [{ id: 'bench/container-io-slower', severity: 'warn', title: 'I/O inside a container is 4.0x slower than on the host', evidence: [{ label: 'sync p50 inside', value: 16.8, unit: 'ms' }],
+        fix: { summary: 'Give the container a volume on a fast disk.' }, subject: { kind: 'image', id: 'stowage-test/busybox:latest' } }],
+    },
+  };
+}

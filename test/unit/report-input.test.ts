@@ -9,7 +9,7 @@ import { jsonForScript } from '../../src/render/html/escape.js';
 import { parseReportInput, REPORT_KINDS, REQUIRED_RESULT_FIELDS, toReportDocument } from '../../src/render/html/report-input.js';
 import { PLAIN_DATA_LIMIT, renderReportPage } from '../../src/render/html/report-page.js';
 import { schemaValidator } from '../support/json-schema.js';
-import { HOSTILE_TEXT, hostileBuildDocument, largeStartDocument } from '../support/report-fixtures.js';
+import { diskDocument, HOSTILE_TEXT, hostileBuildDocument, largeStartDocument } from '../support/report-fixtures.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../../schema/', import.meta.url));
 
@@ -24,6 +24,7 @@ test('the fields report requires are the ones each schema requires', () => {
 test('the fixtures are documents the schemas accept', () => {
   assert.deepEqual(schemaValidator('bench-build.schema.json')(hostileBuildDocument()), []);
   assert.deepEqual(schemaValidator('bench-start.schema.json')(largeStartDocument(50, [[10, 11], [30]])), []);
+  assert.deepEqual(schemaValidator('bench-disk.schema.json')(JSON.parse(JSON.stringify(diskDocument()))), []);
 });
 
 test('embedded JSON cannot end its script element and reads back unchanged', () => {
