@@ -60,6 +60,8 @@ table.evidence th { font-weight: normal; color: var(--muted); }
 .overview-findings li { margin: 0.2rem 0; }
 footer { margin-top: 3rem; font-size: 0.8rem; color: var(--muted); }
 @media (max-width: 480px) { body { padding: 0.6rem; font-size: 14px; } dl.facts { grid-template-columns: 1fr 1fr; } }
+/* a phone: a chart keeps a width at which its text reads (about 8 px) and scrolls inside its own box, never the page */
+@media screen and (max-width: 600px) { figure.chart { overflow-x: auto; } figure.chart svg { min-width: 560px; } }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }

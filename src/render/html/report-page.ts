@@ -10,6 +10,7 @@ import type { StartBenchResult } from '../../bench/start-loop.js';
 import type { DoctorReport } from '../../doctor/doctor.js';
 import type { Finding } from '../../findings.js';
 import { gzipSync } from 'node:zlib';
+import { count } from '../../units.js';
 import { STOWAGE_VERSION } from '../../version.js';
 import { analyzeSection } from './analyze-section.js';
 import { benchBuildSection, benchDiskSection, benchStartSection } from './bench-sections.js';
@@ -74,7 +75,8 @@ function overview(docs: ReportDocument[]): string {
   const items = docs.flatMap((d, k) => findingsOf(d).map((f, i) => ({ f, href: findingAnchor(`doc-${k + 1}`, i), doc: docTitle(d) })))
     .filter(({ f }) => f.severity !== 'info')
     .sort((a, b) => (a.f.severity === b.f.severity ? 0 : a.f.severity === 'error' ? -1 : 1));
-  const counts = (['error', 'warn', 'info'] as const).map((s) => `${docs.reduce((n, d) => n + findingsOf(d).filter((f) => f.severity === s).length, 0)} ${s}`).join(', ');
+  const nouns = { error: ['error', 'errors'], warn: ['warning', 'warnings'], info: ['note', 'notes'] } as const;
+  const counts = (['error', 'warn', 'info'] as const).map((s) => count(docs.reduce((n, d) => n + findingsOf(d).filter((f) => f.severity === s).length, 0), nouns[s][0], nouns[s][1])).join(', ');
   const list = items.length
     ? `<ul class="overview-findings">${items.map(({ f, href, doc }) => `<li class="sev-${esc(f.severity)}"><span class="severity">${esc(f.severity)}</span> <a href="#${href}">${esc(f.title)}</a> <span class="muted">(${esc(doc)})</span></li>`).join('')}</ul>`
     : '<p>No warnings or errors.</p>';
