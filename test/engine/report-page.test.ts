@@ -326,7 +326,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
     assert.ok(!existsSync(join(dir, 'no-such-dir')));
   });
 
-  test('--run: doctor (and analyze of the largest image) rendered in one go, --json says what was written', async () => {
+  test('--run: doctor rendered in one go (--images: report-run.test.ts), --json says what was written', async () => {
     const out = join(dir, 'run.html');
     const r = await runCli(['--json', 'report', '--run', '--no-probe', '--window', '200', '-o', out]);
     assert.equal(r.code, 0, r.stderr);

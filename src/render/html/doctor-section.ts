@@ -1,5 +1,6 @@
 /** doctor's part of the page: the engine and data-root, where the space goes, the disk's I/O, and every finding. */
 import type { DoctorReport } from '../../doctor/doctor.js';
+import { formatDuration } from '../format.js';
 import type { Cell } from './data-table.js';
 import { dataTable, factList } from './data-table.js';
 import { esc } from './escape.js';
@@ -34,7 +35,7 @@ export function doctorSection(r: DoctorReport, docId: string): string {
     const io = f.io;
     const devices = io.rates.length ? io.rates : io.devices ?? [];
     if (devices.length) {
-      html += dataTable(`Disk I/O over ${io.windowMs} ms`, ['device', 'read IOPS', 'write IOPS', 'read', 'write', 'read await', 'write await', 'util', 'queue'],
+      html += dataTable(`Disk I/O over ${formatDuration(io.windowMs)}`, ['device', 'read IOPS', 'write IOPS', 'read', 'write', 'read await', 'write await', 'util', 'queue'],
         devices.map((d) => [d.device, { value: d.readIops }, { value: d.writeIops }, { value: d.readBytesPerSec, unit: 'bytes/s' }, { value: d.writeBytesPerSec, unit: 'bytes/s' },
           { value: d.readAwaitMs, unit: 'ms' }, { value: d.writeAwaitMs, unit: 'ms' }, { value: d.utilPercent, unit: '%' }, { value: d.queueDepth }]), 'io');
     }
