@@ -317,6 +317,12 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
       assert.equal(r.stderr.trim().split('\n').length <= 2 && !r.stderr.includes('    at '), true, 'one line and a hint, no stack');
     });
     assert.deepEqual(readdirSync(join(dir, 'bad')), [], 'no page, no temporary');
+    // a page already there stays as it was when the new one cannot be made
+    writeFileSync(out, 'the old page');
+    const over = await runCli(['report', join(dir, 'truncated.json'), '-o', out]);
+    assert.equal(over.code, 4);
+    assert.equal(readFileSync(out, 'utf8'), 'the old page');
+    assert.deepEqual(readdirSync(join(dir, 'bad')), ['page.html']);
     assert.equal(missing.code, 4);
     assert.equal(JSON.parse(missing.stdout).error.code, 'bad-input');
     assert.equal(none.code, 2, 'no input');

@@ -98,3 +98,16 @@ print(json.dumps({"scripts": p.tags.count("script"), "titles": p.chart_titles, "
   assert.equal(parsed.titles, charts, 'a title for every chart');
   assert.ok(parsed.text.includes(`Dockerfile.${HOSTILE_TEXT}`), 'the Dockerfile name is shown as text, decoded');
 });
+
+test('the CLI reads a document from stdin (-) and writes the page to stdout (-o -)', () => {
+  const bin = fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
+  const doc = JSON.stringify(hostileBuildDocument());
+  const r = spawnSync(process.execPath, [bin, 'report', '-', '-o', '-'], { input: doc, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^<!DOCTYPE html>/);
+  assert.match(r.stdout, /From <code>stdin<\/code>/);
+  assert.deepEqual(parseReportInput(r.stdout, 'page').map((d) => d.document), [JSON.parse(doc)]);
+  const both = spawnSync(process.execPath, [bin, '--json', 'report', '-', '-o', '-'], { input: doc, encoding: 'utf8' });
+  assert.equal(both.status, 2, 'the page and the --json document cannot share stdout');
+  assert.equal(JSON.parse(both.stdout).error.code, 'usage');
+});
