@@ -9,7 +9,7 @@ import { CHART_WIDTH, MARGIN, label, linear, maxValue, n2, niceTicks, svgChart, 
 const ROW = 30;
 
 /** The steps a chart shows: the Dockerfile's own (BuildKit's internal ones such as loading the context are left out). */
-export function chartedSteps(run: BuildRun): (BuildRun['steps'][number] & { durationMs: number })[] {
+function chartedSteps(run: BuildRun): (BuildRun['steps'][number] & { durationMs: number })[] {
   return run.steps.filter((s): s is BuildRun['steps'][number] & { durationMs: number } => !s.internal && typeof s.durationMs === 'number');
 }
 

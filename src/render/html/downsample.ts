@@ -3,11 +3,6 @@
  * (issue 19), so a spike such as a stalled start can never be averaged away.
  */
 
-export interface Point {
-  x: number;
-  y: number;
-}
-
 export interface Bucket {
   /** Pixel column (already scaled x). */
   px: number;
@@ -16,7 +11,7 @@ export interface Bucket {
   count: number;
 }
 
-/** Groups scaled points by whole pixel column; `xPx` and `yOf` map data to pixels. */
+/** Groups items by whole pixel column: `xPx` maps an item to its pixel, `value` gives the figure kept as min and max. */
 export function minMaxBuckets<T>(items: readonly T[], xPx: (item: T) => number, value: (item: T) => number): Bucket[] {
   const byPx = new Map<number, Bucket>();
   for (const item of items) {

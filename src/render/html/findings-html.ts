@@ -8,11 +8,6 @@ export function findingAnchor(docId: string, index: number): string {
   return anchorId(docId, 'finding', index);
 }
 
-/** A link to a finding, for a chart mark or a table row. */
-export function findingLink(docId: string, index: number, inner: string): string {
-  return `<a class="finding-link" href="#${findingAnchor(docId, index)}">${inner}</a>`;
-}
-
 function evidenceRow(e: Finding['evidence'][number]): string {
   const raw = typeof e.value === 'number' ? ` data-value="${esc(e.value)}"${e.unit ? ` data-unit="${esc(e.unit)}"` : ''}` : '';
   return `<tr><th scope="row">${esc(e.label)}</th><td${raw}>${esc(formatValue(e.value, e.unit))}</td></tr>`;

@@ -12,7 +12,7 @@ import { CHART_WIDTH, MARGIN, label, linear, maxValue, n2, niceTicks, svgChart, 
 const PLOT_HEIGHT = 180;
 
 /** The three stacked parts of a layer's bytes; they sum to its content bytes. */
-export function layerParts(l: LayerReport): { kept: number; wasted: number; metadataOnly: number } {
+function layerParts(l: LayerReport): { kept: number; wasted: number; metadataOnly: number } {
   const wasted = Math.min(l.wastedBytes, l.bytes);
   const metadataOnly = Math.min(l.metadataOnly.bytes, l.bytes - wasted);
   return { kept: l.bytes - wasted - metadataOnly, wasted, metadataOnly };

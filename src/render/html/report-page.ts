@@ -30,7 +30,7 @@ export const EMBEDDED_DATA_VERSION = 1;
 export const PLAIN_DATA_LIMIT = 1_000_000;
 
 /** The embedded data: `{version, documents}`, or `{version, encoding: "gzip+base64", data}` when large. */
-export function embeddedData(docs: ReportDocument[]): string {
+function embeddedData(docs: ReportDocument[]): string {
   const documents = docs.map((d) => ({ source: d.source, kind: d.kind, document: d.document }));
   const plain = jsonForScript({ version: EMBEDDED_DATA_VERSION, documents });
   if (plain.length <= PLAIN_DATA_LIMIT) return plain;

@@ -34,7 +34,7 @@ const PANELS: Panel[] = [
 ];
 
 /** Which finding each stalled start links to: episode k is the k-th bench/start-stall finding. */
-export function stallFindingIndex(r: StartBenchResult): Map<number, number> {
+function stallFindingIndex(r: StartBenchResult): Map<number, number> {
   const stallFindings = r.findings.map((f, i) => ({ f, i })).filter(({ f }) => f.id === 'bench/start-stall').map(({ i }) => i);
   const out = new Map<number, number>();
   (r.episodes ?? []).forEach((e, k) => {
