@@ -75,3 +75,6 @@ export type { Squash, SquashedLayer } from './flatten/squash.js';
 export { writeDockerArchive, dockerArchiveStream, loadIntoEngine } from './image/image-writer-docker-archive.js';
 export { writeOciLayout } from './image/image-writer-oci-layout.js';
 export type { ImageToWrite, OutputLayer, WrittenImage } from './image/image-writer.js';
+export { renderReportPage } from './render/html/report-page.js';
+export { parseReportInput, toReportDocument, REPORT_KINDS } from './render/html/report-input.js';
+export type { ReportDocument, ReportKind } from './render/html/report-input.js';
