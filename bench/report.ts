@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { analyzeImage } from '../src/analyze/analyze-image.js';
+import { capabilityContext } from '../src/context.js';
 import { runDoctor } from '../src/doctor/doctor.js';
-import { countBySeverity } from '../src/render/findings-text.js';
 import { toReportDocument } from '../src/render/html/report-input.js';
 import { renderReportPage } from '../src/render/html/report-page.js';
 import { jsonDocument } from '../src/render/json-document.js';
@@ -24,13 +24,12 @@ import { requirePrerequisites } from './prerequisites.js';
 requirePrerequisites('bench/report', ['engine', { file: '/usr/bin/chromium', install: 'apt-get install chromium' }]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const doc = (command: 'doctor' | 'analyze', r: { findings: Parameters<typeof countBySeverity>[0] }) =>
-  JSON.parse(JSON.stringify(jsonDocument(command, { ...r, summary: countBySeverity(r.findings), failOn: 'error' }))) as unknown;
+const doc = (command: 'doctor' | 'analyze', r: object) => JSON.parse(JSON.stringify(jsonDocument(command, r))) as unknown;
 
 const image = await ensureBusybox();
 const inputs = [
   toReportDocument(doc('doctor', await runDoctor({ probe: false, windowMs: 200 })), 'doctor'),
-  toReportDocument(doc('analyze', await analyzeImage(image)), 'analyze'),
+  toReportDocument(doc('analyze', await analyzeImage({ reference: image }, capabilityContext())), 'analyze'),
   toReportDocument(largeStartDocument(10_000, [[40, 41, 42], [5_000], [9_990, 9_991]]), 'bench start (10,000 starts)'),
 ];
 

@@ -7,7 +7,6 @@ import { analyzeImage } from '../analyze/analyze-image.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { BadInputError, HostError, UsageError } from '../errors.js';
-import { countBySeverity } from '../render/findings-text.js';
 import { renderReportPage } from '../render/html/report-page.js';
 import { parseReportInput, toReportDocument, type ReportDocument } from '../render/html/report-input.js';
 import { jsonDocument, renderJson } from '../render/json-document.js';
@@ -37,31 +36,29 @@ function readInput(file: string): ReportDocument[] {
 
 /** A document as `--json` would have printed it (undefined fields dropped), checked like a file would be. */
 function asDocument(command: 'doctor' | 'analyze', result: object, source: string): ReportDocument {
-  const findings = (result as { findings: Parameters<typeof countBySeverity>[0] }).findings;
-  const doc = JSON.parse(JSON.stringify(jsonDocument(command, { ...result, summary: countBySeverity(findings), failOn: 'error' }))) as unknown;
-  return toReportDocument(doc, source);
+  return toReportDocument(JSON.parse(JSON.stringify(jsonDocument(command, result))) as unknown, source);
 }
 
 /** doctor, then analyze of the `images` largest images it found (by size, as `docker system df -v` lists them). */
 async function runNow(c: CliContext, flags: ReportFlags, images: number): Promise<ReportDocument[]> {
   const context = c.capabilityContext('report', { interruptible: true });
   const windowMs = parseDurationFlag(flags.window, '--window', 'ms', { min: 0, max: 60_000 });
-  const report = await runDoctor({ windowMs, probe: flags.probe ? {} : false }, context).finally(() => context.progress.end());
-  const docs = [asDocument('doctor', report, 'stowage doctor')];
-  if (images > 0) {
+  try {
+    const report = await runDoctor({ windowMs, probe: flags.probe ? {} : false }, context);
+    const docs = [asDocument('doctor', report, 'stowage doctor')];
     const usage = report.facts.usage;
-    if (!usage) {
-      c.progress(`report: no image is analysed, doctor could not list the engine's images${report.facts.engine.reachable ? '' : ' (the engine is unreachable)'}`);
-      return docs;
+    if (images > 0 && !usage) {
+      context.progress.note(`report: no image is analysed, doctor could not list the engine's images${report.facts.engine.reachable ? '' : ' (the engine is unreachable)'}`);
     }
-    const largest = [...usage.images].sort((a, b) => b.size - a.size || a.id.localeCompare(b.id)).slice(0, images);
+    const largest = [...usage?.images ?? []].sort((a, b) => b.size - a.size || a.id.localeCompare(b.id)).slice(0, images);
     for (const image of largest) {
       const reference = image.repoTags.find((t) => t !== '<none>:<none>') ?? image.id;
-      const result = await analyzeImage(reference, { connect: c.connectOptions(), progress: (m) => c.progress(`analyze: ${m}`) });
-      docs.push(asDocument('analyze', result, `stowage analyze ${reference}`));
+      docs.push(asDocument('analyze', await analyzeImage({ reference }, context), `stowage analyze ${reference}`));
     }
+    return docs;
+  } finally {
+    context.progress.end();
   }
-  return docs;
 }
 
 export const registerReport: RegisterCommand = (program, ctx) => {

@@ -23,6 +23,7 @@ export function hostileBuildDocument() {
   return {
     ...meta('bench build'),
     result: {
+      schemaVersion: 1,
       thresholds: { excellentMin: 1, goodMin: 5, acceptableMin: 15 },
       runs: [
         run(`Dockerfile.${HOSTILE}`, [['[1/3] FROM stowage-test/busybox:latest', 120, true], ['[2/3] COPY app/ /app/', 900, false], [slowStep, 41_000, false]], 43_000),
@@ -70,6 +71,7 @@ export function largeStartDocument(n: number, stallRuns: number[][]) {
   return {
     ...meta('bench start'),
     result: {
+      schemaVersion: 1,
       image: 'stowage-test/busybox:latest', cmd: ['true'], concurrency: 1, startedAt: '2026-01-02T03:04:05.000Z',
       stallOptions: { factor: 3, window: 20, warmup: 3, minExcessMs: 500 }, sampleIntervalMs: 1000,
       device: { dataRoot: '/var/lib/docker', device: 'vda', fsType: 'ext4' },
@@ -89,6 +91,7 @@ export function diskDocument() {
   return {
     ...meta('bench disk'),
     result: {
+      schemaVersion: 1,
       path: `/var/lib/docker ${HOSTILE}`, device: { dataRoot: '/var/lib/docker', device: 'vda', fsType: 'ext4' }, tool: 'built-in', toolDetail: 'fio is not installed',
       syncWrite: { writes: 10, blockBytes: 1_048_576, p50Ms: 4.2, p99Ms: 9.8, maxMs: 10.1, bytesPerSec: 180_000_000, percentiles: 'exact' },
       randomWrite: { iops: 2_400, blockBytes: 4_096, p99Ms: 2.5, method: 'O_DSYNC 4 kB writes' },

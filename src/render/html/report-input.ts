@@ -12,11 +12,11 @@ export type ReportKind = (typeof REPORT_KINDS)[number];
 
 /** The fields of `result` each kind's schema requires. */
 export const REQUIRED_RESULT_FIELDS: Record<ReportKind, readonly string[]> = {
-  doctor: ['groups', 'findings', 'summary', 'failOn', 'durationMs', 'facts'],
-  analyze: ['image', 'totals', 'layers', 'depthProfile', 'offenders', 'thresholds', 'findings', 'summary', 'failOn', 'elapsedMs'],
-  'bench start': ['image', 'concurrency', 'startedAt', 'stallOptions', 'sampleIntervalMs', 'summary', 'findings', 'stalls', 'cpu', 'episodes', 'interrupted'],
-  'bench disk': ['path', 'device', 'tool', 'toolDetail', 'syncWrite', 'randomWrite', 'sequentialWrite', 'findings'],
-  'bench build': ['thresholds', 'runs', 'findings'],
+  doctor: ['schemaVersion', 'groups', 'findings', 'summary', 'failOn', 'durationMs', 'facts'],
+  analyze: ['schemaVersion', 'image', 'totals', 'layers', 'depthProfile', 'offenders', 'thresholds', 'findings', 'summary', 'failOn', 'elapsedMs'],
+  'bench start': ['schemaVersion', 'image', 'concurrency', 'startedAt', 'stallOptions', 'sampleIntervalMs', 'summary', 'findings', 'stalls', 'cpu', 'episodes', 'interrupted', 'sampleCount'],
+  'bench disk': ['schemaVersion', 'path', 'device', 'tool', 'toolDetail', 'syncWrite', 'randomWrite', 'sequentialWrite', 'findings'],
+  'bench build': ['schemaVersion', 'thresholds', 'runs', 'findings'],
 };
 
 /** Fields that must be arrays, since the page iterates over them. */

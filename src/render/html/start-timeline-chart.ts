@@ -10,8 +10,8 @@ import { esc } from './escape.js';
 import { findingAnchor } from './findings-html.js';
 import { CHART_WIDTH, MARGIN, label, linear, maxValue, n2, niceTicks, svgChart, xAxis, yAxis } from './svg-chart.js';
 
-type Sample = StartBenchResult['samples'][number];
-type Iteration = StartBenchResult['iterations'][number];
+type Sample = NonNullable<StartBenchResult['samples']>[number];
+type Iteration = NonNullable<StartBenchResult['iterations']>[number];
 
 const LATENCY_HEIGHT = 170;
 const GAP = 24;
