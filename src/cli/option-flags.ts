@@ -14,6 +14,8 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ['`concurrency`', '--concurrency'],
   ['`host`', '--host'],
   ['`context`', '--context'],
+  ['`confirmNamedVolumes: true`', '--yes'],
+  ["`volumes: 'anonymous'`", '--volumes anonymous'],
 ];
 
 /** Rewrites library option names in an error's text into the CLI's flags. */
