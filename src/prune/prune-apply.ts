@@ -35,6 +35,7 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
   const plannedTags = new Map(inventory.images.map((i) => [i.id, new Set(i.repoTags)]));
   const containerName = (id: string) => inventory.containers.find((c) => c.id === id)?.name ?? id.slice(0, 12);
   let cache: Map<string, BuildCacheUsage> | undefined;
+  const sharedCache = new Set(inventory.buildCache.filter((r) => r.shared).map((r) => r.id));
   let done = 0;
 
   const recheck = async (a: PlanAction): Promise<string | undefined> => {
@@ -92,7 +93,12 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
           if (await exists(() => engine.inspectImage(a.target))) await engine.removeImage(a.target);
         });
       case 'remove-build-cache':
-        return engineSkips(async () => ({ bytes: await engine.removeBuildCache(a.target) }));
+        return engineSkips(async () => {
+          const reclaimed = await engine.removeBuildCache(a.target);
+          // the engine reports a shared record's size as reclaimed, but its bytes stay with the image layer
+          // that shares them (docker system df does not count them either): the plan's 0 stands
+          return { bytes: sharedCache.has(a.target) ? 0 : reclaimed };
+        });
       case 'remove-volume':
         return engineSkips(() => engine.removeVolume(a.target));
       case 'remove-network':
