@@ -25,6 +25,12 @@ export interface PrunePlanning {
   /** How the image bytes were found: `layers` when every image's layers were sized, else `engine` for some. */
   imageBytes: 'layers' | 'engine' | 'none';
   buildCacheUntilMs: number;
+  /**
+   * Of the image bytes planned, how many the build cache may keep on disk: BuildKit's records that stay and
+   * share their snapshot with an image layer (`Shared`) keep that layer's bytes after the image goes (the
+   * engine then counts them as build cache). An upper bound: the API does not say which layer a record shares.
+   */
+  imageBytesHeldByCache: number;
 }
 
 /** `3 days`, `5 h`, `12 min`: how long ago, roughly. */
@@ -166,7 +172,10 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     for (const r of byNewest) {
       const why = keptCache.get(r.id);
       const what = `${r.type}${r.description ? ` ${r.description.slice(0, 60)}` : ''}`;
-      if (why) refusals.push({ group: 'build-cache', kind: 'build-cache', target: r.id, bytes: cacheBytes(r), reason: r.inUse ? 'in-use' : 'protected', detail: `${what}: ${why}` });
+      if (why) {
+        refusals.push({ group: 'build-cache', kind: 'build-cache', target: r.id, bytes: cacheBytes(r), reason: r.inUse ? 'in-use' : 'protected',
+          detail: `${what}: ${why}${r.shared ? ` (shares ${formatBytes(r.size)} with an image layer)` : ''}` });
+      }
       else {
         const last = Date.parse(r.lastUsedAt ?? r.createdAt ?? '');
         actions.push({ group: 'build-cache', id: `build-cache:${r.id}`, kind: 'remove-build-cache', target: r.id, bytes: cacheBytes(r),
@@ -216,10 +225,14 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     }
   }
 
+  const keptShared = inventory.buildCache.filter((r) => r.shared && (!cachePhase || keptCache.has(r.id))).reduce((n, r) => n + r.size, 0);
+  const plannedImageBytes = imageActions.reduce((n, a) => n + a.action.bytes, 0);
+  const imageBytesHeldByCache = Math.min(plannedImageBytes, keptShared);
+
   const order = (g: string | undefined) => PRUNE_PHASES.indexOf(g as PrunePhase);
   actions.sort((a, b) => order(a.group) - order(b.group));
   refusals.sort((a, b) => order(a.group) - order(b.group));
-  return { phases, plan: makePlan('prune', actions, refusals), imageBytes, buildCacheUntilMs: untilMs };
+  return { phases, plan: makePlan('prune', actions, refusals), imageBytes, buildCacheUntilMs: untilMs, imageBytesHeldByCache };
 }
 
 /** The `repo:tag`s that are among the N newest (by the image's creation) of their repository. */

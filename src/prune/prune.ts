@@ -38,6 +38,8 @@ export interface PruneResult {
   buildCacheUntilMs: number;
   /** `layers`: image bytes from each layer's size (exact); `engine`: for some images, size less the engine's SharedSize (a lower bound). */
   imageBytes: 'layers' | 'engine' | 'none';
+  /** Of the image bytes planned, at most this many stay on disk with build cache records that are kept (see the README). */
+  imageBytesHeldByCache: number;
   plan: Plan;
   /** Only with `apply`. */
   applied?: ApplyResult;
@@ -73,7 +75,8 @@ export async function planPruneOnEngine(options: PruneOptions, context: Capabili
     inventory,
     result: {
       schemaVersion: 1, apiVersion: inventory.apiVersion, phases: planning.phases, protections: protectionsOf(options),
-      buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes, plan: planning.plan,
+      buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes,
+      imageBytesHeldByCache: planning.imageBytesHeldByCache, plan: planning.plan,
       planMs: Math.round(context.clock.monotonic() - started),
     },
   };

@@ -12,6 +12,9 @@ const PHASE_TITLES: Record<string, string> = {
   'networks': 'unused networks',
 };
 
+/** Kept objects listed per phase in text; the rest are counted (the JSON lists every one). */
+const KEPT_SHOWN = 10;
+
 /** IDs shortened as the docker CLI shows them; names stay whole. */
 function shortTarget(target: string): string {
   const bare = target.replace(/^sha256:/, '');
@@ -46,19 +49,29 @@ export function renderPruneText(result: PruneResult, style: Style): string {
         const verb = r ? r.status : 'remove';
         return [verb, shortTarget(a.target), formatBytes(r && r.status === 'done' ? r.bytes : a.bytes), r?.reason ?? a.reason];
       }),
-      ...kept.map((k) => [`keep (${k.reason})`, shortTarget(k.target), formatBytes(k.bytes), k.detail]),
+      ...kept.slice(0, KEPT_SHOWN).map((k) => [`keep (${k.reason})`, shortTarget(k.target), formatBytes(k.bytes), k.detail]),
     ];
     if (rows.length) lines.push(...table(rows));
+    const more = kept.slice(KEPT_SHOWN);
+    if (more.length) {
+      const inUse = more.filter((k) => k.reason === 'in-use').length;
+      lines.push(style.dim(`  … and ${more.length} more kept (${inUse} in use, ${more.length - inUse} protected; ${formatBytes(more.reduce((n, k) => n + k.bytes, 0))}): --json lists each with why`));
+    }
   }
   lines.push('');
   lines.push(`total: ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)}`
     + (result.imageBytes === 'engine' ? ' (some image bytes are the engine\'s unique size, a lower bound)' : '')
     + `; ${plan.totals.refusals} kept (in use or protected)`);
+  if (result.imageBytesHeldByCache > 0) {
+    lines.push(`note: up to ${formatBytes(result.imageBytesHeldByCache)} of the images' bytes stay on disk with build cache that is kept and shares their layers; `
+      + 'they go when that cache does (--build-cache-until 0 removes every record no build uses)');
+  }
   if (applied && result.measured) {
     const m = result.measured;
     const f = m.engine.freed;
-    lines.push(`freed: ${formatBytes(applied.totals.bytes)} by the actions' figures; docker system df ${formatBytes(f.total)} `
-      + `(images ${formatBytes(f.images)}, containers ${formatBytes(f.containers)}, volumes ${formatBytes(f.volumes)}, build cache ${formatBytes(f.buildCache)})`);
+    lines.push(`freed: ${formatBytes(applied.totals.bytes)} by the plan's figures; docker system df: ${formatBytes(f.total)} `
+      + `(images ${formatBytes(f.images)}, containers ${formatBytes(f.containers)}, volumes ${formatBytes(f.volumes)}, build cache ${formatBytes(f.buildCache)}`
+      + `${f.buildCache < 0 ? ': image layers kept build cache shares are counted as build cache now' : ''})`);
     lines.push('freeBefore' in m.filesystem
       ? `filesystem ${m.filesystem.path}: ${formatBytes(m.filesystem.freeBefore)} free before, ${formatBytes(m.filesystem.freeAfter)} after (${formatBytes(m.filesystem.freed)})`
       : `filesystem: not measured: ${m.filesystem.unavailable}`);

@@ -160,7 +160,7 @@ test('the text shows each phase with what goes and what stays, and says nothing 
   const planning = planPrune(inventory(), { protect: { labels: [{ key: 'keep' }] } });
   const text = renderPruneText({
     schemaVersion: 1, apiVersion: '1.41', phases: planning.phases, protections: { labels: [], images: [], volumes: [] },
-    buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes, plan: planning.plan, planMs: 1,
+    buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes, imageBytesHeldByCache: planning.imageBytesHeldByCache, plan: planning.plan, planMs: 1,
   }, makeStyle(false));
   assert.match(text, /^prune: plan \(nothing changed yet\): 3 objects to remove, 4\.75 kB to free$/m);
   assert.match(text, /^stopped containers: 1 to remove \(4\.00 kB\), 2 kept$/m);
@@ -168,6 +168,17 @@ test('the text shows each phase with what goes and what stays, and says nothing 
   assert.match(text, /^ {2}keep \(in-use\) +web +10 B +running$/m);
   assert.match(text, /^unused volumes: off: --volumes anonymous\|all turns it on$/m);
   assert.match(text, /Nothing was removed: run again with --apply/);
+});
+
+test('image bytes that kept build cache shares are flagged: they stay on disk until that cache goes', () => {
+  const inv = inventory();
+  inv.buildCache.push({ id: 'r5eeeeeeeeeeeeeeeeeeeeeee', type: 'regular', description: 'fileop target', inUse: false, shared: true, size: 40,
+    createdAt: new Date(NOW - 3_600_000).toISOString(), lastUsedAt: new Date(NOW - 3_600_000).toISOString(), usageCount: 1, parents: [] });
+  const kept = planPrune(inv, {});
+  assert.equal(kept.imageBytesHeldByCache, 40, 'the recent shared record stays, holding up to its 40 B');
+  assert.match(kept.plan.refusals.find((r) => r.target === 'r5eeeeeeeeeeeeeeeeeeeeeee')!.detail, /\(shares 40 B with an image layer\)$/);
+  assert.equal(planPrune(inv, { buildCacheUntilMs: 0 }).imageBytesHeldByCache, 0, 'with the cache going too, nothing is held');
+  assert.equal(planPrune(inv, { images: 'none' }).imageBytesHeldByCache, 0, 'no image planned, nothing held');
 });
 
 test('layer sizes come from the history only when they match the layers for sure', () => {
