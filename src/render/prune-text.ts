@@ -32,7 +32,8 @@ export function renderPruneText(result: PruneResult, style: Style): string {
   const status = new Map(applied?.results.map((r) => [r.id, r]) ?? []);
   lines.push(style.bold(applied
     ? `prune: applied: ${count(applied.totals.done, 'object')} removed, ${applied.totals.skipped} skipped, ${applied.totals.failed} failed${applied.totals.notRun ? `, ${applied.totals.notRun} not run` : ''}`
-    : `prune: plan (nothing changed yet): ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)} to free`));
+    : `prune: plan (nothing changed yet): ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)} to free`
+      + (result.imageBytesHeldByCache > 0 ? ` (at least ${formatBytes(plan.totals.bytes - result.imageBytesHeldByCache)}: see the note below)` : '')));
   for (const phase of result.phases) {
     const title = PHASE_TITLES[phase.name] ?? phase.name;
     if (!phase.enabled) {
