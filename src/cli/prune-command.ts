@@ -9,7 +9,7 @@ import {
 import { renderJson } from '../render/json-document.js';
 import { renderPruneText } from '../render/prune-text.js';
 import type { CliContext } from './cli-context.js';
-import { parseChoiceFlag, parseChoiceListFlag, parseDurationFlag, parseNumberFlag } from './option-parsers.js';
+import { parseChoiceFlag, parseChoiceListFlag, parseDurationFlag, parseNumberFlag, parsePercentFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
 interface PruneFlags {
@@ -24,6 +24,8 @@ interface PruneFlags {
   keepImage: string[];
   keepRecent?: string;
   keepSince?: string;
+  untilFree?: string;
+  untilUsed?: string;
   config?: string;
 }
 
@@ -42,8 +44,12 @@ export function pruneOptionsFrom(flags: PruneFlags): PruneOptions {
   const keepSinceMs = flags.keepSince !== undefined ? parseDurationFlag(flags.keepSince, '--keep-since', 'h') : config.keepSinceMs;
   const buildCacheUntilMs = flags.buildCacheUntil !== undefined ? parseDurationFlag(flags.buildCacheUntil, '--build-cache-until', 'h')
     : config.buildCacheUntilMs ?? DEFAULT_BUILD_CACHE_UNTIL_MS;
+  if (flags.untilFree !== undefined && flags.untilUsed !== undefined) throw new UsageError('--until-free and --until-used are one target: give one of them');
+  const images = parseChoiceFlag(flags.images, '--images', IMAGE_MODES);
   return {
-    images: parseChoiceFlag(flags.images, '--images', IMAGE_MODES),
+    ...(flags.untilFree !== undefined ? { untilFree: parsePercentFlag(flags.untilFree, '--until-free') } : {}),
+    ...(flags.untilUsed !== undefined ? { untilUsed: parsePercentFlag(flags.untilUsed, '--until-used') } : {}),
+    images,
     volumes: parseChoiceFlag(flags.volumes, '--volumes', VOLUME_MODES),
     networks: flags.networks ?? false,
     skip: parseChoiceListFlag(flags.skip, '--skip', PRUNE_PHASES),
@@ -87,6 +93,8 @@ export const registerPrune: RegisterCommand = (program, ctx, setExit) => {
     .option('--keep-image <glob>', 'keep images whose repo:tag matches (app:prod, registry.example/*; repeatable)', collect, [])
     .option('--keep-recent <n>', 'keep the N newest tags of each repository')
     .option('--keep-since <duration>', 'keep what was created or used within this long (168h; a bare number is hours)')
+    .option('--until-free <share>', 'remove images least recently used first only until the data-root has this much free (20%, 0.2)')
+    .option('--until-used <share>', 'the same target as the share used at most (80%)')
     .option('--config <file>', 'the config file whose "prune" section holds the protections (default: .stowage.json as found)')
     .addHelpText('after', `
 Exit codes: 0 planned, or applied (objects found in use at apply time are skipped, not failures),
@@ -97,6 +105,7 @@ Examples:
   stowage prune
   stowage prune --images unused --keep-recent 3 --keep-since 168h
   stowage prune --apply
+  stowage prune --images unused --until-free 20% --apply
   stowage --json prune --volumes anonymous --networks --apply`)
     .action(async (flags: PruneFlags) => {
       const c = ctx();

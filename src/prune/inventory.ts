@@ -6,6 +6,8 @@ import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { isActiveState } from '../engine/system-df.js';
 import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
+import { BadInputError } from '../errors.js';
+import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds, layerSizes, type ImageLayers } from './image-layers.js';
 
@@ -70,6 +72,8 @@ export interface PruneInventory {
   networks: InventoryNetwork[];
   buildCache: BuildCacheUsage[];
   usage: DiskUsage;
+  /** The data-root filesystem's size and free bytes (statfs), read only for a space target. */
+  space?: { path: string; totalBytes: number; freeBytes: number };
 }
 
 const time = (text: string | undefined): number | undefined => {
@@ -79,7 +83,7 @@ const time = (text: string | undefined): number | undefined => {
 };
 
 /** Reads the engine's state; layers are read only for images that share some with another (the rest free all their bytes). */
-export async function readInventory(engine: EngineClient, context: CapabilityContext): Promise<PruneInventory> {
+export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
   const [usage, containers, images, volumes, networks] = await Promise.all([
     engine.diskUsage(), engine.listContainers({ all: true }), engine.listImages(), engine.listVolumes(), engine.listNetworks(),
@@ -99,7 +103,9 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
     layers.set(image.id, { layers: { chain, sizes: layerSizes(chain.length, history.map((h) => h.size), detail.size) }, ...(lastTagged ? { lastTagged } : {}) });
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
+  const space = options.space ? await dataRootSpace(engine) : undefined;
   return {
+    ...(space ? { space } : {}),
     takenAt: context.clock.now(),
     apiVersion: engine.apiVersion,
     containers: containers.map((c) => ({
@@ -128,4 +134,18 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
     buildCache: usage.buildCache,
     usage,
   };
+}
+
+/** The data-root's filesystem, for a space target: only on the engine's own host. */
+async function dataRootSpace(engine: EngineClient): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
+  if (engine.endpoint.transport.kind !== 'unix') {
+    throw new BadInputError(`a space target needs the engine's data-root on this host, and ${engine.endpoint.url} is remote`, 'Run stowage on the engine\'s host, or prune without `untilFree`/`untilUsed`.');
+  }
+  const path = (await engine.info()).dockerRootDir;
+  try {
+    const s = await spaceOf(path);
+    return { path, totalBytes: s.totalBytes, freeBytes: s.freeBytes };
+  } catch (err) {
+    throw new BadInputError(`a space target needs the data-root's filesystem, and ${path} cannot be read here: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }

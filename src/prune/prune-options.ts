@@ -43,6 +43,13 @@ export interface PruneOptions {
   /** Build cache last used less than this long ago stays; default 24 h, 0 removes every record not in use. */
   buildCacheUntilMs?: number;
   protect?: Partial<PruneProtections>;
+  /**
+   * A space target for the image phases, as the kubelet's image GC: images go least recently used first only
+   * until the data-root filesystem has this share free (`untilFree`) or at most this share used (`untilUsed`),
+   * counting what the phases before them free. Needs the engine's data-root on this host.
+   */
+  untilFree?: number;
+  untilUsed?: number;
   /** Without it nothing is removed: the result is the plan. */
   apply?: boolean;
   /** Named volumes are removed only with this (`--yes`, or the CLI's typed confirmation). */

@@ -31,6 +31,8 @@ export interface PrunePlanning {
    * engine then counts them as build cache). An upper bound: the API does not say which layer a record shares.
    */
   imageBytesHeldByCache: number;
+  /** With a space target: the data-root's figures and the bytes the plan had to free to reach it. */
+  spaceTarget?: { flag: string; path: string; totalBytes: number; freeBytes: number; needBytes: number };
 }
 
 /** `3 days`, `5 h`, `12 min`: how long ago, roughly. */
@@ -110,7 +112,6 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
 
   // 2. and 4. images: dangling, then (with --images unused) every image no kept container uses
   const recent = recentTags(inventory.images, protect.keepRecent);
-  const removedImages: InventoryImage[] = [];
   const imageActions: { image: InventoryImage; action: PlanAction }[] = [];
   for (const image of inventory.images) {
     const group: PrunePhase = image.dangling ? 'dangling-images' : 'unused-images';
@@ -133,18 +134,9 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     const freedBy = going.filter((c) => c.imageId === image.id);
     const because = image.dangling ? 'dangling' : 'no container uses it';
     const freed = freedBy.length ? `; its container${freedBy.length === 1 ? '' : 's'} ${freedBy.map((c) => c.name).join(', ')} go${freedBy.length === 1 ? 'es' : ''} in phase containers` : '';
-    removedImages.push(image);
     imageActions.push({ image, action: { group, id: `image:${image.id}`, kind: 'remove-image', target: image.id, bytes: 0,
       reason: `${image.dangling ? '' : `${name}: `}${because}, created ${ago(now - image.created * 1000)} ago${freed}` } });
   }
-  const removedIds = new Set(removedImages.map((i) => i.id));
-  const bytes = freedBytes(removedImages, inventory.images.filter((i) => !removedIds.has(i.id)));
-  imageActions.forEach(({ action }, i) => {
-    const b = bytes[i]!;
-    action.bytes = b.bytes;
-    if (b.sharedWithKept > 0) action.reason += `; ${formatBytes(b.sharedWithKept)} in layers kept images use is not counted`;
-  });
-  const imageBytes = !bytes.length ? 'none' : bytes.every((b) => b.method === 'layers') ? 'layers' : 'engine';
 
   // 3. build cache: what no build uses and was last used before the cut-off; a record goes only after those built on it
   const cachePhase = on.has('build-cache');
@@ -184,9 +176,38 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     }
   }
 
+  // a space target: images least recently used first, only until the data-root reaches it
+  let chosen = imageActions;
+  const target = spaceTarget(inventory, options);
+  if (target) {
+    const earlier = actions.reduce((n, a) => n + a.bytes, 0);
+    const lru = [...imageActions].map((a) => ({ ...a, used: lastUsedMs(a.image, inventory.containers) })).sort((x, y) => x.used.ms - y.used.ms);
+    const freedBy = (n: number) => {
+      const ids = new Set(lru.slice(0, n).map((a) => a.image.id));
+      return freedBytes(lru.slice(0, n).map((a) => a.image), inventory.images.filter((i) => !ids.has(i.id))).reduce((t, b) => t + b.bytes, 0);
+    };
+    let k = 0;
+    while (k < lru.length && earlier + freedBy(k) < target.needBytes) k++;
+    const picked = lru.slice(0, k);
+    chosen = picked;
+    for (const a of picked) a.action.reason += `; least recently used (${a.used.what} ${ago(now - a.used.ms)} ago) first for ${target.flag}`;
+    for (const a of lru.slice(k)) {
+      refusals.push({ group: a.action.group!, kind: 'image', target: a.image.dangling ? a.image.id.slice(7, 19) : `${a.image.repoTags.join(', ')} (${a.image.id.slice(7, 19)})`,
+        bytes: a.image.size, reason: 'protected', detail: `${target.flag} is reached without it (${a.used.what} ${ago(now - a.used.ms)} ago)` });
+    }
+  }
+  const chosenIds = new Set(chosen.map((a) => a.image.id));
+  const bytes = freedBytes(chosen.map((a) => a.image), inventory.images.filter((i) => !chosenIds.has(i.id)));
+  chosen.forEach(({ action }, i) => {
+    const b = bytes[i]!;
+    action.bytes = b.bytes;
+    if (b.sharedWithKept > 0) action.reason += `; ${formatBytes(b.sharedWithKept)} in layers kept images use is not counted`;
+  });
+  const imageBytes = !bytes.length ? 'none' : bytes.every((b) => b.method === 'layers') ? 'layers' : 'engine';
+
   // images after the build cache, as the script of DESIGN.md case 4 ordered its phases
-  for (const { action } of imageActions.filter((a) => a.action.group === 'dangling-images')) actions.push(action);
-  for (const { action } of imageActions.filter((a) => a.action.group === 'unused-images')) actions.push(action);
+  for (const { action } of chosen.filter((a) => a.action.group === 'dangling-images')) actions.push(action);
+  for (const { action } of chosen.filter((a) => a.action.group === 'unused-images')) actions.push(action);
 
   // 5. volumes: unused by every kept container; named ones only with --volumes all
   if (on.has('volumes')) {
@@ -226,13 +247,16 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
   }
 
   const keptShared = inventory.buildCache.filter((r) => r.shared && (!cachePhase || keptCache.has(r.id))).reduce((n, r) => n + r.size, 0);
-  const plannedImageBytes = imageActions.reduce((n, a) => n + a.action.bytes, 0);
+  const plannedImageBytes = chosen.reduce((n, a) => n + a.action.bytes, 0);
   const imageBytesHeldByCache = Math.min(plannedImageBytes, keptShared);
 
   const order = (g: string | undefined) => PRUNE_PHASES.indexOf(g as PrunePhase);
   actions.sort((a, b) => order(a.group) - order(b.group));
   refusals.sort((a, b) => order(a.group) - order(b.group));
-  return { phases, plan: makePlan('prune', actions, refusals), imageBytes, buildCacheUntilMs: untilMs, imageBytesHeldByCache };
+  return {
+    phases, plan: makePlan('prune', actions, refusals), imageBytes, buildCacheUntilMs: untilMs, imageBytesHeldByCache,
+    ...(target ? { spaceTarget: target } : {}),
+  };
 }
 
 /** The `repo:tag`s that are among the N newest (by the image's creation) of their repository. */
@@ -262,4 +286,14 @@ export function lastUsedMs(image: InventoryImage, containers: readonly Inventory
   if (image.lastTagged !== undefined && image.lastTagged > best.ms) best = { ms: image.lastTagged, what: 'last tagged' };
   for (const c of containers) if (c.imageId === image.id && c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
   return best;
+}
+
+/** What a space target asks for: the bytes to free so that the data-root has `untilFree` free or `untilUsed` used at most. */
+function spaceTarget(inventory: PruneInventory, options: PruneOptions): PrunePlanning['spaceTarget'] {
+  const space = inventory.space;
+  if (!space || (options.untilFree === undefined && options.untilUsed === undefined)) return undefined;
+  const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
+  const wantFree = options.untilFree !== undefined ? options.untilFree * space.totalBytes : (1 - options.untilUsed!) * space.totalBytes;
+  const flag = options.untilFree !== undefined ? `--until-free ${pct(options.untilFree)}` : `--until-used ${pct(options.untilUsed!)}`;
+  return { flag, path: space.path, totalBytes: space.totalBytes, freeBytes: space.freeBytes, needBytes: Math.max(0, Math.ceil(wantFree - space.freeBytes)) };
 }

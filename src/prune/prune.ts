@@ -40,6 +40,8 @@ export interface PruneResult {
   imageBytes: 'layers' | 'engine' | 'none';
   /** Of the image bytes planned, at most this many stay on disk with build cache records that are kept (see the README). */
   imageBytesHeldByCache: number;
+  /** With `untilFree`/`untilUsed`: the data-root's size and free bytes at plan time, and the bytes needed to reach the target. */
+  spaceTarget?: { flag: string; path: string; totalBytes: number; freeBytes: number; needBytes: number };
   plan: Plan;
   /** Only with `apply`. */
   applied?: ApplyResult;
@@ -69,14 +71,14 @@ function difference(before: UsageBytes, after: UsageBytes): UsageBytes {
 export async function planPruneOnEngine(options: PruneOptions, context: CapabilityContext): Promise<PrunePlanned> {
   const started = context.clock.monotonic();
   const engine = await context.engine();
-  const inventory = await readInventory(engine, context);
+  const inventory = await readInventory(engine, context, { space: options.untilFree !== undefined || options.untilUsed !== undefined });
   const planning = planPrune(inventory, options);
   return {
     inventory,
     result: {
       schemaVersion: 1, apiVersion: inventory.apiVersion, phases: planning.phases, protections: protectionsOf(options),
       buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes,
-      imageBytesHeldByCache: planning.imageBytesHeldByCache, plan: planning.plan,
+      imageBytesHeldByCache: planning.imageBytesHeldByCache, ...(planning.spaceTarget ? { spaceTarget: planning.spaceTarget } : {}), plan: planning.plan,
       planMs: Math.round(context.clock.monotonic() - started),
     },
   };

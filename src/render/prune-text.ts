@@ -63,6 +63,11 @@ export function renderPruneText(result: PruneResult, style: Style): string {
   lines.push(`total: ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)}`
     + (result.imageBytes === 'engine' ? ' (some image bytes are the engine\'s unique size, a lower bound)' : '')
     + `; ${plan.totals.refusals} kept (in use or protected)`);
+  if (result.spaceTarget) {
+    const t = result.spaceTarget;
+    lines.push(`target ${t.flag}: ${t.path} has ${formatBytes(t.freeBytes)} free of ${formatBytes(t.totalBytes)}; `
+      + (t.needBytes > 0 ? `${formatBytes(t.needBytes)} to free, images least recently used first` : 'already there: no image needs to go'));
+  }
   if (result.imageBytesHeldByCache > 0) {
     lines.push(`note: up to ${formatBytes(result.imageBytesHeldByCache)} of the images' bytes stay on disk with build cache that is kept and shares their layers; `
       + 'they go when that cache does (--build-cache-until 0 removes every record no build uses)');

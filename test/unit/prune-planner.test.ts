@@ -181,6 +181,23 @@ test('image bytes that kept build cache shares are flagged: they stay on disk un
   assert.equal(planPrune(inv, { images: 'none' }).imageBytesHeldByCache, 0, 'no image planned, nothing held');
 });
 
+test('--until-free removes images least recently used first, only until the data-root reaches the target', () => {
+  const inv = inventory();
+  inv.space = { path: '/var/lib/docker', totalBytes: 10_000, freeBytes: 1900 };
+  // 2000 B must be free: nothing else is planned, so images go oldest use first (e 70 B, d 50 B) until 100 B more are free
+  const p = planPrune(inv, { images: 'unused', skip: ['containers', 'build-cache'], untilFree: 0.2 });
+  assert.deepEqual(p.spaceTarget, { flag: '--until-free 20%', path: '/var/lib/docker', totalBytes: 10_000, freeBytes: 1900, needBytes: 100 });
+  assert.deepEqual(p.plan.actions.map((a) => [a.target, a.bytes]), [[hex('d'), 50], [hex('e'), 70]]);
+  assert.match(p.plan.actions[1]!.reason, /least recently used \(created 20 days ago\) first for --until-free 20%/);
+  assert.equal(kept(p.plan, 'unused-images')[`app:3 (${'f'.repeat(12)})`], 'protected: --until-free 20% is reached without it (created 24 h ago)');
+  // what the phases before free counts: the stopped containers' 4000 B reach it alone
+  const enough = planPrune(inv, { images: 'unused', untilUsed: 0.8 });
+  assert.equal(enough.plan.actions.filter((a) => a.kind === 'remove-image').length, 0);
+  assert.equal(enough.spaceTarget!.flag, '--until-used 80%');
+  inv.space.freeBytes = 5000;
+  assert.equal(planPrune(inv, { images: 'unused', untilFree: 0.2 }).spaceTarget!.needBytes, 0, 'already there');
+});
+
 test('layer sizes come from the history only when they match the layers for sure', () => {
   assert.deepEqual(layerSizes(2, [30, 0, 70], 100), [70, 30], 'rows with bytes, newest first, are the layers');
   assert.deepEqual(layerSizes(3, [30, 0, 70], 100), [70, 0, 30]);
