@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { main } from '../../src/cli/main.js';
 import { capabilityContext } from '../../src/context.js';
@@ -152,6 +153,21 @@ describe('stowage prune on a private engine', () => {
     assert.ok(sharedBytes > 0, 'BuildKit\'s records share the layers it built');
     assert.equal(held.imageBytesHeldByCache, Math.min(imageBytes, sharedBytes));
     assert.equal(doc.result.imageBytesHeldByCache, 0, 'with --build-cache-until 0 that cache goes too');
+
+    // a space target, against GNU df's figures for the data-root: 100% free can never be reached (every candidate
+    // goes, oldest use first), 0% free always is (none goes, each listed as spared by the target)
+    const rootDir = (await d(['info', '-f', '{{.DockerRootDir}}'])).stdout.trim();
+    const gnuDf = spawnSync('df', ['-B1', '--output=size', rootDir], { encoding: 'utf8' }).stdout.trim().split('\n')[1]!.trim();
+    const context = capabilityContext({ connect: { host: daemon.host } });
+    const all = (await planPruneOnEngine({ images: 'unused', protect: { labels: [{ key: 'keep', value: 'true' }] }, untilFree: 1 }, context)).result;
+    assert.equal(all.spaceTarget!.path, rootDir);
+    assert.equal(all.spaceTarget!.totalBytes, Number(gnuDf), 'the filesystem size df reports');
+    const everyImage = [...of('dangling-images'), ...of('unused-images')].sort();
+    assert.deepEqual(all.plan.actions.filter((a) => a.kind === 'remove-image').map((a) => a.target).sort(), everyImage);
+    const none = (await planPruneOnEngine({ images: 'unused', protect: { labels: [{ key: 'keep', value: 'true' }] }, untilFree: 0 }, context)).result;
+    assert.equal(none.spaceTarget!.needBytes, 0);
+    assert.equal(none.plan.actions.filter((a) => a.kind === 'remove-image').length, 0);
+    assert.equal(none.plan.refusals.filter((r) => r.detail.startsWith('--until-free 0% is reached without it')).length, everyImage.length);
   });
 
   it('applies on a re-check: a container started on a planned image since the plan keeps it, and the bytes are what the engine lost', { timeout: 120_000 }, async () => {
@@ -222,6 +238,8 @@ describe('stowage prune on a private engine', () => {
     await bad(['-H', daemon.host, 'prune', '--keep-since', 'a week'], 2, /^stowage: --keep-since takes a duration/m);
     await bad(['-H', daemon.host, 'prune', '--keep-recent', '-1'], 2, /^stowage: --keep-recent takes a whole number >= 0, not "-1"$/m);
     await bad(['-H', daemon.host, 'prune', '--images', 'all'], 2, /^stowage: --images takes none, dangling, unused, not "all"$/m);
+    await bad(['-H', daemon.host, 'prune', '--until-free', '120%'], 2, /^stowage: --until-free takes a share from 0 to 1 or a percentage \(0\.95, 95%\), not "120%"$/m);
+    await bad(['-H', daemon.host, 'prune', '--until-free', '20%', '--until-used', '80%'], 2, /^stowage: --until-free and --until-used are one target: give one of them$/m);
     await bad(['-H', 'unix:///nonexistent/stowage.sock', 'prune'], 3, /^stowage: no Docker socket at \/nonexistent\/stowage\.sock$/m);
   });
 });
