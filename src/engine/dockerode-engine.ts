@@ -286,21 +286,6 @@ class DockerodeEngine implements EngineClient {
     await this.call(() => this.docker.getNetwork(id).remove());
   }
 
-  async pruneBuildCache(options: { untilMs?: number; keepBytes?: number; all?: boolean }): Promise<{ reclaimed: number; deleted: string[] }> {
-    const query: Record<string, unknown> = { all: options.all ?? false };
-    if (options.keepBytes !== undefined) query[compareApiVersions(this.apiVersion, '1.48') >= 0 ? 'reserved-space' : 'keep-storage'] = options.keepBytes;
-    if (options.untilMs !== undefined) query.filters = { until: [`${Math.round(options.untilMs / 1000)}s`] };
-    const out = await this.call(() => new Promise<Record<string, unknown>>((resolve, reject) => {
-      this.docker.modem.dial({
-        path: '/build/prune?',
-        method: 'POST',
-        options: query,
-        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-      }, (err: unknown, data: unknown) => (err ? reject(err) : resolve((data ?? {}) as Record<string, unknown>)));
-    }), Math.max(this.timeoutMs, 120_000));
-    return { reclaimed: Number(out.SpaceReclaimed ?? 0), deleted: Array.isArray(out.CachesDeleted) ? (out.CachesDeleted as string[]) : [] };
-  }
-
   async attachContainer(id: string): Promise<NodeJS.ReadableStream> {
     return this.call(() => this.docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true }) as Promise<NodeJS.ReadableStream>);
   }

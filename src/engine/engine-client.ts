@@ -91,11 +91,6 @@ export interface EngineClient {
   listNetworks(): Promise<NetworkListEntry[]>;
   /** Removes a network (`DELETE /networks/{id}`); one with endpoints is refused by the engine (403/409). */
   removeNetwork(id: string): Promise<void>;
-  /**
-   * `POST /build/prune` with the negotiated API version's parameter names: `keep-storage` up to 1.47,
-   * `reserved-space` from 1.48; `until` as a filter. Returns the bytes reclaimed and the records deleted.
-   */
-  pruneBuildCache(options: { untilMs?: number; keepBytes?: number; all?: boolean }): Promise<{ reclaimed: number; deleted: string[] }>;
   /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
   saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
   /**
