@@ -97,10 +97,13 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
   await mapLimit(needLayers, 8, async (image) => {
     context.signal.throwIfAborted();
-    const [detail, history] = await Promise.all([engine.inspectImage(image.id), engine.imageHistory(image.id)]);
+    const detail = await engine.inspectImage(image.id);
     const chain = chainIds(detail.layers);
+    // one layer is the image's whole size; only deeper images need their history to size each layer
+    const sizes = chain.length <= 1 ? chain.map(() => detail.size)
+      : layerSizes(chain.length, (await engine.imageHistory(image.id)).map((h) => h.size), detail.size);
     const lastTagged = time(detail.lastTagTime);
-    layers.set(image.id, { layers: { chain, sizes: layerSizes(chain.length, history.map((h) => h.size), detail.size) }, ...(lastTagged ? { lastTagged } : {}) });
+    layers.set(image.id, { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) });
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
   const space = options.space ? await dataRootSpace(engine) : undefined;
