@@ -20,6 +20,11 @@ export type { StowageConfig, PruneConfig, WatchConfig } from './config/config-fi
 export { writeFileAtomic } from './atomic-file.js';
 export { connectEngine } from './engine/dockerode-engine.js';
 export type { EngineClient } from './engine/engine-client.js';
+export { pruneCapability, planPruneOnEngine, applyPrunePlan, namedVolumesIn } from './prune/prune.js';
+export type { PruneResult, PrunePlanned, PruneMeasured, UsageBytes } from './prune/prune.js';
+export { PRUNE_PHASES } from './prune/prune-options.js';
+export type { PruneOptions, PruneProtections, PrunePhase, ImageMode, VolumeMode, LabelRule } from './prune/prune-options.js';
+export { SkipAction } from './plan/apply-plan.js';
 export { runDoctor } from './doctor/doctor.js';
 export type { DoctorOptions, DoctorReport } from './doctor/doctor.js';
 export type { CheckGroup, DoctorFacts } from './doctor/facts.js';

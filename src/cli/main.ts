@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   lint: async () => (await import('./lint-command.js')).registerLint,
   flatten: async () => (await import('./flatten-command.js')).registerFlatten,
   report: async () => (await import('./report-command.js')).registerReport,
+  prune: async () => (await import('./prune-command.js')).registerPrune,
 };
 
 /** Global options that take a value, so that the value is not taken for the command's name. */

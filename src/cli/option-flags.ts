@@ -17,6 +17,8 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ['`path`', 'PATH'],
   ['`host`', '--host'],
   ['`context`', '--context'],
+  ['`confirmNamedVolumes: true`', '--yes'],
+  ["`volumes: 'anonymous'`", '--volumes anonymous'],
 ];
 
 /** Rewrites library option names in an error's text into the CLI's flags. */

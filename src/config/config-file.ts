@@ -21,11 +21,16 @@ export class ConfigError extends BadInputError {
   }
 }
 
-/** What prune must never remove, whatever it finds. */
+/** What prune must never remove, whatever it finds: a fleet's policy in one place (flags add to it). */
 export interface PruneConfig {
+  /** Image globs (`app:prod`, `registry.example/*`), volume names, labels (`key` or `key=value`). */
   protect?: { images?: string[]; volumes?: string[]; labels?: string[] };
-  /** Keep what was used within this long, ms. */
-  keepRecentMs?: number;
+  /** The N newest tags of each repository stay (`--keep-recent`). */
+  keepRecent?: number;
+  /** Objects created or used within this long stay, ms (`--keep-since`). */
+  keepSinceMs?: number;
+  /** Build cache used within this long stays, ms (`--build-cache-until`). */
+  buildCacheUntilMs?: number;
 }
 
 export interface WatchConfig {
@@ -118,7 +123,8 @@ function duration(v: unknown, file: string, key: string): number {
 
 function parsePrune(v: Record<string, unknown>, file: string): PruneConfig {
   const out: PruneConfig = {};
-  for (const key of Object.keys(v)) if (!['protect', 'keepRecent'].includes(key)) throw new ConfigError(file, `prune.${key}`, 'unknown key (keys: protect, keepRecent)');
+  const keys = ['protect', 'keepRecent', 'keepSince', 'buildCacheUntil'];
+  for (const key of Object.keys(v)) if (!keys.includes(key)) throw new ConfigError(file, `prune.${key}`, `unknown key (keys: ${keys.join(', ')})`);
   if (v.protect !== undefined) {
     if (!isObject(v.protect)) throw new ConfigError(file, 'prune.protect', 'must be an object with images, volumes, labels');
     out.protect = {};
@@ -128,7 +134,14 @@ function parsePrune(v: Record<string, unknown>, file: string): PruneConfig {
       out.protect[k] = list as string[];
     }
   }
-  if (v.keepRecent !== undefined) out.keepRecentMs = duration(v.keepRecent, file, 'prune.keepRecent');
+  if (v.keepRecent !== undefined) {
+    if (typeof v.keepRecent !== 'number' || !Number.isInteger(v.keepRecent) || v.keepRecent < 0) {
+      throw new ConfigError(file, 'prune.keepRecent', `must be a whole number of tags kept per repository, not ${JSON.stringify(v.keepRecent)} (a duration goes in keepSince)`);
+    }
+    out.keepRecent = v.keepRecent;
+  }
+  if (v.keepSince !== undefined) out.keepSinceMs = duration(v.keepSince, file, 'prune.keepSince');
+  if (v.buildCacheUntil !== undefined) out.buildCacheUntilMs = duration(v.buildCacheUntil, file, 'prune.buildCacheUntil');
   return out;
 }
 

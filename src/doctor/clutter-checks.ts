@@ -22,7 +22,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): DoctorFinding[
         { label: 'writable layers', value: bytes, unit: 'bytes' },
         ...exited.slice(0, 5).map((c) => ({ label: c.names[0] ?? c.id.slice(0, 12), value: `${c.state}, ${c.status}` })),
       ],
-      fix: { summary: 'Remove stopped containers, and run short-lived ones with --rm.', commands: ['docker container prune'] },
+      fix: { summary: 'Remove stopped containers, and run short-lived ones with --rm.', commands: ['stowage prune --skip dangling-images,build-cache', 'docker container prune'] },
       subject,
     });
   }
@@ -37,7 +37,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): DoctorFinding[
         { label: 'size', value: bytes, unit: 'bytes' },
         ...unused.slice(0, 5).map((v) => ({ label: 'volume', value: v.name })),
       ],
-      fix: { summary: 'Volumes hold data: check each one before removing it.', commands: ['docker volume ls -f dangling=true', 'docker volume rm NAME'] },
+      fix: { summary: 'Volumes hold data: check each one before removing it.', commands: ['stowage prune --skip containers,dangling-images,build-cache --volumes anonymous', 'docker volume ls -f dangling=true', 'docker volume rm NAME'] },
       subject,
     });
   }
@@ -51,7 +51,7 @@ export function clutterChecks(facts: DoctorFacts, nowMs: number): DoctorFinding[
       id: DOCTOR_FINDINGS.clutterOldBuildCache.id, severity: 'info',
       title: `${count(old.length, 'build cache record')} unused for over ${OLD_CACHE_DAYS} days (${formatBytes(bytes)})`,
       evidence: [{ label: 'records', value: old.length }, { label: 'size', value: bytes, unit: 'bytes' }],
-      fix: { summary: 'Prune cache by age.', commands: [`docker builder prune --filter until=${OLD_CACHE_DAYS * 24}h`] },
+      fix: { summary: 'Prune cache by age.', commands: [`stowage prune --skip containers,dangling-images --build-cache-until ${OLD_CACHE_DAYS * 24}h`] },
       subject,
     });
   }

@@ -31,8 +31,8 @@ export function spaceChecks(facts: DoctorFacts): DoctorFinding[] {
           { label: 'reclaimable', value: reclaimable, unit: 'bytes' },
         ],
         fix: {
-          summary: 'Remove what no container uses, narrowest first; volumes hold data, so check them before removing.',
-          commands: ['docker container prune', 'docker image prune -a', 'docker builder prune', 'docker volume ls -f dangling=true'],
+          summary: 'Remove what no container uses, narrowest first: `stowage prune` prints the plan (what goes with its bytes, what stays and why) and removes only with --apply; volumes hold data, so check them before removing.',
+          commands: ['stowage prune --images unused --volumes anonymous', 'stowage prune --images unused --apply'],
         },
         subject: engineSubject,
       });
@@ -48,7 +48,7 @@ export function spaceChecks(facts: DoctorFacts): DoctorFinding[] {
           { label: 'unique bytes', value: bytes, unit: 'bytes' },
           ...dangling.slice(0, 5).map((i) => ({ label: 'image', value: i.id.slice(7, 19) })),
         ],
-        fix: { summary: 'Remove them; tag images you mean to keep.', commands: ['docker image prune'] },
+        fix: { summary: 'Remove them; tag images you mean to keep.', commands: ['stowage prune --skip containers,build-cache', 'docker image prune'] },
         subject: engineSubject,
       });
     }
@@ -63,7 +63,7 @@ export function spaceChecks(facts: DoctorFacts): DoctorFinding[] {
         ],
         fix: {
           summary: 'Keep recent cache and cap the rest: prune by age, and set a garbage-collection budget for BuildKit.',
-          commands: ['docker builder prune --filter until=168h', 'docker builder prune --keep-storage 10GB'],
+          commands: ['stowage prune --skip containers,dangling-images --build-cache-until 168h', 'docker builder prune --keep-storage 10GB'],
           config: '/etc/docker/daemon.json: { "builder": { "gc": { "enabled": true, "defaultKeepStorage": "10GB" } } }',
         },
         subject: engineSubject,

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError } from '../errors.js';
-import type { ContainerListEntry, EngineClient, ImageListEntry } from './engine-client.js';
+import type { ContainerListEntry, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { normaliseDiskUsage } from './system-df.js';
@@ -163,6 +163,8 @@ class DockerodeEngine implements EngineClient {
       repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
       size: i.Size,
       created: i.Created,
+      labels: i.Labels ?? {},
+      repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
     }));
   }
 
@@ -174,6 +176,7 @@ class DockerodeEngine implements EngineClient {
       layers: i.RootFS?.Layers ?? [],
       size: i.Size,
       graphDriver: { name: i.GraphDriver?.Name ?? '', data: (i.GraphDriver?.Data ?? {}) as Record<string, string> },
+      ...(lastTagTime(i) ? { lastTagTime: lastTagTime(i) } : {}),
     };
   }
 
@@ -189,6 +192,11 @@ class DockerodeEngine implements EngineClient {
       state: c.State,
       status: c.Status,
       created: c.Created,
+      labels: c.Labels ?? {},
+      mounts: (c.Mounts ?? []).map((m) => ({
+        type: String(m.Type ?? ''), ...(m.Name ? { name: m.Name } : {}), source: String(m.Source ?? ''), destination: String(m.Destination ?? ''),
+      })),
+      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
     }));
   }
 
@@ -205,6 +213,7 @@ class DockerodeEngine implements EngineClient {
         config: ((c.HostConfig?.LogConfig as { Config?: Record<string, string> } | undefined)?.Config ?? {}),
       },
       image: c.Image,
+      running: Boolean(c.State.Running || c.State.Paused || c.State.Restarting),
     };
   }
 
@@ -238,8 +247,43 @@ class DockerodeEngine implements EngineClient {
     return { statusCode: Number(r.StatusCode ?? -1), error: r.Error?.Message || undefined };
   }
 
-  async removeContainer(id: string, options: { force?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    await this.call(() => this.docker.getContainer(id).remove({ force: options.force ?? false, v: true }), options.timeoutMs);
+  async removeContainer(id: string, options: { force?: boolean; timeoutMs?: number; volumes?: boolean } = {}): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).remove({ force: options.force ?? false, v: options.volumes ?? true }), options.timeoutMs);
+  }
+
+  async listVolumes(): Promise<VolumeListEntry[]> {
+    const answer = (await this.call(() => this.docker.listVolumes())) as unknown as { Volumes?: Record<string, unknown>[] | null };
+    return (answer.Volumes ?? []).map((v) => {
+      const name = String(v.Name ?? '');
+      const labels = (v.Labels ?? {}) as Record<string, string>;
+      return {
+        name, driver: String(v.Driver ?? ''), labels,
+        createdAt: typeof v.CreatedAt === 'string' ? v.CreatedAt : undefined,
+        // 23.0+ labels the volumes it makes for a container; older engines name them with 64 hex digits
+        anonymous: 'com.docker.volume.anonymous' in labels || /^[0-9a-f]{64}$/.test(name),
+      };
+    });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call(() => this.docker.getVolume(name).remove());
+  }
+
+  async listNetworks(): Promise<NetworkListEntry[]> {
+    const list = (await this.call(() => this.docker.listNetworks())) as unknown as Record<string, unknown>[];
+    return list.map((n) => {
+      const name = String(n.Name ?? '');
+      return {
+        id: String(n.Id ?? ''), name, driver: String(n.Driver ?? ''), scope: String(n.Scope ?? ''),
+        labels: (n.Labels ?? {}) as Record<string, string>,
+        created: typeof n.Created === 'string' ? n.Created : undefined,
+        predefined: ['bridge', 'host', 'none'].includes(name),
+      };
+    });
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await this.call(() => this.docker.getNetwork(id).remove());
   }
 
   async attachContainer(id: string): Promise<NodeJS.ReadableStream> {
@@ -368,6 +412,12 @@ class DockerodeEngine implements EngineClient {
       body.destroy();
     }
   }
+}
+
+/** `Metadata.LastTagTime`, unless it is Go's zero time (never tagged). */
+function lastTagTime(i: Docker.ImageInspectInfo): string | undefined {
+  const t = (i as { Metadata?: { LastTagTime?: string } }).Metadata?.LastTagTime;
+  return t && !t.startsWith('0001-') ? t : undefined;
 }
 
 /** One line of a JSON message stream; a line that is not JSON is kept as plain build output. */

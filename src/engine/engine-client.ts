@@ -8,6 +8,10 @@ export interface ImageListEntry {
   repoTags: string[];
   size: number;
   created: number;
+  /** The image's labels (its config's `Labels`). */
+  labels?: Record<string, string>;
+  /** `repo@sha256:…` names; an image with neither tags nor digests is dangling. */
+  repoDigests?: string[];
 }
 
 export interface ContainerListEntry {
@@ -18,6 +22,32 @@ export interface ContainerListEntry {
   state: string;
   status: string;
   created: number;
+  labels?: Record<string, string>;
+  /** Volumes and bind mounts (`Mounts`): a volume's `name` is set for `type: 'volume'`. */
+  mounts?: { type: string; name?: string; source: string; destination: string }[];
+  /** Names of the networks the container is attached to (stopped containers keep theirs). */
+  networks?: string[];
+}
+
+export interface VolumeListEntry {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  /** RFC 3339, when the engine says. */
+  createdAt: string | undefined;
+  /** True for a volume the engine created for a container (`docker run -v /path`): a 64-hex name or the anonymous label. */
+  anonymous: boolean;
+}
+
+export interface NetworkListEntry {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  labels: Record<string, string>;
+  created: string | undefined;
+  /** bridge, host and none: the engine's own, never removable. */
+  predefined: boolean;
 }
 
 export interface EngineClient {
@@ -37,8 +67,8 @@ export interface EngineClient {
   startContainer(id: string, timeoutMs?: number): Promise<void>;
   /** Waits until the container stops; returns its exit status. */
   waitContainer(id: string, timeoutMs?: number): Promise<ContainerExit>;
-  /** Removes a container with its anonymous volumes; `force` kills it first. */
-  removeContainer(id: string, options?: { force?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Removes a container with its anonymous volumes (unless `volumes: false`); `force` kills it first. */
+  removeContainer(id: string, options?: { force?: boolean; timeoutMs?: number; volumes?: boolean }): Promise<void>;
   /** The container's output stream (raw when it has a TTY); attach before start to miss nothing. */
   attachContainer(id: string): Promise<NodeJS.ReadableStream>;
   imageHistory(nameOrId: string): Promise<ImageHistoryEntry[]>;
@@ -54,6 +84,14 @@ export interface EngineClient {
    * other records were built on, are left alone by the engine.
    */
   removeBuildCache(id: string): Promise<{ removed: boolean; bytes: number }>;
+  /** Volumes (`GET /volumes`). */
+  listVolumes(): Promise<VolumeListEntry[]>;
+  /** Removes a volume (`DELETE /volumes/{name}`); a volume in use is a 409 EngineRequestError. */
+  removeVolume(name: string): Promise<void>;
+  /** Networks (`GET /networks`). */
+  listNetworks(): Promise<NetworkListEntry[]>;
+  /** Removes a network (`DELETE /networks/{id}`); one with endpoints is refused by the engine (403/409). */
+  removeNetwork(id: string): Promise<void>;
   /** The image as a docker-archive tar stream (`GET /images/{name}/get`, what `docker save` writes). */
   saveImage(nameOrId: string): Promise<AsyncIterable<Buffer>>;
   /**

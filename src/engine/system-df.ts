@@ -85,6 +85,7 @@ function toBuildCache(r: Raw): BuildCacheUsage {
     createdAt: typeof r.CreatedAt === 'string' ? r.CreatedAt : undefined,
     lastUsedAt: typeof r.LastUsedAt === 'string' ? r.LastUsedAt : undefined,
     usageCount: num(r.UsageCount, 0),
+    parents: Array.isArray(r.Parents) ? strings(r.Parents) : typeof r.Parent === 'string' && r.Parent ? [r.Parent] : [],
   };
 }
 

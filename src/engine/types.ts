@@ -69,6 +69,8 @@ export interface BuildCacheUsage {
   createdAt: string | undefined;
   lastUsedAt: string | undefined;
   usageCount: number;
+  /** Records this one is built on (`Parent` up to 1.41, `Parents` from 1.42): they go only after it. */
+  parents?: string[];
 }
 
 export interface UsageTotals {
@@ -94,6 +96,8 @@ export interface ImageDetail {
   layers: string[];
   size: number;
   graphDriver: { name: string; data: Record<string, string> };
+  /** When the image was last tagged (`Metadata.LastTagTime`), RFC 3339; absent when never or unknown. */
+  lastTagTime?: string;
 }
 
 export interface ContainerDetail {
@@ -107,6 +111,8 @@ export interface ContainerDetail {
   logConfig?: { type: string; config: Record<string, string> };
   /** The image ID the container was created from. */
   image?: string;
+  /** True while it runs, is paused or restarting (`State.Running`…), for re-checks just before a removal. */
+  running?: boolean;
 }
 
 /** What stowage sets when it creates a container (bench start, bench disk --in-container). */

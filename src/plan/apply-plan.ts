@@ -27,6 +27,12 @@ export interface ActionResult {
   reason?: string;
 }
 
+/**
+ * Thrown by `perform` when the action turns out not to apply after all (the engine refuses it as in use, 409):
+ * reported as `skipped` with the message as the reason, never as a failure.
+ */
+export class SkipAction extends Error {}
+
 export interface ApplyOptions {
   /** Applies one action; resolves with the bytes it freed or wrote when it knows them. */
   perform(action: PlanAction, signal: AbortSignal): Promise<{ bytes?: number } | void>;
@@ -81,6 +87,11 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         journal?.append({ event: 'end', id: action.id, status: 'done', bytes, at: now().toISOString() });
         results.push(result(action, 'done', bytes));
       } catch (err) {
+        if (err instanceof SkipAction) {
+          journal?.append({ event: 'end', id: action.id, status: 'skipped', reason: err.message, at: now().toISOString() });
+          results.push(result(action, 'skipped', 0, err.message));
+          continue;
+        }
         if (signal.aborted) {
           // left as started in the journal: the next run re-checks it
           aborted = true;

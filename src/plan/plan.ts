@@ -16,6 +16,8 @@ export interface PlanAction {
   bytes: number;
   /** Why, in words a user checks: "dangling, unused for 40 days". */
   reason: string;
+  /** The step it belongs to, for plans shown in steps (prune's phases). */
+  group?: string;
 }
 
 /** Why something that matched is left alone. */
@@ -28,6 +30,8 @@ export interface PlanRefusal {
   reason: RefusalReason;
   /** What protects it or uses it: "label keep=true", "container web-1 (running)". */
   detail: string;
+  /** The step it belongs to, as for actions. */
+  group?: string;
 }
 
 export interface Plan {

@@ -138,10 +138,18 @@ const RUN: Record<string, Plan> = {
   'stowage bench start --image stowage-test/busybox:latest -n 20 --cmd date': {},
   'stowage bench build ./app --vs ./app/Dockerfile.fixed --network host': { setup: benchApp, buildCache: true },
   'stowage report --run --no-probe -o report.html                 # run doctor now and render it (--images 3: also analyze the 3 largest images)': { setup: () => undefined, files: ['report.html'] },
+  // prune without --apply only reads the engine: safe on the shared host engine
+  'stowage prune                                                      # the plan only: nothing is removed': {},
+  'stowage prune --images unused --keep-recent 3 --keep-since 168h    # also every image no container uses, but the 3 newest tags of each repository': {},
+  'stowage prune --images unused --volumes anonymous --keep-label keep=true': {},
 };
 
 /** The examples not run here, each with why; they are still checked to parse. */
 const NOT_RUN: Record<string, string> = {
+  'stowage prune --apply                                              # remove what the plan lists':
+    'removes objects of the shared host engine that other tests own; --apply runs on a private engine in test/engine/prune-private-engine.test.ts',
+  'stowage --json prune --volumes anonymous --networks --apply        # also unused anonymous volumes and custom networks':
+    'removes objects of the shared host engine that other tests own; --apply with volumes and networks runs on a private engine in test/engine/prune-private-engine.test.ts',
   'stowage -H ssh://ops@build-7 doctor      # a remote engine (disk and I/O checks need the local host)':
     'needs a remote host build-7 reachable over ssh; unreachable ssh endpoints are tested in test/engine/doctor-endpoints.test.ts',
   'stowage bench disk --runtime 2s --in-container --image stowage-test/busybox:latest --write-iops 50':
@@ -255,7 +263,7 @@ describe('README examples', { timeout: 180_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
       const words = args[command0] === 'bench' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);

@@ -42,9 +42,9 @@ test('the sections are read and checked; each error names the file and the key',
   const t = tree();
   try {
     const file = join(t.repo, '.stowage.json');
-    writeFileSync(file, JSON.stringify({ lint: { ignore: ['dockerfile/consecutive-run'] }, analyze: { lowestEfficiency: 0.9 }, prune: { protect: { labels: ['keep'] }, keepRecent: '48h' }, watch: { interval: '30s' } }));
+    writeFileSync(file, JSON.stringify({ lint: { ignore: ['dockerfile/consecutive-run'] }, analyze: { lowestEfficiency: 0.9 }, prune: { protect: { labels: ['keep'] }, keepRecent: 3, keepSince: '48h' }, watch: { interval: '30s' } }));
     const config = loadConfig({ cwd: t.cwd, env: t.env });
-    assert.deepEqual(config, { file, lint: { ignore: ['dockerfile/consecutive-run'] }, analyze: { lowestEfficiency: 0.9 }, prune: { protect: { labels: ['keep'] }, keepRecentMs: 172_800_000 }, watch: { intervalMs: 30_000 } });
+    assert.deepEqual(config, { file, lint: { ignore: ['dockerfile/consecutive-run'] }, analyze: { lowestEfficiency: 0.9 }, prune: { protect: { labels: ['keep'] }, keepRecent: 3, keepSinceMs: 172_800_000 }, watch: { intervalMs: 30_000 } });
     const bad = (value: unknown, message: RegExp, key?: string) => assert.throws(() => parseConfig(value, file), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.exitCode, 4);
@@ -56,6 +56,8 @@ test('the sections are read and checked; each error names the file and the key',
     bad([], /must be a JSON object/);
     bad({ lnit: {} }, /"lnit": unknown section \(sections: lint, analyze, prune, watch\)/, 'lnit');
     bad({ prune: { protect: { images: 'app' } } }, /"prune\.protect\.images": must be a list of names/, 'prune.protect.images');
+    bad({ prune: { keepRecent: '168h' } }, /"prune\.keepRecent": must be a whole number of tags kept per repository, not "168h" \(a duration goes in keepSince\)/, 'prune.keepRecent');
+    bad({ prune: { keepSince: 'a week' } }, /"prune\.keepSince": must be a duration/, 'prune.keepSince');
     bad({ watch: { interval: 'often' } }, /"watch\.interval": must be a duration/, 'watch.interval');
     writeFileSync(file, '{ "lint": ');
     assert.throws(() => loadConfig({ cwd: t.cwd, env: t.env }), new RegExp(`config ${file} is not valid JSON`));

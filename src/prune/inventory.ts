@@ -1,0 +1,154 @@
+/**
+ * What prune plans over, read from the engine in one pass: containers with their mounts and networks, images
+ * with their layers, volumes, networks and build cache, with the sizes `docker system df` reports.
+ */
+import type { CapabilityContext } from '../context.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { isActiveState } from '../engine/system-df.js';
+import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
+import { BadInputError } from '../errors.js';
+import { spaceOf } from '../host/filesystem.js';
+import { mapLimit } from '../map-limit.js';
+import { chainIds, layerSizes, type ImageLayers } from './image-layers.js';
+
+export interface InventoryContainer {
+  id: string;
+  name: string;
+  imageId: string;
+  /** The image as the container names it (`app:1`, or an ID). */
+  image: string;
+  state: string;
+  /** Running, paused or restarting: never removed, and what it uses stays. */
+  active: boolean;
+  /** Seconds since the epoch. */
+  created: number;
+  labels: Record<string, string>;
+  volumes: string[];
+  networks: string[];
+  /** Its writable layer, as `docker system df` measures it. */
+  sizeRw: number;
+}
+
+export interface InventoryImage {
+  id: string;
+  repoTags: string[];
+  dangling: boolean;
+  /** Seconds since the epoch. */
+  created: number;
+  /** Last tagged (`Metadata.LastTagTime`), ms since the epoch, when known. */
+  lastTagged?: number;
+  labels: Record<string, string>;
+  size: number;
+  sharedSize: number;
+  layers: ImageLayers | undefined;
+}
+
+export interface InventoryVolume {
+  name: string;
+  anonymous: boolean;
+  labels: Record<string, string>;
+  /** -1 when the engine did not measure it. */
+  size: number;
+  /** ms since the epoch, when known. */
+  created?: number;
+}
+
+export interface InventoryNetwork {
+  id: string;
+  name: string;
+  predefined: boolean;
+  scope: string;
+  labels: Record<string, string>;
+  created?: number;
+}
+
+export interface PruneInventory {
+  /** ms since the epoch, when it was read. */
+  takenAt: number;
+  apiVersion: string;
+  containers: InventoryContainer[];
+  images: InventoryImage[];
+  volumes: InventoryVolume[];
+  networks: InventoryNetwork[];
+  buildCache: BuildCacheUsage[];
+  usage: DiskUsage;
+  /** The data-root filesystem's size and free bytes (statfs), read only for a space target. */
+  space?: { path: string; totalBytes: number; freeBytes: number };
+}
+
+const time = (text: string | undefined): number | undefined => {
+  if (!text) return undefined;
+  const t = Date.parse(text);
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+};
+
+/** Reads the engine's state; layers are read only for images that share some with another (the rest free all their bytes). */
+export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean } = {}): Promise<PruneInventory> {
+  context.progress.update({ step: 'reading the engine\'s disk usage' });
+  const [usage, containers, images, volumes, networks] = await Promise.all([
+    engine.diskUsage(), engine.listContainers({ all: true }), engine.listImages(), engine.listVolumes(), engine.listNetworks(),
+  ]);
+  context.signal.throwIfAborted();
+  const usageOf = new Map(usage.images.map((i) => [i.id, i]));
+  const rwOf = new Map(usage.containers.map((c) => [c.id, c.sizeRw]));
+  const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
+  const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
+  let done = 0;
+  const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
+  await mapLimit(needLayers, 8, async (image) => {
+    context.signal.throwIfAborted();
+    const detail = await engine.inspectImage(image.id);
+    const chain = chainIds(detail.layers);
+    // one layer is the image's whole size; only deeper images need their history to size each layer
+    const sizes = chain.length <= 1 ? chain.map(() => detail.size)
+      : layerSizes(chain.length, (await engine.imageHistory(image.id)).map((h) => h.size), detail.size);
+    const lastTagged = time(detail.lastTagTime);
+    layers.set(image.id, { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) });
+    context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
+  });
+  const space = options.space ? await dataRootSpace(engine) : undefined;
+  return {
+    ...(space ? { space } : {}),
+    takenAt: context.clock.now(),
+    apiVersion: engine.apiVersion,
+    containers: containers.map((c) => ({
+      id: c.id, name: c.names[0] ?? c.id.slice(0, 12), imageId: c.imageId, image: c.image, state: c.state,
+      active: isActiveState(c.state), created: c.created, labels: c.labels ?? {},
+      volumes: (c.mounts ?? []).flatMap((m) => (m.type === 'volume' && m.name ? [m.name] : [])),
+      networks: c.networks ?? [], sizeRw: rwOf.get(c.id) ?? 0,
+    })),
+    images: images.map((i) => {
+      const u = usageOf.get(i.id);
+      const l = layers.get(i.id);
+      return {
+        id: i.id, repoTags: i.repoTags, dangling: i.repoTags.length === 0, created: i.created,
+        ...(l?.lastTagged ? { lastTagged: l.lastTagged } : {}),
+        labels: i.labels ?? {}, size: u?.size ?? i.size, sharedSize: u?.sharedSize ?? -1, layers: l?.layers,
+      };
+    }),
+    volumes: volumes.map((v) => {
+      const created = time(v.createdAt);
+      return { name: v.name, anonymous: v.anonymous, labels: v.labels, size: volumeSize.get(v.name) ?? -1, ...(created ? { created } : {}) };
+    }),
+    networks: networks.map((n) => {
+      const created = time(n.created);
+      return { id: n.id, name: n.name, predefined: n.predefined, scope: n.scope, labels: n.labels, ...(created ? { created } : {}) };
+    }),
+    buildCache: usage.buildCache,
+    usage,
+  };
+}
+
+/** The data-root's filesystem, for a space target: only on the engine's own host. */
+async function dataRootSpace(engine: EngineClient): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
+  if (engine.endpoint.transport.kind !== 'unix') {
+    throw new BadInputError(`a space target needs the engine's data-root on this host, and ${engine.endpoint.url} is remote`, 'Run stowage on the engine\'s host, or prune without `untilFree`/`untilUsed`.');
+  }
+  const path = (await engine.info()).dockerRootDir;
+  try {
+    const s = await spaceOf(path);
+    return { path, totalBytes: s.totalBytes, freeBytes: s.freeBytes };
+  } catch (err) {
+    throw new BadInputError(`a space target needs the data-root's filesystem, and ${path} cannot be read here: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
