@@ -62,7 +62,9 @@ export async function describedBuildCache(env: NodeJS.ProcessEnv = {}): Promise<
 export async function pruneBuildCache(ids: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
   const wanted = new Set(ids);
   // the engine takes one value per filter, and a record goes only after the records built on it: newest
-  // first, and again while a pass removes something
+  // first, and again while a pass removes something; BuildKit holds a record in use for a moment after its
+  // build ends (longer on a loaded host), so a pass that removes nothing is retried for up to 30 s
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const left = (await records(env)).filter((r) => wanted.has(r.ID)).sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
     if (!left.length) return;
@@ -71,7 +73,9 @@ export async function pruneBuildCache(ids: string[], env: NodeJS.ProcessEnv = {}
       const answer = await call<{ CachesDeleted: string[] | null }>(env, 'POST', `/build/prune?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [r.ID] }))}`);
       removed += answer.CachesDeleted?.length ?? 0;
     }
-    if (!removed) throw new Error(`build cache records ${left.map((r) => r.ID).join(', ')} stayed after pruning them`);
+    if (removed) continue;
+    if (Date.now() > deadline) throw new Error(`build cache records ${left.map((r) => r.ID).join(', ')} stayed after pruning them`);
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
