@@ -2,6 +2,7 @@
  * The host commands `stowage provision` runs, each built as a ToolInvocation first so that the plan shows the
  * exact command line that apply runs (the same builder serves both), then run through the tool runner.
  */
+import type { HostFs } from './host-fs.js';
 import { hostTools, type ToolInvocation, type ToolRunner } from './tool-runner.js';
 
 export type ProvisionFs = 'xfs' | 'ext4';
@@ -24,13 +25,18 @@ export function mkfsCommand(spec: FilesystemSpec): ToolInvocation {
     : { tool: 'mkfs.ext4', args: ['-q', '-L', spec.label, '-U', spec.uuid, '-O', 'has_journal,filetype', spec.device] };
 }
 
-/** The mount options overlay2 wants: `pquota` on XFS so that `--storage-opt size=` works. */
-export function mountOptions(fs: ProvisionFs): string {
-  return fs === 'xfs' ? 'defaults,pquota' : 'defaults';
+/** The mount options overlay2 wants: `pquota` on XFS so that `--storage-opt size=` works (when the kernel has XFS quota). */
+export function mountOptions(fs: ProvisionFs, quota = true): string {
+  return fs === 'xfs' && quota ? 'defaults,pquota' : 'defaults';
 }
 
-export function mountCommand(fs: ProvisionFs, device: string, where: string): ToolInvocation {
-  return { tool: 'mount', args: ['-t', fs, '-o', mountOptions(fs), device, where] };
+export function mountCommand(fs: ProvisionFs, device: string, where: string, quota = true): ToolInvocation {
+  return { tool: 'mount', args: ['-t', fs, '-o', mountOptions(fs, quota), device, where] };
+}
+
+/** Whether the kernel was built with XFS quota (it lists /proc/fs/xfs/xqm); without it a `pquota` mount fails. */
+export function kernelHasXfsQuota(fs: HostFs): boolean {
+  return fs.listDir('/proc/fs/xfs').includes('xqm');
 }
 
 /** Erases every signature, keeping a backup of each in $HOME (`wipefs --backup`; `dd` puts one back). */
@@ -38,10 +44,10 @@ export function wipeCommand(device: string): ToolInvocation {
   return { tool: 'wipefs', args: ['--all', '--backup', device] };
 }
 
-/** A GPT with one partition of `firstBytes` and one with the rest (sfdisk's script on stdin). */
-export function partitionCommand(device: string, firstBytes: number): ToolInvocation {
+/** A GPT with one partition of `firstBytes` and one with the rest, named so a rerun knows them (sfdisk's script on stdin). */
+export function partitionCommand(device: string, firstBytes: number, names: readonly [string, string]): ToolInvocation {
   const mib = Math.floor(firstBytes / (1024 * 1024));
-  return { tool: 'sfdisk', args: ['--quiet', '--wipe', 'never', device], stdin: `label: gpt\n,${mib}MiB,L\n,,L\n` };
+  return { tool: 'sfdisk', args: ['--quiet', '--wipe', 'never', device], stdin: `label: gpt\nsize=${mib}MiB, type=linux, name=${names[0]}\ntype=linux, name=${names[1]}\n` };
 }
 
 /** Tells the kernel about the new partitions (sfdisk's own re-read fails on a loop device without partscan). */

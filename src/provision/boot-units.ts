@@ -23,6 +23,8 @@ export interface MountSpec {
   fs: ProvisionFs;
   uuid: string;
   where: string;
+  /** XFS project quota (`pquota`); false where the kernel has no XFS quota. */
+  quota: boolean;
 }
 
 export function mountUnitText(m: MountSpec, ephemeralUnit?: string): string {
@@ -36,7 +38,7 @@ ${after}Before=docker.service containerd.service
 What=/dev/disk/by-uuid/${m.uuid}
 Where=${m.where}
 Type=${m.fs}
-Options=${mountOptions(m.fs)}
+Options=${mountOptions(m.fs, m.quota)}
 
 [Install]
 WantedBy=local-fs.target
@@ -45,7 +47,7 @@ RequiredBy=docker.service containerd.service
 }
 
 export function fstabLine(m: MountSpec): string {
-  return `UUID=${m.uuid} ${m.where} ${m.fs} ${mountOptions(m.fs)},nofail 0 2`;
+  return `UUID=${m.uuid} ${m.where} ${m.fs} ${mountOptions(m.fs, m.quota)},nofail 0 2`;
 }
 
 export function ephemeralUnitName(where: string): string {

@@ -14,6 +14,7 @@ export const DOCKER_LABEL = 'stowage-dr';
 export const DATA_LABEL = 'stowage-data';
 /** The GPT partition names of a split, how a rerun knows the table is stowage's. */
 export const DOCKER_PARTITION_NAME = 'stowage-docker';
+export const DATA_PARTITION_NAME = 'stowage-data';
 
 export interface RefusalFacts {
   /** Device names in the chain under `/` (`vda`, or `nvme0n1p1`, `nvme0n1`). */

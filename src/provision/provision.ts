@@ -20,13 +20,13 @@ import { parseMountinfo } from '../host/mountinfo.js';
 import { deviceForPath } from '../host/path-device.js';
 import {
   commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, probeSignature,
-  runInvocation, systemctlCommand, treeBytes, wipeCommand, type ProvisionFs,
+  kernelHasXfsQuota, runInvocation, systemctlCommand, treeBytes, wipeCommand, type ProvisionFs,
 } from '../host/provision-tools.js';
 import { hostTools, type ToolInvocation, type ToolRunner } from '../host/tool-runner.js';
 import { applyPlan, type ApplyResult } from '../plan/apply-plan.js';
 import { makePlan, type Plan, type PlanAction } from '../plan/plan.js';
 import { ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
-import { DATA_LABEL, DOCKER_LABEL, DOCKER_PARTITION_NAME, deviceRefusals } from './device-refusals.js';
+import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME, deviceRefusals } from './device-refusals.js';
 
 export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
 export const DEFAULT_MIN_SIZE = 1024 ** 3;
@@ -122,6 +122,8 @@ interface Resolved {
   engineKind: ProvisionReport['engine'];
   uuid: string;
   dataUuid: string;
+  /** XFS project quota on the mount (the kernel has it). */
+  quota: boolean;
 }
 
 function systemdRuns(fs: HostFs): boolean {
@@ -184,7 +186,8 @@ async function resolve(options: ProvisionOptions, context: CapabilityContext): P
   const dataRoot = await currentDataRoot(options, context, fs);
   // a filesystem stowage made keeps its UUID (re-planning after an interruption names the same one)
   const uuid = probe.blkid.LABEL === DOCKER_LABEL && probe.blkid.UUID ? probe.blkid.UUID : randomUUID();
-  return { o, probe, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID() };
+  const quota = o.fs === 'xfs' && kernelHasXfsQuota(fs);
+  return { o, probe, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
 }
 
 function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: string): { action: PlanAction; step: ProvisionStep } {
@@ -201,7 +204,7 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
   const dev = probe.path;
   const out: { action: PlanAction; step: ProvisionStep }[] = [];
   const dockerDev = o.split ? partitionNode(dev, 1) : dev;
-  const docker: MountSpec = { fs: o.fs, uuid: r.uuid, where: o.mountPoint };
+  const docker: MountSpec = { fs: o.fs, uuid: r.uuid, where: o.mountPoint, quota: r.quota };
   const forced = o.force !== undefined && (o.force === probe.given || o.force === probe.path) && probe.signatures.length > 0 && !refusedSignatures;
   if (forced) {
     out.push(step({ id: 'wipe', kind: 'wipe', target: dev, bytes: 0, reason: `--force names it: erase ${probe.signatures.map((s) => s.type).join(', ')}` },
@@ -209,7 +212,7 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
   }
   if (o.split) {
     out.push(step({ id: 'partition', kind: 'partition', target: dev, bytes: probe.sizeBytes, reason: `GPT: ${o.split.sizeBytes} bytes for Docker, the rest for ${o.split.mountPoint}` },
-      [partitionCommand(dev, o.split.sizeBytes), partitionRereadCommand(dev)], `wipefs --all ${dev} (the partitions are new: nothing was on them)`));
+      [partitionCommand(dev, o.split.sizeBytes, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]), partitionRereadCommand(dev)], `wipefs --all ${dev} (the partitions are new: nothing was on them)`));
   }
   out.push(step({ id: 'mkfs-docker', kind: 'mkfs', target: dockerDev, bytes: o.split ? o.split.sizeBytes : probe.sizeBytes,
     reason: o.fs === 'xfs' ? 'XFS with ftype=1 (d_type, which overlay2 needs), label stowage-dr' : 'ext4 with a journal and the filetype feature (d_type), label stowage-dr' },
@@ -219,16 +222,16 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
     out.push(step({ id: 'mkfs-data', kind: 'mkfs', target: dataDev, bytes: Math.max(0, probe.sizeBytes - o.split.sizeBytes), reason: `${o.fs} for ${o.split.mountPoint}, label ${DATA_LABEL}` },
       [mkfsCommand({ fs: o.fs, device: dataDev, label: DATA_LABEL, uuid: r.dataUuid })], `wipefs --all ${dataDev}`));
   }
-  out.push(step({ id: 'mount-docker', kind: 'mount', target: o.mountPoint, bytes: 0, reason: `${dockerDev} with ${o.fs === 'xfs' ? 'pquota (so that --storage-opt size= works)' : 'defaults'}` },
-    [`mkdir -p ${o.mountPoint}`, mountCommand(o.fs, dockerDev, o.mountPoint)], `umount ${o.mountPoint}`));
+  out.push(step({ id: 'mount-docker', kind: 'mount', target: o.mountPoint, bytes: 0, reason: `${dockerDev} with ${r.quota ? 'pquota (so that --storage-opt size= works)' : 'defaults'}` },
+    [`mkdir -p ${o.mountPoint}`, mountCommand(o.fs, dockerDev, o.mountPoint, r.quota)], `umount ${o.mountPoint}`));
   if (o.split) {
     out.push(step({ id: 'mount-data', kind: 'mount', target: o.split.mountPoint, bytes: 0, reason: `${partitionNode(dev, 2)}` },
-      [`mkdir -p ${o.split.mountPoint}`, mountCommand(o.fs, partitionNode(dev, 2), o.split.mountPoint)], `umount ${o.split.mountPoint}`));
+      [`mkdir -p ${o.split.mountPoint}`, mountCommand(o.fs, partitionNode(dev, 2), o.split.mountPoint, r.quota)], `umount ${o.split.mountPoint}`));
   }
-  out.push(step({ id: 'verify-docker', kind: 'verify', target: o.mountPoint, bytes: 0, reason: `d_type recorded${o.fs === 'xfs' ? ', project quota on' : ''}, as overlay2 needs` },
+  out.push(step({ id: 'verify-docker', kind: 'verify', target: o.mountPoint, bytes: 0, reason: `d_type recorded${r.quota ? ', project quota on' : ''}, as overlay2 needs` },
     [o.fs === 'xfs' ? `xfs_info ${o.mountPoint}` : `tune2fs -l ${dockerDev}`, 'mount options from /proc/self/mountinfo'], 'nothing to undo (read-only)'));
   const ephemeral = o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined;
-  const mounts: MountSpec[] = [docker, ...(o.split ? [{ fs: o.fs, uuid: r.dataUuid, where: o.split.mountPoint }] : [])];
+  const mounts: MountSpec[] = [docker, ...(o.split ? [{ fs: o.fs, uuid: r.dataUuid, where: o.split.mountPoint, quota: r.quota }] : [])];
   for (const [i, m] of mounts.entries()) {
     const id = i === 0 ? 'persist-docker' : 'persist-data';
     if (o.persist === 'unit') {
@@ -288,6 +291,7 @@ async function makeReport(options: ProvisionOptions, context: CapabilityContext)
   const built = buildSteps(r, dataBytes, refusals.some((x) => x.kind === 'signature'));
   const notes: string[] = [];
   if (!probe.stableLinks.length) notes.push(`${probe.path} has no link under /dev/disk (udev not running?): kernel names can change between boots; configuration names the filesystem by UUID instead`);
+  if (o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
   if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
   if (!r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
   notes.push(`nothing is verified on the engine side yet: after the switch, check \`docker info\` (Docker Root Dir) and run a container`);
@@ -346,7 +350,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
     const device = devOf(id);
     const uuid = await uuidOf(device);
     if (!uuid) throw new HostError(`${device} has no filesystem UUID (blkid -p): was mkfs skipped?`);
-    return { fs: o.fs, uuid, where: id.endsWith('-data') ? o.split!.mountPoint : o.mountPoint };
+    return { fs: o.fs, uuid, where: id.endsWith('-data') ? o.split!.mountPoint : o.mountPoint, quota: r.quota };
   };
   const unitContent = async (id: string) => {
     const spec = await mountSpecOf(id);
@@ -401,7 +405,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await run(wipeCommand(dev));
         return;
       case 'partition':
-        await run(partitionCommand(dev, o.split!.sizeBytes));
+        await run(partitionCommand(dev, o.split!.sizeBytes, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]));
         await run(partitionRereadCommand(dev));
         return;
       case 'mkfs-docker':
@@ -413,10 +417,10 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       case 'mount-docker':
       case 'mount-data':
         mkdirSync(action.target, { recursive: true });
-        await run(mountCommand(o.fs, devOf(action.id), action.target));
+        await run(mountCommand(o.fs, devOf(action.id), action.target, r.quota));
         return;
       case 'verify-docker':
-        await verifyMount(r.fs, o.mountPoint, o.fs);
+        await verifyMount(r.fs, o.mountPoint, o.fs, r.quota);
         return;
       case 'persist-docker':
       case 'persist-data': {
@@ -458,7 +462,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
   };
   const journal = o.journal ?? join(dirname(o.daemonJson), `stowage-provision-${r.probe.name}.journal`);
   mkdirSync(dirname(journal), { recursive: true });
-  const applied = await applyPlan(report.plan, { perform, recheck, signal: context.signal, journal, now: () => new Date(context.clock.now()) });
+  const applied = await applyPlan(report.plan, { perform, recheck, stopOnFailure: true, signal: context.signal, journal, now: () => new Date(context.clock.now()) });
   context.progress.end();
   return { ...report, applied };
 }
@@ -491,13 +495,13 @@ async function switchDaemonJson(path: string, dataRoot: string): Promise<void> {
 }
 
 /** The mounted filesystem as overlay2 needs it: d_type recorded, and on XFS project quota on. */
-async function verifyMount(fs: HostFs, where: string, fsType: ProvisionFs): Promise<void> {
+async function verifyMount(fs: HostFs, where: string, fsType: ProvisionFs, quota: boolean): Promise<void> {
   const entry = parseMountinfo(fs.readText('/proc/self/mountinfo') ?? '').filter((e) => e.mountPoint === where).at(-1);
   if (!entry) throw new HostError(`${where} is not mounted`);
   if (entry.fsType !== fsType) throw new HostError(`${where} holds ${entry.fsType}, not ${fsType}`);
   const dtype = await probeDtype(entry);
   if (!dtype?.supported) throw new HostError(`${where}: no d_type (${dtype?.evidence ?? 'not probed'}): overlay2 cannot use it`);
-  if (fsType === 'xfs' && !/(^|,)(prjquota|pquota)(,|$)/.test(`${entry.mountOptions},${entry.superOptions}`)) {
+  if (quota && !/(^|,)(prjquota|pquota)(,|$)/.test(`${entry.mountOptions},${entry.superOptions}`)) {
     throw new HostError(`${where} is mounted without project quota (${entry.superOptions}): --storage-opt size= will not work`);
   }
 }
