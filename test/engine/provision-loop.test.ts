@@ -1,0 +1,198 @@
+/**
+ * Issue 16 on real loop devices: `stowage provision` plans without writing, applies onto a blank device, finds
+ * its own work done on a rerun, resumes after a failed step, and refuses a signed, a mounted and the root disk.
+ * The oracle is the system's own tools: blkid, findmnt, xfs_info, dumpe2fs, systemd-analyze verify; refusals are
+ * checked by hashing the device's first and last MiB before and after. The host's engine is never restarted
+ * (`--engine-restart none`), and every path written (daemon.json, fstab, units, journal) is under a temp dir.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlankLoop } from '../support/blank-loop.js';
+import { LoopDisk } from '../support/loop-disk.js';
+import { runCli } from '../support/run-cli.js';
+
+function blkid(device: string): Record<string, string> {
+  const r = spawnSync('blkid', ['-p', '-o', 'export', device], { encoding: 'utf8' });
+  return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+function findmnt(target: string): { source: string; fstype: string; options: string } | undefined {
+  const r = spawnSync('findmnt', ['--json', '-o', 'SOURCE,FSTYPE,OPTIONS', '--mountpoint', target], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  return (JSON.parse(r.stdout) as { filesystems: { source: string; fstype: string; options: string }[] }).filesystems[0];
+}
+
+/** The flags that keep every write of a test inside its own directory. */
+function scoped(disk: BlankLoop, extra: string[] = []): string[] {
+  mkdirSync(join(disk.dir, 'old'), { recursive: true });
+  return ['--device', disk.device, '--mount-point', join(disk.dir, 'mnt'), '--daemon-json', join(disk.dir, 'etc', 'daemon.json'),
+    '--fstab', join(disk.dir, 'etc', 'fstab'), '--unit-dir', join(disk.dir, 'units'), '--data-root', join(disk.dir, 'old'),
+    '--journal', join(disk.dir, 'journal'), '--engine-restart', 'none', ...extra];
+}
+
+interface Doc { result: { plan: { actions: { id: string; kind: string; target: string }[]; refusals: { kind: string; detail: string }[] }; steps: { id: string; commands: string[] }[]; applied?: { results: { id: string; status: string; reason?: string }[]; totals: { done: number; failed: number } } } }
+
+async function provision(args: string[]): Promise<{ code: number; doc: Doc; stderr: string }> {
+  const r = await runCli(['--json', '-q', 'provision', ...args], { timeoutMs: 60_000 });
+  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stderr: r.stderr };
+}
+
+describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
+  test('plan on a blank device shows mkfs with ftype=1, the mount and daemon.json, and writes nothing', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      const before = disk.edgeHash();
+      const { code, doc } = await provision(['plan', ...scoped(disk)]);
+      assert.equal(code, 0);
+      assert.deepEqual(doc.result.plan.refusals, []);
+      assert.deepEqual(doc.result.plan.actions.map((a) => a.id), ['mkfs-docker', 'mount-docker', 'verify-docker', 'persist-docker', 'daemon-json']);
+      const mkfs = doc.result.steps.find((s) => s.id === 'mkfs-docker')!.commands[0]!;
+      assert.match(mkfs, new RegExp(`^mkfs\\.xfs .*-n ftype=1 ${disk.device}$`));
+      assert.equal(disk.edgeHash(), before, 'the device is unchanged');
+      assert.deepEqual(blkid(disk.device), {}, 'blkid finds nothing on it');
+      assert.equal(findmnt(join(disk.dir, 'mnt')), undefined);
+      assert.deepEqual(readdirSync(disk.dir).sort(), ['disk.img', 'old'], 'no file written');
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('apply (XFS, mount unit, ephemeral unit) formats, mounts and switches daemon.json; a rerun changes nothing', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      mkdirSync(join(disk.dir, 'etc'));
+      const original = '{\n  "log-driver": "json-file"\n}\n';
+      writeFileSync(join(disk.dir, 'etc', 'daemon.json'), original);
+      const args = scoped(disk, ['--persist', 'unit', '--ephemeral']);
+      const first = await provision(['apply', ...args, '--yes']);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.doc.result.applied!.totals.failed, 0);
+      const sig = blkid(disk.device);
+      assert.equal(sig.TYPE, 'xfs');
+      assert.equal(sig.LABEL, 'stowage-dr');
+      const mnt = join(disk.dir, 'mnt');
+      const mounted = findmnt(mnt);
+      assert.equal(mounted?.source, disk.device);
+      assert.equal(mounted?.fstype, 'xfs');
+      assert.match(execFileSync('xfs_info', [mnt], { encoding: 'utf8' }), /ftype=1/);
+      const daemon = JSON.parse(readFileSync(join(disk.dir, 'etc', 'daemon.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(daemon, { 'log-driver': 'json-file', 'data-root': mnt });
+      assert.equal(readFileSync(join(disk.dir, 'etc', 'daemon.json.stowage-backup'), 'utf8'), original);
+      const units = readdirSync(join(disk.dir, 'units')).sort();
+      assert.equal(units.length, 2);
+      const mountUnit = units.find((u) => u.endsWith('.mount'))!;
+      assert.equal(mountUnit, `${execFileSync('systemd-escape', ['--path', mnt], { encoding: 'utf8' }).trim()}.mount`);
+      assert.match(readFileSync(join(disk.dir, 'units', mountUnit), 'utf8'), new RegExp(`What=/dev/disk/by-uuid/${sig.UUID}`));
+      const verify = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(disk.dir, 'units', u))], { encoding: 'utf8' });
+      assert.equal(verify.status, 0, `systemd-analyze verify: ${verify.stderr}`);
+
+      const again = await provision(['apply', ...args, '--yes']);
+      assert.equal(again.code, 0, again.stderr);
+      const statuses = Object.fromEntries(again.doc.result.applied!.results.map((r) => [r.id, r.status]));
+      assert.deepEqual(statuses, { 'mkfs-docker': 'skipped', 'mount-docker': 'skipped', 'verify-docker': 'done', 'persist-docker': 'skipped', 'ephemeral-unit': 'skipped', 'daemon-json': 'skipped' });
+      assert.equal(blkid(disk.device).UUID, sig.UUID, 'the filesystem is the same one');
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('apply (ext4, fstab) resumes after a failed step and finishes without re-making the filesystem', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      mkdirSync(join(disk.dir, 'etc'));
+      const daemonJson = join(disk.dir, 'etc', 'daemon.json');
+      writeFileSync(daemonJson, '{ not json');
+      const args = scoped(disk, ['--fs', 'ext4', '--persist', 'fstab']);
+      const first = await provision(['apply', ...args, '--yes']);
+      assert.equal(first.code, 6);
+      const failed = first.doc.result.applied!.results.find((r) => r.status === 'failed');
+      assert.equal(failed?.id, 'daemon-json');
+      assert.equal(readFileSync(daemonJson, 'utf8'), '{ not json', 'a broken daemon.json is left as it was');
+      const uuid = blkid(disk.device).UUID;
+      assert.ok(uuid);
+      writeFileSync(daemonJson, '{}\n');
+      const second = await provision(['apply', ...args, '--yes']);
+      assert.equal(second.code, 0, second.stderr);
+      const statuses = Object.fromEntries(second.doc.result.applied!.results.map((r) => [r.id, r.status]));
+      assert.equal(statuses['mkfs-docker'], 'done-earlier');
+      assert.equal(statuses['daemon-json'], 'done');
+      assert.equal(blkid(disk.device).UUID, uuid);
+      const features = /Filesystem features:\s*(.*)/.exec(execFileSync('dumpe2fs', ['-h', disk.device], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))![1]!.split(/\s+/);
+      assert.ok(features.includes('has_journal') && features.includes('filetype'), features.join(' '));
+      assert.equal(findmnt(join(disk.dir, 'mnt'))?.fstype, 'ext4');
+      assert.equal(readFileSync(join(disk.dir, 'etc', 'fstab'), 'utf8'), `UUID=${uuid} ${join(disk.dir, 'mnt')} ext4 defaults,nofail 0 2\n`);
+      assert.equal((JSON.parse(readFileSync(daemonJson, 'utf8')) as Record<string, string>)['data-root'], join(disk.dir, 'mnt'));
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('a device with an ext4 filesystem is refused unless --force names it; the device is unchanged', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      execFileSync('mkfs.ext4', ['-q', disk.device]);
+      const before = disk.edgeHash();
+      const plan = await provision(['plan', ...scoped(disk)]);
+      assert.equal(plan.code, 5);
+      assert.deepEqual(plan.doc.result.plan.refusals.map((r) => r.kind), ['signature']);
+      assert.match(plan.doc.result.plan.refusals[0]!.detail, /ext4 signature at offset 0x438/);
+      const apply = await provision(['apply', ...scoped(disk), '--yes']);
+      assert.equal(apply.code, 5);
+      const otherForce = await provision(['apply', ...scoped(disk), '--force', '/dev/loop-nosuch', '--yes']);
+      assert.equal(otherForce.code, 5, '--force naming another device does not count');
+      assert.equal(disk.edgeHash(), before, 'the device is unchanged');
+      assert.equal(blkid(disk.device).TYPE, 'ext4');
+      const forced = await provision(['plan', ...scoped(disk), '--force', disk.device]);
+      assert.equal(forced.code, 0);
+      assert.equal(forced.doc.result.plan.actions[0]!.id, 'wipe');
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('a device with a partition table is refused', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      execFileSync('sfdisk', ['--quiet', disk.device], { input: 'label: gpt\n,,L\n', stdio: ['pipe', 'ignore', 'ignore'] });
+      spawnSync('partx', ['-d', disk.device]);
+      const before = disk.edgeHash();
+      const r = await provision(['apply', ...scoped(disk), '--yes']);
+      assert.equal(r.code, 5);
+      assert.equal(disk.edgeHash(), before);
+      assert.equal(blkid(disk.device).PTTYPE, 'gpt');
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('a mounted device is refused, even with --force naming it', async () => {
+    const disk = new LoopDisk(1100, 'ext4').create();
+    try {
+      const args = ['--device', disk.device, '--mount-point', join(disk.dir, 'new'), '--daemon-json', join(disk.dir, 'daemon.json'),
+        '--fstab', join(disk.dir, 'fstab'), '--data-root', disk.dir, '--journal', join(disk.dir, 'journal'), '--engine-restart', 'none', '--force', disk.device];
+      const plan = await provision(['plan', ...args]);
+      assert.equal(plan.code, 5);
+      assert.ok(plan.doc.result.plan.refusals.some((r) => r.kind === 'mounted' && r.detail.includes(disk.mountPoint)));
+      const apply = await provision(['apply', ...args, '--yes']);
+      assert.equal(apply.code, 5);
+      assert.equal(findmnt(disk.mountPoint)?.source, disk.device, 'still mounted as it was');
+      assert.equal(blkid(disk.device).TYPE, 'ext4');
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('the disk under / is refused', async () => {
+    const root = execFileSync('findmnt', ['-n', '-o', 'SOURCE', '/'], { encoding: 'utf8' }).trim();
+    const r = await runCli(['--json', 'provision', 'apply', '--device', root, '--data-root', '/var/lib/docker', '--daemon-json', '/nonexistent/daemon.json',
+      '--fstab', '/nonexistent/fstab', '--journal', '/nonexistent/journal', '--engine-restart', 'none', '--force', root, '--yes']);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /holds \/ \(device chain/);
+    const plan = await provision(['plan', '--device', root, '--engine-restart', 'none', '--data-root', '/var/lib/docker']);
+    assert.equal(plan.code, 5);
+    assert.ok(plan.doc.result.plan.refusals.some((x) => x.kind === 'root-disk'));
+  });
+});
