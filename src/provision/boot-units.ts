@@ -9,10 +9,12 @@ import { mkfsCommand, mountOptions, type ProvisionFs } from '../host/provision-t
 export function escapeUnitPath(path: string): string {
   const trimmed = path.replace(/\/+/g, '/').replace(/^\/|\/$/g, '');
   if (!trimmed) return '-';
-  return trimmed.split('/').map((part) => [...Buffer.from(part, 'utf8')].map((b, i) => {
+  // as systemd's unit_name_path_escape: '/' becomes '-', a leading '.' and anything outside [A-Za-z0-9:_.] become \\xNN
+  return [...Buffer.from(trimmed, 'utf8')].map((b, i) => {
     const c = String.fromCharCode(b);
+    if (c === '/') return '-';
     return (/[A-Za-z0-9:_.]/.test(c) && !(i === 0 && c === '.')) ? c : `\\x${b.toString(16).padStart(2, '0')}`;
-  }).join('')).join('-');
+  }).join('');
 }
 
 export function mountUnitName(where: string): string {
