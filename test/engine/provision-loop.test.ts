@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { BlankLoop } from '../support/blank-loop.js';
 import { LoopDisk } from '../support/loop-disk.js';
 import { runCli } from '../support/run-cli.js';
+import { schemaValidator } from '../support/json-schema.js';
 
 function blkid(device: string): Record<string, string> {
   const r = spawnSync('blkid', ['-p', '-o', 'export', device], { encoding: 'utf8' });
@@ -37,7 +38,10 @@ interface Doc { result: { plan: { actions: { id: string; kind: string; target: s
 
 async function provision(args: string[]): Promise<{ code: number; doc: Doc; stderr: string }> {
   const r = await runCli(['--json', '-q', 'provision', ...args], { timeoutMs: 60_000 });
-  return { code: r.code, doc: JSON.parse(r.stdout) as Doc, stderr: r.stderr };
+  const doc = JSON.parse(r.stdout) as Doc;
+  // a refused apply prints the error document; every other run, the provision document
+  if ((doc as unknown as { result?: unknown }).result) assert.deepEqual(schemaValidator('provision.schema.json')(doc), [], 'follows schema/provision.schema.json');
+  return { code: r.code, doc, stderr: r.stderr };
 }
 
 describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
