@@ -14,6 +14,8 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ['`concurrency`', '--concurrency'],
   ['`host`', '--host'],
   ['`context`', '--context'],
+  ['`ephemeral`', '--ephemeral'],
+  ['`engine: systemd`', '--engine-restart systemd'],
 ];
 
 /** Rewrites library option names in an error's text into the CLI's flags. */

@@ -179,6 +179,9 @@ async function resolve(options: ProvisionOptions, context: CapabilityContext): P
   const engineOption = options.engine ?? (systemdRuns(fs) ? 'systemd' : 'none');
   const engine = engineOption === 'none' ? undefined : engineOption === 'systemd' ? systemdEngine(tools) : engineOption;
   const engineKind = typeof engineOption === 'string' ? engineOption : 'custom';
+  if (o.ephemeral && o.split) {
+    throw new UsageError('an ephemeral disk with a split is not supported yet: its boot unit would have to re-partition the disk', 'Give Docker the whole ephemeral disk, or split it without `ephemeral`.');
+  }
   if (o.keepImages && !engine) {
     throw new UsageError('keeping the images needs the engine stopped while its data-root is copied', 'Let stowage stop and start it (`engine: systemd`), or move the data yourself.');
   }
@@ -211,7 +214,7 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
       [wipeCommand(dev)], `wipefs saved each signature to $HOME/wipefs-${probe.name}-OFFSET.bak; put one back with dd if=FILE of=${dev} seek=OFFSET bs=1 conv=notrunc`));
   }
   if (o.split) {
-    out.push(step({ id: 'partition', kind: 'partition', target: dev, bytes: probe.sizeBytes, reason: `GPT: ${o.split.sizeBytes} bytes for Docker, the rest for ${o.split.mountPoint}` },
+    out.push(step({ id: 'partition', kind: 'partition', target: dev, bytes: 0, reason: `GPT: ${o.split.sizeBytes} bytes for Docker, the rest for ${o.split.mountPoint}` },
       [partitionCommand(dev, o.split.sizeBytes, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]), partitionRereadCommand(dev)], `wipefs --all ${dev} (the partitions are new: nothing was on them)`));
   }
   out.push(step({ id: 'mkfs-docker', kind: 'mkfs', target: dockerDev, bytes: o.split ? o.split.sizeBytes : probe.sizeBytes,
@@ -261,7 +264,7 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
   }
   if (switching) {
     out.push(step({ id: 'daemon-json', kind: 'write-file', target: o.daemonJson, bytes: 0, reason: `data-root ${r.dataRoot} -> ${o.mountPoint}; backup at ${daemonJsonBackup(o.daemonJson)}` },
-      [`cp ${o.daemonJson} ${daemonJsonBackup(o.daemonJson)}`, `write ${o.daemonJson} with "data-root": "${o.mountPoint}"`],
+      [...(existsSync(o.daemonJson) ? [`cp ${o.daemonJson} ${daemonJsonBackup(o.daemonJson)}`] : []), `write ${o.daemonJson} with "data-root": "${o.mountPoint}"`],
       existsSync(o.daemonJson) ? `mv ${daemonJsonBackup(o.daemonJson)} ${o.daemonJson}` : `rm ${o.daemonJson} (it did not exist before)`));
   }
   if (r.engine && switching) {
@@ -284,6 +287,10 @@ async function makeReport(options: ProvisionOptions, context: CapabilityContext)
     ownMountPoints: [o.mountPoint, ...(o.split ? [o.split.mountPoint] : [])],
     ...(o.force === undefined ? {} : { force: o.force }),
   });
+  if (o.ephemeral && !probe.stableLinks.length && probe.kind !== 'loop') {
+    // the boot unit formats whatever blank disk has this name: a kernel name that moves between boots could be another disk
+    refusals.push({ kind: 'unstable-name', target: probe.path, bytes: 0, reason: 'protected', detail: `no /dev/disk link names ${probe.path}, and a boot unit that formats a disk by its kernel name could format another disk after a reboot` });
+  }
   if (o.split && o.split.sizeBytes >= probe.sizeBytes) {
     refusals.push({ kind: 'split-too-large', target: probe.path, bytes: probe.sizeBytes, reason: 'protected', detail: `the split's ${o.split.sizeBytes} bytes for Docker leave nothing of the ${probe.sizeBytes} for ${o.split.mountPoint}` });
   }

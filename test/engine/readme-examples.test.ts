@@ -145,6 +145,10 @@ const NOT_RUN: Record<string, string> = {
     'needs a remote host build-7 reachable over ssh; unreachable ssh endpoints are tested in test/engine/doctor-endpoints.test.ts',
   'stowage bench disk --runtime 2s --in-container --image stowage-test/busybox:latest --write-iops 50':
     'runs about 30 s (the README\'s own run: 12.6 s + 17.8 s), half of this test\'s budget; run in full by test/engine/bench-disk.test.ts',
+  'stowage provision plan --device /dev/disk/azure/resource --split 50G:/data':
+    'needs an Azure VM\'s resource disk; plans and refusals run on loop devices in test/engine/provision-loop.test.ts',
+  'stowage provision apply --device /dev/sdb --fs ext4 --keep-images --yes':
+    'formats a spare disk and restarts the host\'s engine; apply runs on loop devices in test/engine/provision-loop.test.ts',
 };
 
 /** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
@@ -250,9 +254,9 @@ describe('README examples', { timeout: 180_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|provision)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
-      const words = args[command0] === 'bench' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
+      const words = args[command0] === 'bench' || args[command0] === 'provision' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);
       assert.equal(help.code, 0, `${words.join(' ')} --help: ${help.stderr}`);
       for (const flag of args.filter((a) => a.startsWith('--'))) {
