@@ -8,6 +8,8 @@ import { commandLine, partitionCommand } from '../../src/host/provision-tools.js
 import { escapeUnitPath, fstabLine, mountUnitText } from '../../src/provision/boot-units.js';
 import { deviceRefusals, type RefusalFacts } from '../../src/provision/device-refusals.js';
 import { partitionNode } from '../../src/provision/provision.js';
+import { applyPlan } from '../../src/plan/apply-plan.js';
+import { makePlan } from '../../src/plan/plan.js';
 
 test('unit names match systemd-escape --path', () => {
   for (const path of ['/var/lib/docker', '/var/lib/docker-disk', '/mnt/with space', '/srv/.hidden/x', '/data/ü', '/']) {
@@ -90,4 +92,16 @@ test('refusals: a blank instance-store disk passes; each condition refuses with 
   const own = { signatures: [{ offset: '0x0', type: 'xfs' }], mounts: [{ device: '/dev/nvme1n1', mountPoint: '/var/lib/docker-disk', fsType: 'xfs', options: 'rw' }] };
   assert.deepEqual(kinds(own, { ownedByStowage: true }), []);
   assert.equal(kinds(own).length, 2, 'the same without stowage\'s label: mounted and signed');
+});
+
+test('applyPlan with stopOnFailure runs nothing after a failed action (provisioning steps build on each other)', async () => {
+  const plan = makePlan('provision', ['mkfs', 'mount', 'daemon-json'].map((id) => ({ id, kind: id, target: '/dev/x', bytes: 0, reason: '' })));
+  const ran: string[] = [];
+  const result = await applyPlan(plan, {
+    stopOnFailure: true,
+    recheck: async () => undefined,
+    perform: async (a) => { ran.push(a.id); if (a.id === 'mount') throw new Error('mount failed (exit 32)'); },
+  });
+  assert.deepEqual(ran, ['mkfs', 'mount']);
+  assert.deepEqual(result.results.map((r) => `${r.id} ${r.status}${r.reason ? `: ${r.reason}` : ''}`), ['mkfs done', 'mount failed: mount failed (exit 32)', 'daemon-json not-run: mount failed before it']);
 });
