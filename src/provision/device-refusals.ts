@@ -6,7 +6,7 @@
  */
 import type { DeviceProbe } from '../host/block-probe.js';
 import type { PlanRefusal } from '../plan/plan.js';
-import { formatBytes } from '../render/format.js';
+import { formatBytes } from '../units.js';
 
 /** The filesystem label stowage gives Docker's filesystem (XFS allows 12 characters). */
 export const DOCKER_LABEL = 'stowage-dr';

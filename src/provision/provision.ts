@@ -25,6 +25,7 @@ import {
 import { hostTools, type ToolInvocation, type ToolRunner } from '../host/tool-runner.js';
 import { applyPlan, type ApplyResult } from '../plan/apply-plan.js';
 import { makePlan, type Plan, type PlanAction } from '../plan/plan.js';
+import { formatBytes } from '../units.js';
 import { ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME, deviceRefusals } from './device-refusals.js';
 
@@ -259,7 +260,9 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
       [r.engine.describe.stop], r.engine.describe.start));
   }
   if (o.keepImages && switching) {
-    out.push(step({ id: 'copy-data', kind: 'copy', target: o.mountPoint, bytes: dataBytes, reason: `images, containers and volumes from ${r.dataRoot} (hardlinks, xattrs, holes kept; the old copy stays)` },
+    // bytes stay out of the action (and so out of the plan's digest): a data-root that changed by a few bytes
+    // between a killed apply and the next must not make its journal "another plan"
+    out.push(step({ id: 'copy-data', kind: 'copy', target: o.mountPoint, bytes: 0, reason: `${formatBytes(dataBytes)} of images, containers and volumes from ${r.dataRoot} (hardlinks, xattrs, holes kept; the old copy stays)` },
       [copyTreeCommand(r.dataRoot, o.mountPoint)], `the old data-root ${r.dataRoot} is untouched: empty ${o.mountPoint} or leave it`));
   }
   if (switching) {
