@@ -1,6 +1,8 @@
 /** `stowage provision plan|apply`: flags in, ProvisionReport out, rendered as text or JSON (issue 16). */
 import { ExitCode, UsageError } from '../errors.js';
 import { applyProvision, planProvision, type ProvisionOptions } from '../provision/provision.js';
+import { rollbackProvision } from '../provision/rollback.js';
+import { renderPlanText } from '../render/plan-text.js';
 import { renderJson } from '../render/json-document.js';
 import { renderProvisionText } from '../render/provision-text.js';
 import { parseChoiceFlag, parseSizeFlag } from './option-parsers.js';
@@ -105,5 +107,24 @@ Examples:
       c.out(c.json ? renderJson('provision', report).trimEnd() : renderProvisionText(report, c.style));
       const t = report.applied!;
       setExit(t.aborted ? ExitCode.interrupted : t.totals.failed ? ExitCode.hostFailure : ExitCode.ok);
+    });
+  provision.command('rollback')
+    .description('restore the daemon.json that apply backed up (the old data-root again); the new disk is left as it is')
+    .option('--daemon-json <path>', 'the daemon config apply changed', '/etc/docker/daemon.json')
+    .option('--engine-restart <how>', 'stop and start the engine around it: systemd, none', 'none')
+    .option('--yes', 'really restore it (without: show the plan)')
+    .addHelpText('after', `
+Exit codes: 0 restored (or planned), 2 usage error, 4 no backup to restore, 6 a step failed, 70 internal error.
+
+Examples:
+  stowage provision rollback --yes`)
+    .action(async (flags: { daemonJson: string; engineRestart: string; yes?: boolean }) => {
+      const c = ctx();
+      const how = parseChoiceFlag(flags.engineRestart, '--engine-restart', ['systemd', 'none'] as const);
+      const context = c.capabilityContext('provision');
+      const engine = how === 'systemd' ? (await import('../provision/provision.js')).systemdEngineControl() : undefined;
+      const report = await rollbackProvision({ daemonJson: flags.daemonJson, ...(engine ? { engine } : {}), dryRun: !flags.yes }, context);
+      c.out(c.json ? renderJson('provision-rollback', report).trimEnd() : renderPlanText(report.plan, c.style, report.applied));
+      setExit(report.applied?.totals.failed ? ExitCode.hostFailure : ExitCode.ok);
     });
 };

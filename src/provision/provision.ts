@@ -141,6 +141,11 @@ function systemdEngine(tools: ToolRunner): EngineControl {
   };
 }
 
+/** The engine's systemd units: `systemctl stop docker.socket docker.service`, `systemctl start docker.service`. */
+export function systemdEngineControl(tools: ToolRunner = hostTools): EngineControl {
+  return systemdEngine(tools);
+}
+
 async function currentDataRoot(options: ProvisionOptions, context: CapabilityContext, fs: HostFs): Promise<string> {
   if (options.dataRoot) return options.dataRoot;
   try {

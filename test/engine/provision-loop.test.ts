@@ -64,7 +64,7 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
     }
   });
 
-  test('apply (XFS, mount unit, ephemeral unit) formats, mounts and switches daemon.json; a rerun changes nothing', async () => {
+  test('apply (XFS, mount unit, ephemeral unit) formats, mounts and switches daemon.json; a rerun changes nothing; rollback restores daemon.json', async () => {
     const disk = new BlankLoop().create();
     try {
       mkdirSync(join(disk.dir, 'etc'));
@@ -98,6 +98,19 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
       const statuses = Object.fromEntries(again.doc.result.applied!.results.map((r) => [r.id, r.status]));
       assert.deepEqual(statuses, { 'mkfs-docker': 'skipped', 'mount-docker': 'skipped', 'verify-docker': 'done', 'persist-docker': 'skipped', 'ephemeral-unit': 'skipped', 'daemon-json': 'skipped' });
       assert.equal(blkid(disk.device).UUID, sig.UUID, 'the filesystem is the same one');
+
+      // rollback: planned without --yes (nothing changes), restores the original daemon.json with it
+      const daemonJson = join(disk.dir, 'etc', 'daemon.json');
+      const planned = await runCli(['provision', 'rollback', '--daemon-json', daemonJson]);
+      assert.equal(planned.code, 0, planned.stderr);
+      assert.match(planned.stdout, /restore-daemon-json|write-file/);
+      assert.equal((JSON.parse(readFileSync(daemonJson, 'utf8')) as Record<string, string>)['data-root'], mnt);
+      const rolled = await runCli(['provision', 'rollback', '--daemon-json', daemonJson, '--yes']);
+      assert.equal(rolled.code, 0, rolled.stderr);
+      assert.equal(readFileSync(daemonJson, 'utf8'), original);
+      const twice = await runCli(['provision', 'rollback', '--daemon-json', daemonJson, '--yes']);
+      assert.equal(twice.code, 4);
+      assert.match(twice.stderr, /no backup/);
     } finally {
       disk.destroy();
     }

@@ -149,6 +149,8 @@ const NOT_RUN: Record<string, string> = {
     'needs an Azure VM\'s resource disk; plans and refusals run on loop devices in test/engine/provision-loop.test.ts',
   'stowage provision apply --device /dev/sdb --fs ext4 --keep-images --yes':
     'formats a spare disk and restarts the host\'s engine; apply runs on loop devices in test/engine/provision-loop.test.ts',
+  'stowage provision rollback --yes':
+    'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
 };
 
 /** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
