@@ -24,6 +24,7 @@ import {
 } from '../host/provision-tools.js';
 import { hostTools, type ToolInvocation, type ToolRunner } from '../host/tool-runner.js';
 import { applyPlan, type ApplyResult } from '../plan/apply-plan.js';
+import { storedImageIds } from '../engine/image-store.js';
 import { makePlan, type Plan, type PlanAction } from '../plan/plan.js';
 import { formatBytes } from '../units.js';
 import { ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
@@ -278,6 +279,9 @@ function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean):
   if (r.engine && switching) {
     out.push(step({ id: 'start-engine', kind: 'start-engine', target: 'dockerd', bytes: 0, reason: `on the new data-root ${o.mountPoint}` },
       [r.engine.describe.start], `${r.engine.describe.stop}, restore daemon.json, ${r.engine.describe.start}`));
+    out.push(step({ id: 'verify-engine', kind: 'verify', target: 'dockerd', bytes: 0,
+      reason: `Docker Root Dir is ${o.mountPoint}${o.keepImages ? `, every image of ${r.dataRoot} is listed, a container of a kept image starts` : ''}` },
+    ['GET /info', ...(o.keepImages ? ['GET /images/json', 'POST /containers/create, /start, DELETE'] : [])], 'stowage provision rollback --yes (the old data-root is untouched)'));
   }
   return out;
 }
@@ -309,7 +313,7 @@ async function makeReport(options: ProvisionOptions, context: CapabilityContext)
   if (o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
   if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
   if (!r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
-  notes.push(`nothing is verified on the engine side yet: after the switch, check \`docker info\` (Docker Root Dir) and run a container`);
+  if (!r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
   const disk = probe.kind === 'disk' ? identifyCloudVolume(diskAttributes(r.fs, probe.name)) : undefined;
   const report: ProvisionReport = {
     device: {
@@ -471,6 +475,9 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       case 'start-engine':
         await r.engine!.start(signal);
         return;
+      case 'verify-engine':
+        await verifyEngine(context, o.mountPoint, o.keepImages ? await storedImageIds(r.dataRoot) : [], signal);
+        return;
       default:
         throw new Error(`provision: no step "${action.id}"`);
     }
@@ -507,6 +514,35 @@ async function switchDaemonJson(path: string, dataRoot: string): Promise<void> {
   json['data-root'] = dataRoot;
   mkdirSync(dirname(path), { recursive: true });
   await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`, { keepMode: text !== undefined });
+}
+
+/**
+ * The engine on the new data-root, as the user would check it: Docker Root Dir is the new mount, every image the
+ * old data-root held is listed, and a container of a kept image starts (its layers mount on the new disk).
+ */
+async function verifyEngine(context: CapabilityContext, dataRoot: string, expected: readonly string[], signal: AbortSignal): Promise<void> {
+  const engine = await context.engine();
+  const info = await engine.info();
+  if (info.dockerRootDir !== dataRoot) throw new HostError(`the engine's Docker Root Dir is ${info.dockerRootDir}, not ${dataRoot}`);
+  if (!expected.length) return;
+  const listed = new Set((await engine.listImages({ all: true })).map((i) => i.id));
+  const missing = expected.filter((id) => !listed.has(id));
+  if (missing.length) throw new HostError(`${missing.length} of ${expected.length} images of the old data-root are not listed on the new one (first: ${missing[0]})`);
+  const failures: string[] = [];
+  for (const id of expected.slice(0, 3)) {
+    signal.throwIfAborted();
+    let container: string | undefined;
+    try {
+      container = await engine.createContainer({ image: id, labels: { 'dev.stowage.provision': 'verify' }, networkMode: 'none' });
+      await engine.startContainer(container);
+      return;
+    } catch (err) {
+      failures.push(`${id.slice(7, 19)}: ${(err as Error).message}`);
+    } finally {
+      if (container) await engine.removeContainer(container, { force: true }).catch(() => undefined);
+    }
+  }
+  throw new HostError(`no container of a kept image starts on the new data-root: ${failures.join('; ')}`);
 }
 
 /** The mounted filesystem as overlay2 needs it: d_type recorded, and on XFS project quota on. */

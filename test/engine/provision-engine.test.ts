@@ -24,6 +24,7 @@ test('apply --keep-images moves a private daemon onto the loop device, resumed a
   const disk = new BlankLoop(1100).create();
   const old = new PrivateDaemon();
   let next: PrivateDaemon | undefined;
+  let started = false;
   try {
     await old.start();
     const base = await ensureBusybox(old.env);
@@ -36,9 +37,11 @@ test('apply --keep-images moves a private daemon onto the loop device, resumed a
     assert.equal(before.length, 2);
 
     const mnt = join(disk.dir, 'mnt');
+    // the daemon that will run on the new data-root; apply's engine-side check talks to it
+    next = new PrivateDaemon({ dataRoot: mnt });
     const engine: EngineControl = {
       stop: async () => { await old.stop(); },
-      start: async () => { next = new PrivateDaemon({ dataRoot: mnt }); await next.start(); },
+      start: async () => { started = true; await next!.start(); },
       describe: { stop: 'stop the private daemon', start: 'start a private daemon on the new data-root' },
     };
     const options = {
@@ -60,16 +63,17 @@ test('apply --keep-images moves a private daemon onto the loop device, resumed a
     assert.equal(status1['stop-engine'], 'done');
     assert.equal(status1['copy-data'], 'not-run');
     assert.equal(status1['daemon-json'], 'not-run');
-    assert.equal(next, undefined, 'no daemon was started on a half-copied data-root');
+    assert.equal(started, false, 'no daemon was started on a half-copied data-root');
     assert.ok(existsSync(options.journal), 'the journal is kept for the next run');
 
     // second run: resumes from the journal, finishes
-    const second = await applyProvision(options, capabilityContext());
+    const second = await applyProvision(options, capabilityContext({ connect: { host: next.host } }));
     const status2 = Object.fromEntries(second.applied!.results.map((r) => [r.id, r.status]));
     assert.equal(status2['mkfs-docker'], 'done-earlier');
     assert.equal(status2['stop-engine'], 'done-earlier');
     assert.equal(status2['copy-data'], 'done');
     assert.equal(status2['start-engine'], 'done');
+    assert.equal(status2['verify-engine'], 'done', second.applied!.results.find((r) => r.id === 'verify-engine')?.reason);
     assert.equal(second.applied!.totals.failed, 0);
     assert.ok(!existsSync(options.journal), 'a finished apply removes its journal');
 
