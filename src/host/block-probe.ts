@@ -39,6 +39,8 @@ export interface DeviceProbe {
   readOnly: boolean;
   /** Links under /dev/disk that point at it, most stable first (cloud links, by-id, by-path, by-uuid…). */
   stableLinks: string[];
+  /** A partition's whole disk (`sdb` for `sdb1`). */
+  parentDisk?: string;
   /** Its partitions' names (`sdb1`). */
   partitions: string[];
   /** What holds it or a partition (`dm-0`, `md0`): LVM, md, dm-crypt. */
@@ -81,12 +83,17 @@ export function parseSwaps(text: string): string[] {
   return text.split('\n').slice(1).map((l) => l.split(/\s+/)[0] ?? '').filter(Boolean);
 }
 
-/** Preference of a /dev/disk directory for naming a device: the cloud's own first, then by-id, by-path. */
+/**
+ * Preference of a /dev/disk directory for naming a device: the cloud's own first, then by-id, by-path. Links
+ * that name what is on the disk (by-uuid, by-label, by-part*) vanish when it is wiped, and by-diskseq and the
+ * loop links change at every boot or attach: none of them names the disk itself (-1, left out).
+ */
 function linkRank(link: string): number {
   const dir = link.split('/')[3] ?? '';
-  const order = ['azure', 'by-id', 'by-path', 'by-partuuid', 'by-uuid', 'by-label'];
-  const i = order.indexOf(dir);
-  return i < 0 ? 1 : i; // other cloud directories (google, aws) rank beside azure's
+  if (/^by-(uuid|label|partuuid|partlabel|diskseq|loop-.*)$/.test(dir)) return -1;
+  if (dir === 'by-id') return 1;
+  if (dir === 'by-path') return 2;
+  return 0; // the cloud's own directories (azure, google, aws)
 }
 
 /** Links under /dev/disk (two levels deep: by-id/X, azure/scsi1/lun0) that resolve to `/dev/NAME`. */
@@ -104,7 +111,7 @@ export function stableLinksTo(fs: HostFs, name: string, root = '/dev/disk'): str
     }
   };
   visit(root, 0);
-  return found.sort((a, b) => linkRank(a) - linkRank(b) || a.localeCompare(b));
+  return found.filter((l) => linkRank(l) >= 0).sort((a, b) => linkRank(a) - linkRank(b) || a.localeCompare(b));
 }
 
 function kindOf(fs: HostFs, name: string): DeviceProbe['kind'] {
@@ -152,12 +159,16 @@ export async function probeDevice(given: string, options: { fs: HostFs; tools?: 
   // blkid exits 2 when it finds nothing to report; anything else but 0 is a failure
   if (blkid.code !== 0 && blkid.code !== 2) probeErrors.push(`blkid -p ${path}: exit ${blkid.code}: ${blkid.stderr.trim().split('\n')[0]}`);
   const sectors = Number(fs.readText(`${sys}/size`)?.trim() ?? '0');
+  const kind = kindOf(fs, name);
+  const sysLink = fs.readLink(`/sys/class/block/${name}`);
+  const parentDisk = kind === 'partition' && sysLink ? posix.basename(posix.dirname(sysLink)) : undefined;
   return {
     given,
     path,
     name,
     majorMinor,
-    kind: kindOf(fs, name),
+    kind,
+    ...(parentDisk ? { parentDisk } : {}),
     sizeBytes: sectors * 512,
     readOnly: fs.readText(`${sys}/ro`)?.trim() === '1',
     stableLinks: stableLinksTo(fs, name),

@@ -40,6 +40,9 @@ export function deviceRefusals(probe: DeviceProbe, facts: RefusalFacts): PlanRef
   const inChain = (chain: readonly string[]) => names.filter((n) => chain.includes(n));
   const root = inChain(facts.rootChain);
   if (root.length) refuse('root-disk', 'protected', `holds / (device chain ${facts.rootChain.join(' -> ')})`);
+  else if (probe.parentDisk && facts.rootChain.includes(probe.parentDisk)) {
+    refuse('root-disk', 'protected', `is a partition of ${probe.parentDisk}, the disk holding / (device chain ${facts.rootChain.join(' -> ')})`);
+  }
   const dataRoot = inChain(facts.dataRootChain);
   if (dataRoot.length) refuse('data-root-disk', 'protected', `holds the current data-root ${facts.dataRoot} (device chain ${facts.dataRootChain.join(' -> ')})`);
   for (const m of probe.mounts) {

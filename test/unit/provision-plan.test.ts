@@ -44,7 +44,9 @@ test('wipefs --json, blkid -o export and /proc/swaps are read as the tools print
 test('stable names: an Azure resource disk is named by the cloud\'s link first, then by-id, by-path', () => {
   // recorded from an Azure VM (Standard_D4s_v3): the resource disk is sdb, the kernel name changes between boots
   const fs = recordedHostFs({
-    '/dev/disk': { dir: ['azure', 'by-id', 'by-path', 'by-uuid'] },
+    '/dev/disk': { dir: ['azure', 'by-id', 'by-path', 'by-uuid', 'by-diskseq'] },
+    '/dev/disk/by-diskseq': { dir: ['3'] },
+    '/dev/disk/by-diskseq/3': { link: '../../sdb' },
     '/dev/disk/azure': { dir: ['resource', 'root', 'resource-part1'] },
     '/dev/disk/azure/resource': { link: '../../sdb' },
     '/dev/disk/azure/resource-part1': { link: '../../sdb1' },
@@ -54,7 +56,8 @@ test('stable names: an Azure resource disk is named by the cloud\'s link first, 
     '/dev/disk/by-id/wwn-0x60022480e9a4b9b9b0f1e0d0a8b7c6d5': { link: '../../sdb' },
     '/dev/disk/by-path': { dir: ['acpi-VMBUS:01-vmbus-f8b3781b1a824818a1c363d806ec15bb-lun-1'] },
     '/dev/disk/by-path/acpi-VMBUS:01-vmbus-f8b3781b1a824818a1c363d806ec15bb-lun-1': { link: '../../sdb' },
-    '/dev/disk/by-uuid': { dir: [] },
+    '/dev/disk/by-uuid': { dir: ['4a1c5e3e-0d36-4a43-9f43-6c9a2a6b1c11'] },
+    '/dev/disk/by-uuid/4a1c5e3e-0d36-4a43-9f43-6c9a2a6b1c11': { link: '../../sdb' },
   });
   assert.deepEqual(stableLinksTo(fs, 'sdb'), [
     '/dev/disk/azure/resource',
@@ -63,6 +66,7 @@ test('stable names: an Azure resource disk is named by the cloud\'s link first, 
     '/dev/disk/by-path/acpi-VMBUS:01-vmbus-f8b3781b1a824818a1c363d806ec15bb-lun-1',
   ]);
   assert.deepEqual(stableLinksTo(fs, 'sdc'), []);
+  // by-uuid and by-diskseq are left out: they name the filesystem (gone once the disk is wiped) or this boot's order
 });
 
 const blank: DeviceProbe = {
@@ -80,6 +84,8 @@ test('refusals: a blank instance-store disk passes; each condition refuses with 
     'data-root-disk: holds the current data-root /var/lib/docker (device chain nvme0n1p1 -> nvme0n1)',
     'mounted: /dev/nvme0n1p1 is mounted on / (xfs)',
   ]);
+  assert.deepEqual(kinds({ name: 'nvme0n1p2', path: '/dev/nvme0n1p2', kind: 'partition', parentDisk: 'nvme0n1' }, { rootChain: ['nvme0n1p1', 'nvme0n1'], dataRootChain: ['nvme1n1'] }),
+    ['root-disk: is a partition of nvme0n1, the disk holding / (device chain nvme0n1p1 -> nvme0n1)']);
   assert.deepEqual(kinds({ signatures: [{ offset: '0x218', type: 'LVM2_member', uuid: 'abc' }] }), ['signature: wipefs: LVM2_member signature at offset 0x218 (UUID abc); --force /dev/nvme1n1 wipes it']);
   assert.deepEqual(kinds({ signatures: [{ offset: '0x218', type: 'LVM2_member' }] }, { force: '/dev/nvme1n1' }), []);
   assert.deepEqual(kinds({ signatures: [{ offset: '0x218', type: 'LVM2_member' }] }, { force: '/dev/nvme2n1' }).length, 1);
