@@ -453,6 +453,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         } else {
           const line = fstabLine(await mountSpecOf(action.id));
           const old = readTextOr(o.fstab) ?? '';
+          mkdirSync(dirname(o.fstab), { recursive: true });
           await writeFileAtomic(o.fstab, `${old}${old && !old.endsWith('\n') ? '\n' : ''}${line}\n`, { keepMode: true });
         }
         return;

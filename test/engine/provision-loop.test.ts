@@ -147,7 +147,7 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
     }
   });
 
-  test('a device with an ext4 filesystem is refused unless --force names it; the device is unchanged', async () => {
+  test('a device with an ext4 filesystem is refused unless --force names it (the device unchanged); with it, wiped with a backup and made', async () => {
     const disk = new BlankLoop().create();
     try {
       execFileSync('mkfs.ext4', ['-q', disk.device]);
@@ -165,6 +165,12 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
       const forced = await provision(['plan', ...scoped(disk), '--force', disk.device]);
       assert.equal(forced.code, 0);
       assert.equal(forced.doc.result.plan.actions[0]!.id, 'wipe');
+      // applied with --force: wipefs keeps a backup of the erased signature (in $HOME, here the test's directory)
+      const r = await runCli(['--json', '-q', 'provision', 'apply', ...scoped(disk), '--force', disk.device, '--yes'], { env: { HOME: disk.dir } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(blkid(disk.device).TYPE, 'xfs');
+      assert.equal(blkid(disk.device).LABEL, 'stowage-dr');
+      assert.ok(readdirSync(disk.dir).some((f) => /^wipefs-loop\d+-0x00000438\.bak$/.test(f)), `a wipefs backup in ${readdirSync(disk.dir).join(', ')}`);
     } finally {
       disk.destroy();
     }
