@@ -7,12 +7,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlankLoop } from '../support/blank-loop.js';
 import { LoopDisk } from '../support/loop-disk.js';
-import { runCli } from '../support/run-cli.js';
+import { runCli, STOWAGE_BIN } from '../support/run-cli.js';
+import { processesMentioning } from '../support/private-daemon.js';
 import { schemaValidator } from '../support/json-schema.js';
 
 function blkid(device: string): Record<string, string> {
@@ -142,6 +143,44 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
       assert.equal(findmnt(join(disk.dir, 'mnt'))?.fstype, 'ext4');
       assert.equal(readFileSync(join(disk.dir, 'etc', 'fstab'), 'utf8'), `UUID=${uuid} ${join(disk.dir, 'mnt')} ext4 defaults,nofail 0 2\n`);
       assert.equal((JSON.parse(readFileSync(daemonJson, 'utf8')) as Record<string, string>)['data-root'], join(disk.dir, 'mnt'));
+    } finally {
+      disk.destroy();
+    }
+  });
+
+  test('apply killed with SIGKILL once mkfs has started: apply again finishes, the journal then removed', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      const args = scoped(disk, ['--persist', 'fstab']);
+      const journal = join(disk.dir, 'journal');
+      const child = spawn(process.execPath, [STOWAGE_BIN, '-q', 'provision', 'apply', ...args, '--yes'], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      let killed = false;
+      const deadline = Date.now() + 30_000;
+      while (!killed && Date.now() < deadline && child.exitCode === null) {
+        if (existsSync(journal) && readFileSync(journal, 'utf8').includes('"event":"start","id":"mkfs-docker"')) {
+          child.kill('SIGKILL');
+          killed = true;
+        } else {
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+      await exited;
+      assert.ok(killed, 'the apply was killed while it ran');
+      // mkfs, orphaned by the kill, may still be writing: the next apply starts once it is gone
+      while (processesMentioning(disk.device).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('mkfs'))) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(journal), 'the killed apply left its journal');
+      const again = await provision(['apply', ...args, '--yes']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.doc.result.applied!.totals.failed, 0);
+      assert.ok(!existsSync(journal), 'a finished apply removes its journal');
+      const sig = blkid(disk.device);
+      assert.equal(sig.TYPE, 'xfs');
+      assert.equal(findmnt(join(disk.dir, 'mnt'))?.source, disk.device);
+      // pquota where the kernel has XFS quota (it lists /proc/fs/xfs/xqm), so that --storage-opt size= works
+      const xfsOptions = existsSync('/proc/fs/xfs/xqm') ? 'defaults,pquota,nofail' : 'defaults,nofail';
+      assert.equal(readFileSync(join(disk.dir, 'etc', 'fstab'), 'utf8'), `UUID=${sig.UUID} ${join(disk.dir, 'mnt')} xfs ${xfsOptions} 0 2\n`);
+      assert.equal((JSON.parse(readFileSync(join(disk.dir, 'etc', 'daemon.json'), 'utf8')) as Record<string, string>)['data-root'], join(disk.dir, 'mnt'));
     } finally {
       disk.destroy();
     }
