@@ -112,6 +112,24 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
       const twice = await runCli(['provision', 'rollback', '--daemon-json', daemonJson, '--yes']);
       assert.equal(twice.code, 4);
       assert.match(twice.stderr, /no backup/);
+
+      // the ephemeral unit's command, run as boot would: a disk that kept its filesystem is left alone, a blank
+      // one gets the same label and UUID back (so the mount unit finds it)
+      const unit = readFileSync(join(disk.dir, 'units', units.find((u) => u.endsWith('.service'))!), 'utf8');
+      const boot = /^ExecStart=\/bin\/sh -c '(.*)'$/m.exec(unit)![1]!;
+      writeFileSync(join(mnt, 'marker'), 'kept');
+      execFileSync('umount', [mnt]);
+      execFileSync('sh', ['-c', boot]);
+      execFileSync('mount', [disk.device, mnt]);
+      assert.equal(readFileSync(join(mnt, 'marker'), 'utf8'), 'kept', 'a disk with its filesystem is not re-made');
+      execFileSync('umount', [mnt]);
+      execFileSync('wipefs', ['--all', '--quiet', disk.device]);
+      assert.deepEqual(blkid(disk.device), {}, 'wiped as a cloud wipes an ephemeral disk');
+      execFileSync('sh', ['-c', boot]);
+      const remade = blkid(disk.device);
+      assert.deepEqual([remade.TYPE, remade.LABEL, remade.UUID], ['xfs', 'stowage-dr', sig.UUID]);
+      execFileSync('mount', [disk.device, mnt]);
+      assert.ok(!existsSync(join(mnt, 'marker')), 'a new filesystem');
     } finally {
       disk.destroy();
     }
