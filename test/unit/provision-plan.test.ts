@@ -111,3 +111,20 @@ test('applyPlan with stopOnFailure runs nothing after a failed action (provision
   assert.deepEqual(ran, ['mkfs', 'mount']);
   assert.deepEqual(result.results.map((r) => `${r.id} ${r.status}${r.reason ? `: ${r.reason}` : ''}`), ['mkfs done', 'mount failed: mount failed (exit 32)', 'daemon-json not-run: mount failed before it']);
 });
+
+test('bad input is one line and its exit code: no such device 4, apply without --yes 2, a bad --fs or --split 2', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const run = async (args: string[]) => {
+    let err = '';
+    const io = { stdout: { write: () => undefined }, stderr: { write: (s: string) => { err += s; } }, env: {} };
+    return { code: await main(args, io), err };
+  };
+  const nosuch = await run(['provision', 'plan', '--device', '/dev/stowage-nosuch', '--data-root', '/var/lib/docker']);
+  assert.deepEqual([nosuch.code, nosuch.err.split('\n')[0]], [4, 'stowage: device /dev/stowage-nosuch does not exist']);
+  const noYes = await run(['provision', 'apply', '--device', '/dev/stowage-nosuch']);
+  assert.deepEqual([noYes.code, noYes.err.split('\n')[0]], [2, 'stowage: provision apply formats a disk: add --yes']);
+  assert.equal((await run(['provision', 'plan', '--device', '/dev/null', '--fs', 'btrfs'])).code, 2);
+  assert.equal((await run(['provision', 'plan', '--device', '/dev/null', '--split', '50G'])).code, 2);
+  const notBlock = await run(['provision', 'plan', '--device', '/dev/null', '--data-root', '/var/lib/docker']);
+  assert.deepEqual([notBlock.code, notBlock.err.split('\n')[0]], [4, 'stowage: /dev/null is not a block device']);
+});
