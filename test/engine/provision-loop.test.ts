@@ -204,6 +204,29 @@ describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
     }
   });
 
+  test('apply --split partitions the device (GPT, named), makes and mounts both filesystems; a rerun changes nothing', async () => {
+    const disk = new BlankLoop().create();
+    try {
+      const data = join(disk.dir, 'data');
+      const args = scoped(disk, ['--persist', 'fstab', '--split', `500MiB:${data}`]);
+      const first = await provision(['apply', ...args, '--yes']);
+      assert.equal(first.code, 0, first.stderr);
+      const tree = JSON.parse(execFileSync('lsblk', ['--json', '-b', '-o', 'NAME,SIZE,TYPE', disk.device], { encoding: 'utf8' })) as { blockdevices: { children?: { name: string; size: number; type: string }[] }[] };
+      const parts = tree.blockdevices[0]!.children ?? [];
+      assert.deepEqual(parts.map((c) => c.type), ['part', 'part']);
+      assert.equal(parts[0]!.size, 500 * 1024 * 1024);
+      const [p1, p2] = [`${disk.device}p1`, `${disk.device}p2`];
+      assert.deepEqual([blkid(p1).LABEL, blkid(p1).PART_ENTRY_NAME, blkid(p2).LABEL, blkid(p2).PART_ENTRY_NAME], ['stowage-dr', 'stowage-docker', 'stowage-data', 'stowage-data']);
+      assert.equal(findmnt(join(disk.dir, 'mnt'))?.source, p1);
+      assert.equal(findmnt(data)?.source, p2);
+      const again = await provision(['apply', ...args, '--yes']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(again.doc.result.applied!.results.filter((r) => r.status !== 'skipped').map((r) => r.id), ['verify-docker']);
+    } finally {
+      disk.destroy();
+    }
+  });
+
   test('a device with an ext4 filesystem is refused unless --force names it (the device unchanged); with it, wiped with a backup and made', async () => {
     const disk = new BlankLoop().create();
     try {
