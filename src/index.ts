@@ -15,6 +15,8 @@ export { makePlan } from './plan/plan.js';
 export type { Plan, PlanAction, PlanRefusal, RefusalReason } from './plan/plan.js';
 export { applyPlan } from './plan/apply-plan.js';
 export type { ApplyOptions, ApplyResult, ActionResult, ActionStatus } from './plan/apply-plan.js';
+export { applyProvision, planProvision } from './provision/provision.js';
+export type { EngineControl, ProvisionOptions, ProvisionReport, ProvisionStep } from './provision/provision.js';
 export { loadConfig, findConfigFile, parseConfig, ConfigError, CONFIG_FILE_NAME } from './config/config-file.js';
 export type { StowageConfig, PruneConfig, WatchConfig } from './config/config-file.js';
 export { writeFileAtomic } from './atomic-file.js';

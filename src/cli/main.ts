@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   flatten: async () => (await import('./flatten-command.js')).registerFlatten,
   report: async () => (await import('./report-command.js')).registerReport,
   prune: async () => (await import('./prune-command.js')).registerPrune,
+  provision: async () => (await import('./provision-command.js')).registerProvision,
 };
 
 /** Global options that take a value, so that the value is not taken for the command's name. */

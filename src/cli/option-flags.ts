@@ -19,6 +19,8 @@ const OPTION_FLAGS: readonly (readonly [string, string])[] = [
   ['`context`', '--context'],
   ['`confirmNamedVolumes: true`', '--yes'],
   ["`volumes: 'anonymous'`", '--volumes anonymous'],
+  ['`ephemeral`', '--ephemeral'],
+  ['`engine: systemd`', '--engine-restart systemd'],
 ];
 
 /** Rewrites library option names in an error's text into the CLI's flags. */

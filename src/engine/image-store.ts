@@ -12,3 +12,13 @@ export function readStoredImageConfig(dataRoot: string, imageId: string): Promis
   const hex = imageId.replace(/^sha256:/, '');
   return readFile(join(dataRoot, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
 }
+
+/** IDs (`sha256:…`) of every image in the engine's overlay2 image store under `dataRoot`; [] when there is none. */
+export async function storedImageIds(dataRoot: string, driver = 'overlay2'): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    return (await readdir(join(dataRoot, 'image', driver, 'imagedb', 'content', 'sha256'))).filter((f) => /^[0-9a-f]{64}$/.test(f)).map((f) => `sha256:${f}`).sort();
+  } catch {
+    return [];
+  }
+}

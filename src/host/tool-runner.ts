@@ -20,6 +20,15 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   wipefs: 'util-linux',
   losetup: 'mount',
   sfdisk: 'fdisk',
+  blkid: 'util-linux',
+  lsblk: 'util-linux',
+  partx: 'util-linux',
+  mount: 'mount',
+  umount: 'mount',
+  cp: 'coreutils',
+  du: 'coreutils',
+  systemctl: 'systemd',
+  'systemd-analyze': 'systemd',
   mdadm: 'mdadm',
   setcap: 'libcap2-bin',
 };
@@ -38,6 +47,8 @@ export interface ToolCommand {
   onStdout?: (chunk: Buffer) => void;
   /** Most stdout kept (default 64 MiB); beyond it the tool is killed and the run fails. */
   maxStdoutBytes?: number;
+  /** Text written to the tool's stdin (sfdisk's script); stdin is empty otherwise. */
+  stdin?: string;
 }
 
 export interface ToolResult {
@@ -53,6 +64,7 @@ export interface ToolInvocation {
   tool: string;
   args: readonly string[];
   cwd?: string;
+  stdin?: string;
 }
 
 /** The tool is not on PATH. */
@@ -92,7 +104,7 @@ export function createToolRunner(options: { dryRun?: boolean } = {}): ToolRunner
     dryRun,
     run: async (command) => {
       if (!dryRun) return runTool(command);
-      recorded.push({ tool: command.tool, args: [...command.args], ...(command.cwd ? { cwd: command.cwd } : {}) });
+      recorded.push({ tool: command.tool, args: [...command.args], ...(command.cwd ? { cwd: command.cwd } : {}), ...(command.stdin === undefined ? {} : { stdin: command.stdin }) });
       return { code: 0, stdout: Buffer.alloc(0), stderr: '', timedOut: false, durationMs: 0 };
     },
   };
@@ -110,8 +122,12 @@ function runTool(command: ToolCommand): Promise<ToolResult> {
     const child = spawn(tool, args, {
       cwd: command.cwd,
       env: command.env ? { ...process.env, ...command.env } : process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [command.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (command.stdin !== undefined) {
+      child.stdin?.on('error', () => undefined); // a tool that exits without reading reports through its exit code
+      child.stdin?.end(command.stdin);
+    }
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';
@@ -122,13 +138,13 @@ function runTool(command: ToolCommand): Promise<ToolResult> {
     const onAbort = () => kill();
     command.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => { clearTimeout(timer); command.signal?.removeEventListener('abort', onAbort); };
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > maxStdout) { overflow = true; kill(); return; }
       out.push(chunk);
       command.onStdout?.(chunk);
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
     child.on('error', (err: NodeJS.ErrnoException) => {
       done();
       // spawn says ENOENT for a missing working directory too: only a present one means the tool is missing

@@ -42,6 +42,8 @@ export interface ApplyOptions {
   /** A file to journal progress to; a killed apply given the same file resumes after what it finished. */
   journal?: string;
   now?: () => Date;
+  /** Actions that build on each other (provisioning a disk): after a failure the rest are not run. */
+  stopOnFailure?: boolean;
 }
 
 export interface ApplyResult {
@@ -61,11 +63,16 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const result = (a: PlanAction, status: ActionStatus, bytes: number, reason?: string): ActionResult =>
     ({ id: a.id, kind: a.kind, target: a.target, status, bytes, ...(reason === undefined ? {} : { reason }) });
   let aborted = false;
+  let failedAt: string | undefined;
   try {
     for (const action of plan.actions) {
       const earlier = state.done.get(action.id);
       if (earlier !== undefined) {
         results.push(result(action, 'done-earlier', earlier));
+        continue;
+      }
+      if (failedAt !== undefined) {
+        results.push(result(action, 'not-run', 0, `${failedAt} failed before it`));
         continue;
       }
       if (aborted || signal.aborted) {
@@ -101,6 +108,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         const reason = err instanceof StowageError || err instanceof Error ? err.message : String(err);
         journal?.append({ event: 'end', id: action.id, status: 'failed', reason, at: now().toISOString() });
         results.push(result(action, 'failed', 0, reason));
+        if (options.stopOnFailure) failedAt = action.id;
       }
     }
   } catch (err) {

@@ -158,6 +158,12 @@ const NOT_RUN: Record<string, string> = {
     'its inputs are documents written by earlier runs; report-page.test.ts renders real doctor and bench start (--out) documents the same way',
   'stowage report report.html -o again.html                       # a page renders again from the documents it embeds':
     'needs a page written earlier; report-page.test.ts renders a page again from itself and compares the embedded documents',
+  'stowage provision plan --device /dev/disk/azure/resource --split 50G:/data':
+    'needs an Azure VM\'s resource disk; plans and refusals run on loop devices in test/engine/provision-loop.test.ts',
+  'stowage provision apply --device /dev/sdb --fs ext4 --keep-images --yes':
+    'formats a spare disk and restarts the host\'s engine; apply runs on loop devices in test/engine/provision-loop.test.ts',
+  'stowage provision rollback --yes':
+    'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
 };
 
 /** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
@@ -263,9 +269,9 @@ describe('README examples', { timeout: 180_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
-      const words = args[command0] === 'bench' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
+      const words = args[command0] === 'bench' || args[command0] === 'provision' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);
       assert.equal(help.code, 0, `${words.join(' ')} --help: ${help.stderr}`);
       for (const flag of args.filter((a) => a.startsWith('--'))) {

@@ -1,0 +1,84 @@
+/**
+ * What makes a provisioned disk come back at boot: a systemd mount unit (or an fstab line) naming the
+ * filesystem by UUID, and for an ephemeral disk a oneshot unit that re-makes the filesystem when the disk
+ * comes back blank, ordered before the mount, docker.service and containerd.service.
+ */
+import { mkfsCommand, mountOptions, type ProvisionFs } from '../host/provision-tools.js';
+
+/** `systemd-escape --path`: the name systemd gives the mount unit of `path`. */
+export function escapeUnitPath(path: string): string {
+  const trimmed = path.replace(/\/+/g, '/').replace(/^\/|\/$/g, '');
+  if (!trimmed) return '-';
+  // as systemd's unit_name_path_escape: '/' becomes '-', a leading '.' and anything outside [A-Za-z0-9:_.] become \\xNN
+  return [...Buffer.from(trimmed, 'utf8')].map((b, i) => {
+    const c = String.fromCharCode(b);
+    if (c === '/') return '-';
+    return (/[A-Za-z0-9:_.]/.test(c) && !(i === 0 && c === '.')) ? c : `\\x${b.toString(16).padStart(2, '0')}`;
+  }).join('');
+}
+
+export function mountUnitName(where: string): string {
+  return `${escapeUnitPath(where)}.mount`;
+}
+
+export interface MountSpec {
+  fs: ProvisionFs;
+  uuid: string;
+  where: string;
+  /** XFS project quota (`pquota`); false where the kernel has no XFS quota. */
+  quota: boolean;
+}
+
+export function mountUnitText(m: MountSpec, ephemeralUnit?: string): string {
+  const after = ephemeralUnit ? `Requires=${ephemeralUnit}\nAfter=${ephemeralUnit}\n` : '';
+  return `# Written by stowage provision: Docker's data on a dedicated disk.
+[Unit]
+Description=Docker data-root on a dedicated disk (stowage provision)
+${after}Before=docker.service containerd.service
+
+[Mount]
+What=/dev/disk/by-uuid/${m.uuid}
+Where=${m.where}
+Type=${m.fs}
+Options=${mountOptions(m.fs, m.quota)}
+
+[Install]
+WantedBy=local-fs.target
+RequiredBy=docker.service containerd.service
+`;
+}
+
+export function fstabLine(m: MountSpec): string {
+  return `UUID=${m.uuid} ${m.where} ${m.fs} ${mountOptions(m.fs, m.quota)},nofail 0 2`;
+}
+
+export function ephemeralUnitName(where: string): string {
+  return `stowage-mkfs-${escapeUnitPath(where)}.service`;
+}
+
+/**
+ * The boot unit of an ephemeral disk: `blkid -p` finds no signature on a disk the cloud wiped, so mkfs runs
+ * with the same label and UUID and the mount unit finds it again; a disk that kept its filesystem is left alone.
+ */
+export function ephemeralUnitText(device: string, m: MountSpec, label: string): string {
+  const mkfs = mkfsCommand({ fs: m.fs, device, label, uuid: m.uuid });
+  const tool = m.fs === 'xfs' ? '/usr/sbin/mkfs.xfs' : '/usr/sbin/mkfs.ext4';
+  const deviceUnit = `${escapeUnitPath(device)}.device`;
+  return `# Written by stowage provision: re-makes Docker's filesystem when the ephemeral disk comes back blank.
+[Unit]
+Description=Make Docker's filesystem on the ephemeral disk when it is blank (stowage provision)
+DefaultDependencies=no
+Requires=${deviceUnit}
+After=${deviceUnit}
+Before=${mountUnitName(m.where)} docker.service containerd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '/usr/sbin/blkid -p ${device} >/dev/null 2>&1 || ${tool} ${mkfs.args.join(' ')}'
+
+[Install]
+WantedBy=local-fs.target
+RequiredBy=${mountUnitName(m.where)}
+`;
+}

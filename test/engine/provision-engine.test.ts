@@ -1,0 +1,94 @@
+/**
+ * Issue 16's engine switch, on a PRIVATE daemon only (the host's engine is never stopped): a daemon with an
+ * image, a committed image and a named volume is stopped, its data-root copied onto a blank loop device, and a
+ * daemon on the new data-root answers with the same image IDs, runs a container and reads the volume. The apply
+ * is first interrupted as the copy starts (its AbortSignal, as Ctrl-C), then resumed from its journal. The oracle is Docker
+ * itself (docker images, docker info, docker run) and findmnt.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { capabilityContext } from '../../src/context.js';
+import { applyProvision, type EngineControl } from '../../src/provision/provision.js';
+import { BlankLoop } from '../support/blank-loop.js';
+import { docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
+import { PrivateDaemon } from '../support/private-daemon.js';
+
+async function imageIds(env: NodeJS.ProcessEnv): Promise<string[]> {
+  return (await docker(['images', '-q', '--no-trunc'], { env })).stdout.split('\n').filter(Boolean).sort();
+}
+
+test('apply --keep-images moves a private daemon onto the loop device, resumed after an interruption at the copy', { timeout: 180_000 }, async () => {
+  const disk = new BlankLoop(1100).create();
+  const old = new PrivateDaemon();
+  let next: PrivateDaemon | undefined;
+  let started = false;
+  try {
+    await old.start();
+    const base = await ensureBusybox(old.env);
+    const committed = `${uniqueName('stowage-test/provision')}:1`;
+    const volume = uniqueName('stowage-provision-vol');
+    await docker(['run', '--name', 'maker', '-v', `${volume}:/v`, base, 'sh', '-c', 'echo kept > /v/file && dd if=/dev/zero of=/big bs=1M count=4 2>/dev/null'], { env: old.env });
+    await docker(['commit', 'maker', committed], { env: old.env });
+    await docker(['rm', 'maker'], { env: old.env });
+    const before = await imageIds(old.env);
+    assert.equal(before.length, 2);
+
+    const mnt = join(disk.dir, 'mnt');
+    // the daemon that will run on the new data-root; apply's engine-side check talks to it
+    next = new PrivateDaemon({ dataRoot: mnt });
+    const engine: EngineControl = {
+      stop: async () => { await old.stop(); },
+      start: async () => { started = true; await next!.start(); },
+      describe: { stop: 'stop the private daemon', start: 'start a private daemon on the new data-root' },
+    };
+    const options = {
+      device: disk.device, fs: 'ext4' as const, keepImages: true, mountPoint: mnt, dataRoot: old.dataRoot,
+      daemonJson: join(disk.dir, 'daemon.json'), persist: 'fstab' as const, fstab: join(disk.dir, 'fstab'),
+      journal: join(disk.dir, 'journal'), engine,
+    };
+
+    // first run: interrupted as the copy starts (the progress sink sees the step begin and aborts, as Ctrl-C would)
+    const controller = new AbortController();
+    const progress = {
+      update: (u: { step: string }) => { if (u.step.startsWith('copy ')) controller.abort(new Error('stopped by the test')); },
+      note: () => undefined,
+      end: () => undefined,
+    };
+    const first = await applyProvision(options, capabilityContext({ signal: controller.signal, progress }));
+    const status1 = Object.fromEntries(first.applied!.results.map((r) => [r.id, r.status]));
+    assert.equal(first.applied!.aborted, true);
+    assert.equal(status1['stop-engine'], 'done');
+    assert.equal(status1['copy-data'], 'not-run');
+    assert.equal(status1['daemon-json'], 'not-run');
+    assert.equal(started, false, 'no daemon was started on a half-copied data-root');
+    assert.ok(existsSync(options.journal), 'the journal is kept for the next run');
+
+    // second run: resumes from the journal, finishes
+    const second = await applyProvision(options, capabilityContext({ connect: { host: next.host } }));
+    const status2 = Object.fromEntries(second.applied!.results.map((r) => [r.id, r.status]));
+    assert.equal(status2['mkfs-docker'], 'done-earlier');
+    assert.equal(status2['stop-engine'], 'done-earlier');
+    assert.equal(status2['copy-data'], 'done');
+    assert.equal(status2['start-engine'], 'done');
+    assert.equal(status2['verify-engine'], 'done', second.applied!.results.find((r) => r.id === 'verify-engine')?.reason);
+    assert.equal(second.applied!.totals.failed, 0);
+    assert.ok(!existsSync(options.journal), 'a finished apply removes its journal');
+
+    const daemon = next as PrivateDaemon | undefined;
+    assert.ok(daemon, 'a daemon was started on the new data-root');
+    const found = spawnSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', mnt], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(found, disk.device);
+    assert.equal((await docker(['info', '-f', '{{.DockerRootDir}}'], { env: daemon.env })).stdout.trim(), mnt);
+    assert.deepEqual(await imageIds(daemon.env), before, 'the same image IDs');
+    const read = await docker(['run', '--rm', '-v', `${volume}:/v`, committed, 'sh', '-c', 'cat /v/file; wc -c < /big'], { env: daemon.env });
+    assert.deepEqual(read.stdout.trim().split('\n').map((l) => l.trim()), ['kept', String(4 * 1024 * 1024)]);
+    assert.equal((JSON.parse(readFileSync(options.daemonJson, 'utf8')) as Record<string, string>)['data-root'], mnt);
+  } finally {
+    await next?.destroy();
+    await old.destroy();
+    disk.destroy();
+  }
+});
