@@ -2,7 +2,7 @@
  * `stowage lint` as a library call: expands files, directories and globs, reads each Dockerfile with its
  * build context, lints, fixes (writing atomically: temp file + rename) and returns data for the renderers.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
 import { globRegex } from '../dockerfile/dockerignore.js';
@@ -85,10 +85,14 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
     let context: BuildContext | undefined;
     if (options.useContext !== false) {
       const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
-      const key = `${dir}\0${basename(abs)}`;
+      // Files that share a directory and its ignore file share one walk of it (BuildKit's heredoc cases: 63
+      // Dockerfiles in one directory); only a Dockerfile with its own NAME.dockerignore gets its own.
+      const own = `${basename(abs)}.dockerignore`;
+      const ignoreFile = existsSync(join(dir, own)) ? own : undefined;
+      const key = `${dir}\0${ignoreFile ?? ''}`;
       context = contexts.get(key);
       if (!context) {
-        context = readBuildContext(dir, { ignoreFile: `${basename(abs)}.dockerignore` });
+        context = readBuildContext(dir, ignoreFile ? { ignoreFile } : {});
         contexts.set(key, context);
       }
     }
