@@ -59,7 +59,7 @@ export class CliContext {
    * stderr as `--progress` says (none with `--quiet`). With `interruptible`, the first Ctrl-C aborts the
    * signal (the capability cleans up and rejects with InterruptedError, exit 130) and a second one exits at once.
    */
-  capabilityContext(command: string, options: { interruptible?: boolean } = {}): CapabilityContext {
+  capabilityContext(command: string, options: { interruptible?: boolean; engineTimeoutMs?: number } = {}): CapabilityContext {
     const mode: ProgressMode = this.globals.quiet ? 'none' : parseChoiceFlag(this.globals.progress ?? 'auto', '--progress', PROGRESS_MODES);
     const controller = new AbortController();
     if (options.interruptible) {
@@ -69,7 +69,7 @@ export class CliContext {
       });
     }
     return capabilityContext({
-      connect: this.connectOptions(),
+      connect: { ...this.connectOptions(), ...(options.engineTimeoutMs !== undefined ? { timeoutMs: options.engineTimeoutMs } : {}) },
       progress: progressSink(mode, this.io.stderr, systemClock, command),
       signal: controller.signal,
     });
