@@ -1,12 +1,9 @@
-/** `stowage lint [Dockerfile|dir|glob…]`: parse flags, call lintFiles, render text/JSON/SARIF/GitHub. */
-import { existsSync } from 'node:fs';
-import type { EngineClient } from '../engine/engine-client.js';
-import { EngineUnreachableError, ExitCode, UsageError } from '../errors.js';
-import { reachesThreshold, type Severity } from '../findings.js';
-import { loadConfig as loadStowageConfig } from '../config/config-file.js';
-import { CONFIG_FILE_NAMES, knownRuleRef, lintFiles, readLintConfig, validateConfig, type LintConfig, type LintResult } from '../lint/lint-files.js';
+/** `stowage lint [Dockerfile|dir|glob…]`: parse flags, call lintFiles(options, context), render text/JSON/SARIF/GitHub. */
+import { ExitCode, UsageError } from '../errors.js';
+import { reachesThreshold, type Finding, type Severity } from '../findings.js';
+import { CONFIG_FILE_NAMES, findLintConfig, knownRuleRef } from '../lint/lint-config.js';
+import { lintFiles, type FileFix, type LintResult } from '../lint/lint-files.js';
 import { RULE_LIST, ruleDocPath } from '../lint/rule-table.js';
-import type { LintFinding } from '../lint/rule-context.js';
 import { renderFinding } from '../render/findings-text.js';
 import type { CliContext } from './cli-context.js';
 import { parseList, parseSeverity } from './cli-context.js';
@@ -73,7 +70,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
         c.out(format === 'json' ? (await import('../render/json-document.js')).renderJson('lint', { rules: RULE_LIST }).trimEnd() : listRules());
         return;
       }
-      const config = loadConfig(flags.config);
+      const config = findLintConfig({ explicit: flags.config });
       const failOn: Severity = flags.failOn ? parseSeverity(flags.failOn, '--fail-on') : config.failOn ?? 'warn';
       const buildArgs: Record<string, string> = {};
       for (const a of flags.buildArg) {
@@ -84,19 +81,12 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
       const ignored = parseList(flags.ignore);
       for (const id of ignored) if (!knownRuleRef(id)) throw new UsageError(`--ignore: unknown rule id "${id}"`, 'stowage lint --list-rules shows them');
       const fix = flags.fixUnsafe ? 'unsafe' : flags.fix || flags.diff ? 'safe' : 'none';
-      let engine: EngineClient | undefined;
-      if (flags.engine !== false) {
-        try {
-          // loaded only when asked: the engine client and its endpoint rules are a third of lint's start-up
-          const { connectEngine } = await import('../engine/dockerode-engine.js');
-          engine = await connectEngine({ ...c.connectOptions(), timeoutMs: 3000 });
-        } catch (err) {
-          // An engine that is down or unresolvable only costs the base-layer counts; a malformed --host,
-          // DOCKER_HOST or context is the user's mistake (a UsageError, exit 2) and is reported as such.
-          if (!(err instanceof EngineUnreachableError)) throw err;
-          c.progress(`stowage lint: engine not reachable (${err.message}); base image layers are not counted`);
-        }
-      }
+      const askEngine = flags.engine !== false;
+      // A short limit: an engine that does not answer only costs the base-layer counts.
+      const context = c.capabilityContext('lint', { engineTimeoutMs: 3000 });
+      // Where the engine is, resolved now without connecting: a malformed --host, DOCKER_HOST or context is a
+      // usage error (exit 2) even when no file names a base image; --no-engine never looks.
+      if (askEngine) context.endpoint();
       const result = await lintFiles({
         paths,
         useContext: !flags.skipContext,
@@ -112,12 +102,13 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
         },
         fix,
         write: fix !== 'none' && !flags.diff,
-        ...(engine ? { engine } : {}),
-      });
+        askEngine,
+        failOn,
+      }, context).finally(() => context.progress.end());
       for (const f of result.files) {
-        for (const e of f.ruleErrors) c.progress(`stowage lint: internal error in rule ${e} (${f.file}); run with STOWAGE_DEBUG=1 and report it`);
+        for (const e of f.ruleErrors ?? []) c.progress(`stowage lint: internal error in rule ${e} (${f.file}); run with STOWAGE_DEBUG=1 and report it`);
       }
-      await render(c, format, result, failOn, Boolean(flags.diff));
+      await render(c, format, result, Boolean(flags.diff));
       const all = result.files.flatMap((f) => f.findings);
       setExit(reachesThreshold(all, failOn) ? ExitCode.findings : ExitCode.ok);
     });
@@ -128,31 +119,27 @@ function chooseFormat(flag: string | undefined, json: boolean): Format {
   return parseChoiceFlag(flag, '--format', FORMATS);
 }
 
-function loadConfig(path: string | undefined): LintConfig {
-  if (path) return readLintConfig(path);
-  for (const name of CONFIG_FILE_NAMES) if (existsSync(name)) return readLintConfig(name);
-  const found = loadStowageConfig();
-  return found.lint === undefined ? {} : validateConfig(found.lint, `${found.file} (section "lint")`);
-}
-
 /** Renderers other than text are loaded for their format only (start-up time of a lint over many files). */
-async function render(c: CliContext, format: Format, result: LintResult, failOn: Severity, diff: boolean): Promise<void> {
-  const all: LintFinding[] = result.files.flatMap((f) => f.findings);
+async function render(c: CliContext, format: Format, result: LintResult, diff: boolean): Promise<void> {
+  const all: Finding[] = result.files.flatMap((f) => f.findings);
+  const fixes: FileFix[] = result.files.flatMap((f) => f.fixes);
   if (format === 'json') {
     const { renderJson } = await import('../render/json-document.js');
-    c.out(renderJson('lint', lintJson(result, failOn)).trimEnd());
+    c.out(renderJson('lint', result).trimEnd());
     return;
   }
   if (format === 'sarif') {
     const [{ renderSarif }, { STOWAGE_VERSION }] = await Promise.all([import('../render/sarif.js'), import('../version.js')]);
+    const fixOf = new Map<Finding, FileFix>();
+    for (const f of result.files) for (const x of f.fixes) fixOf.set(f.findings[x.finding]!, x);
     c.out(renderSarif(all, {
       toolName: 'stowage',
       toolVersion: STOWAGE_VERSION,
       informationUri: 'https://github.com/stowage/stowage',
       rules: RULE_LIST.map((r) => ({ id: r.id, title: r.title, fix: r.fix, severity: r.severity, helpUri: ruleDocPath(r.id) })),
       resultProperties: (f) => {
-        const lf = f as LintFinding;
-        return lf.autofix ? { autofix: lf.autofix.safety, autofixDescription: lf.autofix.description } : undefined;
+        const x = fixOf.get(f);
+        return x ? { autofix: x.safety, autofixDescription: x.description } : undefined;
       },
     }).trimEnd());
     return;
@@ -168,35 +155,14 @@ async function render(c: CliContext, format: Format, result: LintResult, failOn:
     if (diff && f.fixed?.diff) blocks.push(f.fixed.diff.trimEnd());
     for (const finding of f.findings) blocks.push(renderFinding(finding, c.style));
   }
-  const fixable = all.filter((f) => f.autofix);
-  const safe = fixable.filter((f) => f.autofix!.safety === 'safe').length;
+  const safe = fixes.filter((x) => x.safety === 'safe').length;
   const n = result.counts;
   let summary = `${count(result.files.length, 'file')}: ${count(n.error, 'error')}, ${count(n.warn, 'warning')}, ${n.info} info`;
   if (result.fixesApplied) summary += `; ${count(result.fixesApplied, 'fix', 'fixes')} ${diff ? 'shown' : 'applied'}`;
-  if (fixable.length) summary += `; ${safe} safe fix${safe === 1 ? '' : 'es'} (--fix), ${fixable.length - safe} unsafe (--fix-unsafe)`;
-  summary += ` [fail-on ${failOn}]`;
+  if (fixes.length) summary += `; ${safe} safe fix${safe === 1 ? '' : 'es'} (--fix), ${fixes.length - safe} unsafe (--fix-unsafe)`;
+  summary += ` [fail-on ${result.failOn}]`;
   blocks.push(summary);
   c.out(blocks.join('\n\n'));
-}
-
-/**
- * The --json result (schema/lint.schema.json): findings in the common Finding shape, and each file's
- * machine-applicable fixes beside them, pointing at their finding by index.
- */
-export function lintJson(result: LintResult, failOn: Severity): unknown {
-  return {
-    files: result.files.map((f) => ({
-      file: f.file,
-      findings: f.findings.map(({ span: _span, autofix: _autofix, ...finding }) => finding),
-      fixes: f.findings.flatMap((x, index) => (x.autofix ? [{ finding: index, id: x.id, ...x.autofix }] : [])),
-      suppressed: f.suppressed,
-      ...(f.ruleErrors.length ? { ruleErrors: f.ruleErrors } : {}),
-      ...(f.fixed ? { fixed: f.fixed } : {}),
-    })),
-    counts: result.counts,
-    fixesApplied: result.fixesApplied,
-    failOn,
-  };
 }
 
 function listRules(): string {

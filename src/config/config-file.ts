@@ -40,7 +40,7 @@ export interface WatchConfig {
 export interface StowageConfig {
   /** The file read; undefined when none was found. */
   file: string | undefined;
-  /** Validated by lint (lint/lint-files.ts validateConfig) and analyze (analyze/thresholds.ts), who own their keys. */
+  /** Validated by lint (lint/lint-config.ts) and analyze (analyze/thresholds.ts), who own their keys. */
   lint?: unknown;
   analyze?: unknown;
   prune?: PruneConfig;

@@ -1,23 +1,26 @@
 /**
- * `stowage lint` as a library call: expands files, directories and globs, reads each Dockerfile with its
- * build context, lints, fixes (writing atomically: temp file + rename) and returns data for the renderers.
+ * `stowage lint` as a capability, `lintFiles(options, context)`: expands files, directories and globs, reads
+ * each Dockerfile with its build context, lints, fixes (writing atomically) and returns the `--json` document's
+ * result (schema/lint.schema.json). The engine, when base images' layer counts are wanted, comes from
+ * `context.engine()`, connected only when a file names a base image.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../atomic-file.js';
+import { capabilityContext, type CapabilityContext } from '../context.js';
 import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
 import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { writeFileAtomicSync } from '../atomic-file.js';
-import { readConfigJson } from '../config/config-file.js';
-import { BadInputError, HostError } from '../errors.js';
-import type { Severity } from '../findings.js';
+import { BadInputError, EngineUnreachableError, HostError } from '../errors.js';
+import type { Finding, Severity } from '../findings.js';
 import { fixText, type AppliedFix } from './apply-fixes.js';
 import { lintText, type LintPolicy } from './lint-dockerfile.js';
-import type { LintFinding, LintSettings } from './rule-context.js';
-import { isRuleId } from './rule-table.js';
+import type { LintFix, LintSettings } from './rule-context.js';
 import { unifiedDiff } from './unified-diff.js';
+
+export { CONFIG_FILE_NAMES, findLintConfig, knownRuleRef, readLintConfig, validateLintConfig, type LintConfig } from './lint-config.js';
 
 export interface LintOptions {
   /** Files, directories (searched for Dockerfiles) and globs; default `Dockerfile` in cwd. */
@@ -35,8 +38,15 @@ export interface LintOptions {
   fix?: 'none' | 'safe' | 'unsafe';
   /** With `fix`: write the files (false: only compute the diff). */
   write?: boolean;
-  /** Asked for base images' layer counts when given. */
+  /**
+   * Ask the engine (`context.engine()`) for base images' layer counts; default: when `engine` is given. An
+   * unreachable engine only leaves them unknown (a progress note); a malformed endpoint is the caller's error.
+   */
+  askEngine?: boolean;
+  /** An engine already connected, for the default context (library callers). */
   engine?: EngineClient;
+  /** The threshold the caller gates on, echoed in the result (default warn). */
+  failOn?: Severity;
 }
 
 export interface FileFixResult {
@@ -45,34 +55,49 @@ export interface FileFixResult {
   written: boolean;
 }
 
+/** A machine-applicable fix of a file, pointing at its finding by index. */
+export interface FileFix extends LintFix {
+  finding: number;
+  id: string;
+}
+
 export interface FileLintResult {
   /** As given or found, relative to cwd when inside it. */
   file: string;
-  findings: LintFinding[];
+  /** In the common Finding shape, by position in the file. */
+  findings: Finding[];
+  fixes: FileFix[];
   suppressed: number;
-  /** Rules that failed on this file (a bug in stowage; the other rules ran). */
-  ruleErrors: string[];
+  /** Rules that failed on this file (a bug in stowage; the other rules ran); absent when none did. */
+  ruleErrors?: string[];
   fixed?: FileFixResult;
 }
 
+/** The `--json` document's result (schema/lint.schema.json). */
 export interface LintResult {
   files: FileLintResult[];
   counts: Record<Severity, number>;
   fixesApplied: number;
+  failOn: Severity;
 }
 
 const DOCKERFILE_NAME = /^(Dockerfile|Containerfile)(\..+)?$|\.(dockerfile|Dockerfile|containerfile)$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', 'dist', 'target']);
 
 /** Lints Dockerfiles found from paths and globs, applying fixes when asked; writes are atomic. */
-export async function lintFiles(options: LintOptions = {}): Promise<LintResult> {
+export async function lintFiles(
+  options: LintOptions = {},
+  context: CapabilityContext = capabilityContext(options.engine ? { engine: options.engine } : {}),
+): Promise<LintResult> {
   const cwd = options.cwd ?? process.cwd();
   const files = expandPaths(options.paths?.length ? options.paths : ['Dockerfile'], cwd);
   const contexts = new Map<string, BuildContext>();
   const baseLayers = new Map<string, number>();
+  const engine = (options.askEngine ?? options.engine !== undefined) ? lazyEngine(context) : undefined;
   const results: FileLintResult[] = [];
   let fixesApplied = 0;
   for (const abs of files) {
+    context.signal.throwIfAborted();
     let raw: Buffer;
     try {
       raw = readFileSync(abs);
@@ -82,18 +107,22 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
     const text = raw.toString('utf8');
     const name = display(abs, cwd);
     if (options.target !== undefined) checkTarget(text, options.target, name);
-    let context: BuildContext | undefined;
+    let buildContext: BuildContext | undefined;
     if (options.useContext !== false) {
       const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
-      const key = `${dir}\0${basename(abs)}`;
-      context = contexts.get(key);
-      if (!context) {
-        context = readBuildContext(dir, { ignoreFile: `${basename(abs)}.dockerignore` });
-        contexts.set(key, context);
+      // Files that share a directory and its ignore file share one walk of it (BuildKit's heredoc cases: 63
+      // Dockerfiles in one directory); only a Dockerfile with its own NAME.dockerignore gets its own.
+      const own = `${basename(abs)}.dockerignore`;
+      const ignoreFile = existsSync(join(dir, own)) ? own : undefined;
+      const key = `${dir}\0${ignoreFile ?? ''}`;
+      buildContext = contexts.get(key);
+      if (!buildContext) {
+        buildContext = readBuildContext(dir, ignoreFile ? { ignoreFile } : {});
+        contexts.set(key, buildContext);
       }
     }
-    if (options.engine) await askBaseLayers(options.engine, text, options, baseLayers);
-    const lintOptions = { file: name, context, baseLayers, buildArgs: options.buildArgs, target: options.target, policy: options.policy, settings: options.settings };
+    if (engine) await askBaseLayers(engine, text, options, baseLayers);
+    const lintOptions = { file: name, context: buildContext, baseLayers, buildArgs: options.buildArgs, target: options.target, policy: options.policy, settings: options.settings };
     const fixMode = options.fix ?? 'none';
     let fixed: FileFixResult | undefined;
     let finalText = text;
@@ -102,7 +131,7 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
       const diff = unifiedDiff(text, r.text, `a/${name}`, `b/${name}`);
       let written = false;
       if (r.changed && options.write) {
-        writeFileAtomic(abs, r.text);
+        writeFixedDockerfile(abs, r.text);
         written = true;
       }
       fixed = { applied: r.applied, diff, written };
@@ -112,11 +141,28 @@ export async function lintFiles(options: LintOptions = {}): Promise<LintResult> 
     // Findings are those of the file as it is on disk after this run: a --diff preview changes nothing,
     // so it must not pass a CI gate that the file itself fails.
     const { findings, suppressed, ruleErrors } = lintText(finalText, lintOptions);
-    results.push({ file: name, findings, suppressed, ruleErrors, ...(fixed ? { fixed } : {}) });
+    results.push({
+      file: name,
+      findings: findings.map(({ span: _span, autofix: _autofix, ...finding }) => finding),
+      fixes: findings.flatMap((x, index) => (x.autofix ? [{ finding: index, id: x.id, ...x.autofix }] : [])),
+      suppressed,
+      ...(ruleErrors.length ? { ruleErrors } : {}),
+      ...(fixed ? { fixed } : {}),
+    });
   }
   const counts = { error: 0, warn: 0, info: 0 };
   for (const r of results) for (const f of r.findings) counts[f.severity]++;
-  return { files: results, counts, fixesApplied };
+  return { files: results, counts, fixesApplied, failOn: options.failOn ?? 'warn' };
+}
+
+/** The context's engine, asked for on first use; undefined once it proved unreachable (noted in progress). */
+function lazyEngine(context: CapabilityContext): () => Promise<EngineClient | undefined> {
+  let engine: Promise<EngineClient | undefined> | undefined;
+  return () => (engine ??= context.engine().catch((err: unknown) => {
+    if (!(err instanceof EngineUnreachableError)) throw err;
+    context.progress.note(`engine not reachable (${err.message}); base image layers are not counted`);
+    return undefined;
+  }));
 }
 
 /** `--target` must name a stage of the file, as `docker build --target` requires; else lint would quietly lint the last stage. */
@@ -132,7 +178,7 @@ function checkTarget(text: string, target: string, name: string): void {
   }
 }
 
-async function askBaseLayers(engine: EngineClient, text: string, options: LintOptions, into: Map<string, number>): Promise<void> {
+async function askBaseLayers(engineOf: () => Promise<EngineClient | undefined>, text: string, options: LintOptions, into: Map<string, number>): Promise<void> {
   const model = buildModel(parseDockerfile(text), { buildArgs: options.buildArgs, target: options.target });
   const roots = new Set<string>();
   for (const s of model.exported) {
@@ -141,6 +187,8 @@ async function askBaseLayers(engine: EngineClient, text: string, options: LintOp
   }
   for (const ref of roots) {
     if (into.has(ref)) continue;
+    const engine = await engineOf();
+    if (!engine) return;
     try {
       const detail = await engine.inspectImage(ref);
       into.set(ref, detail.layers.length);
@@ -237,72 +285,11 @@ function globFiles(pattern: string, cwd: string): string[] {
   return out;
 }
 
-/** Writes via a temp file in the same directory, fsync, then rename: never a half-written Dockerfile. */
-export function writeFileAtomic(path: string, text: string): void {
+/** The fixed Dockerfile, whole or not at all (src/atomic-file.ts), its mode kept; a failure is a HostError (exit 6). */
+export function writeFixedDockerfile(path: string, text: string): void {
   try {
     writeFileAtomicSync(path, text, { keepMode: true });
   } catch (err) {
     throw new HostError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'Check that the directory is writable; the original file is unchanged.', { cause: err });
   }
-}
-
-/** The lint config file: ignored rule ids, severity overrides, thresholds. */
-export interface LintConfig {
-  ignore?: string[];
-  severity?: Record<string, Severity>;
-  largeContextBytes?: number;
-  layerWarn?: number;
-  dockerignoreBytes?: number;
-  buildkit?: boolean;
-  failOn?: Severity;
-}
-
-export const CONFIG_FILE_NAMES = ['.stowage-lint.json', '.stowage/lint.json'];
-
-/** Reads a config file (JSON); throws BadInputError with the reason when it is not valid. */
-export function readLintConfig(path: string): LintConfig {
-  return validateConfig(readConfigJson(path), path);
-}
-
-export function validateConfig(value: unknown, path: string): LintConfig {
-  const bad = (why: string) => new BadInputError(`config ${path}: ${why}`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be a JSON object');
-  const v = value as Record<string, unknown>;
-  const cfg: LintConfig = {};
-  for (const key of Object.keys(v)) {
-    if (!['ignore', 'severity', 'largeContextBytes', 'layerWarn', 'dockerignoreBytes', 'buildkit', 'failOn', '$schema'].includes(key)) throw bad(`unknown key "${key}"`);
-  }
-  if (v.ignore !== undefined) {
-    if (!Array.isArray(v.ignore) || !v.ignore.every((x) => typeof x === 'string')) throw bad('"ignore" must be a list of rule ids');
-    for (const id of v.ignore as string[]) if (!knownRuleRef(id)) throw bad(`unknown rule id "${id}" in "ignore"`);
-    cfg.ignore = v.ignore as string[];
-  }
-  if (v.severity !== undefined) {
-    if (typeof v.severity !== 'object' || v.severity === null) throw bad('"severity" must map rule ids to info, warn or error');
-    for (const [id, sev] of Object.entries(v.severity as Record<string, unknown>)) {
-      if (!isRuleId(id)) throw bad(`unknown rule id "${id}" in "severity"`);
-      if (sev !== 'info' && sev !== 'warn' && sev !== 'error') throw bad(`severity of ${id} must be info, warn or error`);
-    }
-    cfg.severity = v.severity as Record<string, Severity>;
-  }
-  if (v.buildkit !== undefined) {
-    if (typeof v.buildkit !== 'boolean') throw bad('"buildkit" must be true or false');
-    cfg.buildkit = v.buildkit;
-  }
-  for (const k of ['largeContextBytes', 'layerWarn', 'dockerignoreBytes'] as const) {
-    if (v[k] !== undefined) {
-      if (typeof v[k] !== 'number' || !Number.isFinite(v[k]) || (v[k] as number) < 0) throw bad(`"${k}" must be a non-negative number`);
-      cfg[k] = v[k] as number;
-    }
-  }
-  if (v.failOn !== undefined) {
-    if (v.failOn !== 'info' && v.failOn !== 'warn' && v.failOn !== 'error') throw bad('"failOn" must be info, warn or error');
-    cfg.failOn = v.failOn;
-  }
-  return cfg;
-}
-
-/** A rule id, its short name (`consecutive-run`), or `*` / `all`: what ignore lists accept. */
-export function knownRuleRef(ref: string): boolean {
-  return ref === '*' || ref === 'all' || isRuleId(ref) || isRuleId(`dockerfile/${ref}`);
 }

@@ -1,13 +1,15 @@
 /**
  * Every lint rule's stable id, default severity, title and autofix class: the one message table the rules,
- * the renderers, the docs and the tests all read. Ids are never reworded (docs/rules/<name>.md each).
+ * the renderers, the docs and the tests all read. Ids are never reworded (docs/rules/<name>.md each). Each row
+ * is also a FindingInfo, the shape of doctor's, analyze's and bench's finding tables.
  */
-import type { Severity } from '../findings.js';
+import type { FindingInfo, Severity } from '../findings.js';
 
 export type AutofixClass = 'safe' | 'unsafe' | 'none';
 
-export interface RuleInfo {
+export interface RuleInfo extends FindingInfo {
   id: string;
+  /** The default severity (`severities` lists every one a finding can carry). */
   severity: Severity;
   /** The finding title; stable, so tests compare it. */
   title: string;
@@ -17,6 +19,9 @@ export interface RuleInfo {
   /** What the rule protects: build speed, image size, build context or correctness. */
   area: 'speed' | 'size' | 'context' | 'syntax';
 }
+
+/** A row as written below; `severities` only where a finding can leave its default severity. */
+type RuleRow = Omit<RuleInfo, 'severities' | 'meaning' | 'doc'> & { severities?: readonly Severity[] };
 
 const table = [
   { id: 'dockerfile/syntax', severity: 'error', area: 'syntax', autofix: 'none',
@@ -43,7 +48,7 @@ const table = [
   { id: 'dockerfile/consecutive-run', severity: 'info', area: 'size', autofix: 'unsafe',
     title: 'Consecutive RUN instructions could be one layer',
     fix: 'Join them with && in one RUN.' },
-  { id: 'dockerfile/layer-count', severity: 'warn', area: 'size', autofix: 'none',
+  { id: 'dockerfile/layer-count', severity: 'warn', severities: ['warn', 'error'], area: 'size', autofix: 'none',
     title: 'Image close to or over the overlay2 limit of 128 layers',
     fix: 'Join RUNs, use a multi-stage build, or flatten the image (stowage flatten).' },
   { id: 'dockerfile/missing-dockerignore', severity: 'info', area: 'context', autofix: 'none',
@@ -67,13 +72,18 @@ const table = [
   { id: 'dockerfile/add-local', severity: 'info', area: 'speed', autofix: 'safe',
     title: 'ADD of a local file or directory where COPY is enough',
     fix: 'Use COPY; keep ADD for local tar archives to extract.' },
-] as const satisfies readonly RuleInfo[];
+] as const satisfies readonly RuleRow[];
 
 export type RuleId = (typeof table)[number]['id'];
 
-export const RULES: Readonly<Record<RuleId, RuleInfo>> = Object.fromEntries(table.map((r) => [r.id, r])) as Record<RuleId, RuleInfo>;
+export const RULE_LIST: readonly RuleInfo[] = table.map((r: RuleRow) => ({
+  ...r,
+  severities: r.severities ?? [r.severity],
+  meaning: r.title,
+  doc: ruleDocPath(r.id),
+}));
 
-export const RULE_LIST: readonly RuleInfo[] = table;
+export const RULES: Readonly<Record<RuleId, RuleInfo>> = Object.fromEntries(RULE_LIST.map((r) => [r.id, r])) as Record<RuleId, RuleInfo>;
 
 export function isRuleId(id: string): id is RuleId {
   return Object.prototype.hasOwnProperty.call(RULES, id);

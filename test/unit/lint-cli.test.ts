@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { HostError } from '../../src/errors.js';
-import { writeFileAtomic } from '../../src/lint/lint-files.js';
+import { writeFixedDockerfile } from '../../src/lint/lint-files.js';
 import { schemaValidator } from '../support/json-schema.js';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -134,7 +134,7 @@ test('lint cli: documented exit codes for bad input and usage', async () => {
     assert.equal((await run(['lint', '--no-engine', '--format', 'xml', join(dir, 'Dockerfile')])).code, 2);
     assert.equal((await run(['lint', '--no-engine', '--fail-on', 'fatal', join(dir, 'Dockerfile')])).code, 2);
     assert.equal((await run(['lint', '--no-engine', '--build-arg', 'novalue', join(dir, 'Dockerfile')])).code, 2);
-    assert.throws(() => writeFileAtomic(join(dir, 'missing-dir', 'Dockerfile'), 'x'), HostError);
+    assert.throws(() => writeFixedDockerfile(join(dir, 'missing-dir', 'Dockerfile'), 'x'), HostError);
     // --target of a stage the file does not have: docker build fails, so lint says so (exit 4), naming the stages
     writeFileSync(join(dir, 'multi.Dockerfile'), 'FROM a AS build\nRUN true\nFROM \\\n  b AS final\n');
     const t = await run(['lint', '--no-engine', '--target', 'nosuch', join(dir, 'multi.Dockerfile')]);
