@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   analyze: async () => (await import('./analyze-command.js')).registerAnalyze,
   lint: async () => (await import('./lint-command.js')).registerLint,
   flatten: async () => (await import('./flatten-command.js')).registerFlatten,
+  watch: async () => (await import('./watch-command.js')).registerWatch,
 };
 
 /** Global options that take a value, so that the value is not taken for the command's name. */
