@@ -129,7 +129,7 @@ export interface ThrottleSample {
 
 /**
  * The bucket is spent when, over the window, most samples sit within 15% of the baseline (none far above
- * it) while tasks wait on I/O: the disk would do more but is held at the baseline.
+ * it), the newest among them, while tasks wait on I/O: the disk would do more but is held at the baseline.
  */
 export function throttledAtBaseline(model: BurstModel, window: readonly ThrottleSample[], minSamples: number): boolean {
   if (window.length < minSamples) return false;
@@ -137,5 +137,6 @@ export function throttledAtBaseline(model: BurstModel, window: readonly Throttle
   const waiting = (s: ThrottleSample) => s.blockedTasks > 0 || s.iowaitPercent >= 10 || (s.ioPressurePercent ?? 0) >= 10 || s.queueDepth >= 1;
   const above = window.filter((s) => s.iops > 1.5 * model.baselineIops).length;
   const pinned = window.filter((s) => near(s) && waiting(s)).length;
-  return above === 0 && pinned >= 0.8 * window.length;
+  // the newest sample must be pinned too: once the load falls under the baseline the bucket refills at once
+  return above === 0 && pinned >= 0.8 * window.length && near(window[window.length - 1]!) && waiting(window[window.length - 1]!);
 }

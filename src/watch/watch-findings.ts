@@ -63,12 +63,14 @@ export function judgeFindings(i: FindingInputs): WatchFinding[] {
       },
       subject: device,
     });
-  } else if (c && c.secondsToExhaustion !== null && c.creditsLeft > 0 && c.secondsToExhaustion <= i.horizonSeconds) {
+  } else if (c && c.secondsToExhaustion !== null && c.secondsToExhaustion <= i.horizonSeconds) {
     const fewer = c.rateIops / c.baselineIops;
+    // at zero the model says the bucket is spent; it stays a prediction until the ceiling is seen at the baseline
+    const when = c.creditsLeft > 0 ? `runs out of burst credits in ${c.confidence === 'known' ? '' : 'at most '}${seconds(c.secondsToExhaustion)}` : 'has spent its burst credits by the model';
     out.push({
       id: WATCH_FINDINGS.exhaustionPredicted.id,
       severity: 'warn',
-      title: `${device.id} runs out of burst credits in ${c.confidence === 'known' ? '' : 'at most '}${seconds(c.secondsToExhaustion)} at the current ${round(c.rateIops)} IOPS; `
+      title: `${device.id} ${when} at the current ${round(c.rateIops)} IOPS; `
         + `then I/O drops to the ${c.baselineIops} IOPS baseline${fewer >= 1.5 ? ` (${round(fewer)}x slower)` : ''}`,
       evidence: [
         { label: 'seconds to exhaustion', value: Math.round(c.secondsToExhaustion), unit: 's' },
