@@ -137,6 +137,7 @@ const RUN: Record<string, Plan> = {
   'stowage flatten stowage-bench/flatten-deep:1': {},
   'stowage bench start --image stowage-test/busybox:latest -n 20 --cmd date': {},
   'stowage bench build ./app --vs ./app/Dockerfile.fixed --network host': { setup: benchApp, buildCache: true },
+  'stowage watch --once --burst-model gp2 --size 100G': {},
 };
 
 /** The examples not run here, each with why; they are still checked to parse. */
@@ -145,6 +146,10 @@ const NOT_RUN: Record<string, string> = {
     'needs a remote host build-7 reachable over ssh; unreachable ssh endpoints are tested in test/engine/doctor-endpoints.test.ts',
   'stowage bench disk --runtime 2s --in-container --image stowage-test/busybox:latest --write-iops 50':
     'runs about 30 s (the README\'s own run: 12.6 s + 17.8 s), half of this test\'s budget; run in full by test/engine/bench-disk.test.ts',
+  'stowage watch --listen 127.0.0.1:9323 --canary stowage-test/busybox:latest --every 60s':
+    'runs until Ctrl-C on a fixed port; a real Prometheus scrapes --listen in test/engine/watch-prometheus.test.ts and the canary runs in test/engine/watch-canary.test.ts',
+  'stowage watch --once --textfile /var/lib/node_exporter/textfile_collector   # from cron':
+    'writes into node_exporter\'s directory, absent here; --once --textfile runs in test/engine/watch-prometheus.test.ts',
 };
 
 /** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
@@ -250,7 +255,7 @@ describe('README examples', { timeout: 180_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|watch)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
       const words = args[command0] === 'bench' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);
