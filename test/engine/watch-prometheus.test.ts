@@ -33,6 +33,7 @@ function startWatch(args: string[], ready: RegExp): Promise<{ child: ChildProces
   });
 }
 
+const DASHBOARD = new URL('../../../deploy/grafana/stowage-watch-dashboard.json', import.meta.url);
 const promtoolMetrics = (text: string) => spawnSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
 
 describe('stowage watch and Prometheus', () => {
@@ -70,6 +71,17 @@ describe('stowage watch and Prometheus', () => {
       assert.ok(r2 > r1, `readings ${r1} -> ${r2}`);
       const rate = await prom.waitFor('rate(stowage_watch_readings_total[5s]) > 0');
       assert.equal(rate.length, 1);
+
+      // every query of the shipped Grafana dashboard is valid PromQL to this Prometheus, and the disk and
+      // credit panels have data (the canary's start panel needs --canary)
+      const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+      for (const panel of dash.panels) {
+        for (const t of panel.targets) {
+          const expr = t.expr.replaceAll('$instance', '.*');
+          const series = await prom.query(expr);
+          if (!/container_start/.test(expr)) assert.ok(series.length > 0, `${panel.title}: ${expr} has data`);
+        }
+      }
 
       const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const check = promtoolMetrics(body);
