@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.js';
 import { docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
+import { schemaValidator } from '../support/json-schema.js';
 
 describe('stowage watch --canary', () => {
   it('times container starts through the engine, removes every one, and counts them in the start histogram', async () => {
@@ -19,6 +20,8 @@ describe('stowage watch --canary', () => {
       const r = await runCli(['watch', '--json', '--count', '4', '--interval', '1s', '--canary', image, '--canary-cmd', 'true', '--every', '1s', '--textfile', dir]);
       assert.equal(r.code, 0, r.stderr);
       const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; durationMs?: number; error?: string | null });
+      const validate = schemaValidator('watch-event.schema.json');
+      for (const e of events) assert.deepEqual(validate(e), [], JSON.stringify(e));
       const starts = events.filter((e) => e.type === 'canary');
       assert.ok(starts.length >= 2, `${starts.length} canary starts in 4 s`);
       for (const s of starts) {

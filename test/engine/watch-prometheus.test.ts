@@ -119,6 +119,11 @@ describe('stowage watch and Prometheus', () => {
       assert.equal(lines[lines.length - 1]!.type, 'reading');
       assert.equal(lines.filter((l) => l.type === 'reading').length, 1);
       assert.ok(lines.slice(1, -1).every((l) => l.type === 'finding'));
+      // the schema is not a rubber stamp: the reading without its credits, or with an unknown field, fails it
+      const reading = lines[lines.length - 1] as unknown as { reading: Record<string, unknown> };
+      const { credits: _c, ...noCredits } = reading.reading;
+      assert.notDeepEqual(validate({ ...reading, reading: noCredits }), []);
+      assert.notDeepEqual(validate({ ...reading, extra: 1 }), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
