@@ -5,7 +5,7 @@
  * stays flat over days. Resolves after `readings` readings, or rejects with the signal's reason when aborted.
  */
 import type { CapabilityContext } from '../context.js';
-import { BadInputError, EngineRequestError } from '../errors.js';
+import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
 import { isLocalEndpoint } from '../engine/endpoint.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { sampleHost, type HostSample } from '../host/host-sample.js';
@@ -99,6 +99,8 @@ export async function runWatch(options: WatchOptions, context: CapabilityContext
   const fs = options.hostFs ?? liveHostFs;
   const { clock, signal } = context;
   const intervalMs = options.intervalMs ?? 1000;
+  if (!(intervalMs >= 1)) throw new UsageError('`intervalMs` must be at least 1 ms');
+  if (options.readings !== undefined && !(Number.isInteger(options.readings) && options.readings >= 1)) throw new UsageError('`readings` must be a whole number >= 1');
   const horizonSeconds = (options.horizonMs ?? 30 * 60_000) / 1000;
   const perWindow = (ms: number) => Math.max(1, Math.ceil(ms / intervalMs));
   const rateSamples = perWindow(options.rateWindowMs ?? 60_000);
