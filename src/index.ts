@@ -85,3 +85,12 @@ export type { ImageToWrite, OutputLayer, WrittenImage } from './image/image-writ
 export { renderReportPage } from './render/html/report-page.js';
 export { parseReportInput, toReportDocument, REPORT_KINDS } from './render/html/report-input.js';
 export type { ReportDocument, ReportKind } from './render/html/report-input.js';
+export { runWatch } from './watch/watch.js';
+export type { WatchOptions, WatchResult, WatchEvent, WatchReading, WatchTarget, CanaryOptions } from './watch/watch.js';
+export { WATCH_FINDINGS, type WatchFindingId } from './watch/finding-ids.js';
+export { CreditTracker, throttledAtBaseline } from './watch/credit-tracker.js';
+export type { CreditState, CreditConfidence } from './watch/credit-tracker.js';
+export { chooseBurstModel, BURST_MODEL_NAMES } from './watch/burst-params.js';
+export type { BurstChoice, BurstModelName } from './watch/burst-params.js';
+export { WatchMetrics } from './watch/watch-metrics.js';
+export { renderPrometheusText } from './render/prometheus-text.js';

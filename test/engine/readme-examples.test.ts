@@ -142,6 +142,7 @@ const RUN: Record<string, Plan> = {
   'stowage prune                                                      # the plan only: nothing is removed': {},
   'stowage prune --images unused --keep-recent 3 --keep-since 168h    # also every image no container uses, but the 3 newest tags of each repository': {},
   'stowage prune --images unused --volumes anonymous --keep-label keep=true': {},
+  'stowage watch --once --burst-model gp2 --size 100G': {},
 };
 
 /** The examples not run here, each with why; they are still checked to parse. */
@@ -164,6 +165,10 @@ const NOT_RUN: Record<string, string> = {
     'formats a spare disk and restarts the host\'s engine; apply runs on loop devices in test/engine/provision-loop.test.ts',
   'stowage provision rollback --yes':
     'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
+  'stowage watch --listen 127.0.0.1:9323 --canary stowage-test/busybox:latest --every 60s':
+    'runs until Ctrl-C on a fixed port; a real Prometheus scrapes --listen in test/engine/watch-prometheus.test.ts and the canary runs in test/engine/watch-canary.test.ts',
+  'stowage watch --once --textfile /var/lib/node_exporter/textfile_collector   # from cron':
+    'writes into node_exporter\'s directory, absent here; --once --textfile runs in test/engine/watch-prometheus.test.ts',
 };
 
 /** The README's example images, built here from the local busybox (unique tags, removed afterwards). */
@@ -269,7 +274,7 @@ describe('README examples', { timeout: 180_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision|watch)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
       const words = args[command0] === 'bench' || args[command0] === 'provision' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FindingInfo } from '../../src/findings.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const ID_LITERAL = /'((?:engine|disk|io|space|clutter|image|bench|dockerfile)\/[a-z0-9-]+)'/g;
+const ID_LITERAL = /'((?:engine|disk|io|space|clutter|image|bench|dockerfile|watch)\/[a-z0-9-]+)'/g;
 
 /** The README text under the heading GitHub gives `anchor` (repeated headings get -1, -2…), to the next heading as high. */
 export function readmeSection(anchor: string): string {

@@ -1,0 +1,91 @@
+/**
+ * What `stowage watch` costs the host it watches (issue 17): its CPU and RSS over a run at 1 Hz with the
+ * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter-like reads
+ * (the same /proc files, the D-state scan and a statfs, once a second) running at the same time.
+ * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600).
+ * Targets: watch under 1% of a core; RSS flat (no growth after the first minute).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { STOWAGE_BIN } from '../test/support/run-cli.js';
+import { freePort } from '../test/support/local-prometheus.js';
+import { ensureBusybox } from '../test/support/docker-cli.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
+
+requirePrerequisites('bench/watch-cost', ['engine', NEEDS.busybox]);
+
+const seconds = Number(process.argv[2] ?? 600);
+const image = await ensureBusybox();
+const port = await freePort();
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICK = 100;
+
+/**
+ * The bare loop: the same reads watch makes each second and nothing else: diskstats, stat, PSI, every
+ * thread's stat for the D-state scan (dockerd's workers block, not its main thread), and a statfs.
+ */
+const BARE = `
+const fs = require('node:fs');
+const read = (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return ''; } };
+const list = (p) => { try { return fs.readdirSync(p); } catch { return []; } };
+setInterval(() => {
+  read('/proc/diskstats'); read('/proc/stat'); read('/proc/pressure/io');
+  for (const pid of list('/proc')) {
+    if (!/^\\d+$/.test(pid)) continue;
+    for (const tid of list('/proc/' + pid + '/task')) {
+      const s = read('/proc/' + pid + '/task/' + tid + '/stat');
+      if (s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) === 'D') read('/proc/' + pid + '/task/' + tid + '/wchan');
+    }
+  }
+  fs.statfsSync('/var/lib/docker');
+}, 1000);
+`;
+
+function cpuTicks(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+const watch: ChildProcess = spawn(process.execPath, [STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
+  '--canary', image, '--canary-cmd', 'true', '--every', '10s'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const bare: ChildProcess = spawn(process.execPath, ['-e', BARE], { stdio: 'ignore' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+await sleep(3000);
+const rows: { t: number; watchRss: number; bareRss: number }[] = [];
+const start = { watch: cpuTicks(watch.pid!), bare: cpuTicks(bare.pid!), at: performance.now() };
+let scrapes = 0;
+for (let t = 0; t < seconds; t += 5) {
+  if (t % 15 === 0) {
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    if (!body.includes('stowage_watch_readings_total')) throw new Error('no metrics');
+    scrapes++;
+  }
+  if (t % 10 === 0) rows.push({ t, watchRss: rssBytes(watch.pid!), bareRss: rssBytes(bare.pid!) });
+  await sleep(5000);
+}
+const wallS = (performance.now() - start.at) / 1000;
+const watchCpu = (cpuTicks(watch.pid!) - start.watch) / TICK / wallS * 100;
+const bareCpu = (cpuTicks(bare.pid!) - start.bare) / TICK / wallS * 100;
+const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+const canaries = Number(/^stowage_container_start_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+watch.kill('SIGINT');
+bare.kill('SIGTERM');
+await new Promise((r) => watch.once('close', r));
+
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const afterMinute = rows.filter((r) => r.t >= 60);
+const first = afterMinute[0] ?? rows[0]!;
+const last = rows[rows.length - 1]!;
+const growth = last.watchRss - first.watchRss;
+const maxAfter = Math.max(...afterMinute.map((r) => r.watchRss), first.watchRss);
+console.log(`stowage watch, ${Math.round(wallS)} s at 1 Hz, canary every 10 s (${canaries} starts), ${scrapes} scrapes`);
+console.log(`| what | stowage watch | bare /proc loop, same run | ratio | target |`);
+console.log(`|---|---|---|---|---|`);
+console.log(`| CPU | ${watchCpu.toFixed(2)}% of a core | ${bareCpu.toFixed(2)}% | ${(watchCpu / Math.max(bareCpu, 0.001)).toFixed(1)} | < 1%: ${watchCpu < 1 ? 'met' : 'NOT met'} |`);
+console.log(`| RSS at ${first.t} s -> end | ${mb(first.watchRss)} -> ${mb(last.watchRss)} (max ${mb(maxAfter)}) | ${mb(first.bareRss)} -> ${mb(last.bareRss)} | | growth ${mb(growth)}: ${growth <= 2e6 ? 'flat (<= 2 MB): met' : 'NOT flat'} |`);
