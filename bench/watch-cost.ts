@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { STOWAGE_BIN } from '../test/support/run-cli.js';
-import { freePort } from '../test/support/local-prometheus.js';
+import { freePort } from '../test/support/free-port.js';
 import { ensureBusybox } from '../test/support/docker-cli.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STOWAGE_BIN, runCli } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
-import { LocalPrometheus, PROMTOOL_BIN, freePort } from '../support/local-prometheus.js';
+import { LocalPrometheus, PROMTOOL_BIN } from '../support/local-prometheus.js';
+import { freePort } from '../support/free-port.js';
 
 /** Starts `stowage watch ARGS` and resolves once stderr or stdout has shown `ready`. */
 function startWatch(args: string[], ready: RegExp): Promise<{ child: ChildProcess; out: () => string; err: () => string; exited: Promise<number> }> {

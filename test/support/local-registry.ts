@@ -5,23 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onExitUndo, processAlive, release, sleepSync } from './exit-cleanup.js';
+import { freePort } from './free-port.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class LocalRegistry {
   readonly dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
