@@ -19,9 +19,9 @@ import { renderReportPage } from '../src/render/html/report-page.js';
 import { jsonDocument } from '../src/render/json-document.js';
 import { ensureBusybox } from '../test/support/docker-cli.js';
 import { largeStartDocument } from '../test/support/report-fixtures.js';
-import { requirePrerequisites } from './prerequisites.js';
+import { NEEDS, requirePrerequisites } from './prerequisites.js';
 
-requirePrerequisites('bench/report', ['engine', { file: '/usr/bin/chromium', install: 'apt-get install chromium' }]);
+requirePrerequisites('bench/report', ['engine', NEEDS.busybox, NEEDS.tar, { file: '/usr/bin/chromium', install: 'apt-get install chromium' }]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const doc = (command: 'doctor' | 'analyze', r: object) => JSON.parse(JSON.stringify(jsonDocument(command, r))) as unknown;

@@ -12,7 +12,7 @@ import { freePort } from '../test/support/free-port.js';
 import { ensureBusybox } from '../test/support/docker-cli.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 
-requirePrerequisites('bench/watch-cost', ['engine', NEEDS.busybox]);
+requirePrerequisites('bench/watch-cost', ['engine', NEEDS.busybox, NEEDS.tar]);
 
 const seconds = Number(process.argv[2] ?? 600);
 const image = await ensureBusybox();
