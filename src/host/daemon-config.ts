@@ -1,5 +1,9 @@
 /** The daemon's own config file, read when the engine cannot be asked (dockerd --config-file default). */
-import type { HostFs } from './host-fs.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
+import { BadInputError } from '../errors.js';
+import { liveHostFs, type HostFs } from './host-fs.js';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 export const DEFAULT_DATA_ROOT = '/var/lib/docker';
@@ -35,4 +39,28 @@ export function readDaemonConfig(fs: HostFs, path = DAEMON_JSON): DaemonConfig {
   } catch (err) {
     return { found: true, dataRoot: DEFAULT_DATA_ROOT, storageDriver: undefined, parseError: (err as Error).message };
   }
+}
+
+/** The daemon.json backup apply writes before its first change (kept: later runs never overwrite it). */
+export function daemonJsonBackup(path: string): string {
+  return `${path}.stowage-backup`;
+}
+
+/** Backs daemon.json up (once: the first backup is the original) and sets data-root, keeping every other key. */
+export async function setDaemonDataRoot(path: string, dataRoot: string): Promise<void> {
+  const text = liveHostFs.readText(path);
+  let json: Record<string, unknown> = {};
+  if (text !== undefined) {
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new BadInputError(`${path} is not valid JSON (${(err as Error).message}): not changed`);
+    }
+    const backup = daemonJsonBackup(path);
+    if (!existsSync(backup)) await writeFileAtomic(backup, text, { keepMode: true });
+  }
+  delete json.graph;
+  json['data-root'] = dataRoot;
+  mkdirSync(dirname(path), { recursive: true });
+  await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`, { keepMode: text !== undefined });
 }

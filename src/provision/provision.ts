@@ -5,15 +5,15 @@
  * journaling so that a killed apply resumes, and leaving the old data-root and daemon.json untouched.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { CapabilityContext } from '../context.js';
-import { BadInputError, HostError, RefusedError, UsageError } from '../errors.js';
+import { HostError, RefusedError, UsageError } from '../errors.js';
 import { chainNames, probeDevice, type DeviceProbe } from '../host/block-probe.js';
 import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
 import { diskAttributes } from '../host/block-device.js';
-import { DAEMON_JSON, readDaemonConfig } from '../host/daemon-config.js';
+import { DAEMON_JSON, daemonJsonBackup, readDaemonConfig, setDaemonDataRoot } from '../host/daemon-config.js';
 import { probeDtype } from '../host/dtype-probe.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { parseMountinfo } from '../host/mountinfo.js';
@@ -204,11 +204,6 @@ function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: s
   return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
 }
 
-/** The daemon.json backup apply writes before its first change (kept: later runs never overwrite it). */
-export function daemonJsonBackup(path: string): string {
-  return `${path}.stowage-backup`;
-}
-
 function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {
   const { o, probe } = r;
   const dev = probe.path;
@@ -375,7 +370,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
     const spec = await mountSpecOf(id);
     return mountUnitText(spec, id === 'persist-docker' && o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined);
   };
-  const fstabHas = (uuid: string) => (readTextOr(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
+  const fstabHas = (uuid: string) => (liveHostFs.readText(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
 
   const recheck = async (action: PlanAction): Promise<string | undefined> => {
     switch (action.id) {
@@ -403,12 +398,12 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       }
       case 'persist-docker':
       case 'persist-data': {
-        if (o.persist === 'unit') return readTextOr(action.target) === await unitContent(action.id) ? 'the unit is already written' : undefined;
+        if (o.persist === 'unit') return liveHostFs.readText(action.target) === await unitContent(action.id) ? 'the unit is already written' : undefined;
         return fstabHas((await mountSpecOf(action.id)).uuid) ? 'the fstab line is already there' : undefined;
       }
       case 'ephemeral-unit': {
         const spec = await mountSpecOf('persist-docker');
-        return readTextOr(action.target) === ephemeralUnitText(r.probe.stableLinks[0] ?? dev, spec, DOCKER_LABEL) ? 'the unit is already written' : undefined;
+        return liveHostFs.readText(action.target) === ephemeralUnitText(r.probe.stableLinks[0] ?? dev, spec, DOCKER_LABEL) ? 'the unit is already written' : undefined;
       }
       case 'daemon-json':
         return readDaemonConfig(r.fs, o.daemonJson).dataRoot === o.mountPoint ? `data-root is already ${o.mountPoint}` : undefined;
@@ -452,7 +447,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
           }
         } else {
           const line = fstabLine(await mountSpecOf(action.id));
-          const old = readTextOr(o.fstab) ?? '';
+          const old = liveHostFs.readText(o.fstab) ?? '';
           mkdirSync(dirname(o.fstab), { recursive: true });
           await writeFileAtomic(o.fstab, `${old}${old && !old.endsWith('\n') ? '\n' : ''}${line}\n`, { keepMode: true });
         }
@@ -471,7 +466,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await run(copyTreeCommand(r.dataRoot, o.mountPoint), 24 * 3600_000);
         return { bytes: await treeBytes(o.mountPoint, { tools: r.tools, signal }) };
       case 'daemon-json':
-        await switchDaemonJson(o.daemonJson, o.mountPoint);
+        await setDaemonDataRoot(o.daemonJson, o.mountPoint);
         return;
       case 'start-engine':
         await r.engine!.start(signal);
@@ -488,33 +483,6 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
   const applied = await applyPlan(report.plan, { perform, recheck, stopOnFailure: true, signal: context.signal, journal, now: () => new Date(context.clock.now()) });
   context.progress.end();
   return { ...report, applied };
-}
-
-function readTextOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Backs daemon.json up (once: the first backup is the original) and sets data-root, keeping every other key. */
-async function switchDaemonJson(path: string, dataRoot: string): Promise<void> {
-  const text = readTextOr(path);
-  let json: Record<string, unknown> = {};
-  if (text !== undefined) {
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new BadInputError(`${path} is not valid JSON (${(err as Error).message}): not changed`);
-    }
-    const backup = daemonJsonBackup(path);
-    if (!existsSync(backup)) await writeFileAtomic(backup, text, { keepMode: true });
-  }
-  delete json.graph;
-  json['data-root'] = dataRoot;
-  mkdirSync(dirname(path), { recursive: true });
-  await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`, { keepMode: text !== undefined });
 }
 
 /**

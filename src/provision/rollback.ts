@@ -10,7 +10,8 @@ import { BadInputError } from '../errors.js';
 import { DAEMON_JSON } from '../host/daemon-config.js';
 import { applyPlan, type ApplyResult } from '../plan/apply-plan.js';
 import { makePlan, type Plan } from '../plan/plan.js';
-import { daemonJsonBackup, type EngineControl } from './provision.js';
+import { daemonJsonBackup } from '../host/daemon-config.js';
+import type { EngineControl } from './provision.js';
 
 export interface RollbackOptions {
   daemonJson?: string;
