@@ -48,7 +48,7 @@ function credits(v: number): string {
 const PANELS: Panel[] = [
   { name: 'IOPS (read + write)', unit: round, value: (r) => r.sample.readIops + r.sample.writeIops, cls: 'series-iops' },
   { name: 'await (worst of read, write)', unit: (v) => formatDuration(v), value: (r) => Math.max(r.sample.readAwaitMs, r.sample.writeAwaitMs), cls: 'series-await' },
-  { name: 'burst credits left (estimate, band: lower to upper bound)', unit: credits, value: (r) => r.credits?.creditsLeft ?? NaN, cls: 'series-credits' },
+  { name: 'burst credits left (band: lower to upper bound)', unit: credits, value: (r) => r.credits?.creditsLeft ?? NaN, cls: 'series-credits' },
   { name: 'tasks in D state', unit: round, value: (r) => r.sample.blockedTasks, cls: 'series-dstate', bars: true, integer: true },
 ];
 
@@ -140,7 +140,9 @@ export function watchChart(events: readonly WatchEvent[], docId: string): string
     const ticks = niceTicks(max || 1, 2, p.integer);
     const y = linear(0, ticks[ticks.length - 1]!, base, top);
     body += yAxis(ticks, y, left, right, p.unit);
-    body += label(left + 4, top + 11, p.cls === 'series-credits' ? `${p.name}: ${creditSummary(points[points.length - 1]?.reading)}` : p.name, 'panel-label');
+    body += label(left + 4, top + 11, p.name, 'panel-label');
+    // the last estimate in words beside its line: credits left, time to exhaustion, confidence
+    if (p.cls === 'series-credits') body += label(left + 4, top + 24, `last: ${creditSummary(points[points.length - 1]?.reading)}`, 'panel-label');
     const drawn = p.cls === 'series-credits' ? creditBand(points, x, y) + linePath(points, p.value, x, y, plotWidth)
       : p.bars ? bars(points, p.value, x, y, base) : linePath(points, p.value, x, y, plotWidth);
     body += `<g class="series ${p.cls}" data-samples="${points.filter((q) => Number.isFinite(p.value(q.reading))).length}">${drawn}</g>`;
