@@ -63,8 +63,8 @@ async function runNow(c: CliContext, flags: ReportFlags, images: number): Promis
 
 export const registerReport: RegisterCommand = (program, ctx) => {
   program.command('report')
-    .description('one self-contained HTML page with charts, from --json documents of doctor, analyze and bench (or --run)')
-    .argument('[files...]', '--json documents of doctor, analyze, bench start|disk|build (- reads stdin), or a page report wrote')
+    .description('one self-contained HTML page with charts, from --json documents of doctor, analyze and bench, watch snapshots (or --run)')
+    .argument('[files...]', '--json documents of doctor, analyze, bench start|disk|build, the NDJSON of watch --json (- reads stdin), or a page report wrote')
     .option('-o, --output <file>', 'where to write the page (- for stdout)', 'report.html')
     .option('--run', 'run doctor now (and analyze with --images) and render the result')
     .option('--images <n>', 'with --run: also analyze the N largest images', '0')
@@ -72,12 +72,13 @@ export const registerReport: RegisterCommand = (program, ctx) => {
     .option('--window <duration>', 'with --run: how long doctor watches disk rates (ms, or 2s)', '1000')
     .addHelpText('after', `
 Exit codes: 0 page written, 2 usage error, 4 bad input (a file that is missing, not JSON, truncated, of
-another tool, of an unknown schemaVersion; its name is in the message), 6 the page could not be written.
+another tool, of an unknown schemaVersion; its name, and a watch NDJSON's line, is in the message), 6 the page could not be written.
 Nothing is written unless every input renders; the page replaces --output in one rename.
 
 Examples:
   stowage doctor --json > doctor.json; stowage bench start --json -n 50 > start.json
   stowage report doctor.json start.json -o report.html
+  stowage watch --json --count 60 > watch.ndjson; stowage report watch.ndjson -o report.html
   stowage report --run --images 3 -o report.html
   stowage report old-report.html -o report.html`)
     .action(async (files: string[], flags: ReportFlags) => {

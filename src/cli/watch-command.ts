@@ -79,7 +79,8 @@ export const registerWatch: RegisterCommand = (program: Command, ctx, setExit) =
     .option('--every <time>', 'canary period', '60s')
     .option('--canary-factor <k>', 'a canary start slower than k x its rolling median is slow', '3')
     .option('--fail-on <severity>', 'with --once/--count: exit 1 when an active finding reaches info, warn or error')
-    .addHelpText('after', '\nExit codes: 0 done, 1 findings at --fail-on, 2 usage, 3 engine unreachable, 4 bad input, 5 port in use, 6 host failure (textfile not writable), 130 Ctrl-C.')
+    .addHelpText('after', '\nExit codes: 0 done, 1 findings at --fail-on, 2 usage, 3 engine unreachable, 4 bad input, 5 port in use, 6 host failure (textfile not writable), 130 Ctrl-C.'
+      + '\n\nWith --json every event is one JSON line (NDJSON); stowage report draws a snapshot of them:\n  stowage watch --json --count 60 > watch.ndjson; stowage report watch.ndjson -o report.html')
     .action(async (flags: WatchFlags) => {
       const c = ctx();
       const model = parseChoiceFlag(flags.burstModel, '--burst-model', BURST_MODEL_NAMES) as BurstModelName;

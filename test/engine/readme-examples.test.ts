@@ -159,6 +159,8 @@ const NOT_RUN: Record<string, string> = {
     'its inputs are documents written by earlier runs; report-page.test.ts renders real doctor and bench start (--out) documents the same way',
   'stowage report report.html -o again.html                       # a page renders again from the documents it embeds':
     'needs a page written earlier; report-page.test.ts renders a page again from itself and compares the embedded documents',
+  'stowage watch --json --count 60 > watch.ndjson; stowage report watch.ndjson -o report.html   # a minute of watch, drawn':
+    'watches for 60 s, this test\'s whole budget per example; report-page.test.ts renders a real watch --json snapshot (--count 3) the same way',
   'stowage provision plan --device /dev/disk/azure/resource --split 50G:/data':
     'needs an Azure VM\'s resource disk; plans and refusals run on loop devices in test/engine/provision-loop.test.ts',
   'stowage provision apply --device /dev/sdb --fs ext4 --keep-images --yes':

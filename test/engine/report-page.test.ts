@@ -45,6 +45,7 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
   const tag = `${uniqueName('stowage-test/report')}:latest`;
   const docs: Record<string, Json> = {};
   const files: Record<string, string> = {};
+  const watchEvents: Record<string, Json[]> = {};
   let browser: Browser;
 
   async function produce(name: string, schema: string, args: string[]): Promise<void> {
@@ -64,14 +65,35 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
     await buildImage(tag, 'FROM stowage-test/busybox:latest\nCOPY app/ /app/\nRUN chown -R 1000:1000 /app\nRUN rm /app/b\n',
       { 'app/a': Buffer.alloc(300_000, 1), 'app/b': Buffer.alloc(200_000, 2) });
     // side by side to keep the test short: none of their figures is judged here, only how the page shows them
-    const [browserStarted] = await Promise.all([
+    const [browserStarted, watchRun] = await Promise.all([
       chromium.launch({ executablePath: '/usr/bin/chromium' }),
+      // a watch snapshot: --data-root, so it reads /proc and /sys only; a custom burst model with a tiny bucket
+      // gives the credit estimate (and, when the host writes, a finding) within three readings
+      runCli(['watch', '--json', '--count', '3', '--interval', '200ms', '--data-root', dir,
+        '--burst-model', 'custom', '--baseline-iops', '10', '--burst-iops', '3000', '--bucket-credits', '5400']),
       produce('doctor', 'doctor.schema.json', ['doctor', '--no-probe', '--window', '200']),
       produce('analyze', 'analyze.schema.json', ['analyze', tag]),
       // the --json document has no per-start rows; the timeline is in the timeline.json that --out writes
       produce('startSummary', 'bench-start.schema.json', ['bench', 'start', '--image', BUSYBOX_IMAGE, '-n', '3', '--interval', '100', '--cmd', 'true', '--out', join(dir, 'timeline')]),
     ]);
     browser = browserStarted;
+    assert.equal(watchRun.code, 0, `stowage watch --json: ${watchRun.stderr}`);
+    files.watch = join(dir, 'watch.ndjson');
+    writeFileSync(files.watch, watchRun.stdout);
+    watchEvents.watch = watchRun.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Json);
+    const validateWatch = schemaValidator('watch-event.schema.json');
+    for (const e of watchEvents.watch) assert.deepEqual(validateWatch(e), [], `watch ${e.type} event follows its schema`);
+    // the same snapshot with a finding raised after the first reading and cleared after the second, its
+    // title hostile: marks, links and escaping are judged whatever this host's disk did in 600 ms
+    const hostile = { id: 'watch/blocked-tasks', severity: 'warn', title: `tasks stuck in D state ${HOSTILE_TEXT}`, subject: { kind: 'device', id: `vda ${HOSTILE_TEXT}` },
+      evidence: [{ label: 'tasks', value: 3 }], fix: { summary: `look at ${HOSTILE_TEXT}`, commands: ['cat /proc/pressure/io'] } };
+    const plain = watchEvents.watch.filter((e) => e.type !== 'finding');
+    const readingAt = plain.map((e, i) => (e.type === 'reading' ? i : -1)).filter((i) => i >= 0);
+    watchEvents.hostile = [...plain.slice(0, readingAt[0]! + 1), { schemaVersion: 1, type: 'finding', state: 'raised', finding: hostile },
+      ...plain.slice(readingAt[0]! + 1, readingAt[1]! + 1), { schemaVersion: 1, type: 'finding', state: 'cleared', finding: hostile }, ...plain.slice(readingAt[1]! + 1)];
+    for (const e of watchEvents.hostile) assert.deepEqual(validateWatch(e), [], `hostile watch ${e.type} event follows its schema`);
+    files.watchHostile = join(dir, 'watch-hostile.ndjson');
+    writeFileSync(files.watchHostile, watchEvents.hostile.map((e) => JSON.stringify(e)).join('\n') + '\n');
     files.start = join(dir, 'timeline', 'timeline.json');
     docs.start = JSON.parse(readFileSync(files.start, 'utf8')) as Json;
     assert.deepEqual(schemaValidator('bench-start.schema.json')(docs.start), [], 'timeline.json follows its schema');
@@ -251,6 +273,65 @@ describe('stowage report in a real browser', { timeout: 300_000 }, () => {
       assert.ok(box.inView, `the finding is scrolled into view (top ${box.top})`);
       await page.screenshot({ path: join(shots, 'large-1000.png') });
       process.stderr.write(`report of 10,000 starts: ${bytes} bytes, CLI run ${Math.round(renderMs)} ms\n`);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('watch snapshots: the chart titled, one mark per finding event linked to its finding, no request, no console error', async () => {
+    const file = await render('watch', [files.watch!, files.watchHostile!]);
+    const { page, requests, errors } = await open(file);
+    try {
+      assert.deepEqual(requests, []);
+      assert.deepEqual(errors, []);
+      const sections = ['watch', 'hostile'];
+      assert.equal(await page.$$eval('section[data-kind="watch"]', (s) => s.length), sections.length);
+      for (const [k, name] of sections.entries()) {
+        const events = watchEvents[name]!;
+        const chart = await page.$eval(`#doc-${k + 1}`, (sec) => {
+          const svg = sec.querySelector('svg[data-chart="watch-timeline"]');
+          const [t, d] = (svg?.getAttribute('aria-labelledby') ?? '').split(' ');
+          return { role: svg?.getAttribute('role'), title: document.getElementById(t!)?.textContent ?? '', desc: document.getElementById(d!)?.textContent ?? '',
+            titleIsChild: document.getElementById(t!)?.parentElement === svg, width: svg?.getBoundingClientRect().width ?? 0 };
+        });
+        assert.equal(chart.role, 'img', `${name}: a chart with role img`);
+        assert.ok(chart.title.includes('IOPS, await, burst credits and D-state tasks') && chart.titleIsChild, `${name} chart titled: ${chart.title}`);
+        assert.ok(chart.desc.includes(`${events.filter((e) => e.type === 'reading').length} readings`), `${name} described: ${chart.desc}`);
+        assert.ok(chart.width > 600, `${name} chart drawn (${chart.width} px)`);
+        const marks = await page.$eval(`#doc-${k + 1}`, (sec) => ({
+          raised: sec.querySelectorAll('svg .finding-mark.raised').length,
+          cleared: sec.querySelectorAll('svg .finding-mark.cleared').length,
+          iops: Number(sec.querySelector('svg .series-iops')?.getAttribute('data-samples')),
+          credits: Number(sec.querySelector('svg .series-credits')?.getAttribute('data-samples')),
+          dstate: Number(sec.querySelector('svg .series-dstate')?.getAttribute('data-samples')),
+          findings: sec.querySelectorAll('article.finding').length,
+        }));
+        const findingEvents = events.filter((e) => e.type === 'finding');
+        const readings = events.filter((e) => e.type === 'reading');
+        assert.deepEqual(marks, {
+          raised: findingEvents.filter((e) => e.state === 'raised').length,
+          cleared: findingEvents.filter((e) => e.state === 'cleared').length,
+          iops: readings.length, credits: readings.filter((e) => e.reading.credits).length, dstate: readings.length,
+          findings: findingEvents.filter((e) => e.state === 'raised').length,
+        }, `${name}: marks and series against the input`);
+      }
+      // the hostile snapshot: its raised mark links to the finding, which scrolls into view; the title is text
+      const mark = page.locator('#doc-2 svg .finding-mark.raised').first();
+      const href = await mark.evaluate((g) => g.parentElement?.getAttribute('href'));
+      assert.ok(href?.startsWith('#'), 'the raised mark is a link');
+      const cleared = await page.locator('#doc-2 svg .finding-mark.cleared').first().evaluate((g) => g.parentElement?.getAttribute('href'));
+      assert.equal(cleared, href, 'the cleared mark links to the raise it ends');
+      const target = await page.$eval(href!, (el) => ({ id: el.getAttribute('data-finding-id'), title: el.querySelector('h4')?.textContent ?? '', evidence: el.querySelectorAll('table.evidence tr').length, fix: el.querySelector('.fix')?.textContent ?? '' }));
+      assert.equal(target.id, 'watch/blocked-tasks');
+      assert.ok(target.title.endsWith(`tasks stuck in D state ${HOSTILE_TEXT}`), target.title);
+      assert.equal(target.evidence, 1);
+      assert.ok(target.fix.includes(`look at ${HOSTILE_TEXT}`));
+      await mark.locator('path').click();
+      assert.equal(await page.evaluate(() => location.hash), href);
+      const box = await page.$eval(href!, (el) => { const r = el.getBoundingClientRect(); return { top: r.top, inView: r.top >= 0 && r.top < window.innerHeight }; });
+      assert.ok(box.inView, `the finding is scrolled into view (top ${box.top})`);
+      assert.equal(await page.$$eval('script', (s) => s.length), 1, 'no script but the embedded data');
+      await page.screenshot({ path: join(shots, 'watch-1000.png'), fullPage: true });
     } finally {
       await page.context().close();
     }

@@ -2,7 +2,7 @@
 export const PAGE_STYLE = `
 :root { --fg: #1b1f24; --muted: #5b6470; --line: #d5dae0; --bg: #fff; --panel: #f6f8fa;
   --kept: #4c78a8; --wasted: #e45756; --metadata: #f2a93b; --inuse: #4c78a8; --reclaimable: #9ecae9;
-  --run: #4c78a8; --stall: #d62728; --episode: rgba(214, 39, 40, 0.12); --iops: #54a24b; --await: #b279a2; --dstate: #7f7f7f;
+  --run: #4c78a8; --stall: #d62728; --episode: rgba(214, 39, 40, 0.12); --iops: #54a24b; --await: #b279a2; --dstate: #7f7f7f; --credits: #e45756; --cleared: #2ca02c;
   --error: #b42318; --warn: #b54708; --info: #175cd3; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
@@ -45,6 +45,11 @@ svg .episode-band { fill: var(--episode); }
 svg .series polyline, svg .series path { fill: none; stroke-width: 1.5; }
 svg .series-iops polyline, svg .series-iops path { stroke: var(--iops); } svg .series-await polyline, svg .series-await path { stroke: var(--await); }
 svg .series-dstate rect { fill: var(--dstate); }
+svg .series-credits polyline, svg .series-credits path { stroke: var(--credits); } svg .series-credits circle { fill: var(--credits); } svg .credit-band { fill: var(--credits); fill-opacity: 0.15; stroke: none; }
+svg .finding-mark line { stroke-width: 1; stroke-dasharray: 3 2; } svg .finding-mark.raised line, svg .finding-mark.raised path { stroke: var(--stall); fill: var(--stall); }
+svg .finding-mark.cleared line, svg .finding-mark.cleared rect { stroke: var(--cleared); fill: var(--cleared); }
+.sw-iops { background: var(--iops); } .sw-await { background: var(--await); } .sw-credits { background: var(--credits); } .sw-dstate { background: var(--dstate); }
+.sw-raised { background: var(--stall); } .sw-cleared { background: var(--cleared); }
 svg .seg-kept, svg .seg-inuse { fill: var(--kept); } svg .seg-wasted { fill: var(--wasted); } svg .seg-metadata { fill: var(--metadata); }
 svg .seg-reclaimable { fill: var(--reclaimable); } svg .hit { fill: transparent; }
 svg .depth-bar rect { fill: var(--kept); }

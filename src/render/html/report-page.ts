@@ -18,6 +18,7 @@ import { doctorSection } from './doctor-section.js';
 import { esc, jsonForScript } from './escape.js';
 import { findingAnchor } from './findings-html.js';
 import { PAGE_STYLE } from './page-style.js';
+import { watchSection, type WatchSnapshot } from './watch-section.js';
 import { EMBEDDED_DATA_ID, type ReportDocument } from './report-input.js';
 
 /** Bump when the embedded data's shape changes. */
@@ -53,6 +54,10 @@ function docTitle(d: ReportDocument): string {
       return `bench disk ${(r as unknown as DiskBenchResult).path}`;
     case 'bench build':
       return `bench build ${(r as unknown as BuildBenchResult).runs.map((x) => x.dockerfile).join(' vs ')}`;
+    case 'watch': {
+      const start = (r as unknown as WatchSnapshot).events.find((e) => e.type === 'start');
+      return `watch ${start?.type === 'start' ? start.target.dataRoot : d.source}`;
+    }
     default:
       return 'doctor';
   }
@@ -66,6 +71,7 @@ function sectionBody(d: ReportDocument, docId: string): string {
     case 'bench start': return benchStartSection(r as StartBenchResult, docId);
     case 'bench disk': return benchDiskSection(r as DiskBenchResult, docId);
     case 'bench build': return benchBuildSection(r as BuildBenchResult, docId);
+    case 'watch': return watchSection(r as WatchSnapshot, docId);
   }
 }
 
@@ -94,7 +100,9 @@ export function renderReportPage(docs: ReportDocument[], options: PageOptions = 
   const nav = `<nav aria-label="Contents"><ol>${docs.map((d, k) => `<li><a href="#doc-${k + 1}">${esc(docTitle(d))}</a></li>`).join('')}</ol></nav>`;
   const sections = docs.map((d, k) => {
     const id = `doc-${k + 1}`;
-    const meta = `<p class="muted">From <code>${esc(d.source)}</code>, written by stowage ${esc(d.document.stowageVersion)} at ${esc(d.document.generatedAt)}.</p>`;
+    const meta = d.kind === 'watch'
+      ? `<p class="muted">From <code>${esc(d.source)}</code>: the NDJSON of stowage watch --json, ${count((d.document.result as unknown as WatchSnapshot).events.length, 'event', 'events')}, the last reading at ${esc(d.document.generatedAt || 'none')}.</p>`
+      : `<p class="muted">From <code>${esc(d.source)}</code>, written by stowage ${esc(d.document.stowageVersion)} at ${esc(d.document.generatedAt)}.</p>`;
     return `<section class="document" id="${id}" data-kind="${esc(d.kind)}" aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(docTitle(d))}</h2>${meta}${sectionBody(d, id)}</section>`;
   }).join('\n');
   const title = `stowage report: ${docs.map(docTitle).join(', ')}`;
