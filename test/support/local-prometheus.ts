@@ -2,12 +2,11 @@
  * A real Prometheus server for tests: Debian's `prometheus` on 127.0.0.1 with a config and a TSDB directory
  * of its own (never the Debian service), scraping the given targets every second; queried through its HTTP API.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onExitUndo, processAlive, release, sleepSync } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
+import { LocalServer } from './local-server.js';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 export const PROMTOOL_BIN = '/usr/bin/promtool';
@@ -21,7 +20,7 @@ export interface PromSample {
 export class LocalPrometheus {
   readonly dir = mkdtempSync(join(tmpdir(), 'stowage-prometheus-'));
   port = 0;
-  private child: ChildProcess | undefined;
+  private server: LocalServer | undefined;
 
   constructor(private readonly targets: string[], private readonly job = 'stowage') {}
 
@@ -42,24 +41,12 @@ export class LocalPrometheus {
       `      - targets: [${this.targets.map((t) => `'${t}'`).join(', ')}]`,
       '',
     ].join('\n'));
-    const log = openSync(join(this.dir, 'prometheus.log'), 'a');
-    this.child = spawn(PROMETHEUS_BIN, [
-      `--config.file=${config}`, `--storage.tsdb.path=${join(this.dir, 'data')}`, `--web.listen-address=${this.address}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    this.child.unref();
-    onExitUndo(this, () => { this.stop(); });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) break;
-      const ok = await fetch(`http://${this.address}/-/ready`).then((r) => r.status === 200, () => false);
-      if (ok) return this;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const text = readFileSync(join(this.dir, 'prometheus.log'), 'utf8');
-    this.stop();
-    throw new Error(`prometheus did not start on ${this.address}: ${text.slice(-2000)}`);
+    this.server = new LocalServer({
+      name: 'prometheus', bin: PROMETHEUS_BIN, dir: this.dir, readyUrl: `http://${this.address}/-/ready`, termGraceMs: 10_000,
+      args: [`--config.file=${config}`, `--storage.tsdb.path=${join(this.dir, 'data')}`, `--web.listen-address=${this.address}`, '--log.level=warn'],
+    });
+    await this.server.start(timeoutMs);
+    return this;
   }
 
   /** An instant query through the HTTP API. */
@@ -83,18 +70,9 @@ export class LocalPrometheus {
 
   /** Stops the server and removes its directory once it has exited. */
   stop(): void {
-    const pid = this.child?.pid;
-    if (pid !== undefined && processAlive(pid)) {
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 10_000;
-      while (processAlive(pid) && Date.now() < deadline) sleepSync(50);
-      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
-      const killDeadline = Date.now() + 5_000;
-      while (processAlive(pid) && Date.now() < killDeadline) sleepSync(50);
-      if (processAlive(pid)) throw new Error(`prometheus ${pid} outlived SIGKILL; ${this.dir} stays`);
-    }
-    this.child = undefined;
-    rmSync(this.dir, { recursive: true, force: true });
-    release(this);
+    // the server removes the directory once it has exited; one never started leaves only its config
+    if (this.server) this.server.stop();
+    else rmSync(this.dir, { recursive: true, force: true });
+    this.server = undefined;
   }
 }

@@ -3,20 +3,18 @@
  * config and a storage directory of its own. dockerd treats 127.0.0.0/8 registries as insecure by default,
  * so push and pull need no daemon change.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onExitUndo, processAlive, release, sleepSync } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
+import { LocalServer } from './local-server.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
-
 
 export class LocalRegistry {
   readonly dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
   port = 0;
-  private child: ChildProcess | undefined;
+  private server: LocalServer | undefined;
 
   /** `127.0.0.1:PORT`, the prefix of image names pushed here. */
   get address(): string {
@@ -39,23 +37,11 @@ export class LocalRegistry {
       `  addr: 127.0.0.1:${this.port}`,
       '',
     ].join('\n'));
-    const log = openSync(join(this.dir, 'registry.log'), 'a');
-    this.child = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    // a timed-out test must not keep its process alive through the registry; the exit handler stops it
-    this.child.unref();
-    // stopped also when the test fails or times out before stop(), or its process is killed
-    onExitUndo(this, () => { this.stop(); });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) break;
-      const ok = await fetch(`http://${this.address}/v2/`).then((r) => r.status === 200, () => false);
-      if (ok) return this;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const text = readFileSync(join(this.dir, 'registry.log'), 'utf8');
-    this.stop();
-    throw new Error(`docker-registry did not start on ${this.address}: ${text.slice(-2000)}`);
+    this.server = new LocalServer({
+      name: 'docker-registry', bin: REGISTRY_BIN, args: ['serve', config], dir: this.dir, readyUrl: `http://${this.address}/v2/`, termGraceMs: 5_000,
+    });
+    await this.server.start(timeoutMs);
+    return this;
   }
 
   /**
@@ -63,18 +49,9 @@ export class LocalRegistry {
    * does); throws when the process outlives SIGKILL.
    */
   stop(): void {
-    const pid = this.child?.pid;
-    if (pid !== undefined && processAlive(pid)) {
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 5_000;
-      while (processAlive(pid) && Date.now() < deadline) sleepSync(50);
-      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
-      const killDeadline = Date.now() + 5_000;
-      while (processAlive(pid) && Date.now() < killDeadline) sleepSync(50);
-      if (processAlive(pid)) throw new Error(`docker-registry ${pid} outlived SIGKILL; ${this.dir} stays`);
-    }
-    this.child = undefined;
-    rmSync(this.dir, { recursive: true, force: true });
-    release(this);
+    // the server removes the directory once it has exited; one never started leaves only its config
+    if (this.server) this.server.stop();
+    else rmSync(this.dir, { recursive: true, force: true });
+    this.server = undefined;
   }
 }
