@@ -15,3 +15,9 @@ export function parseCpuStat(text: string): CpuTimes | undefined {
   return { total, idle: v[3] ?? 0, iowait: v[4] ?? 0 };
 }
 
+
+/** `procs_blocked` of /proc/stat: tasks waiting for I/O to complete right now (what node_exporter exports). */
+export function parseProcsBlocked(text: string): number | undefined {
+  const m = /^procs_blocked (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}

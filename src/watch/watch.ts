@@ -8,7 +8,7 @@ import type { CapabilityContext } from '../context.js';
 import { BadInputError, EngineRequestError, UsageError } from '../errors.js';
 import { isLocalEndpoint } from '../engine/endpoint.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
-import { sampleHost, type HostSample } from '../host/host-sample.js';
+import { sampleHost, type HostSample, type TaskScan } from '../host/host-sample.js';
 import { spaceOf } from '../host/filesystem.js';
 import { diskAttributes } from '../host/block-device.js';
 import { sampleRates } from '../measure/io-rates.js';
@@ -209,7 +209,7 @@ export async function runWatch(options: WatchOptions, context: CapabilityContext
     const origin = prev.atMs;
     while (options.readings === undefined || readings < options.readings) {
       await clock.sleep(intervalMs, signal);
-      const cur = sampleHost(fs, clock.monotonic());
+      const cur = sampleHost(fs, clock.monotonic(), taskScan(readings, prev));
       if (cur.atMs - prev.atMs < 1) continue;
       const sample = toDeviceSample(prev, cur, dev.device, origin);
       const burstRates = burstDevice && burstDevice !== dev.device ? sampleRates(prev, cur, [burstDevice])[0] : undefined;
@@ -284,3 +284,10 @@ async function runCanary(options: CanaryOptions, context: CapabilityContext, sto
   }
 }
 
+
+/** Every tenth reading scans all threads for D state; between those, only while tasks wait on I/O or were in D state. */
+const FULL_SCAN_EVERY = 10;
+
+function taskScan(readings: number, prev: HostSample): TaskScan {
+  return readings % FULL_SCAN_EVERY === 0 || prev.blocked.length > 0 ? 'always' : 'if-waiting';
+}

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMountinfo, mountFor } from '../../src/host/mountinfo.js';
 import { parseDiskstats } from '../../src/host/diskstats.js';
-import { parseCpuStat } from '../../src/host/cpu-stat.js';
+import { parseCpuStat, parseProcsBlocked } from '../../src/host/cpu-stat.js';
+import { sampleHost } from '../../src/host/host-sample.js';
 import { ioRates, iowaitPercent } from '../../src/measure/io-rates.js';
 import { parseProcStat, blockedTasks } from '../../src/host/tasks.js';
 import { parseExtFeatures, parseXfsFtype } from '../../src/host/dtype-probe.js';
@@ -99,6 +100,22 @@ describe('/proc/stat and tasks', () => {
       { pid: 78, comm: 'dd', wchan: undefined },
       { pid: 912, comm: 'dockerd', wchan: 'jbd2_log_wait_commit' },
     ]);
+  });
+
+  it('scans threads only while /proc/stat counts tasks waiting on I/O, unless asked always', () => {
+    assert.equal(parseProcsBlocked('cpu  1 0 1 7 1 0 0 0 0 0\nprocs_running 3\nprocs_blocked 2\n'), 2);
+    assert.equal(parseProcsBlocked(readSample('proc/stat-1.txt')), undefined, 'a recording without the line');
+    const host = (procsBlocked: number) => recordedHostFs({
+      '/proc/stat': `cpu  1 0 1 7 1 0 0 0 0 0\nprocs_running 1\nprocs_blocked ${procsBlocked}\n`,
+      '/proc': { dir: ['78'] },
+      '/proc/78/stat': '78 (dd) D 1 78 78',
+    });
+    const dd = [{ pid: 78, comm: 'dd', wchan: undefined }];
+    assert.deepEqual(sampleHost(host(0), 0, 'if-waiting').blocked, []);
+    assert.deepEqual(sampleHost(host(1), 0, 'if-waiting').blocked, dd);
+    assert.deepEqual(sampleHost(host(0), 0, 'always').blocked, dd);
+    assert.deepEqual(sampleHost(host(0), 0).blocked, dd);
+    assert.deepEqual(sampleHost(recordedHostFs({ '/proc/stat': 'cpu  1 0 1 7 1 0 0 0 0 0\n', '/proc': { dir: ['78'] }, '/proc/78/stat': '78 (dd) D 1 78 78' }), 0, 'if-waiting').blocked, dd, 'no count: scan');
   });
 });
 
