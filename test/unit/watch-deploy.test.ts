@@ -1,9 +1,14 @@
-/** What ships under deploy/ for `stowage watch`, checked by the tools that consume it (promtool). */
+/**
+ * What ships under deploy/ for `stowage watch`, checked by the tools that consume it (promtool) and, for the
+ * Kubernetes manifest, against Kubernetes' own OpenAPI schemas (the `kubernetes-models` package).
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { main } from '../../src/cli/main.js';
 
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url));
@@ -31,6 +36,16 @@ function yamlDocuments(path: string): Record<string, any>[] {
 }
 
 describe('deploy/kubernetes', () => {
+  it('every document passes Kubernetes\' schema for its kind, and the schema check rejects a broken DaemonSet', () => {
+    const docs = yamlDocuments(`${DEPLOY}kubernetes/stowage-watch-daemonset.yaml`);
+    assert.deepEqual(docs.map((d) => `${d.apiVersion} ${d.kind}`), ['v1 Namespace', 'apps/v1 DaemonSet']);
+    new Namespace(docs[0] as ConstructorParameters<typeof Namespace>[0]).validate();
+    new DaemonSet(docs[1] as ConstructorParameters<typeof DaemonSet>[0]).validate();
+    const broken = structuredClone(docs[1]!);
+    broken.spec.template.spec.containers[0].ports[0].containerPort = '9323';
+    assert.throws(() => new DaemonSet(broken as ConstructorParameters<typeof DaemonSet>[0]).validate(), /containerPort must be integer/);
+  });
+
   it('the DaemonSet reads the host as watch needs it, and passes only flags watch has', async () => {
     const docs = yamlDocuments(`${DEPLOY}kubernetes/stowage-watch-daemonset.yaml`);
     const ds = docs.find((d) => d.kind === 'DaemonSet')!;
