@@ -1,0 +1,185 @@
+/**
+ * What `stowage provision` (issue 16) is asked and what it reports, and the options resolved against the host:
+ * the device probed, the current data-root, how the engine is stopped and started.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CapabilityContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { probeDevice, type DeviceProbe } from '../host/block-probe.js';
+import { DAEMON_JSON, readDaemonConfig } from '../host/daemon-config.js';
+import { liveHostFs, type HostFs } from '../host/host-fs.js';
+import { commandLine, probeSignature, kernelHasXfsQuota, runInvocation, systemctlCommand, type ProvisionFs } from '../host/provision-tools.js';
+import { hostTools, type ToolRunner } from '../host/tool-runner.js';
+import type { ApplyResult } from '../plan/apply-plan.js';
+import type { Plan } from '../plan/plan.js';
+import { DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
+
+export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
+export const DEFAULT_MIN_SIZE = 1024 ** 3;
+
+/** How the engine is stopped and started around the switch; `none` leaves it to the user. */
+export interface EngineControl {
+  stop(signal: AbortSignal): Promise<void>;
+  start(signal: AbortSignal): Promise<void>;
+  /** How the plan names it: `systemctl stop docker.socket docker.service`. */
+  describe: { stop: string; start: string };
+}
+
+export interface ProvisionOptions {
+  /** The device to give Docker: /dev/NAME or a link under /dev/disk. */
+  device: string;
+  fs?: ProvisionFs;
+  /** Split the disk: the first `sizeBytes` for Docker, the rest mounted on `mountPoint`. */
+  split?: { sizeBytes: number; mountPoint: string };
+  /** Install a boot unit that re-makes the filesystem when the disk comes back blank. */
+  ephemeral?: boolean;
+  /** Copy the current data-root (images, volumes, containers) onto the new disk. */
+  keepImages?: boolean;
+  /** The exact device whose existing signatures may be wiped. */
+  force?: string;
+  /** Where the new filesystem is mounted; it becomes the data-root. */
+  mountPoint?: string;
+  /** The current data-root; default: the engine's DockerRootDir, else daemon.json's. */
+  dataRoot?: string;
+  daemonJson?: string;
+  /** `unit` (a systemd mount unit) or `fstab` (a line by UUID); default unit when systemd runs. */
+  persist?: 'unit' | 'fstab';
+  unitDir?: string;
+  fstab?: string;
+  /** `systemd` (default when systemd runs), `none` (the user restarts dockerd), or the caller's own control. */
+  engine?: 'systemd' | 'none' | EngineControl;
+  minSizeBytes?: number;
+  /** Apply's journal; default beside daemon.json's backup, named for the device. */
+  journal?: string;
+  /** Tests and library callers: /proc and /sys, and the runner for host tools. */
+  hostFs?: HostFs;
+  tools?: ToolRunner;
+}
+
+export interface ProvisionStep {
+  /** The plan action's id. */
+  id: string;
+  /** The command lines (or file writes) it runs, in order. */
+  commands: string[];
+  /** How to undo it by hand. */
+  undo: string;
+}
+
+export interface ProvisionReport {
+  device: {
+    given: string;
+    path: string;
+    /** The name to use in configuration: a /dev/disk link when there is one, else the kernel's (unstable) name. */
+    stableName: string;
+    stableLinks: string[];
+    kind: DeviceProbe['kind'];
+    sizeBytes: number;
+    cloud?: string;
+    signatures: DeviceProbe['signatures'];
+    /** What could not be read; the device is refused while it stays unknown. */
+    probeErrors: string[];
+    mounts: DeviceProbe['mounts'];
+    holders: string[];
+    swaps: string[];
+  };
+  fs: ProvisionFs;
+  mountPoint: string;
+  dataRoot: { current: string; next: string };
+  persist: 'unit' | 'fstab';
+  engine: 'systemd' | 'none' | 'custom';
+  plan: Plan;
+  steps: ProvisionStep[];
+  notes: string[];
+  applied?: ApplyResult;
+}
+
+/** `/dev/sdb` -> `/dev/sdb1`; `/dev/nvme0n1`, `/dev/loop3` -> `…p1`. */
+export function partitionNode(device: string, n: number): string {
+  return /\d$/.test(device) ? `${device}p${n}` : `${device}${n}`;
+}
+
+export interface Resolved {
+  o: Required<Pick<ProvisionOptions, 'fs' | 'mountPoint' | 'daemonJson' | 'persist' | 'unitDir' | 'fstab' | 'minSizeBytes'>> & ProvisionOptions;
+  probe: DeviceProbe;
+  fs: HostFs;
+  tools: ToolRunner;
+  dataRoot: string;
+  engine: EngineControl | undefined;
+  engineKind: ProvisionReport['engine'];
+  uuid: string;
+  dataUuid: string;
+  /** XFS project quota on the mount (the kernel has it). */
+  quota: boolean;
+}
+
+export function systemdRuns(fs: HostFs): boolean {
+  return fs.listDir('/run/systemd/system').length > 0;
+}
+
+function systemdEngine(tools: ToolRunner): EngineControl {
+  const stop = systemctlCommand('stop', ['docker.socket', 'docker.service']);
+  const start = systemctlCommand('start', ['docker.service']);
+  return {
+    stop: async (signal) => { await runInvocation(stop, { tools, signal, timeoutMs: 120_000 }); },
+    start: async (signal) => { await runInvocation(start, { tools, signal, timeoutMs: 120_000 }); },
+    describe: { stop: commandLine(stop), start: commandLine(start) },
+  };
+}
+
+/** The engine's systemd units: `systemctl stop docker.socket docker.service`, `systemctl start docker.service`. */
+export function systemdEngineControl(tools: ToolRunner = hostTools): EngineControl {
+  return systemdEngine(tools);
+}
+
+async function currentDataRoot(options: ProvisionOptions, context: CapabilityContext, fs: HostFs): Promise<string> {
+  if (options.dataRoot) return options.dataRoot;
+  try {
+    return (await (await context.engine()).info()).dockerRootDir;
+  } catch {
+    return readDaemonConfig(fs, options.daemonJson ?? DAEMON_JSON).dataRoot;
+  }
+}
+
+/** Whether the device already holds stowage's provisioning (its label, or for a split its partition names). */
+export async function ownedByStowage(r: { probe: DeviceProbe; o: { fs: ProvisionFs; split?: ProvisionOptions['split'] }; tools: ToolRunner }, signal: AbortSignal): Promise<boolean> {
+  if (r.o.split) {
+    if (r.probe.blkid.PTTYPE !== 'gpt' || !r.probe.partitions.length) return false;
+    const first = await probeSignature(partitionNode(r.probe.path, 1), { tools: r.tools, signal });
+    return first.PART_ENTRY_NAME === DOCKER_PARTITION_NAME;
+  }
+  return r.probe.blkid.LABEL === DOCKER_LABEL && r.probe.blkid.TYPE === r.o.fs;
+}
+
+export async function resolve(options: ProvisionOptions, context: CapabilityContext): Promise<Resolved> {
+  const fs = options.hostFs ?? liveHostFs;
+  const tools = options.tools ?? hostTools;
+  if (options.fs !== undefined && options.fs !== 'xfs' && options.fs !== 'ext4') throw new UsageError(`fs must be xfs or ext4, not ${String(options.fs)}`);
+  const o = {
+    ...options,
+    fs: options.fs ?? 'xfs',
+    mountPoint: options.mountPoint ?? DEFAULT_MOUNT_POINT,
+    daemonJson: options.daemonJson ?? DAEMON_JSON,
+    persist: options.persist ?? (systemdRuns(fs) ? 'unit' : 'fstab'),
+    unitDir: options.unitDir ?? '/etc/systemd/system',
+    fstab: options.fstab ?? '/etc/fstab',
+    minSizeBytes: options.minSizeBytes ?? DEFAULT_MIN_SIZE,
+  } as Resolved['o'];
+  for (const [name, path] of [['mountPoint', o.mountPoint], ['daemonJson', o.daemonJson], ['split mount point', o.split?.mountPoint]] as const) {
+    if (path !== undefined && !path.startsWith('/')) throw new UsageError(`${name} must be an absolute path: ${path}`);
+  }
+  const engineOption = options.engine ?? (systemdRuns(fs) ? 'systemd' : 'none');
+  const engine = engineOption === 'none' ? undefined : engineOption === 'systemd' ? systemdEngine(tools) : engineOption;
+  const engineKind = typeof engineOption === 'string' ? engineOption : 'custom';
+  if (o.ephemeral && o.split) {
+    throw new UsageError('an ephemeral disk with a split is not supported yet: its boot unit would have to re-partition the disk', 'Give Docker the whole ephemeral disk, or split it without `ephemeral`.');
+  }
+  if (o.keepImages && !engine) {
+    throw new UsageError('keeping the images needs the engine stopped while its data-root is copied', 'Let stowage stop and start it (`engine: systemd`), or move the data yourself.');
+  }
+  const probe = await probeDevice(options.device, { fs, tools: hostTools, signal: context.signal });
+  const dataRoot = await currentDataRoot(options, context, fs);
+  // a filesystem stowage made keeps its UUID (re-planning after an interruption names the same one)
+  const uuid = probe.blkid.LABEL === DOCKER_LABEL && probe.blkid.UUID ? probe.blkid.UUID : randomUUID();
+  const quota = o.fs === 'xfs' && kernelHasXfsQuota(fs);
+  return { o, probe, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
+}

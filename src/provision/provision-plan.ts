@@ -1,0 +1,67 @@
+/**
+ * `planProvision` reads the device and the host and returns every step provisioning would take, or the refusals
+ * that stop it; nothing changes.
+ */
+import type { CapabilityContext } from '../context.js';
+import { chainNames } from '../host/block-probe.js';
+import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
+import { diskAttributes } from '../host/block-device.js';
+import { deviceForPath } from '../host/path-device.js';
+import { treeBytes } from '../host/provision-tools.js';
+import { hostTools } from '../host/tool-runner.js';
+import { makePlan } from '../plan/plan.js';
+import { deviceRefusals } from './device-refusals.js';
+import { ownedByStowage, resolve, type ProvisionOptions, type ProvisionReport, type Resolved } from './provision-options.js';
+import { buildSteps } from './provision-steps.js';
+
+export interface Planned { r: Resolved; report: ProvisionReport }
+
+export async function makeReport(options: ProvisionOptions, context: CapabilityContext): Promise<Planned> {
+  const r = await resolve(options, context);
+  const { o, probe } = r;
+  const owned = await ownedByStowage(r, context.signal);
+  const rootChain = chainNames(deviceForPath(r.fs, '/').device);
+  const dataRootChain = chainNames(deviceForPath(r.fs, r.dataRoot).device);
+  const refusals = deviceRefusals(probe, {
+    rootChain, dataRootChain, dataRoot: r.dataRoot, minSizeBytes: o.minSizeBytes, ownedByStowage: owned,
+    ownMountPoints: [o.mountPoint, ...(o.split ? [o.split.mountPoint] : [])],
+    ...(o.force === undefined ? {} : { force: o.force }),
+  });
+  if (o.ephemeral && !probe.stableLinks.length && probe.kind !== 'loop') {
+    // the boot unit formats whatever blank disk has this name: a kernel name that moves between boots could be another disk
+    refusals.push({ kind: 'unstable-name', target: probe.path, bytes: 0, reason: 'protected', detail: `no /dev/disk link names ${probe.path}, and a boot unit that formats a disk by its kernel name could format another disk after a reboot` });
+  }
+  if (o.split && o.split.sizeBytes >= probe.sizeBytes) {
+    refusals.push({ kind: 'split-too-large', target: probe.path, bytes: probe.sizeBytes, reason: 'protected', detail: `the split's ${o.split.sizeBytes} bytes for Docker leave nothing of the ${probe.sizeBytes} for ${o.split.mountPoint}` });
+  }
+  const dataBytes = o.keepImages && r.dataRoot !== o.mountPoint ? await treeBytes(r.dataRoot, { tools: hostTools, signal: context.signal }) : 0;
+  const built = buildSteps(r, dataBytes, refusals.some((x) => x.kind === 'signature'));
+  const notes: string[] = [];
+  if (!probe.stableLinks.length) notes.push(`${probe.path} has no link under /dev/disk (udev not running?): kernel names can change between boots; configuration names the filesystem by UUID instead`);
+  if (o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
+  if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
+  if (!r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
+  if (!r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
+  const disk = probe.kind === 'disk' ? identifyCloudVolume(diskAttributes(r.fs, probe.name)) : undefined;
+  const report: ProvisionReport = {
+    device: {
+      given: probe.given, path: probe.path, stableName: probe.stableLinks[0] ?? probe.path, stableLinks: probe.stableLinks,
+      kind: probe.kind, sizeBytes: probe.sizeBytes, ...(disk ? { cloud: describeCloudVolume(disk) } : {}),
+      signatures: probe.signatures, probeErrors: probe.probeErrors, mounts: probe.mounts, holders: probe.holders, swaps: probe.swaps,
+    },
+    fs: o.fs,
+    mountPoint: o.mountPoint,
+    dataRoot: { current: r.dataRoot, next: o.mountPoint },
+    persist: o.persist,
+    engine: r.engineKind,
+    plan: makePlan('provision', built.map((b) => b.action), refusals),
+    steps: built.map((b) => b.step),
+    notes,
+  };
+  return { r, report };
+}
+
+/** Plans provisioning: reads the device and the host, changes nothing. */
+export async function planProvision(options: ProvisionOptions, context: CapabilityContext): Promise<ProvisionReport> {
+  return (await makeReport(options, context)).report;
+}

@@ -1,0 +1,92 @@
+/** The steps of a provisioning plan, each with the command lines it runs and how to undo it by hand. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { daemonJsonBackup } from '../host/daemon-config.js';
+import { commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
+import { type ToolInvocation } from '../host/tool-runner.js';
+import { type PlanAction } from '../plan/plan.js';
+import { formatBytes } from '../units.js';
+import { ephemeralUnitName, fstabLine, mountUnitName, type MountSpec } from './boot-units.js';
+import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
+import { partitionNode, systemdRuns, type ProvisionStep, type Resolved } from './provision-options.js';
+
+function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: string): { action: PlanAction; step: ProvisionStep } {
+  return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
+}
+
+export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {
+  const { o, probe } = r;
+  const dev = probe.path;
+  const out: { action: PlanAction; step: ProvisionStep }[] = [];
+  const dockerDev = o.split ? partitionNode(dev, 1) : dev;
+  const docker: MountSpec = { fs: o.fs, uuid: r.uuid, where: o.mountPoint, quota: r.quota };
+  const forced = o.force !== undefined && (o.force === probe.given || o.force === probe.path) && probe.signatures.length > 0 && !refusedSignatures;
+  if (forced) {
+    out.push(step({ id: 'wipe', kind: 'wipe', target: dev, bytes: 0, reason: `--force names it: erase ${probe.signatures.map((s) => s.type).join(', ')}` },
+      [wipeCommand(dev)], `wipefs saved each signature to $HOME/wipefs-${probe.name}-OFFSET.bak; put one back with dd if=FILE of=${dev} seek=OFFSET bs=1 conv=notrunc`));
+  }
+  if (o.split) {
+    out.push(step({ id: 'partition', kind: 'partition', target: dev, bytes: 0, reason: `GPT: ${o.split.sizeBytes} bytes for Docker, the rest for ${o.split.mountPoint}` },
+      [partitionCommand(dev, o.split.sizeBytes, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]), partitionRereadCommand(dev)], `wipefs --all ${dev} (the partitions are new: nothing was on them)`));
+  }
+  out.push(step({ id: 'mkfs-docker', kind: 'mkfs', target: dockerDev, bytes: o.split ? o.split.sizeBytes : probe.sizeBytes,
+    reason: o.fs === 'xfs' ? 'XFS with ftype=1 (d_type, which overlay2 needs), label stowage-dr' : 'ext4 with a journal and the filetype feature (d_type), label stowage-dr' },
+  [mkfsCommand({ fs: o.fs, device: dockerDev, label: DOCKER_LABEL, uuid: r.uuid })], `wipefs --all ${dockerDev} (a new, empty filesystem)`));
+  if (o.split) {
+    const dataDev = partitionNode(dev, 2);
+    out.push(step({ id: 'mkfs-data', kind: 'mkfs', target: dataDev, bytes: Math.max(0, probe.sizeBytes - o.split.sizeBytes), reason: `${o.fs} for ${o.split.mountPoint}, label ${DATA_LABEL}` },
+      [mkfsCommand({ fs: o.fs, device: dataDev, label: DATA_LABEL, uuid: r.dataUuid })], `wipefs --all ${dataDev}`));
+  }
+  out.push(step({ id: 'mount-docker', kind: 'mount', target: o.mountPoint, bytes: 0, reason: `${dockerDev} with ${r.quota ? 'pquota (so that --storage-opt size= works)' : 'defaults'}` },
+    [`mkdir -p ${o.mountPoint}`, mountCommand(o.fs, dockerDev, o.mountPoint, r.quota)], `umount ${o.mountPoint}`));
+  if (o.split) {
+    out.push(step({ id: 'mount-data', kind: 'mount', target: o.split.mountPoint, bytes: 0, reason: `${partitionNode(dev, 2)}` },
+      [`mkdir -p ${o.split.mountPoint}`, mountCommand(o.fs, partitionNode(dev, 2), o.split.mountPoint, r.quota)], `umount ${o.split.mountPoint}`));
+  }
+  out.push(step({ id: 'verify-docker', kind: 'verify', target: o.mountPoint, bytes: 0, reason: `d_type recorded${r.quota ? ', project quota on' : ''}, as overlay2 needs` },
+    [o.fs === 'xfs' ? `xfs_info ${o.mountPoint}` : `tune2fs -l ${dockerDev}`, 'mount options from /proc/self/mountinfo'], 'nothing to undo (read-only)'));
+  const ephemeral = o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined;
+  const mounts: MountSpec[] = [docker, ...(o.split ? [{ fs: o.fs, uuid: r.dataUuid, where: o.split.mountPoint, quota: r.quota }] : [])];
+  for (const [i, m] of mounts.entries()) {
+    const id = i === 0 ? 'persist-docker' : 'persist-data';
+    if (o.persist === 'unit') {
+      const path = join(o.unitDir, mountUnitName(m.where));
+      out.push(step({ id, kind: 'write-file', target: path, bytes: 0, reason: `systemd mount unit by UUID ${m.uuid}, before docker.service` },
+        [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('daemon-reload', []), systemctlCommand('enable', [mountUnitName(m.where)])] : [])],
+        `systemctl disable ${mountUnitName(m.where)}; rm ${path}`));
+    } else {
+      out.push(step({ id, kind: 'write-file', target: o.fstab, bytes: 0, reason: `fstab line: ${fstabLine(m)}` },
+        [`append to ${o.fstab}: ${fstabLine(m)}`], `remove the line naming UUID=${m.uuid} from ${o.fstab}`));
+    }
+  }
+  if (ephemeral) {
+    const path = join(o.unitDir, ephemeral);
+    const name = r.probe.stableLinks[0] ?? dev;
+    out.push(step({ id: 'ephemeral-unit', kind: 'write-file', target: path, bytes: 0, reason: `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
+      [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [ephemeral])] : [])], `systemctl disable ${ephemeral}; rm ${path}`));
+  }
+  const switching = r.dataRoot !== o.mountPoint;
+  if (r.engine && switching) {
+    out.push(step({ id: 'stop-engine', kind: 'stop-engine', target: 'dockerd', bytes: 0, reason: 'the data-root changes; nothing may write to it while it moves' },
+      [r.engine.describe.stop], r.engine.describe.start));
+  }
+  if (o.keepImages && switching) {
+    // bytes stay out of the action (and so out of the plan's digest): a data-root that changed by a few bytes
+    // between a killed apply and the next must not make its journal "another plan"
+    out.push(step({ id: 'copy-data', kind: 'copy', target: o.mountPoint, bytes: 0, reason: `${formatBytes(dataBytes)} of images, containers and volumes from ${r.dataRoot} (hardlinks, xattrs, holes kept; the old copy stays)` },
+      [copyTreeCommand(r.dataRoot, o.mountPoint)], `the old data-root ${r.dataRoot} is untouched: empty ${o.mountPoint} or leave it`));
+  }
+  if (switching) {
+    out.push(step({ id: 'daemon-json', kind: 'write-file', target: o.daemonJson, bytes: 0, reason: `data-root ${r.dataRoot} -> ${o.mountPoint}; backup at ${daemonJsonBackup(o.daemonJson)}` },
+      [...(existsSync(o.daemonJson) ? [`cp ${o.daemonJson} ${daemonJsonBackup(o.daemonJson)}`] : []), `write ${o.daemonJson} with "data-root": "${o.mountPoint}"`],
+      existsSync(o.daemonJson) ? `mv ${daemonJsonBackup(o.daemonJson)} ${o.daemonJson}` : `rm ${o.daemonJson} (it did not exist before)`));
+  }
+  if (r.engine && switching) {
+    out.push(step({ id: 'start-engine', kind: 'start-engine', target: 'dockerd', bytes: 0, reason: `on the new data-root ${o.mountPoint}` },
+      [r.engine.describe.start], `${r.engine.describe.stop}, restore daemon.json, ${r.engine.describe.start}`));
+    out.push(step({ id: 'verify-engine', kind: 'verify', target: 'dockerd', bytes: 0,
+      reason: `Docker Root Dir is ${o.mountPoint}${o.keepImages ? `, every image of ${r.dataRoot} is listed, a container of a kept image starts` : ''}` },
+    ['GET /info', ...(o.keepImages ? ['GET /images/json', 'POST /containers/create, /start, DELETE'] : [])], 'stowage provision rollback --yes (the old data-root is untouched)'));
+  }
+  return out;
+}
