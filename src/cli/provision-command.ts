@@ -65,7 +65,7 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
     .description('put Docker\'s data-root on a dedicated or ephemeral disk, safely: plan first, apply with --yes');
   const common = (name: string, description: string) => provision.command(name)
     .description(description)
-    .requiredOption('--device <dev>', 'the disk to give Docker: /dev/NAME or a /dev/disk link')
+    .requiredOption('--device <dev>', 'the disk to give Docker: /dev/NAME, a /dev/disk link, or auto (the cloud\'s one ephemeral disk)')
     .option('--fs <type>', 'filesystem: xfs (ftype=1, pquota) or ext4 (journal, filetype)', 'xfs')
     .option('--split <size:mountpoint>', 'SIZE for Docker, the rest of the disk mounted on MOUNTPOINT (50G:/data)')
     .option('--ephemeral', 'install a boot unit that re-makes the filesystem when the disk comes back blank')
@@ -85,6 +85,7 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
 
 Examples:
   stowage provision plan --device /dev/disk/azure/resource --split 50G:/data --ephemeral
+  stowage provision plan --device auto --ephemeral
   stowage provision plan --device /dev/sdb --fs ext4 --keep-images --json`)
     .action(async (flags: ProvisionFlags) => {
       const c = ctx();

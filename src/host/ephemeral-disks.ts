@@ -49,7 +49,7 @@ export function findEphemeralDisks(fs: HostFs): EphemeralDisk[] {
   return out;
 }
 
-/** What each whole disk is, for the message when none is ephemeral: `sda (Msft Virtual Disk, 30 GiB)`. */
+/** What each whole disk is, for the message when none is ephemeral: `sda (Msft Virtual Disk)`. */
 export function describeWholeDisks(fs: HostFs): string[] {
   return wholeDisks(fs).map((name) => {
     const a = diskAttributes(fs, name);

@@ -13,6 +13,8 @@ import { hostTools, type ToolRunner } from '../host/tool-runner.js';
 import type { ApplyResult } from '../plan/apply-plan.js';
 import type { Plan } from '../plan/plan.js';
 import { DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
+import { AUTO_DEVICE, pickEphemeralDisk } from './auto-device.js';
+import type { EphemeralDisk } from '../host/ephemeral-disks.js';
 
 export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
 export const DEFAULT_MIN_SIZE = 1024 ** 3;
@@ -26,7 +28,7 @@ export interface EngineControl {
 }
 
 export interface ProvisionOptions {
-  /** The device to give Docker: /dev/NAME or a link under /dev/disk. */
+  /** The device to give Docker: /dev/NAME, a link under /dev/disk, or `auto` (the cloud's one ephemeral disk). */
   device: string;
   fs?: ProvisionFs;
   /** Split the disk: the first `sizeBytes` for Docker, the rest mounted on `mountPoint`. */
@@ -68,6 +70,8 @@ export interface ProvisionStep {
 export interface ProvisionReport {
   device: {
     given: string;
+    /** Set when `--device auto` chose the device: what it is. */
+    auto?: string;
     path: string;
     /** The name to use in configuration: a /dev/disk link when there is one, else the kernel's (unstable) name. */
     stableName: string;
@@ -101,6 +105,8 @@ export function partitionNode(device: string, n: number): string {
 export interface Resolved {
   o: Required<Pick<ProvisionOptions, 'fs' | 'mountPoint' | 'daemonJson' | 'persist' | 'unitDir' | 'fstab' | 'minSizeBytes'>> & ProvisionOptions;
   probe: DeviceProbe;
+  /** What `--device auto` chose. */
+  auto: EphemeralDisk | undefined;
   fs: HostFs;
   tools: ToolRunner;
   dataRoot: string;
@@ -176,10 +182,11 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   if (o.keepImages && !engine) {
     throw new UsageError('keeping the images needs the engine stopped while its data-root is copied', 'Let stowage stop and start it (`engine: systemd`), or move the data yourself.');
   }
-  const probe = await probeDevice(options.device, { fs, tools: hostTools, signal: context.signal });
+  const auto = options.device === AUTO_DEVICE ? pickEphemeralDisk(fs) : undefined;
+  const probe = await probeDevice(auto?.path ?? options.device, { fs, tools: hostTools, signal: context.signal });
   const dataRoot = await currentDataRoot(options, context, fs);
   // a filesystem stowage made keeps its UUID (re-planning after an interruption names the same one)
   const uuid = probe.blkid.LABEL === DOCKER_LABEL && probe.blkid.UUID ? probe.blkid.UUID : randomUUID();
   const quota = o.fs === 'xfs' && kernelHasXfsQuota(fs);
-  return { o, probe, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
+  return { o, probe, auto, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
 }

@@ -13,6 +13,7 @@ import { makePlan } from '../plan/plan.js';
 import { deviceRefusals } from './device-refusals.js';
 import { ownedByStowage, resolve, type ProvisionOptions, type ProvisionReport, type Resolved } from './provision-options.js';
 import { buildSteps } from './provision-steps.js';
+import { AUTO_DEVICE } from './auto-device.js';
 
 export interface Planned { r: Resolved; report: ProvisionReport }
 
@@ -39,13 +40,15 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
   const notes: string[] = [];
   if (!probe.stableLinks.length) notes.push(`${probe.path} has no link under /dev/disk (udev not running?): kernel names can change between boots; configuration names the filesystem by UUID instead`);
   if (o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
+  if (r.auto) notes.push(`--device auto chose ${r.auto.stableName} (${probe.path}): ${r.auto.what}, the only ephemeral disk here`);
+  if (r.auto && !o.ephemeral) notes.push(`${r.auto.stableName} is wiped when the VM is stopped or moved: add --ephemeral so a boot unit re-makes the filesystem`);
   if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
   if (!r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
   if (!r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
   const disk = probe.kind === 'disk' ? identifyCloudVolume(diskAttributes(r.fs, probe.name)) : undefined;
   const report: ProvisionReport = {
     device: {
-      given: probe.given, path: probe.path, stableName: probe.stableLinks[0] ?? probe.path, stableLinks: probe.stableLinks,
+      given: r.auto ? AUTO_DEVICE : probe.given, ...(r.auto ? { auto: r.auto.what } : {}), path: probe.path, stableName: probe.stableLinks[0] ?? probe.path, stableLinks: probe.stableLinks,
       kind: probe.kind, sizeBytes: probe.sizeBytes, ...(disk ? { cloud: describeCloudVolume(disk) } : {}),
       signatures: probe.signatures, probeErrors: probe.probeErrors, mounts: probe.mounts, holders: probe.holders, swaps: probe.swaps,
     },

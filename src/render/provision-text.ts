@@ -7,7 +7,7 @@ import type { Style } from './style.js';
 export function renderProvisionText(report: ProvisionReport, style: Style): string {
   const d = report.device;
   const lines: string[] = [];
-  lines.push(style.bold(`device ${d.given}`));
+  lines.push(style.bold(`device ${d.given}${d.auto ? `: ${d.stableName}, ${d.auto}` : ''}`));
   lines.push(`  kernel name   ${d.path} (${d.kind}, ${formatBytes(d.sizeBytes)})${d.cloud ? `, ${d.cloud}` : ''}`);
   lines.push(`  stable name   ${d.stableLinks.length ? d.stableName : `${d.path} (no /dev/disk link: kernel names can change between boots)`}`);
   for (const link of d.stableLinks.slice(1)) lines.push(`                ${link}`);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { parseBlkidExport, parseSwaps, parseWipefsJson, stableLinksTo, type DeviceProbe } from '../../src/host/block-probe.js';
-import { recordedHostFs } from '../../src/host/host-fs.js';
+import { liveHostFs, recordedHostFs, type RecordedEntry } from '../../src/host/host-fs.js';
 import { commandLine, partitionCommand } from '../../src/host/provision-tools.js';
 import { escapeUnitPath, fstabLine, mountUnitText } from '../../src/provision/boot-units.js';
 import { deviceRefusals, type RefusalFacts } from '../../src/provision/device-refusals.js';
@@ -127,4 +127,69 @@ test('bad input is one line and its exit code: no such device 4, apply without -
   assert.equal((await run(['provision', 'plan', '--device', '/dev/null', '--split', '50G'])).code, 2);
   const notBlock = await run(['provision', 'plan', '--device', '/dev/null', '--data-root', '/var/lib/docker']);
   assert.deepEqual([notBlock.code, notBlock.err.split('\n')[0]], [4, 'stowage: /dev/null is not a block device']);
+});
+
+/** A recorded /sys/block and /dev/disk: each disk with its size in sectors, model, vendor, and its /dev/disk links. */
+function cloudHost(disks: { name: string; model: string; vendor?: string; gib: number; links?: string[] }[]) {
+  const entries: Record<string, RecordedEntry> = { '/sys/block': { dir: [...disks.map((d) => d.name), 'loop0'] } };
+  const dirs = new Map<string, string[]>();
+  for (const d of disks) {
+    entries[`/sys/class/block/${d.name}/size`] = `${d.gib * 2 * 1024 * 1024}\n`;
+    entries[`/sys/class/block/${d.name}/device/model`] = `${d.model}\n`;
+    if (d.vendor) entries[`/sys/class/block/${d.name}/device/vendor`] = `${d.vendor}\n`;
+    for (const link of d.links ?? []) {
+      entries[link] = { link: `../../${d.name}` };
+      const dir = link.slice(0, link.lastIndexOf('/'));
+      dirs.set(dir, [...(dirs.get(dir) ?? []), link.slice(dir.length + 1)]);
+    }
+  }
+  for (const [dir, names] of dirs) entries[dir] = { dir: names };
+  entries['/dev/disk'] = { dir: [...new Set([...dirs.keys()].map((d) => d.split('/')[3]!))] };
+  return recordedHostFs(entries);
+}
+
+test('--device auto picks the cloud\'s one ephemeral disk, and refuses none or several', async () => {
+  const { pickEphemeralDisk } = await import('../../src/provision/auto-device.js');
+  const { BadInputError, RefusedError } = await import('../../src/errors.js');
+  const ebsRoot = { name: 'nvme0n1', model: 'Amazon Elastic Block Store', gib: 100, links: ['/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0a1b2c3d4e5f60718'] };
+  const store = (n: number) => ({ name: `nvme${n}n1`, model: 'Amazon EC2 NVMe Instance Storage', gib: 1745, links: [`/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS2E1F2A3B4C5D6E7F${n}`] });
+  // AWS m5d.large: EBS root and one instance store
+  const aws = pickEphemeralDisk(cloudHost([ebsRoot, store(1)]));
+  assert.deepEqual([aws.path, aws.stableName, aws.what], ['/dev/nvme1n1', '/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS2E1F2A3B4C5D6E7F1', 'AWS instance-store NVMe (ephemeral)']);
+  // Azure D4s_v3: OS disk and resource disk are both "Msft Virtual Disk"; only the agent's link tells them apart
+  const azure = pickEphemeralDisk(cloudHost([
+    { name: 'sda', vendor: 'Msft', model: 'Virtual Disk', gib: 30, links: ['/dev/disk/azure/root'] },
+    { name: 'sdb', vendor: 'Msft', model: 'Virtual Disk', gib: 32, links: ['/dev/disk/azure/resource'] },
+  ]));
+  assert.deepEqual([azure.path, azure.stableName, azure.what], ['/dev/sdb', '/dev/disk/azure/resource', 'Azure resource disk (ephemeral)']);
+  // GCP n2 with a local NVMe SSD
+  const gcp = pickEphemeralDisk(cloudHost([
+    { name: 'nvme0n1', model: 'nvme_card-pd', gib: 20, links: ['/dev/disk/by-id/google-persistent-disk-0'] },
+    { name: 'nvme1n1', model: 'nvme_card', gib: 375, links: ['/dev/disk/by-id/google-local-nvme-ssd-0'] },
+  ]));
+  assert.deepEqual([gcp.path, gcp.what], ['/dev/nvme1n1', 'GCP local SSD (ephemeral)']);
+  // a plain VM: none; an m5d.4xlarge with two instance stores: ambiguous, each named
+  assert.throws(() => pickEphemeralDisk(cloudHost([{ name: 'vda', vendor: '0x1af4', model: '', gib: 250 }])),
+    (e: Error) => e instanceof BadInputError && /found no ephemeral disk .*disks here: vda \(0x1af4\)/.test(e.message));
+  assert.throws(() => pickEphemeralDisk(cloudHost([ebsRoot, store(1), store(2)])),
+    (e: Error) => e instanceof RefusedError && /ambiguous: 2 ephemeral disks: .*F1 .*F2 /.test(e.message) && !e.message.includes('Elastic'));
+});
+
+test('provision plan --device auto on this host: the disk it finds, or the refusal, through the CLI', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const { findEphemeralDisks } = await import('../../src/host/ephemeral-disks.js');
+  const found = findEphemeralDisks(liveHostFs);
+  let out = '';
+  let err = '';
+  const io = { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } }, env: {} };
+  const code = await main(['provision', 'plan', '--device', 'auto', '--data-root', '/var/lib/docker', '--json'], io);
+  const doc = JSON.parse(out) as { result?: { device: { given: string; auto?: string; path: string } }; error?: { message: string } };
+  if (found.length === 0) {
+    assert.equal(code, 4, err);
+    assert.match(doc.error!.message, /found no ephemeral disk/);
+  } else if (found.length > 1) {
+    assert.equal(code, 5, err);
+  } else {
+    assert.deepEqual([doc.result!.device.given, doc.result!.device.path], ['auto', found[0]!.path]);
+  }
 });
