@@ -2,9 +2,8 @@
 import { ExitCode, UsageError } from '../errors.js';
 import { applyProvision, planProvision, type ProvisionOptions } from '../provision/provision.js';
 import { rollbackProvision } from '../provision/rollback.js';
-import { renderPlanText } from '../render/plan-text.js';
 import { renderJson } from '../render/json-document.js';
-import { renderProvisionText } from '../render/provision-text.js';
+import { renderProvisionText, renderRollbackText } from '../render/provision-text.js';
 import { parseChoiceFlag, parseSizeFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
@@ -110,22 +109,33 @@ Examples:
       setExit(t.aborted ? ExitCode.interrupted : t.totals.failed ? ExitCode.hostFailure : ExitCode.ok);
     });
   provision.command('rollback')
-    .description('restore the daemon.json that apply backed up (the old data-root again); the new disk is left as it is')
+    .description('restore the daemon.json that apply backed up (the old data-root again); with --release also unmount the new disk')
     .option('--daemon-json <path>', 'the daemon config apply changed', '/etc/docker/daemon.json')
     .option('--engine-restart <how>', 'stop and start the engine around it: systemd, none', 'none')
+    .option('--release', 'also remove apply\'s boot units or fstab line and unmount the new disk (found by its label stowage-dr)')
+    .option('--wipe', 'with --release: also erase stowage\'s filesystem on it (wipefs --all --backup)')
+    .option('--mount-point <dir>', 'with --release: where apply mounted the new disk', '/var/lib/docker-disk')
+    .option('--unit-dir <dir>', 'with --release: where apply wrote its systemd units', '/etc/systemd/system')
+    .option('--fstab <path>', 'with --release: the fstab apply added a line to', '/etc/fstab')
     .option('--yes', 'really restore it (without: show the plan)')
     .addHelpText('after', `
-Exit codes: 0 restored (or planned), 2 usage error, 4 no backup to restore, 6 a step failed, 70 internal error.
+Exit codes: 0 restored (or planned), 2 usage error, 4 no backup to restore (and no --release), 5 refused (the
+disk is not stowage's, or the engine still runs on it), 6 a step failed, 70 internal error.
 
 Examples:
-  stowage provision rollback --yes`)
-    .action(async (flags: { daemonJson: string; engineRestart: string; yes?: boolean }) => {
+  stowage provision rollback --yes
+  stowage provision rollback --engine-restart systemd --release --wipe --yes`)
+    .action(async (flags: { daemonJson: string; engineRestart: string; release?: boolean; wipe?: boolean; mountPoint: string; unitDir: string; fstab: string; yes?: boolean }) => {
       const c = ctx();
       const how = parseChoiceFlag(flags.engineRestart, '--engine-restart', ['systemd', 'none'] as const);
+      if (flags.wipe && !flags.release) throw new UsageError('--wipe needs --release (the disk is unmounted before it is erased)');
       const context = c.capabilityContext('provision');
       const engine = how === 'systemd' ? (await import('../provision/provision.js')).systemdEngineControl() : undefined;
-      const report = await rollbackProvision({ daemonJson: flags.daemonJson, ...(engine ? { engine } : {}), dryRun: !flags.yes }, context);
-      c.out(c.json ? renderJson('provision-rollback', report).trimEnd() : renderPlanText(report.plan, c.style, report.applied));
+      const report = await rollbackProvision({
+        daemonJson: flags.daemonJson, ...(engine ? { engine } : {}), dryRun: !flags.yes,
+        ...(flags.release ? { release: { mountPoint: flags.mountPoint, unitDir: flags.unitDir, fstab: flags.fstab, wipe: Boolean(flags.wipe) } } : {}),
+      }, context).finally(() => context.progress.end());
+      c.out(c.json ? renderJson('provision-rollback', report).trimEnd() : renderRollbackText(report, c.style));
       setExit(report.applied?.totals.failed ? ExitCode.hostFailure : ExitCode.ok);
     });
 };

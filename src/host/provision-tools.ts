@@ -98,3 +98,15 @@ export async function probeSignature(device: string, options: { tools?: ToolRunn
   }
   return out;
 }
+
+export function unmountCommand(where: string): ToolInvocation {
+  return { tool: 'umount', args: [where] };
+}
+
+/** The device holding the filesystem with this UUID (`blkid -U` scans devices itself: no udev link needed). */
+export async function deviceByUuid(uuid: string, options: { tools?: ToolRunner; signal?: AbortSignal } = {}): Promise<string | undefined> {
+  const tools = options.tools ?? hostTools;
+  const r = await tools.run({ tool: 'blkid', args: ['-U', uuid], timeoutMs: 30_000, check: false, ...(options.signal ? { signal: options.signal } : {}) });
+  const device = r.stdout.toString('utf8').trim();
+  return r.code === 0 && device ? device : undefined;
+}

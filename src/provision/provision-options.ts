@@ -12,6 +12,7 @@ import { commandLine, probeSignature, kernelHasXfsQuota, runInvocation, systemct
 import { hostTools, type ToolRunner } from '../host/tool-runner.js';
 import type { ApplyResult } from '../plan/apply-plan.js';
 import type { Plan } from '../plan/plan.js';
+import { SCHEMA_VERSION } from '../version.js';
 import { DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { AUTO_DEVICE, pickEphemeralDisk } from './auto-device.js';
 import type { EphemeralDisk } from '../host/ephemeral-disks.js';
@@ -68,6 +69,7 @@ export interface ProvisionStep {
 }
 
 export interface ProvisionReport {
+  schemaVersion: typeof SCHEMA_VERSION;
   device: {
     given: string;
     /** Set when `--device auto` chose the device: what it is. */

@@ -10,6 +10,7 @@ import { deviceForPath } from '../host/path-device.js';
 import { treeBytes } from '../host/provision-tools.js';
 import { hostTools } from '../host/tool-runner.js';
 import { makePlan } from '../plan/plan.js';
+import { SCHEMA_VERSION } from '../version.js';
 import { deviceRefusals } from './device-refusals.js';
 import { ownedByStowage, resolve, type ProvisionOptions, type ProvisionReport, type Resolved } from './provision-options.js';
 import { buildSteps } from './provision-steps.js';
@@ -47,6 +48,7 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
   if (!r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
   const disk = probe.kind === 'disk' ? identifyCloudVolume(diskAttributes(r.fs, probe.name)) : undefined;
   const report: ProvisionReport = {
+    schemaVersion: SCHEMA_VERSION,
     device: {
       given: r.auto ? AUTO_DEVICE : probe.given, ...(r.auto ? { auto: r.auto.what } : {}), path: probe.path, stableName: probe.stableLinks[0] ?? probe.path, stableLinks: probe.stableLinks,
       kind: probe.kind, sizeBytes: probe.sizeBytes, ...(disk ? { cloud: describeCloudVolume(disk) } : {}),

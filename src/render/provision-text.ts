@@ -1,5 +1,6 @@
 /** `stowage provision` as text: the device and its evidence, the plan (shared plan renderer), each step's commands and undo. */
 import type { ProvisionReport } from '../provision/provision.js';
+import type { RollbackReport } from '../provision/rollback.js';
 import { formatBytes } from './format.js';
 import { renderPlanText } from './plan-text.js';
 import type { Style } from './style.js';
@@ -29,5 +30,20 @@ export function renderProvisionText(report: ProvisionReport, style: Style): stri
     lines.push('');
     for (const n of report.notes) lines.push(`note: ${n}`);
   }
+  return lines.join('\n');
+}
+
+/** `provision rollback`: the plan, then each release action's command lines. */
+export function renderRollbackText(report: RollbackReport, style: Style): string {
+  const lines = [renderPlanText(report.plan, style, report.applied)];
+  const ids = Object.keys(report.commands);
+  if (ids.length && !report.applied) {
+    lines.push('', style.bold('steps'));
+    for (const id of ids) {
+      lines.push(`  ${id}`);
+      for (const c of report.commands[id]!) lines.push(`    $ ${c}`);
+    }
+  }
+  if (report.release && !report.release.device && !report.release.units.length && !report.release.fstabLine) lines.push('', 'note: nothing of stowage\'s was found for that mount point (no mount, unit or fstab line)');
   return lines.join('\n');
 }

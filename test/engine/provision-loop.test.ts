@@ -11,21 +11,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlankLoop } from '../support/blank-loop.js';
+import { blkid, findmnt } from '../support/block-tools.js';
 import { LoopDisk } from '../support/loop-disk.js';
 import { runCli, STOWAGE_BIN } from '../support/run-cli.js';
 import { processesMentioning } from '../support/private-daemon.js';
 import { schemaValidator } from '../support/json-schema.js';
-
-function blkid(device: string): Record<string, string> {
-  const r = spawnSync('blkid', ['-p', '-o', 'export', device], { encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
-
-function findmnt(target: string): { source: string; fstype: string; options: string } | undefined {
-  const r = spawnSync('findmnt', ['--json', '-o', 'SOURCE,FSTYPE,OPTIONS', '--mountpoint', target], { encoding: 'utf8' });
-  if (r.status !== 0) return undefined;
-  return (JSON.parse(r.stdout) as { filesystems: { source: string; fstype: string; options: string }[] }).filesystems[0];
-}
 
 /** The flags that keep every write of a test inside its own directory. */
 function scoped(disk: BlankLoop, extra: string[] = []): string[] {
@@ -45,7 +35,7 @@ async function provision(args: string[]): Promise<{ code: number; doc: Doc; stde
   return { code: r.code, doc, stderr: r.stderr };
 }
 
-describe('stowage provision on loop devices', { timeout: 120_000 }, () => {
+describe('stowage provision on loop devices', { timeout: 300_000 }, () => {
   test('plan on a blank device shows mkfs with ftype=1, the mount and daemon.json, and writes nothing', async () => {
     const disk = new BlankLoop().create();
     try {
