@@ -91,7 +91,9 @@ describe('bench start status line', () => {
   it('reads - where no start has succeeded yet, never NaN', () => {
     const line = startStatusLine({ done: 5, target: 20, p50Ms: NaN, p99Ms: NaN, lastMs: 12, stalls: 0, failed: 5 }, 4000);
     assert.doesNotMatch(line, /NaN/);
-    assert.match(line, /^5\/20 containers  p50 -  p99 -  last 12 ms  stalls 0  failed 5  4\.00 s, about 12\.0 s left$/);
+    assert.match(line, /^5\/20 containers  all 5 starts failed so far  4\.00 s, about 12\.0 s left$/);
+    const some = startStatusLine({ done: 5, target: 20, p50Ms: 300, p99Ms: NaN, lastMs: 12, stalls: 0, failed: 4 }, 4000);
+    assert.match(some, /^5\/20 containers  p50 300 ms  p99 -  last 12 ms  stalls 0  failed 4  4\.00 s, about 12\.0 s left$/);
   });
 
   it('draws the loop\'s progress updates: the first and a stalled one at once, a stall as a lasting line', () => {
