@@ -18,7 +18,7 @@ import { randomWriteProbe, sequentialWriteProbe } from '../host/io-probe.js';
 import { LineStamper, runShellProbe } from '../host/shell-probe.js';
 import { syncWriteProbe } from '../host/sync-write-probe.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { DEFAULT_MARKER_PLAN, markerProbeScript, parseMarkerProbe, type MarkerProbePlan, type MarkerProbeResult } from './marker-probe.js';
+import { DEFAULT_MARKER_PLAN, MarkerStage, markerProbeScript, parseMarkerProbe, type MarkerProbePlan, type MarkerProbeResult } from './marker-probe.js';
 import { percentile } from '../stats.js';
 import { resolveDataRootDevice, type DataRootDevice } from '../measure/sampler.js';
 
@@ -47,6 +47,8 @@ export interface DiskBenchOptions {
 export interface DiskPhase {
   step: string;
   expectedMs?: number;
+  /** Where the phase is now (the in-container probe's `1.05 MB fsync'd writes 4/10`), sent again as it moves. */
+  stage?: string;
 }
 
 /** bench disk's result, which is its `--json` document (`result`). */
@@ -96,7 +98,8 @@ export async function runDiskBench(options: DiskBenchOptions, context: Capabilit
   const { signal } = context;
   const phase = (p: DiskPhase) => {
     signal.throwIfAborted();
-    context.progress.update({ step: p.step, ...(p.expectedMs !== undefined ? { detail: { expectedMs: p.expectedMs } } : {}) });
+    const detail = { ...(p.expectedMs !== undefined ? { expectedMs: p.expectedMs } : {}), ...(p.stage !== undefined ? { stage: p.stage } : {}) };
+    context.progress.update({ step: p.step, ...(Object.keys(detail).length ? { detail } : {}) });
   };
   const engine = options.path === undefined || options.inContainer ? await localEngine(context) : undefined;
   const path = options.path ?? (await engine!.info()).dockerRootDir;
@@ -216,11 +219,18 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
   writeLimit: { path: string; rate: number } | undefined, phase: (p: DiskPhase) => void, context: CapabilityContext): Promise<ContainerComparison> {
   const script = markerProbeScript(plan);
   const steps = `${plan.syncWrites} x ${formatBytes(MIB)} and ${plan.smallWrites} x ${formatBytes(4096)} fsync'd writes, ${formatBytes(plan.sequentialMiB * MIB)} sequential`;
-  phase({ step: `in-container probe 1/2: dd on the host in ${path} (${steps})` });
+  // each side's stage as its markers arrive, so a throttled disk's long probe is watched, not waited on
+  const staged = (step: string) => {
+    const stage = new MarkerStage(plan);
+    phase({ step, stage: stage.text });
+    return (line: { text: string }) => { if (stage.push(line.text)) context.progress.update({ step, detail: { stage: stage.text } }); };
+  };
+  const hostStep = `in-container probe 1/2: dd on the host in ${path} (${steps})`;
+  const onHostLine = staged(hostStep);
   const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
   let hostRun;
   try {
-    hostRun = await runShellProbe(script, dir, 600_000, () => context.clock.monotonic());
+    hostRun = await runShellProbe(script, dir, 600_000, () => context.clock.monotonic(), onHostLine);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -232,7 +242,7 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     if (!(err instanceof EngineRequestError && err.statusCode === 404)) throw err;
     throw new BadInputError(`image ${image} is not in the engine`, 'Give `image` an image with sh and dd (busybox, debian…) that is present.', { cause: err });
   }
-  phase({ step: `in-container probe 2/2: dd inside ${image}${writeLimit ? ` limited to ${writeLimit.rate} write IOPS on ${writeLimit.path}` : ''} (${steps})` });
+  const onContainerLine = staged(`in-container probe 2/2: dd inside ${image}${writeLimit ? ` limited to ${writeLimit.rate} write IOPS on ${writeLimit.path}` : ''} (${steps})`);
   const id = await engine.createContainer({
     image, entrypoint: ['sh', '-c'], cmd: [script], tty: true, workingDir: '/.stowage-probe', networkMode: 'none',
     labels: { 'stowage.bench': 'disk' },
@@ -244,7 +254,7 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
   try {
     upperDir = (await engine.inspectContainer(id)).graphDriver.data.UpperDir;
     const stream = await engine.attachContainer(id);
-    const stamper = new LineStamper(() => context.clock.monotonic());
+    const stamper = new LineStamper(() => context.clock.monotonic(), onContainerLine);
     stream.on('data', (chunk: Buffer) => stamper.push(chunk.toString('utf8')));
     const ended = new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); });
     await engine.startContainer(id, 120_000);
