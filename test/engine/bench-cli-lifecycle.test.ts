@@ -128,6 +128,16 @@ describe('bench build lifecycle', () => {
       assert.match(failed.stderr, /stowage: the build of .* failed at \[3\/3\] RUN echo line-one/);
       const left = (await cacheDescriptions()).filter((d) => d.includes(mark));
       assert.deepEqual(left, [], 'no build-cache record of either build is left');
+      // the control: the same build with --cache keeps its records, and this count sees them (so the empty
+      // count above is the cold build's doing, not a check that cannot see records)
+      const warm = await withBuildCacheCleanup(async () => {
+        const r = await runCli(['--json', 'bench', 'build', dir, '--cache']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).result.runs[0].cacheRemoved, undefined, 'a --cache build removes nothing');
+        return (await cacheDescriptions()).filter((d) => d.includes(mark));
+      });
+      assert.ok(warm.length >= 1, `records of the --cache build: ${warm.join(', ')}`);
+      assert.deepEqual((await cacheDescriptions()).filter((d) => d.includes(mark)), [], 'the control cleaned up after itself');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
