@@ -111,15 +111,22 @@ describe('bench build lifecycle', () => {
     }
   });
 
-  it('a cold build removes the build cache it made; a failed one shows its output and exits 8', { timeout: 180_000 }, async () => {
+  it('a cold build shows its running step live and removes the build cache it made; a failed one shows its output and exits 8', { timeout: 180_000 }, async () => {
     const base = await ensureBusybox();
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-cache-'));
     const mark = token();
     try {
-      writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nRUN echo cold-${mark} > /mark\n`);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nRUN echo cold-${mark} > /mark && sleep 2\n`);
       writeFileSync(join(dir, 'Dockerfile.fail'), `FROM ${base}\nRUN echo fail-${mark} > /mark\nRUN echo line-one-${mark}; echo line-two-${mark}; exit 3\n`);
-      const ok = await runCli(['--json', 'bench', 'build', dir]);
+      const ok = await runCli(['--json', '--progress', 'ndjson', 'bench', 'build', dir]);
       assert.equal(ok.code, 0, ok.stderr);
+      // live: the RUN step is told when it starts, its sleep before it ends (a bound the sleep sets, not a timing)
+      const events = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { step?: string; detail?: { state?: string }; elapsedMs: number });
+      const at = (state: string) => events.find((e) => /RUN echo cold-/.test(e.step ?? '') && e.detail?.state === state)?.elapsedMs;
+      const started = at('running');
+      const ended = at('done');
+      assert.ok(started !== undefined && ended !== undefined, ok.stderr);
+      assert.ok(ended - started >= 1500, `the step showed as running ${ended - started} ms before it ended`);
       const run = JSON.parse(ok.stdout).result.runs[0];
       assert.ok(run.cacheRemoved && run.cacheRemoved.records >= 1, `records removed: ${JSON.stringify(run.cacheRemoved)}`);
       const failed = await runCli(['bench', 'build', dir, '-f', join(dir, 'Dockerfile.fail')]);
