@@ -173,6 +173,11 @@ describe('disk findings', () => {
     assert.match(findingText, new RegExp(`container sequential: ${cell('sequential write', 2).replace('/', '\\/')}$`, 'm'));
     assert.match(findingText, /container 4k fsync'd writes\/s against the limit: 50%$/m);
     assert.match(table, /^sync write 1.05 MB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);
+    assert.match(table, /^dd start-up \(taken off\)\s+900 µs\s+1\.1 ms$/m);
+    // timed by arrival, a batched stream can leave nothing to take off: that is not a measured 0 µs
+    const batched = { ...container, clock: 'arrival' as const, ddOverheadMs: 0 };
+    const arrival = renderDiskText({ schemaVersion: 1, ...r, comparison: { ...r.comparison, container: batched }, findings: [] }, style);
+    assert.match(arrival, /^dd start-up \(taken off\)\s+900 µs\s+not measured$/m);
 
     // limited and no slower than the host: still said, as info (the user wants to know the limit held)
     const alike = { ...host, smallWritesPerSec: 40 };
