@@ -34,6 +34,8 @@ describe('bench disk --in-container figures', () => {
     // compared with the limit, which the kernel held: fewer fsync'd writes a second than the limit's IOPS
     assert.match(f.title, /ran limited as you asked \(--write-iops 50\): \d+ 4k fsync'd writes\/s against the limit of 50 write IOPS on \/dev\//);
     assert.ok(c.container.smallWritesPerSec <= 50 * 1.5, `the limit held: ${c.container.smallWritesPerSec} writes/s`);
+    assert.deepEqual(c.writeLimit, { path: `/dev/${res.device.device}`, rate: 50 }, 'the limit is on the device under the data-root');
+    assert.equal(f.subject.id, image);
     assert.doesNotMatch(JSON.stringify(f), /blkio/);
     const host = f.evidence.find((e: { label: string }) => e.label === 'host sync write p50');
     assert.equal(host.value, c.host.syncWrite.p50Ms, 'the evidence carries the figure of the table, unrounded');
