@@ -15,7 +15,7 @@ export const BENCH_FINDINGS = {
   slowSyncWrites: { id: 'bench/slow-sync-writes', severities: ['warn', 'error'], doc: DOC,
     meaning: '1 MiB sync writes too slow for container starts and layer commits' },
   containerIoSlower: { id: 'bench/container-io-slower', severities: ['info', 'warn', 'error'], doc: DOC,
-    meaning: 'I/O inside a container much slower than on the host' },
+    meaning: 'I/O inside a container much slower than on the host; with --write-iops, what the container got against your limit' },
   buildTime: { id: 'bench/build-time', severities: ['info', 'warn'], doc: DOC,
     meaning: "the build's time, rating, size, layers, data-root growth" },
   slowBuildStep: { id: 'bench/slow-build-step', severities: ['warn'], doc: DOC,

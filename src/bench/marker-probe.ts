@@ -13,6 +13,7 @@
  * result says so. The scheduler clock leaves out time stolen by a hypervisor, on both sides alike.
  */
 import { percentile } from '../stats.js';
+import { formatBytes } from '../units.js';
 import type { TimedLine } from '../host/shell-probe.js';
 
 export interface MarkerProbePlan {
@@ -107,4 +108,46 @@ export function parseMarkerProbe(raw: readonly TimedLine[], plan: MarkerProbePla
     smallWritesPerSec: smallSpan > 0 ? (smallTimes.length / smallSpan) * 1000 : 0,
     sequentialBytesPerSec: seqSpan > 0 ? (plan.sequentialMiB * 1024 * 1024) / (seqSpan / 1000) : 0,
   };
+}
+
+/**
+ * Where a running probe is, from the markers seen so far (for live progress: a throttled disk can keep one
+ * side busy for many seconds): `timing dd start-up 12/20`, `1.05 MB fsync'd writes 4/10`, and so on.
+ */
+export class MarkerStage {
+  private nulls = 0;
+  private syncs = 0;
+  private smalls = 0;
+  private at: 'start' | 'null' | 'sync' | 'small' | 'seq' | 'cleanup' = 'start';
+
+  constructor(private readonly plan: MarkerProbePlan) {}
+
+  /** Takes one output line; true when the stage text changed. */
+  push(text: string): boolean {
+    const marker = /^@[a-z-]+/.exec(text)?.[0];
+    switch (marker) {
+      case '@null-begin': this.at = 'null'; break;
+      case '@null': this.nulls++; break;
+      case '@begin': this.at = 'sync'; break;
+      case '@sync': this.syncs++; break;
+      case '@small-begin': this.at = 'small'; break;
+      case '@small': this.smalls++; break;
+      case '@seq-begin': this.at = 'seq'; break;
+      case '@seq-end': this.at = 'cleanup'; break;
+      default: return false;
+    }
+    return true;
+  }
+
+  get text(): string {
+    const MiB = 1024 * 1024;
+    switch (this.at) {
+      case 'start': return 'starting';
+      case 'null': return `timing dd start-up ${this.nulls}/${CALIBRATION_CALLS}`;
+      case 'sync': return `${formatBytes(MiB)} fsync'd writes ${this.syncs}/${this.plan.syncWrites}`;
+      case 'small': return `${formatBytes(4096)} fsync'd writes ${this.smalls}/${this.plan.smallWrites}`;
+      case 'seq': return `${formatBytes(this.plan.sequentialMiB * MiB)} sequential write and fsync`;
+      case 'cleanup': return 'removing its files';
+    }
+  }
 }

@@ -234,7 +234,7 @@ export async function runStartBench(options: StartBenchOptions, context: Capabil
   }
   const wallMs = clock.monotonic() - origin;
   if (iterations.length > 0 && failed === iterations.length) {
-    throw new BadInputError(`every iteration failed; the first: ${iterations[0]!.error}`,
+    throw new BadInputError(`${iterations.length === 1 ? 'the only start' : `all ${iterations.length} starts`} failed; the first: ${iterations[0]!.error}`,
       'Check that the image runs with this command: docker run --rm IMAGE CMD');
   }
 

@@ -12,7 +12,8 @@ export class LineStamper {
   readonly lines: TimedLine[] = [];
   private partial = '';
 
-  constructor(private readonly now: () => number) {}
+  /** `onLine` sees each line as it is stamped (a caller's live progress). */
+  constructor(private readonly now: () => number, private readonly onLine?: (line: TimedLine) => void) {}
 
   push(chunk: string): void {
     const at = this.now();
@@ -20,21 +21,27 @@ export class LineStamper {
     this.partial = parts.pop() ?? '';
     for (const p of parts) {
       const text = p.replace(/\r/g, '').trim();
-      if (text) this.lines.push({ atMs: at, text });
+      if (text) this.add({ atMs: at, text });
     }
+  }
+
+  private add(line: TimedLine): void {
+    this.lines.push(line);
+    this.onLine?.(line);
   }
 
   end(): TimedLine[] {
     const text = this.partial.trim();
-    if (text) this.lines.push({ atMs: this.now(), text });
+    if (text) this.add({ atMs: this.now(), text });
     this.partial = '';
     return this.lines;
   }
 }
 
 /** Runs the script; a timeout kills it and gives exit -1 with the lines it printed so far. */
-export async function runShellProbe(script: string, cwd: string, timeoutMs: number, now: () => number = () => performance.now()): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
-  const stamper = new LineStamper(now);
+export async function runShellProbe(script: string, cwd: string, timeoutMs: number, now: () => number = () => performance.now(),
+  onLine?: (line: TimedLine) => void): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
+  const stamper = new LineStamper(now, onLine);
   const decoder = new StringDecoder('utf8');
   const run = await hostTools.run({
     tool: 'sh', args: ['-c', script], cwd, timeoutMs, check: false,

@@ -112,6 +112,14 @@ export function slowerText(factor: number): string {
   return factor > 1 ? `${factor.toFixed(2)}x slower` : `${(1 / factor).toFixed(2)}x faster`;
 }
 
+/**
+ * dd's start-up as measured; timed by arrival (no /proc/self/sched), a batched stream can make it read 0,
+ * which is no measurement: say so rather than print `0 µs` (issue 20).
+ */
+function ddStartUp(side: { clock: 'in-probe' | 'arrival'; ddOverheadMs: number }): string {
+  return side.clock === 'arrival' && side.ddOverheadMs <= 0 ? 'not measured' : formatDuration(side.ddOverheadMs);
+}
+
 export function renderDiskText(r: DiskBenchResult, style: Style): string {
   const lines: string[] = [];
   // the block size in decimal units, as every other size on the screen (issue 20)
@@ -137,7 +145,7 @@ export function renderDiskText(r: DiskBenchResult, style: Style): string {
       [`${sync} p99`, formatDuration(c.host.syncWrite.p99Ms), formatDuration(c.container.syncWrite.p99Ms), slowerText(c.slowerBy.syncP99)],
       ["4k fsync'd writes/s", String(Math.round(c.host.smallWritesPerSec)), String(Math.round(c.container.smallWritesPerSec)), slowerText(c.slowerBy.smallWrites)],
       ['sequential write', rate(c.host.sequentialBytesPerSec), rate(c.container.sequentialBytesPerSec), slowerText(c.slowerBy.sequential)],
-      ['dd start-up (taken off)', formatDuration(c.host.ddOverheadMs), formatDuration(c.container.ddOverheadMs), ''],
+      ['dd start-up (taken off)', ddStartUp(c.host), ddStartUp(c.container), ''],
     ]));
   }
   if (r.findings.length) {

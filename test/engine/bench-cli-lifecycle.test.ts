@@ -74,10 +74,11 @@ describe('bench start on a terminal', () => {
       child.on('close', (code) => resolve({ code, out }));
     });
     assert.equal(r.code, 4, r.out);
-    assert.match(r.out, /\r\x1b\[K\d\/6 containers  p50 -  p99 -/, 'the status line was drawn in place, with - for no success yet');
+    assert.match(r.out, /\r\x1b\[K\d\/6 containers  (the start|all \d starts) failed so far/, 'the status line was drawn in place, saying nothing has worked yet');
     assert.doesNotMatch(r.out, /NaN/);
-    // the last thing before the error is the erase: no status text left on the error's line
-    assert.match(r.out, /\r\x1b\[Kstowage: every iteration failed/);
+    // the last thing before the error is the erase: no status text left on the error's line, which says
+    // how many starts failed and the first error (the engine's own words about the missing binary)
+    assert.match(r.out, /\r\x1b\[Kstowage: all 5 starts failed; the first: (create|start|wait): .*no\/such\/binary/);
   });
 });
 
@@ -110,15 +111,22 @@ describe('bench build lifecycle', () => {
     }
   });
 
-  it('a cold build removes the build cache it made; a failed one shows its output and exits 8', { timeout: 180_000 }, async () => {
+  it('a cold build shows its running step live and removes the build cache it made; a failed one shows its output and exits 8', { timeout: 180_000 }, async () => {
     const base = await ensureBusybox();
     const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-cache-'));
     const mark = token();
     try {
-      writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nRUN echo cold-${mark} > /mark\n`);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nRUN echo cold-${mark} > /mark && sleep 2\n`);
       writeFileSync(join(dir, 'Dockerfile.fail'), `FROM ${base}\nRUN echo fail-${mark} > /mark\nRUN echo line-one-${mark}; echo line-two-${mark}; exit 3\n`);
-      const ok = await runCli(['--json', 'bench', 'build', dir]);
+      const ok = await runCli(['--json', '--progress', 'ndjson', 'bench', 'build', dir]);
       assert.equal(ok.code, 0, ok.stderr);
+      // live: the RUN step is told when it starts, its sleep before it ends (a bound the sleep sets, not a timing)
+      const events = ok.stderr.trim().split('\n').map((l) => JSON.parse(l) as { step?: string; detail?: { state?: string }; elapsedMs: number });
+      const at = (state: string) => events.find((e) => /RUN echo cold-/.test(e.step ?? '') && e.detail?.state === state)?.elapsedMs;
+      const started = at('running');
+      const ended = at('done');
+      assert.ok(started !== undefined && ended !== undefined, ok.stderr);
+      assert.ok(ended - started >= 1500, `the step showed as running ${ended - started} ms before it ended`);
       const run = JSON.parse(ok.stdout).result.runs[0];
       assert.ok(run.cacheRemoved && run.cacheRemoved.records >= 1, `records removed: ${JSON.stringify(run.cacheRemoved)}`);
       const failed = await runCli(['bench', 'build', dir, '-f', join(dir, 'Dockerfile.fail')]);
@@ -127,6 +135,16 @@ describe('bench build lifecycle', () => {
       assert.match(failed.stderr, /stowage: the build of .* failed at \[3\/3\] RUN echo line-one/);
       const left = (await cacheDescriptions()).filter((d) => d.includes(mark));
       assert.deepEqual(left, [], 'no build-cache record of either build is left');
+      // the control: the same build with --cache keeps its records, and this count sees them (so the empty
+      // count above is the cold build's doing, not a check that cannot see records)
+      const warm = await withBuildCacheCleanup(async () => {
+        const r = await runCli(['--json', 'bench', 'build', dir, '--cache']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).result.runs[0].cacheRemoved, undefined, 'a --cache build removes nothing');
+        return (await cacheDescriptions()).filter((d) => d.includes(mark));
+      });
+      assert.ok(warm.length >= 1, `records of the --cache build: ${warm.join(', ')}`);
+      assert.deepEqual((await cacheDescriptions()).filter((d) => d.includes(mark)), [], 'the control cleaned up after itself');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

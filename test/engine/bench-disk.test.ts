@@ -43,7 +43,11 @@ describe('stowage bench disk', () => {
       const r = await runCli(['bench', 'disk', dir, '--runtime', '1s']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^ran: ${fioVersion!.replace(/[.]/g, '\\.')}\\b`, 'm'));
-      assert.match(r.stdout, /sync write 1.05 MB p99/);
+      // fio's binned p99 never reads above the max it measured exactly (issue 20: p99 5.9 ms, max 5.8 ms)
+      const row = /^sync write 1.05 MB p99\s+([\d.]+) (µs|ms|s)\s+max ([\d.]+) (µs|ms|s) \(fio's binned percentiles, at most the max\)$/m.exec(r.stdout);
+      assert.ok(row, r.stdout);
+      const ms = (v: string, u: string) => Number(v) * ({ 'µs': 0.001, ms: 1, s: 1000 } as Record<string, number>)[u]!;
+      assert.ok(ms(row[1]!, row[2]!) <= ms(row[3]!, row[4]!), row[0]);
       assert.deepEqual(readdirSync(dir), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -103,21 +107,5 @@ describe('stowage bench disk', () => {
       disk.destroy();
       throttle.destroy();
     }
-  });
-
-  it('finds a container writing far slower than its host when it runs under a write IOPS limit', { timeout: 180_000 }, async () => {
-    const image = await ensureBusybox();
-    const r = await runCli(['--json', 'bench', 'disk', '--tool', 'built-in', '--runtime', '1s', '--sync-writes', '3',
-      '--in-container', '--image', image, '--write-iops', '60']);
-    assert.equal(r.code, 0, r.stderr);
-    const res = JSON.parse(r.stdout).result;
-    const c = res.comparison;
-    assert.equal(c.writeLimit.rate, 60);
-    assert.equal(c.writeLimit.path, `/dev/${res.device.device}`);
-    assert.ok(c.container.smallWritesPerSec < c.host.smallWritesPerSec / 2,
-      `limited container: ${c.container.smallWritesPerSec} writes/s against ${c.host.smallWritesPerSec} on the host`);
-    const f = res.findings.find((x: { id: string }) => x.id === 'bench/container-io-slower');
-    assert.ok(f, 'bench/container-io-slower');
-    assert.equal(f.subject.id, image);
   });
 });

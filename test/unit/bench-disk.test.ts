@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fioDiskArgs, parseFioJson } from '../../src/host/fio.js';
 import { CALIBRATION_CALLS, markerProbeScript, parseMarkerProbe } from '../../src/bench/marker-probe.js';
 import { LineStamper, type TimedLine } from '../../src/host/shell-probe.js';
-import { diskFindings, fioPercentiles, slowerBy } from '../../src/bench/disk-bench.js';
+import { diskFindings, fioPercentiles, LIMIT_HELD_FACTOR, slowerBy } from '../../src/bench/disk-bench.js';
 import { renderDiskText, slowerText } from '../../src/render/bench-text.js';
 import { renderFindings } from '../../src/render/findings-text.js';
 import { makeStyle } from '../../src/render/style.js';
@@ -158,14 +158,63 @@ describe('disk findings', () => {
     assert.equal(f.length, 1);
     assert.equal(f[0]!.id, 'bench/container-io-slower');
     assert.equal(f[0]!.severity, 'info');
-    assert.match(f[0]!.title, /as the write limit you set explains \(--write-iops 50 on \/dev\/vda\)/);
+    // said as the user's limit, and compared with it: 25 fsync'd writes/s under 50 write IOPS
+    assert.match(f[0]!.title, /^The busybox container ran limited as you asked \(--write-iops 50\): 25 4k fsync'd writes\/s against the limit of 50 write IOPS on \/dev\/vda; against the host unlimited: sync writes 368\.2x slower/);
     assert.doesNotMatch(JSON.stringify(f[0]), /blkio/);
     const style = makeStyle(false);
     const table = renderDiskText({ schemaVersion: 1, ...r, findings: f }, style);
     const findingText = renderFindings(f, style);
-    // the host's p50 reads the same in the table and in the evidence: 842 µs, not a rounded 800 µs
+    // every figure reads the same in the table and in the evidence: 842 µs, not a rounded 800 µs
+    const cell = (row: string, col: number) => table.split('\n').findLast((l) => l.startsWith(`${row}  `))!.slice(row.length).trim().split(/\s{2,}/)[col - 1]!;
+    assert.equal(cell('sync write 1.05 MB p50', 1), '842 µs');
+    assert.match(findingText, new RegExp(`host sync write p50: ${cell('sync write 1.05 MB p50', 1)}$`, 'm'));
+    assert.match(findingText, new RegExp(`container sync write p50: ${cell('sync write 1.05 MB p50', 2)}$`, 'm'));
+    assert.match(findingText, new RegExp(`host sequential: ${cell('sequential write', 1).replace('/', '\\/')}$`, 'm'));
+    assert.match(findingText, new RegExp(`container sequential: ${cell('sequential write', 2).replace('/', '\\/')}$`, 'm'));
+    assert.match(findingText, /container 4k fsync'd writes\/s against the limit: 50%$/m);
     assert.match(table, /^sync write 1.05 MB p50\s+842 µs\s+310 ms\s+368\.17x slower$/m);
-    assert.match(findingText, /host sync write p50: 842 µs/);
+    assert.match(table, /^dd start-up \(taken off\)\s+900 µs\s+1\.1 ms$/m);
+    // timed by arrival, a batched stream can leave nothing to take off: that is not a measured 0 µs
+    const batched = { ...container, clock: 'arrival' as const, ddOverheadMs: 0 };
+    const arrival = renderDiskText({ schemaVersion: 1, ...r, comparison: { ...r.comparison, container: batched }, findings: [] }, style);
+    assert.match(arrival, /^dd start-up \(taken off\)\s+900 µs\s+not measured$/m);
+
+    // limited and no slower than the host: still said, as info (the user wants to know the limit held)
+    const alike = { ...host, smallWritesPerSec: 40 };
+    const same = diskFindings({ ...r, comparison: { ...r.comparison, host: alike, container: alike, slowerBy: slowerBy(alike, alike) } });
+    assert.equal(same.length, 1);
+    assert.equal(same[0]!.severity, 'info');
+    assert.match(same[0]!.title, /40 4k fsync'd writes\/s against the limit of 50 write IOPS on \/dev\/vda; no slower than the host on the other rows$/);
+  });
+
+  it('a write limit that did not hold is a warning: more fsync\'d writes than the limit allows', () => {
+    const probe = { clock: 'in-probe' as const, ddOverheadMs: 0.9, syncWrite: { count: 10, p50Ms: 2, p99Ms: 3, maxMs: 3 }, smallWritesPerSec: 400, sequentialBytesPerSec: 273e6 };
+    const f = diskFindings({
+      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8, percentiles: 'exact' as const },
+      comparison: { image: 'busybox', writeLimit: { path: '/dev/vda', rate: 50 }, upperDir: undefined, method: 'dd', host: probe, container: probe, slowerBy: slowerBy(probe, probe) },
+    });
+    assert.equal(f.length, 1);
+    assert.equal(f[0]!.severity, 'warn');
+    assert.match(f[0]!.title, /^The write limit you set did not hold: the busybox container made 400 4k fsync'd writes\/s against the limit of 50 write IOPS on \/dev\/vda$/);
+    // at the margin, a limit that held
+    const edge = { ...probe, smallWritesPerSec: 50 * LIMIT_HELD_FACTOR };
+    const held = diskFindings({
+      ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 3, p99Ms: 8, maxMs: 8, bytesPerSec: 3e8, percentiles: 'exact' as const },
+      comparison: { image: 'busybox', writeLimit: { path: '/dev/vda', rate: 50 }, upperDir: undefined, method: 'dd', host: probe, container: edge, slowerBy: slowerBy(probe, edge) },
+    });
+    assert.equal(held[0]!.severity, 'info');
+  });
+
+  it('slow sync writes carry the figures the table shows, unrounded', () => {
+    const r = { ...base, syncWrite: { writes: 10, blockBytes: 1 << 20, p50Ms: 184.26, p99Ms: 842.7, maxMs: 900, bytesPerSec: 5.4e6, percentiles: 'exact' as const } };
+    const f = diskFindings(r);
+    const style = makeStyle(false);
+    const table = renderDiskText({ schemaVersion: 1, ...r, findings: f }, style);
+    const text = renderFindings(f, style);
+    const p99 = /^sync write 1.05 MB p99\s+(\S+ \S+)/m.exec(table)![1]!;
+    assert.equal(p99, '843 ms');
+    assert.match(text, new RegExp(`sync write p99: ${p99}$`, 'm'));
+    assert.match(text, new RegExp(`sequential write: ${/^sequential write\s+(\S+ \S+)/m.exec(table)![1]!.replace('/', '\\/')}$`, 'm'));
   });
 });
 

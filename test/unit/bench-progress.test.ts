@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LiveLine, elapsedText } from '../../src/cli/bench/live-line.js';
+import { LiveLine, elapsedText, fitColumns } from '../../src/cli/bench/live-line.js';
+import { MarkerStage, markerProbeScript } from '../../src/bench/marker-probe.js';
 import { startLoopProgress, startStatusLine } from '../../src/cli/bench/start-command.js';
 import { buildStepProgress, parseBuildArgs } from '../../src/cli/bench/build-command.js';
 import { phaseProgress } from '../../src/cli/bench/disk-command.js';
@@ -20,7 +21,7 @@ import type { BuildCacheUsage } from '../../src/engine/types.js';
 /** A stderr that records what was written; `screen()` replays \r and ESC[K as a terminal would. */
 class FakeStderr {
   written = '';
-  constructor(readonly isTTY: boolean) {}
+  constructor(readonly isTTY: boolean, readonly columns?: number) {}
   write(text: string): boolean { this.written += text; return true; }
   /** The lines a terminal would show now: \r returns to the line start, ESC[K erases the rest of it. */
   screen(): string[] {
@@ -91,7 +92,9 @@ describe('bench start status line', () => {
   it('reads - where no start has succeeded yet, never NaN', () => {
     const line = startStatusLine({ done: 5, target: 20, p50Ms: NaN, p99Ms: NaN, lastMs: 12, stalls: 0, failed: 5 }, 4000);
     assert.doesNotMatch(line, /NaN/);
-    assert.match(line, /^5\/20 containers  p50 -  p99 -  last 12 ms  stalls 0  failed 5  4\.00 s, about 12\.0 s left$/);
+    assert.match(line, /^5\/20 containers  all 5 starts failed so far  4\.00 s, about 12\.0 s left$/);
+    const some = startStatusLine({ done: 5, target: 20, p50Ms: 300, p99Ms: NaN, lastMs: 12, stalls: 0, failed: 4 }, 4000);
+    assert.match(some, /^5\/20 containers  p50 300 ms  p99 -  last 12 ms  stalls 0  failed 4  4\.00 s, about 12\.0 s left$/);
   });
 
   it('draws the loop\'s progress updates: the first and a stalled one at once, a stall as a lasting line', () => {
@@ -152,6 +155,61 @@ describe('bench build progress', () => {
       'in-container probe 2/2: dd inside busybox: 15.0 s',
       '',
     ].join('\n'));
+  });
+
+  it('shows where the in-container probe is as its markers arrive: on a terminal in place, in a log every few seconds', () => {
+    const plan = { syncWrites: 3, smallWrites: 4, sequentialMiB: 64 };
+    // the markers the probe script prints, in its order (its own text is the source, not a copy here)
+    const script = markerProbeScript(plan);
+    assert.match(script, /m @null-begin[\s\S]*m @null;[\s\S]*m @begin[\s\S]*m @sync;[\s\S]*m @small-begin[\s\S]*m @small;[\s\S]*m @seq-begin[\s\S]*m @seq-end/);
+    const markers = ['@null-begin', ...Array(20).fill('@null'), '@begin', '@sync', '@sync', '@sync', '@small-begin', '@small', '@small', '@small', '@small', '@seq-begin', '@seq-end', '@end'];
+    for (const tty of [true, false]) {
+      const err = new FakeStderr(tty);
+      const time = new ManualTime();
+      const phases = phaseProgress(new LiveLine({ stderr: err, quiet: false, now: time.now, tickMs: 0, plainEveryMs: 5000 }), time.now);
+      const step = 'in-container probe 2/2: dd inside busybox';
+      const stage = new MarkerStage(plan);
+      phases.update({ step, detail: { stage: stage.text } });
+      const seen: string[] = [];
+      for (const m of markers) {
+        time.t += 1000;
+        if (stage.push(`${m} 123.456`)) {
+          phases.update({ step, detail: { stage: stage.text } });
+          if (tty) seen.push(err.screen().at(-1)!);
+        }
+      }
+      phases.end();
+      if (tty) {
+        assert.ok(seen.includes(`${step}  timing dd start-up 12/20  13.0 s`), seen.join('\n'));
+        assert.ok(seen.includes(`${step}  1.05 MB fsync'd writes 2/3  24.0 s`));
+        assert.ok(seen.includes(`${step}  4.10 kB fsync'd writes 4/4  30.0 s`));
+        assert.ok(seen.includes(`${step}  67.1 MB sequential write and fsync  31.0 s`));
+        assert.deepEqual(err.screen(), [`${step}: 33.0 s`], 'the status line is gone at the end');
+      } else {
+        const lines = err.written.trimEnd().split('\n');
+        // the first line at once, then at most one every 5 s of the 33 s, then the phase's time
+        assert.equal(lines[0], step.concat('  starting'));
+        assert.ok(lines.length >= 6 && lines.length <= 9, lines.join('\n'));
+        assert.equal(lines.at(-1), `${step}: 33.0 s`);
+        assert.ok(lines.some((l) => /fsync'd writes \d+\/\d+  \d+\.\d s$/.test(l)), lines.join('\n'));
+      }
+    }
+  });
+
+  it('fits the status line to the terminal, keeping its start and its live end', () => {
+    const line = 'in-container probe 2/2: dd inside busybox limited to 50 write IOPS on /dev/vda (10 x 1.05 MB and 100 x 4.10 kB fsync\'d writes, 67.1 MB sequential)  4.10 kB fsync\'d writes 37/100  12.0 s';
+    const fit = fitColumns(line, 80);
+    assert.equal([...fit].length, 79);
+    assert.ok(fit.startsWith('in-container probe 2/2'));
+    assert.ok(fit.endsWith("fsync'd writes 37/100  12.0 s"));
+    assert.equal(fitColumns('short', 80), 'short');
+    assert.equal(fitColumns(line, undefined), line);
+    const err = new FakeStderr(true, 60);
+    const live = new LiveLine({ stderr: err, quiet: false, tickMs: 0 });
+    live.set(() => line);
+    assert.equal([...err.screen()[0]!].length, 59);
+    live.clear();
+    assert.deepEqual(err.screen(), []);
   });
 
   it('parses --build-arg like docker build: NAME=VALUE, or NAME from the environment', () => {

@@ -23,24 +23,29 @@ interface DiskFlags {
 }
 
 /**
- * Shows each phase live as it runs (its `detail.expectedMs` gives an ETA) and leaves one line per finished
- * phase with the time it took; the last one when the progress ends.
+ * Shows each phase live as it runs (its `detail.expectedMs` gives an ETA, its `detail.stage` where it is now,
+ * as the in-container probe's `1.05 MB fsync'd writes 4/10`) and leaves one line per finished phase with the
+ * time it took; the last one when the progress ends. Without a terminal a moving stage prints at most every
+ * few seconds, so a long phase still shows in a log.
  */
 export function phaseProgress(live: LiveLine, now: () => number = () => performance.now()): Progress {
-  let current: { step: string; at: number } | undefined;
+  let current: { step: string; at: number; expectedMs: number | undefined } | undefined;
   const finish = () => {
     if (current) live.log(`${current.step}: ${formatDuration(now() - current.at)}`);
     current = undefined;
   };
   return {
     update: (u) => {
-      if (u.step === current?.step) return;
-      finish();
-      current = { step: u.step, at: now() };
-      const step = u.step;
-      const expectedMs = typeof u.detail?.expectedMs === 'number' ? u.detail.expectedMs : undefined;
+      const stage = typeof u.detail?.stage === 'string' ? u.detail.stage : undefined;
+      const fresh = u.step !== current?.step;
+      if (fresh) {
+        finish();
+        current = { step: u.step, at: now(), expectedMs: typeof u.detail?.expectedMs === 'number' ? u.detail.expectedMs : undefined };
+      } else if (stage === undefined) return;
+      const { step, at, expectedMs } = current!;
+      const head = stage ? `${step}  ${stage}` : step;
       // the elapsed time once there is some to show (a terminal redraws it every second)
-      live.set((ms) => (ms >= 1000 ? `${step}  ${elapsedText(ms, expectedMs ? Math.min(0.99, ms / expectedMs) : undefined)}` : step), { force: true });
+      live.set((ms) => (ms >= 1000 ? `${head}  ${elapsedText(ms, expectedMs ? Math.min(0.99, ms / expectedMs) : undefined)}` : head), { since: at, force: fresh });
     },
     note: (message) => live.log(message),
     end: () => {

@@ -72,7 +72,9 @@ export class LiveLine {
 
   private draw(): void {
     if (!this.status) return;
-    this.o.stderr.write(`\r\x1b[K${this.status(this.now() - this.since)}`);
+    // a line wider than the terminal wraps, and erasing it would then leave its first rows on the screen
+    const columns = (this.o.stderr as { columns?: number }).columns;
+    this.o.stderr.write(`\r\x1b[K${fitColumns(this.status(this.now() - this.since), columns)}`);
     this.drawn = true;
   }
 
@@ -87,4 +89,15 @@ export function elapsedText(elapsedMs: number, fractionDone?: number): string {
   const eta = fractionDone !== undefined && fractionDone > 0.02 && fractionDone < 1
     ? `, about ${formatDuration((elapsedMs / fractionDone) * (1 - fractionDone))} left` : '';
   return `${formatDuration(elapsedMs)}${eta}`;
+}
+
+/**
+ * A status line cut to fit a terminal `columns` wide (one column spare): its start (what runs) and its end
+ * (the live figures, the elapsed time) are kept, the middle becomes `…`.
+ */
+export function fitColumns(text: string, columns: number | undefined): string {
+  if (!columns || columns < 20 || [...text].length < columns) return text;
+  const chars = [...text];
+  const tail = Math.min(40, Math.floor((columns - 2) / 2));
+  return `${chars.slice(0, columns - 2 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
 }

@@ -17,11 +17,14 @@ const BURST_CHOICES: BurstModelChoice[] = ['auto', 'gp2', 'none'];
 /** Docker's rule for container names, which the prefix starts. */
 const NAME_PREFIX = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-/** The live status of the loop; p50 and p99 read `-` until a start has succeeded (never `NaN`). */
+/** The live status of the loop; p50 and p99 read `-` until a start has succeeded (never `NaN`), and while every start failed it says so. */
 export function startStatusLine(p: StartProgress, elapsedMs: number): string {
   const d = (ms: number) => (Number.isFinite(ms) ? formatDuration(ms) : '-');
   const fraction = p.target ? p.done / p.target : undefined;
-  return `${p.done}${p.target ? `/${p.target}` : ''} containers  p50 ${d(p.p50Ms)}  p99 ${d(p.p99Ms)}  last ${d(p.lastMs)}  stalls ${p.stalls}`
+  const head = `${p.done}${p.target ? `/${p.target}` : ''} containers`;
+  // nothing has worked yet: no figures to show, say so (the loop gives up after 5 such starts)
+  if (p.done > 0 && p.failed === p.done) return `${head}  ${p.done === 1 ? 'the start' : `all ${p.done} starts`} failed so far  ${elapsedText(elapsedMs, fraction)}`;
+  return `${head}  p50 ${d(p.p50Ms)}  p99 ${d(p.p99Ms)}  last ${d(p.lastMs)}  stalls ${p.stalls}`
     + `${p.failed ? `  failed ${p.failed}` : ''}  ${elapsedText(elapsedMs, fraction)}`;
 }
 
