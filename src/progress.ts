@@ -26,6 +26,12 @@ export interface Progress {
   end(): void;
 }
 
+/**
+ * The callback deep code (image readers, flatten's phases) reports through: a step, and how far into it when
+ * counted. Callers turn it into `Progress.update`.
+ */
+export type StepProgress = (step: string, amount?: { done: number; total?: number; unit: 'bytes' | 'items' }) => void;
+
 export const silentProgress: Progress = {
   update: () => undefined,
   note: () => undefined,

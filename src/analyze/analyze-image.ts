@@ -93,7 +93,7 @@ export async function analyzeImage(options: AnalyzeOptions, context: CapabilityC
   context.signal.throwIfAborted();
   const { image, note } = await openImage(options.reference, {
     source: options.source, platform: options.platform, allDigests: options.allDigests,
-    engine: context.engine, progress: (step) => context.progress.update({ step }),
+    engine: context.engine, progress: (step, amount) => context.progress.update({ step, ...amount }),
   });
   context.signal.throwIfAborted();
   return analyze(image, options, note, started, context.clock);

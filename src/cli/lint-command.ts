@@ -58,7 +58,7 @@ export const registerLint: RegisterCommand = (program, ctx, setExit) => {
     .option('--context-dir <dir>', 'build context for every file (default: each Dockerfile\'s directory)')
     .option('--skip-context', 'do not read build contexts (no context rules, no byte estimates)')
     .option('--build-arg <name=value>', 'ARG value, as docker build takes it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--target <stage>', 'the stage that is built (default: the last); a name no file has is bad input (exit 4)')
+    .option('--target <stage>', 'the stage that is built (default: the last); a name a file does not define is a usage error (exit 2)')
     .option('--buildkit', 'the builds use BuildKit: fixes may use BuildKit-only flags (COPY --chmod); without it, only files with a # syntax= line get them')
     .option('--no-engine', 'do not ask the engine for base image layer counts')
     .option('--list-rules', 'print the rules and exit')

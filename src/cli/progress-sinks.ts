@@ -15,7 +15,7 @@ export function progressSink(mode: ProgressMode, stream: OutputStream, clock: Cl
   if (mode === 'none') return { update: () => undefined, note: () => undefined, end: () => undefined };
   if (mode === 'ndjson') return new NdjsonProgress(stream, clock, label);
   if (mode === 'tty' || (mode === 'auto' && stream.isTTY)) return new TtyProgress(stream, clock, label);
-  return new PlainProgress(stream, label);
+  return new PlainProgress(stream, label, clock);
 }
 
 /** "12.3 MB of 40.0 MB (31%)" or "120 items". */
@@ -73,15 +73,32 @@ export class TtyProgress implements Progress {
   }
 }
 
-/** A line per new step (amounts are left out: a log must not fill with them). */
+/**
+ * A line per new step; amounts only on a step that runs long: a log must not fill with them, yet a write of
+ * minutes must not be silent (issue 20, flatten's write phase). Then a line every PLAIN_EVERY_MS at most, with
+ * the amount and the time the command has run.
+ */
+export const PLAIN_EVERY_MS = 10_000;
+
 export class PlainProgress implements Progress {
   private step = '';
+  private lastLine = 0;
+  private readonly started: number;
 
-  constructor(private readonly stream: OutputStream, private readonly label: string) {}
+  constructor(private readonly stream: OutputStream, private readonly label: string, private readonly clock?: Clock) {
+    this.started = clock?.monotonic() ?? 0;
+  }
 
   update(u: ProgressUpdate): void {
-    if (u.step === this.step) return;
+    const t = this.clock?.monotonic() ?? 0;
+    if (u.step === this.step) {
+      if (!this.clock || u.done === undefined || t - this.lastLine < PLAIN_EVERY_MS) return;
+      this.lastLine = t;
+      this.stream.write(`${this.label}: ${u.step}${amount(u)} [${formatDuration(t - this.started)}]\n`);
+      return;
+    }
     this.step = u.step;
+    this.lastLine = t;
     this.stream.write(`${this.label}: ${u.step}\n`);
   }
 

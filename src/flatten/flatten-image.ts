@@ -8,6 +8,7 @@
  * are renamed into place after verification, and an engine image is loaded under a temporary tag and
  * tagged only once it has been verified.
  */
+import type { StepProgress } from '../progress.js';
 import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { EngineRequestError } from '../errors.js';
@@ -85,7 +86,7 @@ export async function flattenImage(options: FlattenOptions, context: CapabilityC
   const { reference } = options;
   const { signal } = context;
   const now = () => context.clock.monotonic();
-  const progress = (step: string) => context.progress.update({ step });
+  const progress: StepProgress = (step, amount) => context.progress.update({ step, ...amount });
   const progressBytes = (step: string, done: number, total?: number) => context.progress.update({ step, done, total, unit: 'bytes' });
   const t0 = now();
   signal.throwIfAborted();

@@ -13,6 +13,7 @@ import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
 import { hashNeeded, overlayLayer, walkOverlayDiff } from './overlay2-source.js';
 import { readTreesXattrs, type TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
+import type { StepProgress } from '../progress.js';
 
 export type EngineReadMode = 'auto' | 'direct' | 'export';
 
@@ -77,17 +78,19 @@ function readFailure(err: unknown, what: string): unknown {
  * Indexes the layers of `image` from their directories (walked while getfattr runs); undefined when getfattr
  * is not installed. `digests` as for indexEngineImage.
  */
-export async function indexOverlayImage(image: OverlayImage, progress?: (text: string) => void, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<ImageIndex | undefined> {
+export async function indexOverlayImage(image: OverlayImage, progress?: StepProgress, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<ImageIndex | undefined> {
   const { name, dirs } = image;
   const walked: LayerEntry[][] = [];
   for (let i = 0; i < dirs.length; i++) {
-    progress?.(`reading layer ${i + 1}/${dirs.length} from ${dirs[i]}`);
+    // one counted step, not a line per layer directory: 33 overlay2 paths are no progress to a reader (issue 20)
+    progress?.('reading the layer directories', { done: i, total: dirs.length, unit: 'items' });
     try {
       walked.push(await walkOverlayDiff(dirs[i]!, digests === 'all' ? 'all' : 'none'));
     } catch (err) {
       throw readFailure(err, `reading layer ${i} of ${name} from ${dirs[i]}`);
     }
   }
+  progress?.('reading the layer directories', { done: dirs.length, total: dirs.length, unit: 'items' });
   const xattrs = await image.xattrs;
   if (!xattrs) return undefined;
   const layers = walked.map((entries, i) => overlayLayer(entries, xattrs[i]!, image.diffIds[i]!));
@@ -107,7 +110,7 @@ export async function indexOverlayImage(image: OverlayImage, progress?: (text: s
  * streams always hash everything, since their bytes pass by anyway. `none` hashes nothing (flatten hashes
  * the files it writes as they stream out).
  */
-export async function indexEngineImage(engine: EngineClient, name: string, mode: EngineReadMode = 'auto', progress?: (text: string) => void, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<EngineRead> {
+export async function indexEngineImage(engine: EngineClient, name: string, mode: EngineReadMode = 'auto', progress?: StepProgress, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<EngineRead> {
   try {
     await engine.inspectImage(name);
   } catch (err) {

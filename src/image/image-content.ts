@@ -5,6 +5,7 @@
  * once and the few pieces the writer asks for are copied into one unlinked spool file, to be read back in
  * the writer's order: no extraction, no directory tree, and nothing left behind if the process dies.
  */
+import type { StepProgress } from '../progress.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
@@ -46,7 +47,7 @@ export interface ImageContentOptions {
   engine?: EngineClient | undefined;
   /** Directory for the spool file (default: the OS temp directory). */
   spoolDir?: string | undefined;
-  progress?: ((text: string) => void) | undefined;
+  progress?: StepProgress | undefined;
 }
 
 interface Piece {

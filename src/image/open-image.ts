@@ -1,4 +1,5 @@
 /** One entry point for every image source: a path (docker-archive, OCI archive or layout) or an engine image. */
+import type { StepProgress } from '../progress.js';
 import { stat } from 'node:fs/promises';
 import { capabilityContext } from '../context.js';
 import { BadInputError } from '../errors.js';
@@ -21,7 +22,7 @@ export interface OpenImageOptions {
    * an engine image is read from the engine the docker CLI would use.
    */
   engine?: () => Promise<EngineClient>;
-  progress?: ((text: string) => void) | undefined;
+  progress?: StepProgress | undefined;
   /** Hash every file even when reading overlay2 directly (default: only files several layers write). */
   allDigests?: boolean;
 }

@@ -13,7 +13,7 @@ import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { BadInputError, EngineUnreachableError, HostError } from '../errors.js';
+import { BadInputError, EngineUnreachableError, HostError, UsageError } from '../errors.js';
 import type { Finding, Severity } from '../findings.js';
 import { fixText, type AppliedFix } from './apply-fixes.js';
 import { lintText, type LintPolicy } from './lint-dockerfile.js';
@@ -173,8 +173,8 @@ function checkTarget(text: string, target: string, name: string): void {
   const joined = text.replace(esc === '`' ? /`\r?\n/g : /\\\r?\n/g, ' ');
   for (const m of joined.matchAll(/^[ \t]*from[ \t]+(?:--\S+[ \t]+)*\S+[ \t]+as[ \t]+(\S+)/gim)) stages.push(m[1]!.toLowerCase());
   if (!stages.includes(target.toLowerCase())) {
-    throw new BadInputError(`--target ${target}: ${name} has no stage named "${target}"${stages.length ? ` (its stages: ${stages.join(', ')})` : ' (it names no stage)'}`,
-      'docker build --target would fail the same way; pass a stage name the file defines.');
+    // a flag value the file cannot take, as `docker build --target` refuses it: a usage error (issue 20), one line
+    throw new UsageError(`--target ${target}: ${name} has no stage named "${target}"${stages.length ? ` (its stages: ${stages.join(', ')})` : ' (it names no stage)'}`);
   }
 }
 

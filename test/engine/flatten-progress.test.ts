@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { BUSYBOX_IMAGE, buildImage, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
 import { runCli } from '../support/run-cli.js';
 
 interface Event { type: string; step?: string; done?: number; total?: number; unit?: string }
@@ -57,5 +57,25 @@ describe('flatten progress', { timeout: 300_000 }, () => {
     // a tar of the files: at least their bytes (the image's size), plus headers
     assert.ok(sent[sent.length - 1]!.done! >= size, `${JSON.stringify(sent[sent.length - 1])} vs image size ${size}`);
     assert.equal(ev[ev.length - 1]!.type, 'end');
+  });
+
+  it('in a log (plain): one counted step for the layer directories, never an overlay2 path per layer', async () => {
+    const deep = `${uniqueName('stowage-test/progress-deep')}:1`;
+    tags.push(deep, `${deep}-flat`);
+    const layers = 16;
+    await buildImage(deep, [`FROM ${BUSYBOX_IMAGE}`, ...Array.from({ length: layers }, (_, i) => `RUN echo ${i} > /f${i}`)].join('\n'));
+    const r = await runCli(['--progress', 'plain', 'flatten', deep]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /overlay2|\/diff\b/, r.stderr);
+    assert.doesNotMatch(r.stderr, /reading layer \d/, r.stderr);
+    // a step is printed once however many layers it counts
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.ok(lines.length < layers, r.stderr);
+    assert.equal(lines.filter((l) => l === 'flatten: reading the layer directories').length, 1, r.stderr);
+    const nd = await runCli(['--progress', 'ndjson', 'flatten', '--force', deep]);
+    assert.equal(nd.code, 0, nd.stderr);
+    const dirs = events(nd.stderr).filter((e) => e.step === 'reading the layer directories');
+    const base = Number((await docker(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', deep])).stdout.trim());
+    assert.deepEqual(dirs[dirs.length - 1], { ...dirs[dirs.length - 1], done: base, total: base, unit: 'items' });
   });
 });

@@ -7,7 +7,9 @@
  *
  * The expected exit code is the README's rule for the command: 1 when a finding shown is at or above
  * `--fail-on` (default `error` for doctor and analyze, `warn` for lint, none for bench), else 0; the
- * severities are read from the example's own output (text, JSON, SARIF or GitHub annotations).
+ * severities are read from the example's own output (text, JSON, SARIF or GitHub annotations). Where the README
+ * shows what the command prints, the run must print the same rows (`  tar bytes  …`), table headers and, where
+ * the input is the README's own, the same finding ids: a renamed figure or a lost row fails here.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,24 +25,64 @@ import { STOWAGE_BIN, runCli } from '../support/run-cli.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-interface Example { line: number; command: string }
+interface Example {
+  line: number;
+  command: string;
+  /** What the README shows the command printing (the lines after a `$ ` line, up to the next one). */
+  shown: string[];
+}
 
-/** The stowage command lines of the README's fenced blocks, with the line each is on. */
+/** The stowage command lines of the README's fenced blocks, with the line each is on and the output shown. */
 function readmeExamples(): Example[] {
   const out: Example[] = [];
   for (const m of README.matchAll(/^```(\w*)\n([\s\S]*?)^```/gm)) {
     const lang = m[1]!;
     if (!['', 'sh', 'console'].includes(lang)) continue;
     let line = README.slice(0, m.index).split('\n').length;
+    let current: Example | undefined;
     for (const text of m[2]!.split('\n')) {
       line++;
       const prompt = text.startsWith('$ ');
-      if (!prompt && lang !== 'sh') continue; // console and bare blocks: only the `$ ` lines are commands
+      if (!prompt && lang !== 'sh') {
+        // console and bare blocks: only the `$ ` lines are commands, the lines under one are its output
+        current?.shown.push(text);
+        continue;
+      }
+      current = undefined;
       const command = (prompt ? text.slice(2) : text).trim();
-      if (/(^|&& *|\.\/bin\/)stowage /.test(command)) out.push({ line, command });
+      if (/(^|&& *|\.\/bin\/)stowage /.test(command)) out.push(current = { line, command, shown: [] });
     }
   }
   return out;
+}
+
+/**
+ * What the README's shown output promises, checked against a run: the labels of its rows (`  engine     …`,
+ * `  tar bytes   476 MB  ->  284 MB`, a table's header words) and the finding ids it shows in brackets. Figures
+ * are the README's machine's; the shape and the names are what a user relies on.
+ */
+function promisedShape(shown: readonly string[]): { labels: string[]; ids: string[] } {
+  const labels = new Set<string>();
+  const ids = new Set<string>();
+  for (const raw of shown) {
+    const text = raw.replace(/\s+\(stderr\)\s*$/, '');
+    for (const m of text.matchAll(/\[([a-z]+\/[a-z0-9-]+)\]$/g)) ids.add(m[1]!);
+    // a row: up to 2 spaces of indent (deeper are a table's rows), a lower-case label of words, then two or more
+    // spaces and its value
+    const row = /^ {0,2}([a-z][a-z-]*(?: [a-z][a-z-]*)*) {2,}\S/.exec(text);
+    if (row) labels.add(row[1]!);
+    // a table header: three or more upper-case words (REPOSITORY  TAG  IMAGE ID …)
+    if (/^\s*[A-Z][A-Z-]+(?: {1,}[A-Z][A-Z-]+){2,}\s*$/.test(text)) labels.add(text.trim().replace(/\s+/g, ' '));
+  }
+  return { labels: [...labels], ids: [...ids] };
+}
+
+/** Checks a run's output against the shape the README shows; returns what is missing. */
+function missingFromRun(shape: { labels: string[]; ids: string[] }, output: string, deterministicIds: boolean): string[] {
+  const lines = output.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+  const missing = shape.labels.filter((l) => !lines.some((x) => x === l || x.startsWith(`${l} `)));
+  if (deterministicIds) missing.push(...shape.ids.filter((id) => !output.includes(`[${id}]`)).map((id) => `[${id}]`));
+  return missing;
 }
 
 type Severity = 'info' | 'warn' | 'error';
@@ -113,6 +155,13 @@ interface Plan {
    * (the base's, shared with earlier builds), which on this test's engine are the suite's.
    */
   buildCache?: boolean;
+  /**
+   * The example's input is the README's own (a fixture made to match): the finding ids its shown output
+   * names must be in the run's. Elsewhere the findings are the host's.
+   */
+  sameFindings?: boolean;
+  /** Rows of the shown output this host need not have, each with why. */
+  hostRows?: Record<string, string>;
 }
 
 /** The examples run here, by their README text (image names as the README spells them). */
@@ -122,9 +171,11 @@ const RUN: Record<string, Plan> = {
   'stowage doctor --json --fail-on warn     # CI gate: exit 1 on any warning': {},
   'stowage doctor --only disk,io            # just the disk and the I/O probe': {},
   'stowage doctor --skip io --no-probe      # never write into data-root': {},
-  'stowage doctor --only space --verbose': {},
-  'stowage lint --buildkit': { setup: lintProject },
-  'stowage lint --buildkit --diff': { setup: lintProject },
+  'stowage doctor --only space --verbose': {
+    hostRows: { 'CONTAINER STATE DRIVER MAX-SIZE MAX-FILE LOG BYTES': 'the logs table lists containers, and the host engine has one only while another test runs it' },
+  },
+  'stowage lint --buildkit': { setup: lintProject, sameFindings: true },
+  'stowage lint --buildkit --diff': { setup: lintProject, sameFindings: true },
   'stowage lint --buildkit --fix && docker build .': { setup: lintProject, builds: true },
   'stowage lint services/*/Dockerfile docker/          # many files, globs (*, ?, **), directories (searched)': { setup: manyDockerfiles },
   'stowage lint --fix-unsafe --diff                    # preview every fix, the unsafe ones too': { setup: lintProject },
@@ -132,9 +183,9 @@ const RUN: Record<string, Plan> = {
   'stowage lint --format github                        # annotations in a GitHub Actions log': { setup: lintProject },
   'stowage --json lint --fail-on error                 # CI gate: exit 1 only on errors': { setup: lintProject },
   'stowage lint --build-arg BASE=debian --target prod  # resolve ARGs, lint the stage that is built': { setup: manyDockerfiles },
-  'stowage analyze stowage-demo/app:1': {},
-  'stowage analyze --paths metadata-only --layer 2 stowage-demo/app:1': {},
-  'stowage flatten stowage-bench/flatten-deep:1': {},
+  'stowage analyze stowage-demo/app:1': { sameFindings: true },
+  'stowage analyze --paths metadata-only --layer 2 stowage-demo/app:1': { sameFindings: true },
+  'stowage flatten stowage-bench/flatten-deep:1': { sameFindings: true },
   'stowage bench start --image stowage-test/busybox:latest -n 20 --cmd date': {},
   'stowage bench build ./app --vs ./app/Dockerfile.fixed --network host': { setup: benchApp, buildCache: true },
   'stowage report --run --no-probe -o report.html                 # run doctor now and render it (--images 3: also analyze the 3 largest images)': { setup: () => undefined, files: ['report.html'] },
@@ -196,13 +247,27 @@ function sh(command: string, cwd: string): Promise<{ code: number; stdout: strin
       cwd,
       env: { ...process.env, PATH: `${dirname(STOWAGE_BIN)}:${process.env.PATH}`, NO_COLOR: '1', DOCKER_BUILDKIT: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${command} timed out`)); }, 60_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    // on a loaded machine 20 container starts can take over a minute; past the limit the example is stopped as
+    // a user would (Ctrl-C to its process group, so bench start removes its containers), then killed
+    let timedOut = false;
+    let kill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid!, 'SIGINT'); } catch { /* gone */ }
+      kill = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 30_000);
+    }, 240_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearTimeout(kill);
+      if (timedOut) reject(new Error(`${command} did not finish in 240 s\n${stderr.slice(-2000)}`));
+      else resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -213,7 +278,7 @@ function localCommand(command: string): string {
   return c;
 }
 
-describe('README examples', { timeout: 180_000 }, () => {
+describe('README examples', { timeout: 1_800_000 }, () => {
   const examples = readmeExamples();
   const made: string[] = [];
   const dirs: string[] = [];
@@ -238,6 +303,21 @@ describe('README examples', { timeout: 180_000 }, () => {
     assert.deepEqual(unknown, [], 'a new README example must be added to RUN or NOT_RUN');
     const stale = [...Object.keys(RUN), ...Object.keys(NOT_RUN)].filter((c) => !examples.some((e) => e.command === c));
     assert.deepEqual(stale, [], 'every planned example is still in the README');
+  });
+
+  it('the shape check fails when a shown row, table header or finding id is gone from a run', () => {
+    const flatten = examples.find((e) => e.command.startsWith('stowage flatten '))!;
+    const shape = promisedShape(flatten.shown);
+    for (const label of ['layers', 'tar bytes', 'content bytes', 'verified', 'time']) assert.ok(shape.labels.includes(label), `${label} in ${JSON.stringify(shape.labels)}`);
+    const shown = flatten.shown.join('\n');
+    assert.deepEqual(missingFromRun(shape, shown, true), []);
+    // the issue's case: one figure called "layer bytes" again
+    assert.deepEqual(missingFromRun(shape, shown.replace('tar bytes', 'layer bytes'), true), ['tar bytes']);
+    const space = promisedShape(examples.find((e) => e.command === 'stowage doctor --only space --verbose')!.shown);
+    assert.ok(space.labels.includes('REPOSITORY TAG IMAGE ID SIZE SHARED UNIQUE CONTAINERS'), JSON.stringify(space.labels));
+    const lint = promisedShape(examples.find((e) => e.command === 'stowage lint --buildkit')!.shown);
+    assert.deepEqual(lint.ids, ['dockerfile/copy-then-chown']);
+    assert.deepEqual(missingFromRun(lint, 'WARN  something else [dockerfile/recursive-chown]', true), ['[dockerfile/copy-then-chown]']);
   });
 
   for (const [command, plan] of Object.entries(RUN)) {
@@ -267,6 +347,10 @@ describe('README examples', { timeout: 180_000 }, () => {
         assert.ok(r.stdout.trim() !== '' || files.some((f) => f.trim() !== ''), `it printed its result\n${context}`);
         assert.equal(r.code, documentedCode(command, r.stdout, files), `the documented exit code\n${context}`);
         if (plan.builds) assert.equal(built.length, 1, `docker build . built the fixed Dockerfile\n${context}`);
+        const example = examples.find((e) => e.command === command)!;
+        const shape = promisedShape(example.shown);
+        const missing = missingFromRun(shape, `${r.stdout}\n${r.stderr}`, Boolean(plan.sameFindings)).filter((m) => !(m in (plan.hostRows ?? {})));
+        assert.deepEqual(missing, [], `README.md:${example.line} shows these rows and ids, the run printed none of them\n${context}`);
       } finally {
         await removeImages(built);
       }

@@ -135,12 +135,15 @@ test('lint cli: documented exit codes for bad input and usage', async () => {
     assert.equal((await run(['lint', '--no-engine', '--fail-on', 'fatal', join(dir, 'Dockerfile')])).code, 2);
     assert.equal((await run(['lint', '--no-engine', '--build-arg', 'novalue', join(dir, 'Dockerfile')])).code, 2);
     assert.throws(() => writeFixedDockerfile(join(dir, 'missing-dir', 'Dockerfile'), 'x'), HostError);
-    // --target of a stage the file does not have: docker build fails, so lint says so (exit 4), naming the stages
+    // --target of a stage the file does not have: docker build fails, so lint says so in one line (exit 2, a
+    // value the file cannot take), naming the stages, and lints nothing
     writeFileSync(join(dir, 'multi.Dockerfile'), 'FROM a AS build\nRUN true\nFROM \\\n  b AS final\n');
     const t = await run(['lint', '--no-engine', '--target', 'nosuch', join(dir, 'multi.Dockerfile')]);
-    assert.equal(t.code, 4);
+    assert.equal(t.code, 2);
     assert.equal(t.stdout, '');
-    assert.match(t.stderr, /^stowage: --target nosuch: .*multi\.Dockerfile has no stage named "nosuch" \(its stages: build, final\)\n/);
+    assert.match(t.stderr, /^stowage: --target nosuch: .*multi\.Dockerfile has no stage named "nosuch" \(its stages: build, final\)\n$/);
+    const tj = JSON.parse((await run(['--json', 'lint', '--no-engine', '--target', 'nosuch', join(dir, 'multi.Dockerfile')])).stdout);
+    assert.deepEqual([tj.error.code, tj.error.exitCode, tj.error.hint], ['usage', 2, null]);
     assert.equal((await run(['lint', '--no-engine', '--target', 'FINAL', join(dir, 'multi.Dockerfile')])).code, 0);
     // a malformed --host is a usage error even though lint does not need the engine
     const h = await run(['--host', 'nosuch://x', 'lint', join(dir, 'Dockerfile')]);
