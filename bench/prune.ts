@@ -2,14 +2,19 @@
  * prune's plan time beside `docker system df -v` on the same private engine in the same run (issue 14's
  * target: the plan in at most 1.5x the time of `docker system df -v`). The images are imports of one rootfs,
  * so they share their layer and prune must read every image's layers (the slow path).
+ * Per command, medians of RUNS: wall time; CPU time of the command itself (its process and children, from
+ * /proc/self/stat's cutime/cstime, robust on a loaded host); and the private dockerd's own CPU time while it ran
+ * (the engine-side work the command caused). `stowage --version` is the floor every stowage command pays to
+ * start Node; `planMs` is the plan's own time inside the process, from its JSON.
  * Run: npm run build && node dist/bench/prune.js [IMAGES=500] [CONTAINERS=2000]   (needs root, dockerd, busybox-static)
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
-import { PrivateDaemon } from '../test/support/private-daemon.js';
+import { PrivateDaemon, processesMentioning } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 
 requirePrerequisites('bench/prune', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
@@ -25,11 +30,28 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeMs(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** utime+stime of `pid` (or cutime+cstime: the waited-for children of this process), in ms. */
+function cpuMs(pid: number | 'self', children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+interface Timed { wallMs: number; cpuMs: number; engineCpuMs: number; stdout: string }
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, enginePids: number[]): Timed {
+  const engine0 = enginePids.reduce((n, p) => n + cpuMs(p), 0);
+  const cpu0 = cpuMs('self', true);
   const t = performance.now();
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 * 1024 ** 2 });
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 ** 2, encoding: 'utf8' });
+  const wallMs = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return performance.now() - t;
+  return { wallMs, cpuMs: cpuMs('self', true) - cpu0, engineCpuMs: enginePids.reduce((n, p) => n + cpuMs(p), 0) - engine0, stdout: r.stdout };
 }
 
 const daemon = new PrivateDaemon();
@@ -38,24 +60,38 @@ try {
   await daemon.start();
   const env = { ...process.env, ...daemon.env };
   const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 64 * 1024 ** 2 }).stdout;
-  for (let i = 0; i < IMAGES; i++) {
-    execFileSync(DOCKER_CLI, ['import', '-', `stowage-bench/prune-${i % 50}:${i}`], { input: tar, env, stdio: ['pipe', 'ignore', 'inherit'] });
+  const importOne = (tag: string) => new Promise<void>((resolve, reject) => {
+    const child = spawn(DOCKER_CLI, ['import', '-', tag], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker import ${tag}: exit ${code}`))));
+    child.stdin.end(tar);
+  });
+  for (let i = 0; i < IMAGES; i += 8) {
+    await Promise.all(Array.from({ length: Math.min(8, IMAGES - i) }, (_, j) => importOne(`stowage-bench/prune-${(i + j) % 50}:${i + j}`)));
   }
   for (let i = 0; i < CONTAINERS; i += 8) {
     await Promise.all(Array.from({ length: Math.min(8, CONTAINERS - i) }, (_, j) =>
       run(DOCKER_CLI, ['create', '--network', 'none', `stowage-bench/prune-${(i + j) % 50}:${(i + j) % IMAGES}`, 'true'], { env })));
   }
   console.log(`private engine at ${daemon.host}: ${IMAGES} images, ${CONTAINERS} stopped containers`);
-  const plan: number[] = [];
-  const df: number[] = [];
+  const enginePids = processesMentioning(daemon.dir);
+  const rows: Record<'plan' | 'df' | 'floor', Timed[]> = { plan: [], df: [], floor: [] };
+  const planMs: number[] = [];
   for (let r = 0; r < RUNS; r++) {
-    plan.push(timeMs(process.execPath, [bin, '--host', daemon.host, '--json', '--quiet', 'prune', '--images', 'unused', '--volumes', 'all', '--networks'], {}));
-    df.push(timeMs(DOCKER_CLI, ['system', 'df', '-v'], daemon.env));
+    const p = timed(process.execPath, [bin, '--host', daemon.host, '--json', '--quiet', 'prune', '--images', 'unused', '--volumes', 'all', '--networks'], {}, enginePids);
+    rows.plan.push(p);
+    planMs.push((JSON.parse(p.stdout) as { result: { planMs: number } }).result.planMs);
+    rows.df.push(timed(DOCKER_CLI, ['system', 'df', '-v'], daemon.env, enginePids));
+    rows.floor.push(timed(process.execPath, [bin, '--version'], {}, enginePids));
   }
-  const p = median(plan);
-  const d = median(df);
-  console.log(`plan (stowage prune --images unused --volumes all --networks, no --apply): ${p.toFixed(0)} ms; docker system df -v: ${d.toFixed(0)} ms; `
-    + `ratio ${(p / d).toFixed(2)} (target <= 1.5: ${p / d <= 1.5 ? 'met' : 'not met'}; medians of ${RUNS}; spreads ${Math.min(...plan).toFixed(0)}-${Math.max(...plan).toFixed(0)} and ${Math.min(...df).toFixed(0)}-${Math.max(...df).toFixed(0)} ms)`);
+  const m = (k: keyof typeof rows, f: keyof Omit<Timed, 'stdout'>) => median(rows[k].map((t) => t[f]));
+  const ratio = m('plan', 'wallMs') / m('df', 'wallMs');
+  console.log(`medians of ${RUNS}: wall / own CPU / engine CPU (ms)`);
+  console.log(`  stowage prune --images unused --volumes all --networks (plan only): ${m('plan', 'wallMs').toFixed(0)} / ${m('plan', 'cpuMs').toFixed(0)} / ${m('plan', 'engineCpuMs').toFixed(0)}; planMs inside the process ${median(planMs).toFixed(0)}`);
+  console.log(`  docker system df -v:                                                ${m('df', 'wallMs').toFixed(0)} / ${m('df', 'cpuMs').toFixed(0)} / ${m('df', 'engineCpuMs').toFixed(0)}`);
+  console.log(`  stowage --version (Node's start, the floor of every stowage run):    ${m('floor', 'wallMs').toFixed(0)} / ${m('floor', 'cpuMs').toFixed(0)} / ${m('floor', 'engineCpuMs').toFixed(0)}`);
+  console.log(`ratio plan/df wall ${ratio.toFixed(2)} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'not met'}); planMs/df wall ${(median(planMs) / m('df', 'wallMs')).toFixed(2)}; `
+    + `engine CPU ratio ${(m('plan', 'engineCpuMs') / Math.max(1, m('df', 'engineCpuMs'))).toFixed(2)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 } finally {
   rmSync(rootfs, { recursive: true, force: true });
   await daemon.destroy();

@@ -2,6 +2,7 @@
  * What prune plans over, read from the engine in one pass: containers with their mounts and networks, images
  * with their layers, volumes, networks and build cache, with the sizes `docker system df` reports.
  */
+import { createHash } from 'node:crypto';
 import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { isActiveState } from '../engine/system-df.js';
@@ -10,6 +11,7 @@ import { BadInputError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds, layerSizes, type ImageLayers } from './image-layers.js';
+import { readStoredImageConfig, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
 
 export interface InventoryContainer {
   id: string;
@@ -82,31 +84,37 @@ const time = (text: string | undefined): number | undefined => {
   return Number.isFinite(t) && t > 0 ? t : undefined;
 };
 
-/** Reads the engine's state; layers are read only for images that share some with another (the rest free all their bytes). */
+/**
+ * Reads the engine's state: one `/system/df` (which lists images, containers and volumes up to API 1.51), the
+ * networks, and the layers of the images that share some with another (the rest free all their bytes). On the
+ * engine's own host those layers are read from its image store, each config checked against its image ID, and
+ * sized from its layer store: the same figures as inspect and history, without a request per image.
+ */
 export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
-  const [usage, containers, images, volumes, networks] = await Promise.all([
-    engine.diskUsage(), engine.listContainers({ all: true }), engine.listImages(), engine.listVolumes(), engine.listNetworks(),
+  const local = engine.endpoint.transport.kind === 'unix';
+  const [listed, networks, info] = await Promise.all([
+    engine.diskUsageListed(), engine.listNetworks(), local ? engine.info() : Promise.resolve(undefined),
   ]);
+  const [containers, images, volumes] = await Promise.all([
+    listed.containers ?? engine.listContainers({ all: true }), listed.images ?? engine.listImages(), listed.volumes ?? engine.listVolumes(),
+  ]);
+  const usage = listed.usage;
   context.signal.throwIfAborted();
   const usageOf = new Map(usage.images.map((i) => [i.id, i]));
   const rwOf = new Map(usage.containers.map((c) => [c.id, c.sizeRw]));
   const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
   const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
+  const store = info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined;
   let done = 0;
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
   await mapLimit(needLayers, 8, async (image) => {
     context.signal.throwIfAborted();
-    const detail = await engine.inspectImage(image.id);
-    const chain = chainIds(detail.layers);
-    // one layer is the image's whole size; only deeper images need their history to size each layer
-    const sizes = chain.length <= 1 ? chain.map(() => detail.size)
-      : layerSizes(chain.length, (await engine.imageHistory(image.id)).map((h) => h.size), detail.size);
-    const lastTagged = time(detail.lastTagTime);
-    layers.set(image.id, { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) });
+    const read = (store && await storedLayers(store.root, store.driver, image.id)) || await inspectedLayers(engine, image.id);
+    layers.set(image.id, read);
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
-  const space = options.space ? await dataRootSpace(engine) : undefined;
+  const space = options.space ? await dataRootSpace(engine, info?.dockerRootDir) : undefined;
   return {
     ...(space ? { space } : {}),
     takenAt: context.clock.now(),
@@ -139,12 +147,45 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   };
 }
 
+interface ReadLayers { layers: ImageLayers | undefined; lastTagged?: number }
+
+/** Through the API: inspect for the layers, and history for their sizes when there is more than one. */
+async function inspectedLayers(engine: EngineClient, id: string): Promise<ReadLayers> {
+  const detail = await engine.inspectImage(id);
+  const chain = chainIds(detail.layers);
+  // one layer is the image's whole size; only deeper images need their history to size each layer
+  const sizes = chain.length <= 1 ? chain.map(() => detail.size)
+    : layerSizes(chain.length, (await engine.imageHistory(id)).map((h) => h.size), detail.size);
+  const lastTagged = time(detail.lastTagTime);
+  return { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) };
+}
+
+/**
+ * From the engine's own stores, or undefined (then the API is asked): the config must hash to the image ID
+ * (so it is that image's, whatever reads it) and every layer must be in the layer store with its size.
+ */
+async function storedLayers(root: string, driver: string, id: string): Promise<ReadLayers | undefined> {
+  try {
+    const config = await readStoredImageConfig(root, id, driver);
+    if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== id) return undefined;
+    const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string')) return undefined;
+    const chain = chainIds(diffIds as string[]);
+    const sizes = await Promise.all(chain.map((c) => readStoredLayerSize(root, driver, c)));
+    if (sizes.some((n) => n === undefined)) return undefined;
+    const lastTagged = time(await readStoredLastTagTime(root, driver, id));
+    return { layers: { chain, sizes: sizes as number[] }, ...(lastTagged ? { lastTagged } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The data-root's filesystem, for a space target: only on the engine's own host. */
-async function dataRootSpace(engine: EngineClient): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
+async function dataRootSpace(engine: EngineClient, known: string | undefined): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
   if (engine.endpoint.transport.kind !== 'unix') {
     throw new BadInputError(`a space target needs the engine's data-root on this host, and ${engine.endpoint.url} is remote`, 'Run stowage on the engine\'s host, or prune without `untilFree`/`untilUsed`.');
   }
-  const path = (await engine.info()).dockerRootDir;
+  const path = known ?? (await engine.info()).dockerRootDir;
   try {
     const s = await spaceOf(path);
     return { path, totalBytes: s.totalBytes, freeBytes: s.freeBytes };
