@@ -148,6 +148,18 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
       if (Number.isFinite(last) && now - last < untilMs) keptCache.set(r.id, `last used ${ago(now - last)} ago, within --build-cache-until ${hours(untilMs)}`);
     }
   }
+  // a budget: of the records that could go, the least recently used go first, only until the cache fits
+  const budget = options.buildCacheKeepBytes;
+  if (budget !== undefined) {
+    const own = (r: PruneInventory['buildCache'][number]) => (r.shared ? 0 : r.size);
+    let total = inventory.buildCache.reduce((n, r) => n + own(r), 0);
+    const lastUse = (r: PruneInventory['buildCache'][number]) => Date.parse(r.lastUsedAt ?? r.createdAt ?? '') || 0;
+    const candidates = inventory.buildCache.filter((r) => !keptCache.has(r.id)).sort((a, b) => lastUse(a) - lastUse(b) || a.id.localeCompare(b.id));
+    for (const r of candidates) {
+      if (total <= budget) keptCache.set(r.id, `the cache fits --keep-storage ${formatBytes(budget)} (${formatBytes(total)}) once less recently used records go`);
+      else total -= own(r);
+    }
+  }
   // a record that a kept one is built on stays too
   for (let changed = true; changed;) {
     changed = false;
