@@ -14,7 +14,7 @@ import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
-import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
@@ -133,9 +133,9 @@ class DockerodeEngine implements EngineClient {
   }
 
   /** A plain JSON request at the negotiated API version. */
-  private async request<T>(method: string, path: string, query?: Query, timeoutMs = this.timeoutMs): Promise<T> {
+  private async request<T>(method: string, path: string, query?: Query, timeoutMs = this.timeoutMs, text = false): Promise<T> {
     try {
-      return await withTimeout(engineRequest<T>(this.target, method, `/v${this.apiVersion}${path}`, query), timeoutMs, this.endpoint);
+      return await withTimeout(engineRequest<T>(this.target, method, `/v${this.apiVersion}${path}`, query, text), timeoutMs, this.endpoint);
     } catch (err) {
       throw toEngineError(err, this.endpoint);
     }
@@ -226,7 +226,25 @@ class DockerodeEngine implements EngineClient {
       },
       image: c.Image,
       running: Boolean(c.State.Running || c.State.Paused || c.State.Restarting),
+      ...(goTime(c.State.StartedAt) ? { startedAt: c.State.StartedAt } : {}),
+      ...(goTime(c.State.FinishedAt) ? { finishedAt: c.State.FinishedAt } : {}),
     };
+  }
+
+  async containerEvents(sinceSec: number, untilSec: number): Promise<ContainerEvent[]> {
+    // a finite window: the engine answers from its event buffer (the last 256 events) and closes the stream
+    const text = await this.request<string>('GET', '/events', { since: String(sinceSec), until: String(untilSec), filters: { type: ['container'] } }, undefined, true);
+    return text.split('\n').flatMap((line) => {
+      if (!line.trim()) return [];
+      try {
+        const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; from?: string; timeNano?: number; time?: number };
+        const image = e.Actor?.Attributes?.image ?? e.from;
+        if (!e.Action || !e.Actor?.ID || !image) return [];
+        return [{ action: e.Action, containerId: e.Actor.ID, image, timeMs: e.timeNano ? Math.floor(e.timeNano / 1e6) : Number(e.time ?? 0) * 1000 }];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string> {
@@ -447,6 +465,11 @@ function toVolumeEntry(v: Record<string, unknown>): VolumeListEntry {
     // 23.0+ labels the volumes it makes for a container; older engines name them with 64 hex digits
     anonymous: 'com.docker.volume.anonymous' in labels || /^[0-9a-f]{64}$/.test(name),
   };
+}
+
+/** An RFC 3339 time the engine set, not Go's zero time. */
+function goTime(t: string | undefined): boolean {
+  return Boolean(t && !t.startsWith('0001-'));
 }
 
 /** `Metadata.LastTagTime`, unless it is Go's zero time (never tagged). */

@@ -1,6 +1,6 @@
 /** The interface every capability uses to reach Docker; the only implementation is in dockerode-engine.ts. */
 import type { Endpoint } from './endpoint.js';
-import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 export interface ImageListEntry {
@@ -75,6 +75,8 @@ export interface EngineClient {
   /** Containers, all states by default; `labels` keeps those carrying every given label. */
   listContainers(options?: { all?: boolean; labels?: Record<string, string> }): Promise<ContainerListEntry[]>;
   inspectContainer(id: string): Promise<ContainerDetail>;
+  /** Container events between two times (seconds since the epoch) from the engine's event buffer, which keeps only the latest 256. */
+  containerEvents(sinceSec: number, untilSec: number): Promise<ContainerEvent[]>;
   /** Creates a container; returns its id. `timeoutMs` overrides the per-request limit (slow disks). */
   createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string>;
   startContainer(id: string, timeoutMs?: number): Promise<void>;

@@ -40,8 +40,11 @@ export function queryString(query: Query = {}): string {
   return text ? `?${text}` : '';
 }
 
-/** One request; resolves with the parsed JSON body (undefined when empty), rejects with EngineHttpStatus or the socket's error. */
-export function engineRequest<T>(target: HttpTarget, method: string, path: string, query?: Query): Promise<T> {
+/**
+ * One request; resolves with the parsed JSON body (undefined when empty), or with `text` the body as it came
+ * (a stream of JSON lines); rejects with EngineHttpStatus or the socket's error.
+ */
+export function engineRequest<T>(target: HttpTarget, method: string, path: string, query?: Query, text = false): Promise<T> {
   const https = target.protocol === 'https';
   return new Promise<T>((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)({
@@ -56,16 +59,16 @@ export function engineRequest<T>(target: HttpTarget, method: string, path: strin
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const raw = Buffer.concat(chunks).toString('utf8');
         let body: unknown;
         try {
-          body = text.trim() ? JSON.parse(text) : undefined;
+          body = raw.trim() ? JSON.parse(raw) : undefined;
         } catch {
           body = undefined;
         }
         const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve(body as T);
-        else reject(new EngineHttpStatus(status, body && typeof body === 'object' ? body as { message?: string } : { message: text.trim() }));
+        if (status >= 200 && status < 300) resolve((text ? raw : body) as T);
+        else reject(new EngineHttpStatus(status, body && typeof body === 'object' ? body as { message?: string } : { message: raw.trim() }));
       });
     });
     req.on('error', reject);

@@ -43,3 +43,20 @@ export async function readStoredLastTagTime(dataRoot: string, driver: string, im
     return undefined;
   }
 }
+
+/**
+ * A container's last start and stop as the engine saved them (containers/ID/config.v2.json, `State`), read
+ * from disk so that a plan over thousands of containers makes no request per container; undefined when absent.
+ */
+export async function readStoredContainerTimes(dataRoot: string, id: string): Promise<{ startedAt?: string; finishedAt?: string } | undefined> {
+  try {
+    const state = (JSON.parse(await readFile(join(dataRoot, 'containers', id, 'config.v2.json'), 'utf8')) as { State?: { StartedAt?: string; FinishedAt?: string } }).State;
+    if (!state) return undefined;
+    const set = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : undefined);
+    const startedAt = set(state.StartedAt);
+    const finishedAt = set(state.FinishedAt);
+    return { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) };
+  } catch {
+    return undefined;
+  }
+}

@@ -290,13 +290,20 @@ function recentTags(images: readonly InventoryImage[], keep: number | undefined)
 }
 
 /**
- * When an image was last used, as far as the engine tells: the newest of its creation, its last tagging and
- * the creation of the containers made from it (the engine keeps no last-run time for images).
+ * When an image was last used, as far as the engine tells: the newest of its creation, its last tagging, the
+ * creation, last start and last stop of the containers made from it, and (when read) the latest container
+ * event naming it in the engine's buffer. The engine keeps no last-run time for images itself.
  */
 export function lastUsedMs(image: InventoryImage, containers: readonly InventoryContainer[]): { ms: number; what: string } {
   let best = { ms: image.created * 1000, what: 'created' };
   if (image.lastTagged !== undefined && image.lastTagged > best.ms) best = { ms: image.lastTagged, what: 'last tagged' };
-  for (const c of containers) if (c.imageId === image.id && c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
+  for (const c of containers) {
+    if (c.imageId !== image.id) continue;
+    if (c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
+    if (c.startedAt !== undefined && c.startedAt > best.ms) best = { ms: c.startedAt, what: `container ${c.name} started` };
+    if (c.finishedAt !== undefined && c.finishedAt > best.ms) best = { ms: c.finishedAt, what: `container ${c.name} stopped` };
+  }
+  if (image.lastEvent && image.lastEvent.ms > best.ms) best = image.lastEvent;
   return best;
 }
 

@@ -39,6 +39,12 @@ export interface PruneResult {
   buildCacheUntilMs: number;
   /** `--keep-storage`: the build-cache budget the plan kept to, in bytes. */
   buildCacheKeepBytes?: number;
+  /**
+   * With a space target or --keep-since: where images' last use came from. `containerTimes`: each container's
+   * last start and stop from the engine's saved state (`store`) or inspect; `events`: how many container events
+   * the engine's buffer held (it keeps the latest 256), from `eventsSince` (ms).
+   */
+  lastUse?: { containerTimes: 'store' | 'inspect' | 'none'; events: number; eventsSince?: number };
   /** Set when an interrupted apply's saved plan was resumed instead of planning afresh: when that plan was made. */
   resumedFrom?: { journal: string; plannedAt: string };
   /** `layers`: image bytes from each layer's size (exact); `engine`: for some images, size less the engine's SharedSize (a lower bound). */
@@ -76,14 +82,16 @@ function difference(before: UsageBytes, after: UsageBytes): UsageBytes {
 export async function planPruneOnEngine(options: PruneOptions, context: CapabilityContext): Promise<PrunePlanned> {
   const started = context.clock.monotonic();
   const engine = await context.engine();
-  const inventory = await readInventory(engine, context, { space: options.untilFree !== undefined || options.untilUsed !== undefined });
+  const space = options.untilFree !== undefined || options.untilUsed !== undefined;
+  // images' last use orders a space target and judges --keep-since; without either it is not read
+  const inventory = await readInventory(engine, context, { space, lastUse: space || options.protect?.keepSinceMs !== undefined });
   const planning = planPrune(inventory, options);
   return {
     inventory,
     result: {
       schemaVersion: 1, apiVersion: inventory.apiVersion, phases: planning.phases, protections: protectionsOf(options),
       buildCacheUntilMs: planning.buildCacheUntilMs, ...(options.buildCacheKeepBytes !== undefined ? { buildCacheKeepBytes: options.buildCacheKeepBytes } : {}),
-      imageBytes: planning.imageBytes,
+      imageBytes: planning.imageBytes, ...(inventory.lastUse ? { lastUse: inventory.lastUse } : {}),
       imageBytesHeldByCache: planning.imageBytesHeldByCache, ...(planning.spaceTarget ? { spaceTarget: planning.spaceTarget } : {}), plan: planning.plan,
       planMs: Math.round(context.clock.monotonic() - started),
     },

@@ -2,6 +2,8 @@
  * stowage prune's resume journal and build-cache budget on a private engine, Docker as the judge:
  * - an apply stopped halfway, run again with the same `--journal`, resumes the saved plan: what the first run
  *   removed is counted once (done-earlier), the rest goes, and `docker system df` lost what the two runs report;
+ * - images' last use, which orders `--until-free`, comes from containers' last start and stop and from the
+ *   engine's events (a `docker run --rm` leaves only an event), checked against `docker inspect` and `docker events`;
  * - `--keep-storage` removes the least recently used records (by the engine's own LastUsedAt) only until the
  *   build cache `docker system df` reports fits the budget.
  */
@@ -14,7 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capabilityContext } from '../../src/context.js';
 import type { Progress } from '../../src/progress.js';
+import { connectEngine } from '../../src/engine/dockerode-engine.js';
+import { readInventory } from '../../src/prune/inventory.js';
 import { applyPrunePlan, planPruneOnEngine, type PruneResult } from '../../src/prune/prune.js';
+import { lastUsedMs, planPrune } from '../../src/prune/prune-planner.js';
 import { savedPlanPath } from '../../src/prune/prune-journal.js';
 import type { PruneOptions } from '../../src/prune/prune-options.js';
 import { buildImage, docker, ensureBusybox } from '../support/docker-cli.js';
@@ -96,6 +101,47 @@ describe('stowage prune: resume journal and build-cache budget, on a private eng
     const lost = imagesAndContainers(dfBefore) - imagesAndContainers(await systemDf(daemon.socket));
     assert.equal(second.applied!.totals.bytes, planned.result.plan.totals.bytes, 'done + done-earlier = the plan, each once');
     assert.ok(Math.abs(second.applied!.totals.bytes - lost) <= 0.05 * lost, `reported ${second.applied!.totals.bytes} B, docker system df lost ${lost} B`);
+  });
+
+  it('images\' last use comes from container starts and stops and the engine\'s events, and orders --until-free', { timeout: 240_000 }, async () => {
+    const base = await ensureBusybox(env());
+    // three images of one layer (busybox's), told apart by a label; c is the newest by creation
+    for (const n of ['a', 'b', 'c']) await d(['build', '-q', '-t', `lastuse/${n}:1`, '--label', `n=${n}`, '-'], Buffer.from(`FROM ${base}\n`));
+    await d(['create', '--name', 'lastuse-b', '--network', 'none', 'lastuse/b:1', 'true']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await d(['run', '--rm', '--network', 'none', 'lastuse/a:1', 'true']); // leaves no container: only events
+    await new Promise((r) => setTimeout(r, 1500));
+    await d(['start', '-a', 'lastuse-b']); // b: started and stopped last of all
+    const options: PruneOptions = { images: 'unused', skip: ['containers', 'build-cache'], protect: { images: [base] }, untilFree: 1 };
+    const planned = (await planPruneOnEngine(options, capabilityContext({ connect: { host: daemon.host } }))).result;
+    assert.equal(planned.lastUse?.containerTimes, 'store', 'a local engine: the saved container state');
+    assert.ok((planned.lastUse?.events ?? 0) > 0);
+    const ids = Object.fromEntries(await Promise.all(['a', 'b', 'c'].map(async (n) => [n, (await d(['image', 'inspect', '-f', '{{.Id}}', `lastuse/${n}:1`])).stdout.trim()])));
+    // --until-free 100%: every candidate goes, least recently used first: c (created), a (its --rm run); b is in use by a kept container
+    const order = planned.plan.actions.filter((a) => a.kind === 'remove-image').map((a) => a.target);
+    assert.deepEqual(order.filter((t) => Object.values(ids).includes(t)), [ids.c, ids.a]);
+    // the reasons, against Docker's own record: the --rm container's die event, b's container's FinishedAt
+    const events = (await d(['events', '--since', '0', '--until', String(Math.floor(Date.now() / 1000)), '--filter', 'type=container', '--filter', 'image=lastuse/a:1', '--format', '{{.Action}} {{.TimeNano}}'])).stdout.trim().split('\n');
+    const lastA = Math.max(...events.filter((e) => /^(create|start|die|stop|destroy) /.test(e)).map((e) => Math.floor(Number(e.split(' ')[1]) / 1e6)));
+    assert.ok(lastA > 0, 'docker events saw the --rm container');
+    assert.match(planned.plan.actions.find((a) => a.target === ids.a)!.reason, /least recently used \(container [0-9a-f]{12} (stopped|removed) \(engine event\) /);
+    const keptB = planned.plan.refusals.find((r) => r.target.includes(ids.b.slice(7, 19)))!;
+    assert.match(keptB.detail, /^used by container lastuse-b \(exited\)$/);
+
+    // on one inventory (its own clock): b's last use is its container's stop as docker inspect has it, and a
+    // --keep-since between c's creation and a's last event keeps a (by the event alone) and not c
+    const engine = await connectEngine({ host: daemon.host });
+    const inventory = await readInventory(engine, capabilityContext({ connect: { host: daemon.host } }), { lastUse: true });
+    const image = (n: string) => inventory.images.find((i) => i.id === ids[n])!;
+    const finished = Date.parse((await d(['inspect', '-f', '{{.State.FinishedAt}}', 'lastuse-b'])).stdout.trim());
+    assert.deepEqual(lastUsedMs(image('b'), inventory.containers), { ms: finished, what: 'container lastuse-b stopped' });
+    assert.equal(lastUsedMs(image('a'), inventory.containers).ms, lastA, 'a: the latest event docker events shows for it');
+    const keepSinceMs = inventory.takenAt - (image('c').created * 1000 + lastA) / 2;
+    const kept = planPrune(inventory, { ...options, untilFree: undefined, protect: { images: [base], keepSinceMs } }).plan;
+    assert.match(kept.refusals.find((r) => r.target.includes(ids.a.slice(7, 19)))!.detail, /^container [0-9a-f]{12} (stopped|removed) \(engine event\) \d+ s ago, younger than --keep-since/);
+    assert.ok(kept.actions.some((x) => x.target === ids.c), 'c, used by nothing since its creation, goes');
+    await d(['rm', 'lastuse-b']);
+    await d(['rmi', 'lastuse/a:1', 'lastuse/b:1', 'lastuse/c:1']);
   });
 
   it('--keep-storage removes the least recently used records only until the build cache fits', { timeout: 240_000 }, async () => {
