@@ -136,7 +136,9 @@ describe('stowage prune: resume journal and build-cache budget, on a private eng
     const finished = Date.parse((await d(['inspect', '-f', '{{.State.FinishedAt}}', 'lastuse-b'])).stdout.trim());
     assert.deepEqual(lastUsedMs(image('b'), inventory.containers), { ms: finished, what: 'container lastuse-b stopped' });
     assert.equal(lastUsedMs(image('a'), inventory.containers).ms, lastA, 'a: the latest event docker events shows for it');
-    const keepSinceMs = inventory.takenAt - (image('c').created * 1000 + lastA) / 2;
+    const lastC = lastUsedMs(image('c'), inventory.containers).ms;
+    assert.ok(lastC < lastA, 'c was last used (built, tagged) before a\'s --rm run');
+    const keepSinceMs = inventory.takenAt - (lastC + lastA) / 2;
     const kept = planPrune(inventory, { ...options, untilFree: undefined, protect: { images: [base], keepSinceMs } }).plan;
     assert.match(kept.refusals.find((r) => r.target.includes(ids.a.slice(7, 19)))!.detail, /^container [0-9a-f]{12} (stopped|removed) \(engine event\) \d+ s ago, younger than --keep-since/);
     assert.ok(kept.actions.some((x) => x.target === ids.c), 'c, used by nothing since its creation, goes');
