@@ -2,14 +2,14 @@
 import { createInterface } from 'node:readline/promises';
 import { loadConfig } from '../config/config-file.js';
 import { ExitCode, InterruptedError, RefusedError, UsageError } from '../errors.js';
-import { applyPrunePlan, namedVolumesIn, planPruneOnEngine, type PruneResult } from '../prune/prune.js';
+import { applyPrunePlan, namedVolumesIn, planOrResume, type PruneResult } from '../prune/prune.js';
 import {
   DEFAULT_BUILD_CACHE_UNTIL_MS, IMAGE_MODES, parseLabelRule, PRUNE_PHASES, VOLUME_MODES, type LabelRule, type PruneOptions,
 } from '../prune/prune-options.js';
 import { renderJson } from '../render/json-document.js';
 import { renderPruneText } from '../render/prune-text.js';
 import type { CliContext } from './cli-context.js';
-import { parseChoiceFlag, parseChoiceListFlag, parseDurationFlag, parseNumberFlag, parsePercentFlag } from './option-parsers.js';
+import { parseChoiceFlag, parseChoiceListFlag, parseDurationFlag, parseNumberFlag, parsePercentFlag, parseSizeFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
 interface PruneFlags {
@@ -20,6 +20,8 @@ interface PruneFlags {
   networks?: boolean;
   skip?: string;
   buildCacheUntil?: string;
+  keepStorage?: string;
+  journal?: string;
   keepLabel: string[];
   keepImage: string[];
   keepRecent?: string;
@@ -54,6 +56,8 @@ export function pruneOptionsFrom(flags: PruneFlags): PruneOptions {
     networks: flags.networks ?? false,
     skip: parseChoiceListFlag(flags.skip, '--skip', PRUNE_PHASES),
     buildCacheUntilMs,
+    ...(flags.keepStorage !== undefined ? { buildCacheKeepBytes: parseSizeFlag(flags.keepStorage, '--keep-storage') } : {}),
+    ...(flags.journal !== undefined ? { journal: flags.journal } : {}),
     protect: {
       labels: [...(config.protect?.labels ?? []).map((l) => labelRule(l, 'prune.protect.labels')), ...flags.keepLabel.map((l) => labelRule(l, '--keep-label'))],
       images: [...(config.protect?.images ?? []), ...flags.keepImage],
@@ -89,6 +93,8 @@ export const registerPrune: RegisterCommand = (program, ctx, setExit) => {
     .option('--networks', 'also plan unused custom networks')
     .option('--skip <phases>', `leave phases out (comma-separated: ${PRUNE_PHASES.join(', ')})`)
     .option('--build-cache-until <duration>', 'build cache used within this long stays (24h, 30m; 0: every record no build uses)')
+    .option('--keep-storage <size>', 'build cache budget, as docker builder prune --keep-storage: of the records past --build-cache-until, the least recently used go only until the cache is at most this (10GB)')
+    .option('--journal <file>', 'with --apply: journal the removals, and save the plan beside it (FILE.plan.json); an interrupted apply run again with the same file resumes that plan')
     .option('--keep-label <key[=value]>', 'keep images, containers, volumes and networks with this label (repeatable)', collect, [])
     .option('--keep-image <glob>', 'keep images whose repo:tag matches (app:prod, registry.example/*; repeatable)', collect, [])
     .option('--keep-recent <n>', 'keep the N newest tags of each repository')
@@ -106,6 +112,8 @@ Examples:
   stowage prune --images unused --keep-recent 3 --keep-since 168h
   stowage prune --apply
   stowage prune --images unused --until-free 20% --apply
+  stowage prune --build-cache-until 0 --keep-storage 5GB --apply
+  stowage prune --images unused --apply --journal /var/tmp/prune.journal
   stowage --json prune --volumes anonymous --networks --apply`)
     .action(async (flags: PruneFlags) => {
       const c = ctx();
@@ -113,7 +121,7 @@ Examples:
       const context = c.capabilityContext('prune', { interruptible: true });
       let result: PruneResult;
       try {
-        const planned = await planPruneOnEngine(options, context);
+        const planned = await planOrResume(options, context);
         result = planned.result;
         if (options.apply) {
           const named = namedVolumesIn(planned);

@@ -1,15 +1,20 @@
-/** EngineClient over dockerode: connects by the docker CLI's rules and negotiates the API version. */
+/**
+ * EngineClient over the Engine API: connects by the docker CLI's rules and negotiates the API version. Reads and
+ * removals go as plain JSON requests (engine-http.ts); dockerode is loaded only for the first call that streams
+ * (build, save, load, import, attach, create, start, wait).
+ */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError } from '../errors.js';
-import type { ContainerListEntry, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
+import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
+import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
-import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
+import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
@@ -45,27 +50,28 @@ export function endpointFor(options: ConnectOptions = {}): Endpoint {
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
   const endpoint = endpointFor(options);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  // Loaded on first use: dockerode and what it pulls in (ssh2, grpc) take a tenth of a second to load,
-  // which commands that need no engine should not pay.
-  const { default: DockerClient } = await import('dockerode');
-  // ssh2 too, only for an ssh endpoint
+  // ssh2 only for an ssh endpoint; dockerode and what it pulls in (grpc, protobufjs, tar-fs) only on the first
+  // call that needs it: loading them takes longer than most commands' whole work
   const agent = endpoint.transport.kind === 'ssh'
     ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport)))
     : undefined;
-  const probe = new DockerClient(dockerodeOptions(endpoint, agent));
-  let raw: Docker.DockerVersion;
+  const target = dockerodeOptions(endpoint, agent) as HttpTarget;
+  let raw: { ApiVersion?: string };
   try {
-    raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
+    raw = await withTimeout(engineRequest<{ ApiVersion?: string }>(target, 'GET', '/version'), Math.min(timeoutMs, 10_000), endpoint);
   } catch (err) {
     throw toEngineError(err, endpoint);
   }
-  const server = raw.ApiVersion;
+  const server = raw?.ApiVersion;
   if (!server || compareApiVersions(server, MIN_API_VERSION) < 0) {
     throw unreachable('api-version', endpoint, new Error(`engine API ${server ?? 'unknown'}, need >= ${MIN_API_VERSION}`));
   }
   const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
-  const docker = new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
-  return new DockerodeEngine(docker, endpoint, apiVersion, timeoutMs);
+  const loadDocker = async () => {
+    const { default: DockerClient } = await import('dockerode');
+    return new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
+  };
+  return new DockerodeEngine(loadDocker, target, endpoint, apiVersion, timeoutMs);
 }
 
 export function compareApiVersions(a: string, b: string): number {
@@ -104,23 +110,39 @@ function readOptional(path: string): Buffer | undefined {
 }
 
 class DockerodeEngine implements EngineClient {
+  /** Set by `call` before its work runs. */
+  private docker!: Docker;
+  private loading: Promise<Docker> | undefined;
+
   constructor(
-    private readonly docker: Docker,
+    private readonly loadDocker: () => Promise<Docker>,
+    private readonly target: HttpTarget,
     readonly endpoint: Endpoint,
     readonly apiVersion: string,
     private readonly timeoutMs: number,
   ) {}
 
+  /** A call through dockerode, loaded on first use. */
   private async call<T>(work: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     try {
+      this.docker ??= await (this.loading ??= this.loadDocker());
       return await withTimeout(work(), timeoutMs, this.endpoint);
     } catch (err) {
       throw toEngineError(err, this.endpoint);
     }
   }
 
+  /** A plain JSON request at the negotiated API version. */
+  private async request<T>(method: string, path: string, query?: Query, timeoutMs = this.timeoutMs, text = false): Promise<T> {
+    try {
+      return await withTimeout(engineRequest<T>(this.target, method, `/v${this.apiVersion}${path}`, query, text), timeoutMs, this.endpoint);
+    } catch (err) {
+      throw toEngineError(err, this.endpoint);
+    }
+  }
+
   async version(): Promise<EngineVersion> {
-    const v = await this.call(() => this.docker.version());
+    const v = await this.request<Docker.DockerVersion>('GET', '/version');
     return {
       version: v.Version, apiVersion: v.ApiVersion, minApiVersion: v.MinAPIVersion,
       os: v.Os, arch: v.Arch, kernelVersion: v.KernelVersion ?? '',
@@ -128,7 +150,7 @@ class DockerodeEngine implements EngineClient {
   }
 
   async info(): Promise<EngineInfo> {
-    const i = (await this.call(() => this.docker.info())) as Record<string, unknown>;
+    const i = await this.request<Record<string, unknown>>('GET', '/info');
     const pairs = Array.isArray(i.DriverStatus) ? (i.DriverStatus as [string, string][]) : [];
     const driverStatus = Object.fromEntries(pairs.filter((p) => Array.isArray(p) && p.length === 2));
     return {
@@ -151,25 +173,28 @@ class DockerodeEngine implements EngineClient {
 
   async diskUsage(): Promise<DiskUsage> {
     // The engine walks writable layers and volumes here, so it may take longer than other calls.
-    const raw = await this.call(() => this.docker.df() as Promise<Record<string, unknown>>, Math.max(this.timeoutMs, 120_000));
+    const raw = await this.request<Record<string, unknown>>('GET', '/system/df', undefined, Math.max(this.timeoutMs, 120_000));
     return normaliseDiskUsage(raw);
+  }
+
+  async diskUsageListed(): Promise<DiskUsageListed> {
+    const raw = await this.request<Record<string, unknown>>('GET', '/system/df', undefined, Math.max(this.timeoutMs, 120_000));
+    const usage = normaliseDiskUsage(raw);
+    // up to API 1.51 the answer lists every object as the list endpoints do; later ones may give only totals
+    const list = <T>(value: unknown): T[] | undefined => (value === null ? [] : Array.isArray(value) ? value as T[] : undefined);
+    const [images, containers, volumes] = [list<Docker.ImageInfo>(raw.Images), list<Docker.ContainerInfo>(raw.Containers), list<Record<string, unknown>>(raw.Volumes)];
+    if (!images || !containers || !volumes || !('Images' in raw)) return { usage };
+    return { usage, images: images.map(toImageEntry), containers: containers.map(toContainerEntry), volumes: volumes.map(toVolumeEntry) };
   }
 
   async listImages(options: { all?: boolean; dangling?: boolean } = {}): Promise<ImageListEntry[]> {
     const filters = options.dangling ? JSON.stringify({ dangling: ['true'] }) : undefined;
-    const list = await this.call(() => this.docker.listImages({ all: options.all ?? false, ...(filters ? { filters } : {}) }));
-    return list.map((i) => ({
-      id: i.Id,
-      repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
-      size: i.Size,
-      created: i.Created,
-      labels: i.Labels ?? {},
-      repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
-    }));
+    const list = await this.request<Docker.ImageInfo[]>('GET', '/images/json', { all: options.all ?? false, filters });
+    return list.map(toImageEntry);
   }
 
   async inspectImage(nameOrId: string): Promise<ImageDetail> {
-    const i = await this.call(() => this.docker.getImage(nameOrId).inspect());
+    const i = await this.request<Docker.ImageInspectInfo>('GET', `/images/${encodeURIComponent(nameOrId)}/json`);
     return {
       id: i.Id,
       repoTags: i.RepoTags ?? [],
@@ -183,25 +208,12 @@ class DockerodeEngine implements EngineClient {
   async listContainers(options: { all?: boolean; labels?: Record<string, string> } = {}): Promise<ContainerListEntry[]> {
     const label = Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`);
     const filters = label.length ? JSON.stringify({ label }) : undefined;
-    const list = await this.call(() => this.docker.listContainers({ all: options.all ?? true, ...(filters ? { filters } : {}) }));
-    return list.map((c) => ({
-      id: c.Id,
-      names: (c.Names ?? []).map((n) => n.replace(/^\//, '')),
-      image: c.Image,
-      imageId: c.ImageID,
-      state: c.State,
-      status: c.Status,
-      created: c.Created,
-      labels: c.Labels ?? {},
-      mounts: (c.Mounts ?? []).map((m) => ({
-        type: String(m.Type ?? ''), ...(m.Name ? { name: m.Name } : {}), source: String(m.Source ?? ''), destination: String(m.Destination ?? ''),
-      })),
-      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
-    }));
+    const list = await this.request<Docker.ContainerInfo[]>('GET', '/containers/json', { all: options.all ?? true, filters });
+    return list.map(toContainerEntry);
   }
 
   async inspectContainer(id: string): Promise<ContainerDetail> {
-    const c = await this.call(() => this.docker.getContainer(id).inspect());
+    const c = await this.request<Docker.ContainerInspectInfo>('GET', `/containers/${encodeURIComponent(id)}/json`);
     return {
       id: c.Id,
       name: c.Name.replace(/^\//, ''),
@@ -214,7 +226,25 @@ class DockerodeEngine implements EngineClient {
       },
       image: c.Image,
       running: Boolean(c.State.Running || c.State.Paused || c.State.Restarting),
+      ...(goTime(c.State.StartedAt) ? { startedAt: c.State.StartedAt } : {}),
+      ...(goTime(c.State.FinishedAt) ? { finishedAt: c.State.FinishedAt } : {}),
     };
+  }
+
+  async containerEvents(sinceSec: number, untilSec: number): Promise<ContainerEvent[]> {
+    // a finite window: the engine answers from its event buffer (the last 256 events) and closes the stream
+    const text = await this.request<string>('GET', '/events', { since: String(sinceSec), until: String(untilSec), filters: { type: ['container'] } }, undefined, true);
+    return text.split('\n').flatMap((line) => {
+      if (!line.trim()) return [];
+      try {
+        const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; from?: string; timeNano?: number; time?: number };
+        const image = e.Actor?.Attributes?.image ?? e.from;
+        if (!e.Action || !e.Actor?.ID || !image) return [];
+        return [{ action: e.Action, containerId: e.Actor.ID, image, timeMs: e.timeNano ? Math.floor(e.timeNano / 1e6) : Number(e.time ?? 0) * 1000 }];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async createContainer(spec: ContainerSpec, timeoutMs?: number): Promise<string> {
@@ -248,29 +278,20 @@ class DockerodeEngine implements EngineClient {
   }
 
   async removeContainer(id: string, options: { force?: boolean; timeoutMs?: number; volumes?: boolean } = {}): Promise<void> {
-    await this.call(() => this.docker.getContainer(id).remove({ force: options.force ?? false, v: options.volumes ?? true }), options.timeoutMs);
+    await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, { force: options.force ?? false, v: options.volumes ?? true }, options.timeoutMs);
   }
 
   async listVolumes(): Promise<VolumeListEntry[]> {
-    const answer = (await this.call(() => this.docker.listVolumes())) as unknown as { Volumes?: Record<string, unknown>[] | null };
-    return (answer.Volumes ?? []).map((v) => {
-      const name = String(v.Name ?? '');
-      const labels = (v.Labels ?? {}) as Record<string, string>;
-      return {
-        name, driver: String(v.Driver ?? ''), labels,
-        createdAt: typeof v.CreatedAt === 'string' ? v.CreatedAt : undefined,
-        // 23.0+ labels the volumes it makes for a container; older engines name them with 64 hex digits
-        anonymous: 'com.docker.volume.anonymous' in labels || /^[0-9a-f]{64}$/.test(name),
-      };
-    });
+    const answer = await this.request<{ Volumes?: Record<string, unknown>[] | null }>('GET', '/volumes');
+    return (answer.Volumes ?? []).map(toVolumeEntry);
   }
 
   async removeVolume(name: string): Promise<void> {
-    await this.call(() => this.docker.getVolume(name).remove());
+    await this.request('DELETE', `/volumes/${encodeURIComponent(name)}`);
   }
 
   async listNetworks(): Promise<NetworkListEntry[]> {
-    const list = (await this.call(() => this.docker.listNetworks())) as unknown as Record<string, unknown>[];
+    const list = await this.request<Record<string, unknown>[]>('GET', '/networks');
     return list.map((n) => {
       const name = String(n.Name ?? '');
       return {
@@ -283,7 +304,7 @@ class DockerodeEngine implements EngineClient {
   }
 
   async removeNetwork(id: string): Promise<void> {
-    await this.call(() => this.docker.getNetwork(id).remove());
+    await this.request('DELETE', `/networks/${encodeURIComponent(id)}`);
   }
 
   async attachContainer(id: string): Promise<NodeJS.ReadableStream> {
@@ -291,24 +312,17 @@ class DockerodeEngine implements EngineClient {
   }
 
   async imageHistory(nameOrId: string): Promise<ImageHistoryEntry[]> {
-    const rows = (await this.call(() => this.docker.getImage(nameOrId).history())) as
-      { Id?: string; Created?: number; CreatedBy?: string; Size?: number }[];
+    const rows = await this.request<{ Id?: string; Created?: number; CreatedBy?: string; Size?: number }[]>('GET', `/images/${encodeURIComponent(nameOrId)}/history`);
     return rows.map((r) => ({ id: r.Id ?? '', created: Number(r.Created ?? 0), createdBy: r.CreatedBy ?? '', size: Number(r.Size ?? 0) }));
   }
 
   async removeImage(nameOrId: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.call(() => this.docker.getImage(nameOrId).remove({ force: options.force ?? false }));
+    await this.request('DELETE', `/images/${encodeURIComponent(nameOrId)}`, { force: options.force ?? false });
   }
 
   async removeBuildCache(id: string): Promise<{ removed: boolean; bytes: number }> {
-    const out = await this.call(() => new Promise<Record<string, unknown>>((resolve, reject) => {
-      this.docker.modem.dial({
-        path: '/build/prune?',
-        method: 'POST',
-        options: { all: true, filters: { id: [`^${id.replace(/[^A-Za-z0-9]/g, '')}$`] } },
-        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-      }, (err: unknown, data: unknown) => (err ? reject(err) : resolve((data ?? {}) as Record<string, unknown>)));
-    }));
+    const out = (await this.request<Record<string, unknown> | undefined>('POST', '/build/prune',
+      { all: true, filters: { id: [`^${id.replace(/[^A-Za-z0-9]/g, '')}$`] } })) ?? {};
     const deleted = Array.isArray(out.CachesDeleted) ? out.CachesDeleted : [];
     return { removed: deleted.length > 0, bytes: Number(out.SpaceReclaimed ?? 0) };
   }
@@ -412,6 +426,50 @@ class DockerodeEngine implements EngineClient {
       body.destroy();
     }
   }
+}
+
+function toImageEntry(i: Docker.ImageInfo): ImageListEntry {
+  return {
+    id: i.Id,
+    repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    size: i.Size,
+    created: i.Created,
+    labels: i.Labels ?? {},
+    repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+  };
+}
+
+function toContainerEntry(c: Docker.ContainerInfo): ContainerListEntry {
+  return {
+    id: c.Id,
+    names: (c.Names ?? []).map((n) => n.replace(/^\//, '')),
+    image: c.Image,
+    imageId: c.ImageID,
+    state: c.State,
+    status: c.Status,
+    created: c.Created,
+    labels: c.Labels ?? {},
+    mounts: (c.Mounts ?? []).map((m) => ({
+      type: String(m.Type ?? ''), ...(m.Name ? { name: m.Name } : {}), source: String(m.Source ?? ''), destination: String(m.Destination ?? ''),
+    })),
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+  };
+}
+
+function toVolumeEntry(v: Record<string, unknown>): VolumeListEntry {
+  const name = String(v.Name ?? '');
+  const labels = (v.Labels ?? {}) as Record<string, string>;
+  return {
+    name, driver: String(v.Driver ?? ''), labels,
+    createdAt: typeof v.CreatedAt === 'string' ? v.CreatedAt : undefined,
+    // 23.0+ labels the volumes it makes for a container; older engines name them with 64 hex digits
+    anonymous: 'com.docker.volume.anonymous' in labels || /^[0-9a-f]{64}$/.test(name),
+  };
+}
+
+/** An RFC 3339 time the engine set, not Go's zero time. */
+function goTime(t: string | undefined): boolean {
+  return Boolean(t && !t.startsWith('0001-'));
 }
 
 /** `Metadata.LastTagTime`, unless it is Go's zero time (never tagged). */

@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The config blob of image `imageId` (`sha256:…`) as the engine stored it; rejects when it cannot be read. */
-export function readStoredImageConfig(dataRoot: string, imageId: string): Promise<Buffer> {
+export function readStoredImageConfig(dataRoot: string, imageId: string, driver = 'overlay2'): Promise<Buffer> {
   const hex = imageId.replace(/^sha256:/, '');
-  return readFile(join(dataRoot, 'image', 'overlay2', 'imagedb', 'content', 'sha256', hex));
+  return readFile(join(dataRoot, 'image', driver, 'imagedb', 'content', 'sha256', hex));
 }
 
 /** IDs (`sha256:…`) of every image in the engine's overlay2 image store under `dataRoot`; [] when there is none. */
@@ -20,5 +20,43 @@ export async function storedImageIds(dataRoot: string, driver = 'overlay2'): Pro
     return (await readdir(join(dataRoot, 'image', driver, 'imagedb', 'content', 'sha256'))).filter((f) => /^[0-9a-f]{64}$/.test(f)).map((f) => `sha256:${f}`).sort();
   } catch {
     return [];
+  }
+}
+
+/** A layer's size in bytes as the engine's layer store recorded it (layerdb/sha256/CHAIN/size); undefined when not there. */
+export async function readStoredLayerSize(dataRoot: string, driver: string, chainId: string): Promise<number | undefined> {
+  try {
+    const text = await readFile(join(dataRoot, 'image', driver, 'layerdb', 'sha256', chainId.replace(/^sha256:/, ''), 'size'), 'utf8');
+    const n = Number(text.trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the image was last tagged (imagedb/metadata/sha256/ID/lastUpdated, what inspect shows as `Metadata.LastTagTime`). */
+export async function readStoredLastTagTime(dataRoot: string, driver: string, imageId: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(join(dataRoot, 'image', driver, 'imagedb', 'metadata', 'sha256', imageId.replace(/^sha256:/, ''), 'lastUpdated'), 'utf8')).trim();
+    return text && !text.startsWith('0001-') ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A container's last start and stop as the engine saved them (containers/ID/config.v2.json, `State`), read
+ * from disk so that a plan over thousands of containers makes no request per container; undefined when absent.
+ */
+export async function readStoredContainerTimes(dataRoot: string, id: string): Promise<{ startedAt?: string; finishedAt?: string } | undefined> {
+  try {
+    const state = (JSON.parse(await readFile(join(dataRoot, 'containers', id, 'config.v2.json'), 'utf8')) as { State?: { StartedAt?: string; FinishedAt?: string } }).State;
+    if (!state) return undefined;
+    const set = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : undefined);
+    const startedAt = set(state.StartedAt);
+    const finishedAt = set(state.FinishedAt);
+    return { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) };
+  } catch {
+    return undefined;
   }
 }

@@ -113,6 +113,19 @@ export interface ContainerDetail {
   image?: string;
   /** True while it runs, is paused or restarting (`State.Running`…), for re-checks just before a removal. */
   running?: boolean;
+  /** `State.StartedAt` and `State.FinishedAt` (RFC 3339), unless Go's zero time (never started, never stopped). */
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** A container event from the engine's event buffer (`GET /events`): what happened, to which container, made from which image. */
+export interface ContainerEvent {
+  action: string;
+  containerId: string;
+  /** The image as the container was created with it (`app:1`, or an ID). */
+  image: string;
+  /** ms since the epoch. */
+  timeMs: number;
 }
 
 /** What stowage sets when it creates a container (bench start, bench disk --in-container). */

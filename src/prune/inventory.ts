@@ -2,14 +2,16 @@
  * What prune plans over, read from the engine in one pass: containers with their mounts and networks, images
  * with their layers, volumes, networks and build cache, with the sizes `docker system df` reports.
  */
+import { createHash } from 'node:crypto';
 import type { CapabilityContext } from '../context.js';
-import type { EngineClient } from '../engine/engine-client.js';
+import type { ContainerListEntry, EngineClient, ImageListEntry } from '../engine/engine-client.js';
 import { isActiveState } from '../engine/system-df.js';
 import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
 import { BadInputError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds, layerSizes, type ImageLayers } from './image-layers.js';
+import { readStoredContainerTimes, readStoredImageConfig, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
 
 export interface InventoryContainer {
   id: string;
@@ -27,6 +29,9 @@ export interface InventoryContainer {
   networks: string[];
   /** Its writable layer, as `docker system df` measures it. */
   sizeRw: number;
+  /** Its last start and stop, ms since the epoch; read only when the plan needs images' last use. */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 export interface InventoryImage {
@@ -41,6 +46,8 @@ export interface InventoryImage {
   size: number;
   sharedSize: number;
   layers: ImageLayers | undefined;
+  /** The latest container event naming it in the engine's event buffer (containers since removed included). */
+  lastEvent?: { ms: number; what: string };
 }
 
 export interface InventoryVolume {
@@ -72,6 +79,8 @@ export interface PruneInventory {
   networks: InventoryNetwork[];
   buildCache: BuildCacheUsage[];
   usage: DiskUsage;
+  /** With `lastUse`: where images' last use came from, for the plan to say. */
+  lastUse?: { containerTimes: 'store' | 'inspect' | 'none'; events: number; eventsSince?: number };
   /** The data-root filesystem's size and free bytes (statfs), read only for a space target. */
   space?: { path: string; totalBytes: number; freeBytes: number };
 }
@@ -82,40 +91,48 @@ const time = (text: string | undefined): number | undefined => {
   return Number.isFinite(t) && t > 0 ? t : undefined;
 };
 
-/** Reads the engine's state; layers are read only for images that share some with another (the rest free all their bytes). */
-export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean } = {}): Promise<PruneInventory> {
+/**
+ * Reads the engine's state: one `/system/df` (which lists images, containers and volumes up to API 1.51), the
+ * networks, and the layers of the images that share some with another (the rest free all their bytes). On the
+ * engine's own host those layers are read from its image store, each config checked against its image ID, and
+ * sized from its layer store: the same figures as inspect and history, without a request per image.
+ */
+export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
-  const [usage, containers, images, volumes, networks] = await Promise.all([
-    engine.diskUsage(), engine.listContainers({ all: true }), engine.listImages(), engine.listVolumes(), engine.listNetworks(),
+  const local = engine.endpoint.transport.kind === 'unix';
+  const [listed, networks, info] = await Promise.all([
+    engine.diskUsageListed(), engine.listNetworks(), local ? engine.info() : Promise.resolve(undefined),
   ]);
+  const [containers, images, volumes] = await Promise.all([
+    listed.containers ?? engine.listContainers({ all: true }), listed.images ?? engine.listImages(), listed.volumes ?? engine.listVolumes(),
+  ]);
+  const usage = listed.usage;
   context.signal.throwIfAborted();
   const usageOf = new Map(usage.images.map((i) => [i.id, i]));
   const rwOf = new Map(usage.containers.map((c) => [c.id, c.sizeRw]));
   const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
   const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
+  const store = info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined;
   let done = 0;
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
   await mapLimit(needLayers, 8, async (image) => {
     context.signal.throwIfAborted();
-    const detail = await engine.inspectImage(image.id);
-    const chain = chainIds(detail.layers);
-    // one layer is the image's whole size; only deeper images need their history to size each layer
-    const sizes = chain.length <= 1 ? chain.map(() => detail.size)
-      : layerSizes(chain.length, (await engine.imageHistory(image.id)).map((h) => h.size), detail.size);
-    const lastTagged = time(detail.lastTagTime);
-    layers.set(image.id, { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) });
+    const read = (store && await storedLayers(store.root, store.driver, image.id)) || await inspectedLayers(engine, image.id);
+    layers.set(image.id, read);
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
-  const space = options.space ? await dataRootSpace(engine) : undefined;
+  const space = options.space ? await dataRootSpace(engine, info?.dockerRootDir) : undefined;
+  const use = options.lastUse ? await readLastUse(engine, containers, images, store?.root, context) : undefined;
   return {
     ...(space ? { space } : {}),
+    ...(use ? { lastUse: use.summary } : {}),
     takenAt: context.clock.now(),
     apiVersion: engine.apiVersion,
     containers: containers.map((c) => ({
       id: c.id, name: c.names[0] ?? c.id.slice(0, 12), imageId: c.imageId, image: c.image, state: c.state,
       active: isActiveState(c.state), created: c.created, labels: c.labels ?? {},
       volumes: (c.mounts ?? []).flatMap((m) => (m.type === 'volume' && m.name ? [m.name] : [])),
-      networks: c.networks ?? [], sizeRw: rwOf.get(c.id) ?? 0,
+      networks: c.networks ?? [], sizeRw: rwOf.get(c.id) ?? 0, ...use?.times.get(c.id),
     })),
     images: images.map((i) => {
       const u = usageOf.get(i.id);
@@ -124,6 +141,7 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
         id: i.id, repoTags: i.repoTags, dangling: i.repoTags.length === 0, created: i.created,
         ...(l?.lastTagged ? { lastTagged: l.lastTagged } : {}),
         labels: i.labels ?? {}, size: u?.size ?? i.size, sharedSize: u?.sharedSize ?? -1, layers: l?.layers,
+        ...(use?.events.has(i.id) ? { lastEvent: use.events.get(i.id)! } : {}),
       };
     }),
     volumes: volumes.map((v) => {
@@ -139,12 +157,87 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   };
 }
 
+/**
+ * What the engine tells of images' use: each container's last start and stop (from its saved state on the
+ * engine's host, else inspect), and for containers removed since (`docker run --rm`) the container events in
+ * the engine's buffer (the latest 256). An event names the image as the container was created with
+ * it; a tag is matched to the image it points at now.
+ */
+async function readLastUse(engine: EngineClient, containers: readonly ContainerListEntry[], images: readonly ImageListEntry[], root: string | undefined, context: CapabilityContext) {
+  const ms = (t: string | undefined) => time(t);
+  const times = new Map<string, { startedAt?: number; finishedAt?: number }>();
+  let method: 'store' | 'inspect' | 'none' = containers.length ? (root ? 'store' : 'inspect') : 'none';
+  await mapLimit(containers, 8, async (c) => {
+    let t = root ? await readStoredContainerTimes(root, c.id) : undefined;
+    if (!t) {
+      if (root) method = 'inspect';
+      t = await engine.inspectContainer(c.id).catch(() => undefined);
+    }
+    const startedAt = ms(t?.startedAt);
+    const finishedAt = ms(t?.finishedAt);
+    times.set(c.id, { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) });
+  });
+  const byRef = new Map<string, string>();
+  for (const i of images) {
+    byRef.set(i.id, i.id);
+    byRef.set(i.id.slice(7), i.id);
+    for (const t of i.repoTags) byRef.set(t, i.id);
+  }
+  const ref = (image: string) => byRef.get(image) ?? byRef.get(`${image}:latest`)
+    ?? (/^(sha256:)?[0-9a-f]{12,}$/.test(image) ? images.find((i) => i.id.replace(/^sha256:/, '').startsWith(image.replace(/^sha256:/, '')))?.id : undefined);
+  const now = Math.floor(context.clock.now() / 1000);
+  const list = await engine.containerEvents(0, now).catch(() => []);
+  const events = new Map<string, { ms: number; what: string }>();
+  // a container that still exists has its own times: events count for the ones removed since
+  const present = new Set(containers.map((c) => c.id));
+  for (const e of list) {
+    if (!['create', 'start', 'die', 'stop', 'destroy'].includes(e.action) || present.has(e.containerId)) continue;
+    const id = ref(e.image);
+    if (id && e.timeMs > (events.get(id)?.ms ?? 0)) events.set(id, { ms: e.timeMs, what: `container ${e.containerId.slice(0, 12)} ${e.action === 'die' ? 'stopped' : e.action === 'destroy' ? 'removed' : `${e.action === 'create' ? 'created' : 'started'}`} (engine event)` });
+  }
+  const oldest = list.length ? Math.min(...list.map((e) => e.timeMs)) : undefined;
+  return { times, events, summary: { containerTimes: method, events: list.length, ...(oldest ? { eventsSince: oldest } : {}) } };
+}
+
+interface ReadLayers { layers: ImageLayers | undefined; lastTagged?: number }
+
+/** Through the API: inspect for the layers, and history for their sizes when there is more than one. */
+async function inspectedLayers(engine: EngineClient, id: string): Promise<ReadLayers> {
+  const detail = await engine.inspectImage(id);
+  const chain = chainIds(detail.layers);
+  // one layer is the image's whole size; only deeper images need their history to size each layer
+  const sizes = chain.length <= 1 ? chain.map(() => detail.size)
+    : layerSizes(chain.length, (await engine.imageHistory(id)).map((h) => h.size), detail.size);
+  const lastTagged = time(detail.lastTagTime);
+  return { layers: { chain, sizes }, ...(lastTagged ? { lastTagged } : {}) };
+}
+
+/**
+ * From the engine's own stores, or undefined (then the API is asked): the config must hash to the image ID
+ * (so it is that image's, whatever reads it) and every layer must be in the layer store with its size.
+ */
+async function storedLayers(root: string, driver: string, id: string): Promise<ReadLayers | undefined> {
+  try {
+    const config = await readStoredImageConfig(root, id, driver);
+    if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== id) return undefined;
+    const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string')) return undefined;
+    const chain = chainIds(diffIds as string[]);
+    const sizes = await Promise.all(chain.map((c) => readStoredLayerSize(root, driver, c)));
+    if (sizes.some((n) => n === undefined)) return undefined;
+    const lastTagged = time(await readStoredLastTagTime(root, driver, id));
+    return { layers: { chain, sizes: sizes as number[] }, ...(lastTagged ? { lastTagged } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The data-root's filesystem, for a space target: only on the engine's own host. */
-async function dataRootSpace(engine: EngineClient): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
+async function dataRootSpace(engine: EngineClient, known: string | undefined): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
   if (engine.endpoint.transport.kind !== 'unix') {
     throw new BadInputError(`a space target needs the engine's data-root on this host, and ${engine.endpoint.url} is remote`, 'Run stowage on the engine\'s host, or prune without `untilFree`/`untilUsed`.');
   }
-  const path = (await engine.info()).dockerRootDir;
+  const path = known ?? (await engine.info()).dockerRootDir;
   try {
     const s = await spaceOf(path);
     return { path, totalBytes: s.totalBytes, freeBytes: s.freeBytes };

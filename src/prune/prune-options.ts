@@ -42,6 +42,11 @@ export interface PruneOptions {
   skip?: PrunePhase[];
   /** Build cache last used less than this long ago stays; default 24 h, 0 removes every record not in use. */
   buildCacheUntilMs?: number;
+  /**
+   * A build-cache budget, as `docker builder prune --keep-storage`: of the records older than `buildCacheUntilMs`,
+   * the least recently used go only until the cache (as `docker system df` counts it) is at most this many bytes.
+   */
+  buildCacheKeepBytes?: number;
   protect?: Partial<PruneProtections>;
   /**
    * A space target for the image phases, as the kubelet's image GC: images go least recently used first only

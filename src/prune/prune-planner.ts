@@ -148,6 +148,18 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
       if (Number.isFinite(last) && now - last < untilMs) keptCache.set(r.id, `last used ${ago(now - last)} ago, within --build-cache-until ${hours(untilMs)}`);
     }
   }
+  // a budget: of the records that could go, the least recently used go first, only until the cache fits
+  const budget = options.buildCacheKeepBytes;
+  if (budget !== undefined) {
+    const own = (r: PruneInventory['buildCache'][number]) => (r.shared ? 0 : r.size);
+    let total = inventory.buildCache.reduce((n, r) => n + own(r), 0);
+    const lastUse = (r: PruneInventory['buildCache'][number]) => Date.parse(r.lastUsedAt ?? r.createdAt ?? '') || 0;
+    const candidates = inventory.buildCache.filter((r) => !keptCache.has(r.id)).sort((a, b) => lastUse(a) - lastUse(b) || a.id.localeCompare(b.id));
+    for (const r of candidates) {
+      if (total <= budget) keptCache.set(r.id, `the cache fits --keep-storage ${formatBytes(budget)} (${formatBytes(total)}) once less recently used records go`);
+      else total -= own(r);
+    }
+  }
   // a record that a kept one is built on stays too
   for (let changed = true; changed;) {
     changed = false;
@@ -278,13 +290,20 @@ function recentTags(images: readonly InventoryImage[], keep: number | undefined)
 }
 
 /**
- * When an image was last used, as far as the engine tells: the newest of its creation, its last tagging and
- * the creation of the containers made from it (the engine keeps no last-run time for images).
+ * When an image was last used, as far as the engine tells: the newest of its creation, its last tagging, the
+ * creation, last start and last stop of the containers made from it, and (when read) the latest container
+ * event naming it in the engine's buffer. The engine keeps no last-run time for images itself.
  */
 export function lastUsedMs(image: InventoryImage, containers: readonly InventoryContainer[]): { ms: number; what: string } {
   let best = { ms: image.created * 1000, what: 'created' };
   if (image.lastTagged !== undefined && image.lastTagged > best.ms) best = { ms: image.lastTagged, what: 'last tagged' };
-  for (const c of containers) if (c.imageId === image.id && c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
+  for (const c of containers) {
+    if (c.imageId !== image.id) continue;
+    if (c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
+    if (c.startedAt !== undefined && c.startedAt > best.ms) best = { ms: c.startedAt, what: `container ${c.name} started` };
+    if (c.finishedAt !== undefined && c.finishedAt > best.ms) best = { ms: c.finishedAt, what: `container ${c.name} stopped` };
+  }
+  if (image.lastEvent && image.lastEvent.ms > best.ms) best = image.lastEvent;
   return best;
 }
 

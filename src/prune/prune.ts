@@ -11,6 +11,7 @@ import type { ApplyResult } from '../plan/apply-plan.js';
 import type { Plan } from '../plan/plan.js';
 import { readInventory, type PruneInventory } from './inventory.js';
 import { applyPrune } from './prune-apply.js';
+import { readSavedPlan, removeSavedPlan, savePlan } from './prune-journal.js';
 import { planPrune, protectionsOf, type PhaseState } from './prune-planner.js';
 import type { PruneOptions, PruneProtections } from './prune-options.js';
 
@@ -36,6 +37,16 @@ export interface PruneResult {
   phases: PhaseState[];
   protections: PruneProtections;
   buildCacheUntilMs: number;
+  /** `--keep-storage`: the build-cache budget the plan kept to, in bytes. */
+  buildCacheKeepBytes?: number;
+  /**
+   * With a space target or --keep-since: where images' last use came from. `containerTimes`: each container's
+   * last start and stop from the engine's saved state (`store`) or inspect; `events`: how many container events
+   * the engine's buffer held (it keeps the latest 256), from `eventsSince` (ms).
+   */
+  lastUse?: { containerTimes: 'store' | 'inspect' | 'none'; events: number; eventsSince?: number };
+  /** Set when an interrupted apply's saved plan was resumed instead of planning afresh: when that plan was made. */
+  resumedFrom?: { journal: string; plannedAt: string };
   /** `layers`: image bytes from each layer's size (exact); `engine`: for some images, size less the engine's SharedSize (a lower bound). */
   imageBytes: 'layers' | 'engine' | 'none';
   /** Of the image bytes planned, at most this many stay on disk with build cache records that are kept (see the README). */
@@ -71,13 +82,16 @@ function difference(before: UsageBytes, after: UsageBytes): UsageBytes {
 export async function planPruneOnEngine(options: PruneOptions, context: CapabilityContext): Promise<PrunePlanned> {
   const started = context.clock.monotonic();
   const engine = await context.engine();
-  const inventory = await readInventory(engine, context, { space: options.untilFree !== undefined || options.untilUsed !== undefined });
+  const space = options.untilFree !== undefined || options.untilUsed !== undefined;
+  // images' last use orders a space target and judges --keep-since; without either it is not read
+  const inventory = await readInventory(engine, context, { space, lastUse: space || options.protect?.keepSinceMs !== undefined });
   const planning = planPrune(inventory, options);
   return {
     inventory,
     result: {
       schemaVersion: 1, apiVersion: inventory.apiVersion, phases: planning.phases, protections: protectionsOf(options),
-      buildCacheUntilMs: planning.buildCacheUntilMs, imageBytes: planning.imageBytes,
+      buildCacheUntilMs: planning.buildCacheUntilMs, ...(options.buildCacheKeepBytes !== undefined ? { buildCacheKeepBytes: options.buildCacheKeepBytes } : {}),
+      imageBytes: planning.imageBytes, ...(inventory.lastUse ? { lastUse: inventory.lastUse } : {}),
       imageBytesHeldByCache: planning.imageBytesHeldByCache, ...(planning.spaceTarget ? { spaceTarget: planning.spaceTarget } : {}), plan: planning.plan,
       planMs: Math.round(context.clock.monotonic() - started),
     },
@@ -109,11 +123,13 @@ export async function applyPrunePlan(planned: PrunePlanned, options: PruneOption
   }
   const started = context.clock.monotonic();
   const engine = await context.engine();
+  if (options.journal) savePlan(options.journal, planned);
   const before = usageBytes(planned.inventory.usage);
   const fsBefore = await freeSpace(engine);
   const applied = await applyPrune(planned.result.plan, planned.inventory, engine, context, {
     buildCacheUntilMs: planned.result.buildCacheUntilMs, ...(options.journal ? { journal: options.journal } : {}),
   });
+  if (options.journal && !applied.aborted && applied.totals.failed === 0) removeSavedPlan(options.journal);
   context.progress.update({ step: 'measuring what was freed' });
   const after = usageBytes(await engine.diskUsage());
   const fsAfter = await freeSpace(engine);
@@ -128,9 +144,19 @@ export async function applyPrunePlan(planned: PrunePlanned, options: PruneOption
   };
 }
 
+/**
+ * The plan to apply: with `apply` and a journal that an interrupted apply left, that apply's saved plan
+ * (resumed, not re-planned); otherwise a new plan.
+ */
+export async function planOrResume(options: PruneOptions, context: CapabilityContext): Promise<PrunePlanned> {
+  const saved = options.apply && options.journal ? readSavedPlan(options.journal) : undefined;
+  if (!saved) return planPruneOnEngine(options, context);
+  return { ...saved, result: { ...saved.result, resumedFrom: { journal: options.journal!, plannedAt: new Date(saved.inventory.takenAt).toISOString() } } };
+}
+
 /** The capability: the plan, and with `apply` its result. Never removes anything without `apply`. */
 export async function pruneCapability(options: PruneOptions, context: CapabilityContext): Promise<PruneResult> {
-  const planned = await planPruneOnEngine(options, context);
+  const planned = await planOrResume(options, context);
   context.signal.throwIfAborted();
   return options.apply ? applyPrunePlan(planned, options, context) : planned.result;
 }

@@ -31,7 +31,7 @@ export function renderPruneText(result: PruneResult, style: Style): string {
   const lines: string[] = [];
   const status = new Map(applied?.results.map((r) => [r.id, r]) ?? []);
   lines.push(style.bold(applied
-    ? `prune: applied: ${count(applied.totals.done, 'object')} removed, ${applied.totals.skipped} skipped, ${applied.totals.failed} failed${applied.totals.notRun ? `, ${applied.totals.notRun} not run` : ''}`
+    ? `prune: applied${result.resumedFrom ? ` (resumed the plan of ${result.resumedFrom.plannedAt} from ${result.resumedFrom.journal})` : ''}: ${count(applied.totals.done, 'object')} removed${applied.totals.doneEarlier ? `, ${applied.totals.doneEarlier} removed by the interrupted run` : ''}, ${applied.totals.skipped} skipped, ${applied.totals.failed} failed${applied.totals.notRun ? `, ${applied.totals.notRun} not run` : ''}`
     : `prune: plan (nothing changed yet): ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)} to free`
       + (result.imageBytesHeldByCache > 0 ? ` (at least ${formatBytes(plan.totals.bytes - result.imageBytesHeldByCache)}: see the note below)` : '')));
   for (const phase of result.phases) {
@@ -63,6 +63,7 @@ export function renderPruneText(result: PruneResult, style: Style): string {
   lines.push(`total: ${count(plan.totals.actions, 'object')} to remove, ${formatBytes(plan.totals.bytes)}`
     + (result.imageBytes === 'engine' ? ' (some image bytes are the engine\'s unique size, a lower bound)' : '')
     + `; ${plan.totals.refusals} kept (in use or protected)`);
+  if (result.buildCacheKeepBytes !== undefined) lines.push(`build cache budget --keep-storage ${formatBytes(result.buildCacheKeepBytes)}: least recently used records first, only until the cache fits`);
   if (result.spaceTarget) {
     const t = result.spaceTarget;
     lines.push(`target ${t.flag}: ${t.path} has ${formatBytes(t.freeBytes)} free of ${formatBytes(t.totalBytes)}; `

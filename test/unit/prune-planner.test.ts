@@ -209,3 +209,19 @@ test('layer sizes come from the history only when they match the layers for sure
   assert.deepEqual(parseLabelRule('keep=true'), { key: 'keep', value: 'true' });
   assert.equal(parseLabelRule('=x'), undefined);
 });
+
+test('--keep-storage: of the records past --build-cache-until, the least recently used go only until the cache fits', () => {
+  // the cache is 799 B (r4, in use, stays whatever the budget); r1 and r3 were last used 9 days ago, r2 an hour ago
+  const within = plan({ buildCacheUntilMs: 0, buildCacheKeepBytes: 100 });
+  assert.deepEqual(targets(within, 'build-cache'), ['r1aaaaaaaaaaaaaaaaaaaaaaa']);
+  assert.equal(kept(within, 'build-cache')['r3ccccccccccccccccccccccc'], 'protected: regular old parent: the cache fits --keep-storage 100 B (99 B) once less recently used records go');
+  assert.equal(kept(within, 'build-cache')['r2bbbbbbbbbbbbbbbbbbbbbbb'], 'protected: regular recent step: the cache fits --keep-storage 100 B (99 B) once less recently used records go');
+  // a smaller budget takes the recent record too; it goes before the parent it is built on
+  const tight = plan({ buildCacheUntilMs: 0, buildCacheKeepBytes: 50 });
+  assert.deepEqual(targets(tight, 'build-cache'), ['r2bbbbbbbbbbbbbbbbbbbbbbb', 'r1aaaaaaaaaaaaaaaaaaaaaaa', 'r3ccccccccccccccccccccccc']);
+  // the budget never overrides --build-cache-until: with the default 24 h, r2 stays, and so does its parent
+  const both = plan({ buildCacheKeepBytes: 50 });
+  assert.deepEqual(targets(both, 'build-cache'), ['r1aaaaaaaaaaaaaaaaaaaaaaa']);
+  // a budget the cache already fits removes nothing
+  assert.deepEqual(targets(plan({ buildCacheUntilMs: 0, buildCacheKeepBytes: 799 }), 'build-cache'), []);
+});
