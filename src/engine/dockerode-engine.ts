@@ -4,11 +4,12 @@ import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineRequestError } from '../errors.js';
+import { EngineRequestError, EngineUnreachableError } from '../errors.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { normaliseDiskUsage } from './system-df.js';
+import { tcpConnects } from './tcp-connect.js';
 import type { ContainerDetail, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
@@ -57,7 +58,11 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   try {
     raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
   } catch (err) {
-    throw toEngineError(err, endpoint);
+    throw await probeFailure(err, endpoint);
+  }
+  // a server that answers 200 with something else (a web page, another JSON API)
+  if (typeof raw !== 'object' || raw === null || typeof raw.ApiVersion !== 'string') {
+    throw unreachable('not-docker', endpoint);
   }
   const server = raw.ApiVersion;
   if (!server || compareApiVersions(server, MIN_API_VERSION) < 0) {
@@ -66,6 +71,22 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
   const docker = new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
   return new DockerodeEngine(docker, endpoint, apiVersion, timeoutMs);
+}
+
+/**
+ * Why the first request failed. Any HTTP status there means another server answered (the engine answers
+ * GET /version to every client); a timeout over TCP or ssh is told apart by whether a plain TCP connection
+ * to the port opens: if not, the host or a firewall is at fault, not a hung daemon.
+ */
+async function probeFailure(err: unknown, endpoint: Endpoint): Promise<Error> {
+  if (typeof (err as { statusCode?: unknown })?.statusCode === 'number') return unreachable('not-docker', endpoint, err);
+  const mapped = toEngineError(err, endpoint);
+  const t = endpoint.transport;
+  if (mapped instanceof EngineUnreachableError && mapped.failure === 'timeout' && t.kind !== 'unix'
+    && !(await tcpConnects(t.host, t.port, 3000))) {
+    return unreachable('host-unreachable', endpoint, new Error(`no TCP connection to ${t.host}:${t.port} within 3 s`));
+  }
+  return mapped;
 }
 
 export function compareApiVersions(a: string, b: string): number {
@@ -133,6 +154,7 @@ class DockerodeEngine implements EngineClient {
     const driverStatus = Object.fromEntries(pairs.filter((p) => Array.isArray(p) && p.length === 2));
     return {
       serverVersion: String(i.ServerVersion ?? ''),
+      name: String(i.Name ?? ''),
       storageDriver: String(i.Driver ?? ''),
       driverStatus,
       containerdImageStore: driverStatus['driver-type'] === 'io.containerd.snapshotter.v1',
