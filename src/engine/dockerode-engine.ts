@@ -51,12 +51,13 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   const { default: DockerClient } = await import('dockerode');
   // ssh2 too, only for an ssh endpoint
   const agent = endpoint.transport.kind === 'ssh'
-    ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport)))
+    ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport), { keepAlive: true }))
     : undefined;
   const probe = new DockerClient(dockerodeOptions(endpoint, agent));
   let raw: Docker.DockerVersion;
   try {
-    raw = await withTimeout(probe.version(), Math.min(timeoutMs, 10_000), endpoint);
+    // over ssh the first answer also waits for a session and a remote `docker` process: seconds on a busy host
+    raw = await withTimeout(probe.version(), endpoint.transport.kind === 'ssh' ? timeoutMs : Math.min(timeoutMs, 10_000), endpoint);
   } catch (err) {
     throw await probeFailure(err, endpoint);
   }

@@ -13,7 +13,7 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
 export type Transport =
   | { kind: 'unix'; socketPath: string }
   | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | undefined }
-  | { kind: 'ssh'; host: string; port: number; username: string | undefined };
+  | { kind: 'ssh'; host: string; port: number; portGiven: boolean; username: string | undefined };
 
 export interface TlsFiles {
   verify: boolean;
@@ -142,6 +142,7 @@ export function parseHostUrl(url: string, inputs: Pick<EndpointInputs, 'env' | '
         kind: 'ssh',
         host: parsed.hostname,
         port: parsed.port ? Number(parsed.port) : 22,
+        portGiven: parsed.port !== '',
         username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       };
     default:

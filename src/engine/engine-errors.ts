@@ -102,7 +102,7 @@ export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: 
     case 'name-not-resolved':
       return new EngineUnreachableError(failure, where, `cannot resolve the host name "${t.kind === 'unix' ? where : t.host}" of ${where}${detail}`,
         t.kind === 'ssh'
-          ? 'Check the name (and DNS: `getent hosts NAME`). stowage does not read ~/.ssh/config, so a Host alias there does not apply: use the real host name or address in DOCKER_HOST / --host.'
+          ? 'Check the name (and DNS: `getent hosts NAME`), or give it a Host entry with its HostName in ~/.ssh/config, which stowage follows as ssh does (HostName, Port, User, IdentityFile; not Match or Include).'
           : 'Check the name in DOCKER_HOST / --host, and DNS (`getent hosts NAME`).', cause);
     case 'connection-refused':
       return t.kind === 'ssh'

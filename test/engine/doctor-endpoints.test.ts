@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -282,5 +282,32 @@ describe('doctor through a real sshd whose docker reaches the host engine', () =
     assert.equal(doc.result.facts.engine.reachable, true, r.stdout);
     const oracle = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
     assert.equal(doc.result.facts.engine.version?.version, oracle);
+  });
+
+  it('follows a Host alias of ~/.ssh/config (HostName, Port, User, IdentityFile) as the ssh binary would', async () => {
+    // the key under a name ssh would not try by itself, so only IdentityFile finds it
+    renameSync(join(sshd.home, '.ssh', 'id_ed25519'), join(sshd.home, '.ssh', 'build_key'));
+    const alias = 'stowage-build-7';
+    const config = join(sshd.home, '.ssh', 'config');
+    writeFileSync(config, [`Host other ${alias}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User root',
+      '  IdentityFile ~/.ssh/build_key', 'Host *', '  User nobody', '  Port 1', ''].join('\n'));
+    try {
+      // the oracle for the parse: ssh's own reading of the same file (-G prints what it would use)
+      const g = spawnSync('ssh', ['-F', config, '-G', alias], { encoding: 'utf8' }).stdout.split('\n');
+      const value = (key: string) => g.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
+      assert.equal(value('hostname'), '127.0.0.1');
+      assert.equal(value('port'), String(sshd.port));
+      assert.equal(value('user'), 'root');
+      assert.equal(value('identityfile'), '~/.ssh/build_key');
+      const r = await runCli(['--json', '-H', `ssh://${alias}`, 'doctor', '--only', 'engine'],
+        { env: { HOME: sshd.home, SSH_AUTH_SOCK: '' }, timeoutMs: 60_000 });
+      const doc = JSON.parse(r.stdout) as { result: { facts: { engine: { reachable: boolean; version?: { version: string } } } } };
+      assert.equal(doc.result.facts.engine.reachable, true, r.stdout);
+      const oracle = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(doc.result.facts.engine.version?.version, oracle);
+    } finally {
+      rmSync(config, { force: true });
+      renameSync(join(sshd.home, '.ssh', 'build_key'), join(sshd.home, '.ssh', 'id_ed25519'));
+    }
   });
 });
