@@ -16,6 +16,8 @@ import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } fr
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
 export const MIN_API_VERSION = '1.41';
 export const MAX_API_VERSION = '1.53';
+/** Added to an ssh endpoint's per-request limit: ssh2's own limit for connect, key exchange and authentication. */
+const SSH_SESSION_ALLOWANCE_MS = 20_000;
 
 export interface ConnectOptions {
   host?: string | undefined;
@@ -45,7 +47,8 @@ export function endpointFor(options: ConnectOptions = {}): Endpoint {
 /** Connects to the engine and agrees on an API version; throws EngineUnreachableError with a cause. */
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
   const endpoint = endpointFor(options);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  // over ssh a request may first wait for a session and a remote `docker` process: seconds on a busy host
+  const timeoutMs = (options.timeoutMs ?? 30_000) + (endpoint.transport.kind === 'ssh' ? SSH_SESSION_ALLOWANCE_MS : 0);
   // Loaded on first use: dockerode and what it pulls in (ssh2, grpc) take a tenth of a second to load,
   // which commands that need no engine should not pay.
   const { default: DockerClient } = await import('dockerode');
@@ -56,7 +59,6 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   const probe = new DockerClient(dockerodeOptions(endpoint, agent));
   let raw: Docker.DockerVersion;
   try {
-    // over ssh the first answer also waits for a session and a remote `docker` process: seconds on a busy host
     raw = await withTimeout(probe.version(), endpoint.transport.kind === 'ssh' ? timeoutMs : Math.min(timeoutMs, 10_000), endpoint);
   } catch (err) {
     throw await probeFailure(err, endpoint);
