@@ -72,6 +72,9 @@ export type EngineFailure =
   | 'bad-endpoint'
   | 'name-not-resolved'
   | 'connection-refused'
+  | 'host-unreachable'
+  | 'not-docker'
+  | 'not-ssh'
   | 'ssh-auth-failed'
   | 'ssh-remote-failed'
   | 'unknown';

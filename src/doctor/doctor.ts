@@ -1,5 +1,6 @@
 /** `stowage doctor`: diagnose a host's Docker storage in one run; every finding has evidence and a fix. */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { ConnectOptions } from '../engine/dockerode-engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
@@ -81,17 +82,19 @@ export async function runDoctor(
   progress('connecting to the engine');
   const { engine, facts: engineFacts } = await reachEngine(context);
   const daemonConfig = readDaemonConfig(fs);
-  const dataRoot = engineFacts.reachable ? engineFacts.info.dockerRootDir : daemonConfig.dataRoot;
+  const endpoint = engine?.endpoint ?? context.endpoint();
+  const local = isLocalEndpoint(endpoint);
+  // this host's daemon.json says nothing about another host's engine
+  const dataRoot = engineFacts.reachable ? engineFacts.info.dockerRootDir : local ? daemonConfig.dataRoot : '';
   const facts: DoctorFacts = {
     engine: engineFacts,
     daemonConfig,
     dataRoot,
-    dataRootSource: engineFacts.reachable ? 'engine' : daemonConfig.found ? 'daemon.json' : 'default',
+    dataRootSource: engineFacts.reachable ? 'engine' : !local ? 'unknown' : daemonConfig.found ? 'daemon.json' : 'default',
     skipped: [],
   };
 
-  const endpoint = engine?.endpoint ?? context.endpoint();
-  const hostReason = hostChecksUnavailable(endpoint, dataRoot);
+  const hostReason = hostChecksUnavailable(endpoint, dataRoot, engineFacts);
   const engineReason = engine ? undefined : 'the engine is unreachable';
   const skip = (group: CheckGroup, reason: string | undefined) => {
     if (has(group) && reason) facts.skipped.push({ group, reason });
@@ -172,9 +175,14 @@ async function reachEngine(context: CapabilityContext): Promise<{ engine: Engine
 }
 
 /** Host checks describe this machine, so they only make sense for a local engine whose data-root we can see. */
-function hostChecksUnavailable(endpoint: Endpoint, dataRoot: string): string | undefined {
+function hostChecksUnavailable(endpoint: Endpoint, dataRoot: string, engine: EngineFacts): string | undefined {
   if (!isLocalEndpoint(endpoint)) {
     return `the engine is remote (${endpoint.url}); run doctor on its host for disk and I/O checks`;
+  }
+  // a loopback TCP or ssh port may be forwarded to another machine (an ssh tunnel, a VM's published port)
+  const self = hostname();
+  if (endpoint.transport.kind !== 'unix' && engine.reachable && engine.info.name && engine.info.name.toLowerCase() !== self.toLowerCase()) {
+    return `${endpoint.url} leads to the engine of host "${engine.info.name}", not this host ("${self}"): a forwarded port; run doctor on that host for disk and I/O checks`;
   }
   if (!existsSync(dataRoot)) return `data-root ${dataRoot} does not exist on this host`;
   return undefined;

@@ -94,7 +94,8 @@ export interface DoctorFacts {
   engine: EngineFacts;
   daemonConfig: DaemonConfig;
   dataRoot: string;
-  dataRootSource: 'engine' | 'daemon.json' | 'default';
+  /** `unknown` for a remote engine that did not answer: this host's daemon.json is not its (dataRoot is then ''). */
+  dataRootSource: 'engine' | 'daemon.json' | 'default' | 'unknown';
   disk?: DiskFacts;
   io?: IoFacts;
   usage?: DiskUsage;

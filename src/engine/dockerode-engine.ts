@@ -8,18 +8,21 @@ import type { Agent } from 'node:http';
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineRequestError } from '../errors.js';
+import { EngineRequestError, EngineUnreachableError } from '../errors.js';
 import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
+import { tcpConnects } from './tcp-connect.js';
 import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
 import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
 
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
 export const MIN_API_VERSION = '1.41';
 export const MAX_API_VERSION = '1.53';
+/** Added to an ssh endpoint's per-request limit: ssh2's own limit for connect, key exchange and authentication. */
+const SSH_SESSION_ALLOWANCE_MS = 20_000;
 
 export interface ConnectOptions {
   host?: string | undefined;
@@ -49,18 +52,23 @@ export function endpointFor(options: ConnectOptions = {}): Endpoint {
 /** Connects to the engine and agrees on an API version; throws EngineUnreachableError with a cause. */
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
   const endpoint = endpointFor(options);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  // over ssh a request may first wait for a session and a remote `docker` process: seconds on a busy host
+  const timeoutMs = (options.timeoutMs ?? 30_000) + (endpoint.transport.kind === 'ssh' ? SSH_SESSION_ALLOWANCE_MS : 0);
   // ssh2 only for an ssh endpoint; dockerode and what it pulls in (grpc, protobufjs, tar-fs) only on the first
   // call that needs it: loading them takes longer than most commands' whole work
   const agent = endpoint.transport.kind === 'ssh'
-    ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport)))
+    ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport), { keepAlive: true }))
     : undefined;
   const target = dockerodeOptions(endpoint, agent) as HttpTarget;
   let raw: { ApiVersion?: string };
   try {
-    raw = await withTimeout(engineRequest<{ ApiVersion?: string }>(target, 'GET', '/version'), Math.min(timeoutMs, 10_000), endpoint);
+    raw = await withTimeout(engineRequest<{ ApiVersion?: string }>(target, 'GET', '/version'), endpoint.transport.kind === 'ssh' ? timeoutMs : Math.min(timeoutMs, 10_000), endpoint);
   } catch (err) {
-    throw toEngineError(err, endpoint);
+    throw await probeFailure(err, endpoint);
+  }
+  // a server that answers 200 with something else (a web page, another JSON API)
+  if (typeof raw !== 'object' || raw === null || typeof raw.ApiVersion !== 'string') {
+    throw unreachable('not-docker', endpoint);
   }
   const server = raw?.ApiVersion;
   if (!server || compareApiVersions(server, MIN_API_VERSION) < 0) {
@@ -72,6 +80,22 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
     return new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
   };
   return new DockerodeEngine(loadDocker, target, endpoint, apiVersion, timeoutMs);
+}
+
+/**
+ * Why the first request failed. Any HTTP status there means another server answered (the engine answers
+ * GET /version to every client); a timeout over TCP or ssh is told apart by whether a plain TCP connection
+ * to the port opens: if not, the host or a firewall is at fault, not a hung daemon.
+ */
+async function probeFailure(err: unknown, endpoint: Endpoint): Promise<Error> {
+  if (typeof (err as { statusCode?: unknown })?.statusCode === 'number') return unreachable('not-docker', endpoint, err);
+  const mapped = toEngineError(err, endpoint);
+  const t = endpoint.transport;
+  if (mapped instanceof EngineUnreachableError && mapped.failure === 'timeout' && t.kind !== 'unix'
+    && !(await tcpConnects(t.host, t.port, 3000))) {
+    return unreachable('host-unreachable', endpoint, new Error(`no TCP connection to ${t.host}:${t.port} within 3 s`));
+  }
+  return mapped;
 }
 
 export function compareApiVersions(a: string, b: string): number {
@@ -155,6 +179,7 @@ class DockerodeEngine implements EngineClient {
     const driverStatus = Object.fromEntries(pairs.filter((p) => Array.isArray(p) && p.length === 2));
     return {
       serverVersion: String(i.ServerVersion ?? ''),
+      name: String(i.Name ?? ''),
       storageDriver: String(i.Driver ?? ''),
       driverStatus,
       containerdImageStore: driverStatus['driver-type'] === 'io.containerd.snapshotter.v1',

@@ -4,6 +4,7 @@
  * Pure apart from the injected file reader, so every rule is unit-tested.
  */
 import { createHash } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -12,7 +13,7 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
 export type Transport =
   | { kind: 'unix'; socketPath: string }
   | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | undefined }
-  | { kind: 'ssh'; host: string; port: number; username: string | undefined };
+  | { kind: 'ssh'; host: string; port: number; portGiven: boolean; username: string | undefined };
 
 export interface TlsFiles {
   verify: boolean;
@@ -33,12 +34,29 @@ export interface Endpoint {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|\[?::ffff:127(\.\d{1,3}){3}\]?)$/i;
 
+/** This machine's name and the addresses of its interfaces that are up (Node lists only those). */
+export interface ThisHost {
+  hostname: string;
+  addresses: string[];
+}
+
+export function thisHost(): ThisHost {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+  return { hostname: hostname(), addresses };
+}
+
 /**
  * Whether the engine runs on this machine, so that this host's disks and /proc describe it: a unix socket,
- * or TCP or ssh to a loopback address (`tcp://127.0.0.1:2375`, `tcp://localhost:2376`, issue 20).
+ * or TCP or ssh to a loopback address (`tcp://127.0.0.1:2375`, `tcp://localhost:2376`, issue 20), to this
+ * host's own name or to one of its interface addresses. A forwarded port (an ssh tunnel or a VM's published
+ * 2375 on 127.0.0.1) looks local here; doctor tells it apart by the engine's own host name once connected.
  */
-export function isLocalEndpoint(endpoint: Endpoint): boolean {
-  return endpoint.transport.kind === 'unix' || LOOPBACK.test(endpoint.transport.host);
+export function isLocalEndpoint(endpoint: Endpoint, self: ThisHost = thisHost()): boolean {
+  const t = endpoint.transport;
+  if (t.kind === 'unix' || LOOPBACK.test(t.host)) return true;
+  const host = t.host.replace(/^\[|\]$/g, '').toLowerCase();
+  const name = self.hostname.toLowerCase();
+  return host === name || host.split('.')[0] === name || self.addresses.some((a) => a.toLowerCase() === host);
 }
 
 export interface EndpointInputs {
@@ -124,6 +142,7 @@ export function parseHostUrl(url: string, inputs: Pick<EndpointInputs, 'env' | '
         kind: 'ssh',
         host: parsed.hostname,
         port: parsed.port ? Number(parsed.port) : 22,
+        portGiven: parsed.port !== '',
         username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       };
     default:

@@ -1,6 +1,6 @@
 /** Maps what dockerode throws to stowage's errors, by error code and HTTP status, never by message text. */
 import { EngineRequestError, EngineUnreachableError, type EngineFailure } from '../errors.js';
-import type { Endpoint } from './endpoint.js';
+import { isLocalEndpoint, type Endpoint } from './endpoint.js';
 
 /** What an ssh endpoint runs on the remote host, as the docker CLI does. */
 export const DIAL_STDIO = 'docker system dial-stdio';
@@ -30,8 +30,13 @@ const CONNECT_FAILURES: Record<string, EngineFailure> = {
   ECONNREFUSED: 'connection-refused',
   ECONNRESET: 'not-running',
   EPIPE: 'not-running',
-  ETIMEDOUT: 'timeout',
-  EHOSTUNREACH: 'timeout',
+  // the kernel gave up on the TCP handshake, or has no route: the engine was never asked anything
+  ETIMEDOUT: 'host-unreachable',
+  EHOSTUNREACH: 'host-unreachable',
+  ENETUNREACH: 'host-unreachable',
+  // a TLS client on a port that answers in plain text
+  EPROTO: 'not-docker',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'not-docker',
   ENOTFOUND: 'name-not-resolved',
   EAI_AGAIN: 'name-not-resolved',
   EAI_FAIL: 'name-not-resolved',
@@ -54,6 +59,8 @@ function connectFailure(e: NodeLikeError, endpoint: Endpoint): EngineFailure {
   if (e.level === 'client-authentication') return 'ssh-auth-failed';
   if (e.level === 'client-timeout') return 'timeout';
   if (e.level === 'client-dns') return 'name-not-resolved';
+  // the server closed or spoke something else before the ssh identification exchange
+  if (e.level === 'protocol') return 'not-ssh';
   const failure = (e.code && CONNECT_FAILURES[e.code]) || 'unknown';
   if (failure === 'connection-refused' && endpoint.transport.kind === 'unix') return 'not-running';
   return failure;
@@ -76,15 +83,26 @@ export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: 
       return new EngineUnreachableError(failure, where, `nothing answers at ${where}: the daemon is not running${detail}`,
         'Start it (`systemctl start docker` or `dockerd &`) and check its log (`journalctl -u docker`).', cause);
     case 'timeout':
-      return new EngineUnreachableError(failure, where, `the engine at ${where} did not answer in time`,
-        'The daemon may be hung on I/O: check `stowage doctor --skip engine,space,clutter,images` for D-state tasks, then the daemon log.', cause);
+      return isLocalEndpoint(endpoint)
+        ? new EngineUnreachableError(failure, where, `the engine at ${where} did not answer in time`,
+          'The daemon may be hung on I/O: check `stowage doctor --skip engine,space,clutter,images` for D-state tasks, then the daemon log.', cause)
+        : new EngineUnreachableError(failure, where, `${hostPort} accepted the connection, but the engine at ${where} did not answer in time${detail}`,
+          `The daemon there may be hung on I/O: run \`stowage doctor\` on ${t.kind === 'unix' ? 'its host' : t.host} itself, and read its daemon log (\`journalctl -u docker\`).`, cause);
+    case 'host-unreachable':
+      return new EngineUnreachableError(failure, where, `no connection to ${hostPort}: the host did not answer, or there is no route to it${detail}`,
+        `Check that ${t.kind === 'unix' ? 'the host' : t.host} is up and that the address is right, and that no firewall drops port ${t.kind === 'unix' ? '' : t.port} on the way (\`nc -vz ${t.kind === 'unix' ? 'HOST PORT' : `${t.host} ${t.port}`}\` should connect).`, cause);
+    case 'not-docker':
+      return notDocker(endpoint, cause, detail);
+    case 'not-ssh':
+      return new EngineUnreachableError(failure, where, `${hostPort} accepts connections, but does not speak ssh${detail}`,
+        `Check the port in ${where}: it must be the ssh server's (22 unless sshd is configured otherwise), not the Docker API's; for the Docker API itself use tcp://${t.kind === 'unix' ? 'HOST:2376' : `${t.host}:${t.port}`}.`, cause);
     case 'api-version':
       return new EngineUnreachableError(failure, where, `the engine at ${where} speaks an API version stowage cannot use${detail}`,
         'stowage needs Engine API 1.41 or newer (Docker 20.10+).', cause);
     case 'name-not-resolved':
       return new EngineUnreachableError(failure, where, `cannot resolve the host name "${t.kind === 'unix' ? where : t.host}" of ${where}${detail}`,
         t.kind === 'ssh'
-          ? 'Check the name (and DNS: `getent hosts NAME`). stowage does not read ~/.ssh/config, so a Host alias there does not apply: use the real host name or address in DOCKER_HOST / --host.'
+          ? 'Check the name (and DNS: `getent hosts NAME`), or give it a Host entry with its HostName in ~/.ssh/config, which stowage follows as ssh does (HostName, Port, User, IdentityFile; not Match or Include).'
           : 'Check the name in DOCKER_HOST / --host, and DNS (`getent hosts NAME`).', cause);
     case 'connection-refused':
       return t.kind === 'ssh'
@@ -110,6 +128,27 @@ export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: 
       return new EngineUnreachableError(failure, where, `cannot reach the engine at ${where}${detail}`,
         'Check that the daemon runs and DOCKER_HOST / --host points at it.', cause);
   }
+}
+
+/** What answered was not a Docker engine: an HTTP error status to GET /version, or a TLS / plain-text mismatch. */
+function notDocker(endpoint: Endpoint, cause: unknown, detail: string): EngineUnreachableError {
+  const where = endpoint.url;
+  const t = endpoint.transport;
+  const hostPort = t.kind === 'unix' ? where : `${t.host}:${t.port}`;
+  const status = (cause as NodeLikeError | undefined)?.statusCode;
+  const code = (cause as NodeLikeError | undefined)?.code;
+  if (t.kind === 'tcp' && (code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER')) {
+    return new EngineUnreachableError('not-docker', where, `${hostPort} answers in plain text, not TLS`,
+      'Drop TLS for this endpoint (unset DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, use tcp:// not https://), or point at the daemon\'s TLS port (2376 by convention).', cause);
+  }
+  if (status === 400 && t.kind === 'tcp' && !t.tls) {
+    // what Go's HTTP server answers to plain HTTP on a TLS port, as dockerd does with --tlsverify
+    return new EngineUnreachableError('not-docker', where, `${hostPort} refused a plain HTTP request (HTTP 400 to GET /version): it is likely a TLS port`,
+      'Connect with TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem, as for the docker CLI.', cause);
+  }
+  const answered = status !== undefined ? `HTTP ${status} to GET /version` : `an answer that is not the Engine API's${detail}`;
+  return new EngineUnreachableError('not-docker', where, `${hostPort} answers, but it is not a Docker engine (${answered})`,
+    `Check the address and port in ${where}: another server listens there. dockerd's API is on 2375 (plain) or 2376 (TLS) only when started with \`-H tcp://…\`; \`docker -H ${where} version\` should work before stowage can.`, cause);
 }
 
 /** Rejects with a timeout error when `work` takes longer than `ms`. */

@@ -12,23 +12,36 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { DIAL_STDIO, SshRemoteExitError } from './engine-errors.js';
+import { expandIdentityPath, sshHostConfig } from './ssh-config.js';
 
 export interface SshTarget {
   host: string;
   port: number;
+  /** False when the URL named no port, so that ~/.ssh/config's Port applies. */
+  portGiven?: boolean;
   username: string | undefined;
 }
 
-/** ssh2 settings as the ssh binary would pick them: the agent if one runs, else the first default key file. */
+/**
+ * ssh2 settings as the ssh binary would pick them: ~/.ssh/config's HostName, Port, User and IdentityFile for
+ * the host (what the URL spells out wins), the agent if one runs, else the first key file that exists.
+ */
 export function sshConnectConfig(target: SshTarget, env: Record<string, string | undefined> = process.env): ConnectConfig {
+  const home = homedir();
+  const configText = readKey(join(home, '.ssh', 'config'))?.toString('utf8');
+  const fromFile = configText ? sshHostConfig(configText, target.host) : { identityFiles: [] };
+  const username = target.username ?? fromFile.user ?? userInfo().username;
+  const host = fromFile.hostName ? expandIdentityPath(fromFile.hostName, home, target.host, username) : target.host;
   const config: ConnectConfig = {
-    host: target.host,
-    port: target.port,
-    username: target.username ?? userInfo().username,
-    readyTimeout: 10_000,
+    host,
+    port: target.portGiven === false && fromFile.port ? fromFile.port : target.port,
+    username,
+    // connect, key exchange and authentication; a loaded sshd takes seconds for them
+    readyTimeout: 20_000,
   };
   if (env.SSH_AUTH_SOCK) config.agent = env.SSH_AUTH_SOCK;
-  const key = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => readKey(join(homedir(), '.ssh', f))).find(Boolean);
+  const named = fromFile.identityFiles.map((f) => expandIdentityPath(f, home, host, username));
+  const key = [...named, ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f))].map(readKey).find(Boolean);
   if (key) config.privateKey = key;
   return config;
 }
@@ -41,7 +54,10 @@ function readKey(path: string): Buffer | undefined {
   }
 }
 
-/** An http.Agent whose every connection is a fresh ssh session running `docker system dial-stdio`. */
+/**
+ * An http.Agent whose every connection is an ssh session running `docker system dial-stdio`. With keepAlive,
+ * a session serves request after request, as the docker CLI's does: opening one costs seconds on a busy host.
+ */
 export function sshAgent(config: ConnectConfig, options: AgentOptions = {}): Agent {
   const agent = new Agent(options);
   const create = (_opts: unknown, callback: (err: Error | null, socket?: Duplex) => void): undefined => {
@@ -62,7 +78,8 @@ export function sshAgent(config: ConnectConfig, options: AgentOptions = {}): Age
       conn.exec(DIAL_STDIO, (err, channel) => {
         if (err) return fail(err);
         settled = true;
-        socket = channelSocket(channel, () => conn.end());
+        // ssh2 keeps its TCP socket private; ref/unref on it let an idle kept-alive session not hold the process
+        socket = channelSocket(channel, () => conn.end(), () => (conn as unknown as { _sock?: Socket })._sock);
         callback(null, socket);
       });
     });
@@ -74,7 +91,7 @@ export function sshAgent(config: ConnectConfig, options: AgentOptions = {}): Age
 }
 
 /** The channel as a socket for the HTTP client; a non-zero exit destroys it with SshRemoteExitError. */
-function channelSocket(channel: ClientChannel, closeSession: () => void): Duplex {
+function channelSocket(channel: ClientChannel, closeSession: () => void, tcp: () => Socket | undefined): Duplex {
   let stderr = '';
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 2000) stderr += chunk.toString('utf8');
@@ -111,7 +128,14 @@ function channelSocket(channel: ClientChannel, closeSession: () => void): Duplex
   asSocket.setNoDelay = () => asSocket as Socket;
   asSocket.setKeepAlive = () => asSocket as Socket;
   asSocket.setTimeout = () => asSocket as Socket;
-  asSocket.ref = () => asSocket as Socket;
-  asSocket.unref = () => asSocket as Socket;
+  // a keep-alive agent unrefs a socket it parks and refs it again when it reuses it
+  asSocket.ref = () => {
+    tcp()?.ref();
+    return asSocket as Socket;
+  };
+  asSocket.unref = () => {
+    tcp()?.unref();
+    return asSocket as Socket;
+  };
   return socket;
 }

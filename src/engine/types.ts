@@ -11,6 +11,8 @@ export interface EngineVersion {
 
 export interface EngineInfo {
   serverVersion: string;
+  /** The host name of the daemon's machine (`docker info`'s Name). */
+  name: string;
   storageDriver: string;
   /** DriverStatus pairs, e.g. `Backing Filesystem` -> `extfs`, `Supports d_type` -> `true`. */
   driverStatus: Record<string, string>;

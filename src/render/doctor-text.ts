@@ -48,7 +48,9 @@ export function renderDoctorText(report: DoctorReport, style: Style, options: Do
   const disk = facts.disk;
   const where = disk?.mount ? ` on ${disk.mount.source} (${disk.mount.fsType})` : '';
   const free = disk?.space ? `, ${formatBytes(disk.space.availableBytes)} free of ${formatBytes(disk.space.totalBytes)}` : '';
-  lines.push(`  data-root  ${facts.dataRoot}${where}${free}`);
+  lines.push(facts.dataRootSource === 'unknown'
+    ? '  data-root  unknown: the engine is on another host and did not answer'
+    : `  data-root  ${facts.dataRoot}${where}${free}`);
   if (disk?.device) lines.push(`  device     ${describeChain(disk.device)}`);
   const u = facts.usage?.totals;
   if (u) {

@@ -7,12 +7,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaValidator } from '../support/json-schema.js';
-import { runCli } from '../support/run-cli.js';
+import { docker } from '../support/docker-cli.js';
+import { runCli, STOWAGE_BIN } from '../support/run-cli.js';
 
 const validate = schemaValidator('doctor.schema.json');
 
@@ -71,6 +73,104 @@ describe('doctor names what failed in reaching the engine', () => {
     assert.match(finding.title, new RegExp(`the ssh connection to 127\\.0\\.0\\.1:${port} was refused`));
     assert.match(finding.fix?.summary ?? '', /sshd/);
     assert.doesNotMatch(finding.fix?.summary ?? '', /systemctl start docker/);
+  });
+});
+
+/** An HTTP server on 127.0.0.1 that is not a Docker engine: a web app on the port the user mistyped. */
+async function httpServer(status: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createHttpServer((_req, res) => {
+    res.statusCode = status;
+    res.end(status === 200 ? '<html>hello</html>' : '');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Runs the CLI in a network namespace of its own: nothing there touches the host's network. */
+function doctorInNetns(setup: string[], host: string): { code: number | null; stdout: string; stderr: string } {
+  const script = [...setup, `exec node ${JSON.stringify(STOWAGE_BIN)} --json -H ${host} doctor --only engine`].join(' && ');
+  const r = spawnSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('doctor names what answered when it is not a Docker engine, or nothing answered', () => {
+  it('an HTTP server that is not Docker', async () => {
+    const web = await httpServer(404);
+    try {
+      // the oracle: the docker CLI cannot use it either (asynchronously: the server runs in this process)
+      const cli = await docker(['-H', `tcp://127.0.0.1:${web.port}`, 'version'], { allowFailure: true });
+      assert.notEqual(cli.code, 0);
+      const { finding, failure } = await doctorAt(`tcp://127.0.0.1:${web.port}`);
+      assert.equal(failure, 'not-docker');
+      assert.equal(finding.id, 'engine/not-docker');
+      assert.match(finding.title, new RegExp(`127\\.0\\.0\\.1:${web.port} answers, but it is not a Docker engine \\(HTTP 404 to GET /version\\)`));
+      assert.doesNotMatch(finding.fix?.summary ?? '', /systemctl start docker/);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('a web page that answers 200', async () => {
+    const web = await httpServer(200);
+    try {
+      const { finding } = await doctorAt(`tcp://127.0.0.1:${web.port}`);
+      assert.equal(finding.id, 'engine/not-docker');
+      assert.match(finding.title, /not a Docker engine \(an answer that is not the Engine API's\)/);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('TLS asked of a port that answers in plain text', async () => {
+    const web = await httpServer(404);
+    try {
+      const { finding } = await doctorAt(`tcp://127.0.0.1:${web.port}`, { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' });
+      assert.equal(finding.id, 'engine/not-docker');
+      assert.match(finding.title, /answers in plain text, not TLS/);
+      assert.match(finding.fix?.summary ?? '', /unset DOCKER_TLS_VERIFY/);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('an ssh:// endpoint whose port speaks HTTP, not ssh', async () => {
+    const web = await httpServer(404);
+    try {
+      const { finding, failure } = await doctorAt(`ssh://root@127.0.0.1:${web.port}`);
+      assert.equal(failure, 'not-ssh');
+      assert.equal(finding.id, 'engine/not-ssh');
+      assert.match(finding.title, new RegExp(`127\\.0\\.0\\.1:${web.port} accepts connections, but does not speak ssh`));
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('a network with no route to the host', () => {
+    // a fresh network namespace has no route at all: connect() fails with ENETUNREACH at once
+    const r = doctorInNetns(['true'], 'tcp://10.9.0.2:2375');
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as DoctorJson;
+    assert.deepEqual(validate(doc), []);
+    const f = doc.result.findings.find((x) => x.id.startsWith('engine/'));
+    assert.equal(f?.id, 'engine/host-unreachable', JSON.stringify(f));
+    assert.match(f.title, /no connection to 10\.9\.0\.2:2375/);
+    assert.doesNotMatch(f.fix?.summary ?? '', /D-state|systemctl start docker/);
+  });
+
+  it('an ssh host that never answers, told from a hung daemon', () => {
+    // a veth pair whose far end has no address, and a fixed neighbour entry: the SYNs go out and vanish
+    const setup = ['ip link add v0 type veth peer name v1', 'ip addr add 10.9.0.1/24 dev v0', 'ip link set v0 up',
+      'ip link set v1 up', 'ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent'];
+    const r = doctorInNetns(setup, 'ssh://root@10.9.0.2');
+    assert.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as DoctorJson;
+    const f = doc.result.findings.find((x) => x.id.startsWith('engine/'));
+    assert.equal(f?.id, 'engine/host-unreachable', JSON.stringify(f));
+    assert.match(f.title, /no connection to 10\.9\.0\.2:22/);
+    assert.doesNotMatch(f.fix?.summary ?? '', /D-state/);
   });
 });
 
@@ -182,5 +282,32 @@ describe('doctor through a real sshd whose docker reaches the host engine', () =
     assert.equal(doc.result.facts.engine.reachable, true, r.stdout);
     const oracle = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
     assert.equal(doc.result.facts.engine.version?.version, oracle);
+  });
+
+  it('follows a Host alias of ~/.ssh/config (HostName, Port, User, IdentityFile) as the ssh binary would', async () => {
+    // the key under a name ssh would not try by itself, so only IdentityFile finds it
+    renameSync(join(sshd.home, '.ssh', 'id_ed25519'), join(sshd.home, '.ssh', 'build_key'));
+    const alias = 'stowage-build-7';
+    const config = join(sshd.home, '.ssh', 'config');
+    writeFileSync(config, [`Host other ${alias}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User root',
+      '  IdentityFile ~/.ssh/build_key', 'Host *', '  User nobody', '  Port 1', ''].join('\n'));
+    try {
+      // the oracle for the parse: ssh's own reading of the same file (-G prints what it would use)
+      const g = spawnSync('ssh', ['-F', config, '-G', alias], { encoding: 'utf8' }).stdout.split('\n');
+      const value = (key: string) => g.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1);
+      assert.equal(value('hostname'), '127.0.0.1');
+      assert.equal(value('port'), String(sshd.port));
+      assert.equal(value('user'), 'root');
+      assert.equal(value('identityfile'), '~/.ssh/build_key');
+      const r = await runCli(['--json', '-H', `ssh://${alias}`, 'doctor', '--only', 'engine'],
+        { env: { HOME: sshd.home, SSH_AUTH_SOCK: '' }, timeoutMs: 60_000 });
+      const doc = JSON.parse(r.stdout) as { result: { facts: { engine: { reachable: boolean; version?: { version: string } } } } };
+      assert.equal(doc.result.facts.engine.reachable, true, r.stdout);
+      const oracle = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(doc.result.facts.engine.version?.version, oracle);
+    } finally {
+      rmSync(config, { force: true });
+      renameSync(join(sshd.home, '.ssh', 'build_key'), join(sshd.home, '.ssh', 'id_ed25519'));
+    }
   });
 });

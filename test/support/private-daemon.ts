@@ -102,9 +102,15 @@ export class PrivateDaemon {
   private child: ChildProcess | undefined;
 
   private readonly storageDriver: string | null;
+  /** Also listens on tcp://127.0.0.1:PORT (no TLS: loopback only). */
+  readonly tcpPort: number | undefined;
+  /** Runs in a UTS namespace of its own with this host name, like an engine on another machine. */
+  readonly hostName: string | undefined;
 
   /** `storageDriver: null` lets dockerd pick its driver itself, as an unconfigured host does. */
-  constructor(options: { dataRoot?: string; storageDriver?: string | null } = {}) {
+  constructor(options: { dataRoot?: string; storageDriver?: string | null; tcpPort?: number; hostName?: string } = {}) {
+    this.tcpPort = options.tcpPort;
+    this.hostName = options.hostName;
     this.dir = mkdtempSync(join(tmpdir(), `stowage-dockerd-${this.id}-`));
     this.dataRoot = options.dataRoot ?? join(this.dir, 'data');
     this.storageDriver = options.storageDriver === undefined ? 'overlay2' : options.storageDriver;
@@ -148,9 +154,14 @@ export class PrivateDaemon {
     ip(['link', 'set', this.bridge, 'up']);
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
     try {
-      this.child = spawn('dockerd', [
+      // unshare execs dockerd in place, so the child is still dockerd and its command line names this.dir
+      const [command, prefix] = this.hostName
+        ? ['unshare', ['--uts', 'sh', '-c', `hostname ${this.hostName} && exec dockerd "$@"`, 'dockerd']]
+        : ['dockerd', []];
+      this.child = spawn(command, [...prefix,
         '--data-root', this.dataRoot,
         '-H', this.host,
+        ...(this.tcpPort ? ['-H', `tcp://127.0.0.1:${this.tcpPort}`] : []),
         '--exec-root', join(this.dir, 'exec'),
         '--pidfile', join(this.dir, 'dockerd.pid'),
         '--config-file', configFile,

@@ -21,7 +21,7 @@ function engineFacts(info: Partial<EngineInfo>): EngineFacts {
     reachable: true, endpoint: 'unix:///var/run/docker.sock', apiVersion: '1.41',
     version: { version: '20.10.24', apiVersion: '1.41', minApiVersion: '1.12', os: 'linux', arch: 'amd64', kernelVersion: '6.1' },
     info: {
-      serverVersion: '20.10.24', storageDriver: 'overlay2', driverStatus: {}, containerdImageStore: false,
+      serverVersion: '20.10.24', name: 'vm', storageDriver: 'overlay2', driverStatus: {}, containerdImageStore: false,
       dockerRootDir: '/var/lib/docker', images: 0, containers: 0, containersRunning: 0, containersStopped: 0,
       cgroupVersion: '1', kernelVersion: '6.1', operatingSystem: 'Debian', warnings: [], ...info,
     },

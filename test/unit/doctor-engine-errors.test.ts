@@ -29,3 +29,19 @@ it('says which remote failure it was, and gives its fix', () => {
   assert.match(socket.message, /could not reach its daemon's socket .*no such file or directory/);
   assert.match(socket.hint ?? '', /systemctl status docker/);
 });
+
+it('tells a host that never answered, another server and a TLS mix-up from a stopped or hung daemon', () => {
+  assert.equal(failure(errno('EHOSTUNREACH'), 'tcp://192.0.2.9:2375'), 'host-unreachable');
+  assert.equal(failure(errno('ENETUNREACH'), 'tcp://10.9.0.2:2375'), 'host-unreachable');
+  assert.equal(failure(errno('ETIMEDOUT'), 'tcp://192.0.2.9:2375'), 'host-unreachable');
+  assert.equal(failure(errno('EPROTO'), 'https://127.0.0.1:2375'), 'not-docker');
+  assert.equal(failure(Object.assign(new Error('x'), { level: 'protocol' }), 'ssh://root@h:80'), 'not-ssh');
+  const tls = toEngineError(errno('EPROTO'), at('https://127.0.0.1:2375')) as EngineUnreachableError;
+  assert.match(tls.message, /answers in plain text, not TLS/);
+  // a hung engine on this host points at D-state tasks; on another host, at that host
+  const local = toEngineError(Object.assign(new Error('x'), { level: 'client-timeout' }), at('tcp://127.0.0.1:2375')) as EngineUnreachableError;
+  assert.match(local.hint ?? '', /D-state/);
+  const remote = toEngineError(Object.assign(new Error('x'), { level: 'client-timeout' }), at('ssh://root@build-7')) as EngineUnreachableError;
+  assert.match(remote.message, /build-7:22 accepted the connection, but the engine .* did not answer in time/);
+  assert.match(remote.hint ?? '', /run `stowage doctor` on build-7/);
+});

@@ -15,7 +15,7 @@ export function doctorSection(r: DoctorReport, docId: string): string {
   const disk = f.disk;
   const facts = factList([
     ...engine,
-    ['data-root', `${f.dataRoot} (from ${f.dataRootSource})`],
+    ['data-root', f.dataRootSource === 'unknown' ? 'unknown (a remote engine that did not answer)' : `${f.dataRoot} (from ${f.dataRootSource})`],
     ...(disk?.mount ? [['filesystem', `${disk.mount.fsType} on ${disk.mount.source} at ${disk.mount.mountPoint}`] as [string, Cell]] : []),
     ...(disk?.space ? [['size', { value: disk.space.totalBytes, unit: 'bytes' }], ['available', { value: disk.space.availableBytes, unit: 'bytes' }]] as [string, Cell][] : []),
     ['checks run', r.groups.join(', ')],
