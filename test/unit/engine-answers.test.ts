@@ -65,7 +65,7 @@ describe('engine endpoint, by the docker CLI rules', () => {
     files[`/cfg/contexts/meta/${digest}/meta.json`] = JSON.stringify({ Name: 'remote', Endpoints: { docker: { Host: 'ssh://ops@build-1' } } });
     const e = resolveEndpoint(inputs({ env: { DOCKER_CONFIG: '/cfg' } }));
     assert.equal(e.source, 'context "remote"');
-    assert.deepEqual(e.transport, { kind: 'ssh', host: 'build-1', port: 22, username: 'ops' });
+    assert.deepEqual(e.transport, { kind: 'ssh', host: 'build-1', port: 22, portGiven: false, username: 'ops' });
     assert.throws(() => resolveEndpoint(inputs({ env: { DOCKER_CONFIG: '/cfg' }, contextFlag: 'nope' })), UsageError);
     assert.equal(resolveEndpoint(inputs({ env: { DOCKER_CONFIG: '/cfg', DOCKER_CONTEXT: 'default' } })).source, 'default socket');
   });
