@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError } from '../errors.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
+import { loadDockerode } from './dockerode-loader.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { normaliseDiskUsage } from './system-df.js';
@@ -45,9 +46,9 @@ export function endpointFor(options: ConnectOptions = {}): Endpoint {
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {
   const endpoint = endpointFor(options);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  // Loaded on first use: dockerode and what it pulls in (ssh2, grpc) take a tenth of a second to load,
-  // which commands that need no engine should not pay.
-  const { default: DockerClient } = await import('dockerode');
+  // Loaded on first use: dockerode takes a tenth of a second to load, which commands that need no engine
+  // should not pay; what it pulls in for ssh and BuildKit sessions (ssh2, grpc) only when called.
+  const DockerClient = await loadDockerode();
   // ssh2 too, only for an ssh endpoint
   const agent = endpoint.transport.kind === 'ssh'
     ? await import('./ssh-transport.js').then((m) => m.sshAgent(m.sshConnectConfig(endpoint.transport as SshTransport)))
