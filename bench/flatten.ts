@@ -12,11 +12,12 @@
  * This machine's root ext4 has no journal, and without one ext4 skips every inode freed in the last one to
  * six minutes when it allocates a new one (recently_deleted() in fs/ext4/ialloc.c): each run's thousands of
  * creates slowed down after the previous run's removal, by up to 4x, and so by the order of the runs.
- * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry installed)
+ * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry and debootstrap
+ * installed; the deep image's Debian base comes from debootstrap, see debian-base.ts)
  * The deep image is built once and kept (stowage-bench/flatten-deep:1).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlattenResult } from '../src/flatten/flatten-image.js';
@@ -26,11 +27,12 @@ import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker
 import { LocalRegistry } from '../test/support/local-registry.js';
 import { LoopDisk } from '../test/support/loop-disk.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
+import { DEBIAN_BASE, ensureDebianBase } from './debian-base.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 
-requirePrerequisites('bench/flatten', ['root', 'engine', 'overlay2', 'loop devices', NEEDS.dockerd, NEEDS.ip, NEEDS.registry, NEEDS.losetup, NEEDS.mkfsExt4, NEEDS.busybox, NEEDS.tar]);
+requirePrerequisites('bench/flatten', ['root', 'engine', 'overlay2', 'loop devices', NEEDS.dockerd, NEEDS.ip, NEEDS.registry, NEEDS.losetup, NEEDS.mkfsExt4, NEEDS.busybox, NEEDS.tar, NEEDS.debootstrap]);
 
-const DEBIAN = 'stowage-bench/debian-minbase:bookworm';
+const DEBIAN = DEBIAN_BASE;
 const DEEP = 'stowage-bench/flatten-deep:1';
 const FLAT = 'stowage-bench/flatten-deep:flat';
 const IMPORTED = 'stowage-bench/flatten-deep:imported';
@@ -41,6 +43,23 @@ const STOWAGE_BIN = join(import.meta.dirname, '..', '..', 'bin', 'stowage');
 
 /** The daemon the timed rounds run on (the private one on the loop disk, once it is up). */
 let roundsEnv: NodeJS.ProcessEnv = {};
+/** Its process, whose CPU time (its own and its unpacking children's) is taken around each run. */
+let roundsPid = 0;
+
+/** Seconds of CPU in /proc/PID/stat: utime+stime, and with `children` the waited-for children's too. */
+function cpuSeconds(pid: number | 'self', children: boolean): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks / 100; // USER_HZ
+}
+
+/** CPU seconds `work` made the clients (this process's children: stowage, the docker CLIs) and the rounds' dockerd spend. */
+function cpuOf(work: () => void): { client: number; engine: number } {
+  const c0 = cpuSeconds('self', true) - cpuSeconds('self', false);
+  const e0 = cpuSeconds(roundsPid, true);
+  work();
+  return { client: cpuSeconds('self', true) - cpuSeconds('self', false) - c0, engine: cpuSeconds(roundsPid, true) - e0 };
+}
 
 function dockerCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: Buffer): string {
   return execFileSync(DOCKER_CLI, args, { input, env: { ...process.env, DOCKER_BUILDKIT: '1', ...env }, maxBuffer: 64 * 1024 * 1024, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'inherit'] }).toString('utf8');
@@ -117,6 +136,7 @@ async function pullRun(registry: LocalRegistry, disk: LoopDisk, tag: string, lab
 async function main(): Promise<void> {
   await ensureBusybox();
   if (!exists(DEEP)) {
+    ensureDebianBase();
     console.error(`building ${DEEP} (once)...`);
     build(DEEP, dockerfile());
   }
@@ -130,6 +150,7 @@ async function main(): Promise<void> {
   try {
     await daemon.start();
     roundsEnv = daemon.env;
+    roundsPid = Number(readFileSync(join(daemon.dir, 'dockerd.pid'), 'utf8').trim());
     console.error(`copying ${DEEP} to a private daemon on a fresh ext4 (${disk.device})...`);
     execFileSync('sh', ['-c', `${DOCKER_CLI} save ${DEEP} | DOCKER_HOST=${daemon.host} ${DOCKER_CLI} load -q`], { stdio: ['ignore', 'ignore', 'inherit'] });
     await measure(disk, layers);
@@ -151,6 +172,9 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
   const unverified: number[] = [];
   const imports: number[] = [];
   const fromImage: number[] = [];
+  // CPU seconds of each run: under load, wall time follows how the work spreads over threads as much as how
+  // much there is; the CPU it costs the host does not
+  const cpu: Record<'verified' | 'unverified' | 'imports', { client: number; engine: number }[]> = { verified: [], unverified: [], imports: [] };
   // Before each measurement: the previous output removed and every dirty page written back, so no run pays
   // for another's writes.
   const settle = (tag: string) => {
@@ -159,11 +183,12 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
     spawnSync('sync');
     spawnSync('sleep', ['2']);
   };
-  const stowage = (extra: string[]): { ms: number; result: FlattenResult } => {
+  const stowage = (extra: string[]): { ms: number; result: FlattenResult; cpu: { client: number; engine: number } } => {
     const t = performance.now();
-    const out = execFileSync(process.execPath, [STOWAGE_BIN, '--json', '--quiet', 'flatten', '--force', '-t', FLAT, ...extra, DEEP], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
+    let out = Buffer.alloc(0);
+    const used = cpuOf(() => { out = execFileSync(process.execPath, [STOWAGE_BIN, '--json', '--quiet', 'flatten', '--force', '-t', FLAT, ...extra, DEEP], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 }); });
     const ms = performance.now() - t;
-    return { ms, result: (JSON.parse(out.toString('utf8')) as { result: FlattenResult }).result };
+    return { ms, result: (JSON.parse(out.toString('utf8')) as { result: FlattenResult }).result, cpu: used };
   };
   let r = stowage([]).result;
   const runs: (() => void)[] = [
@@ -171,12 +196,15 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
       settle(FLAT);
       const verified = stowage([]);
       cli.push(verified.ms);
+      cpu.verified.push(verified.cpu);
       library.push(verified.result.timings.totalMs);
       r = verified.result;
     },
     () => {
       settle(FLAT);
-      unverified.push(stowage(['--no-verify']).ms);
+      const run = stowage(['--no-verify']);
+      unverified.push(run.ms);
+      cpu.unverified.push(run.cpu);
     },
     () => {
       settle(IMPORTED);
@@ -186,7 +214,9 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
       const created = roundsCli(['create', DEEP]).trim();
       try {
         imports.push(time(() => {
-          execFileSync('sh', ['-c', `${DOCKER_CLI} export ${created} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+          cpu.imports.push(cpuOf(() => {
+            execFileSync('sh', ['-c', `${DOCKER_CLI} export ${created} | ${DOCKER_CLI} import - ${IMPORTED} > /dev/null`], { env: { ...process.env, ...roundsEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+          }));
         }));
       } finally {
         roundsCli(['rm', '-f', created]);
@@ -213,6 +243,11 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
   console.log(`  flatten / create+export|import+rm: ${ratio(cli, fromImage)} verified`);
   const each = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(' ');
   console.log(`  each round (s): flatten ${each(cli)}; --no-verify ${each(unverified)}; export|import ${each(imports)}`);
+  const total = (xs: { client: number; engine: number }[]) => xs.map((x) => (x.client + x.engine) * 1000);
+  const cpuLine = (xs: { client: number; engine: number }[]) => `${median(xs.map((x) => x.client)).toFixed(2)} s client + ${median(xs.map((x) => x.engine)).toFixed(2)} s dockerd`;
+  console.log(`CPU time, medians (client: stowage, or the two docker CLIs; dockerd with its unpacking children):`);
+  console.log(`  flatten (verified) ${cpuLine(cpu.verified)}; --no-verify ${cpuLine(cpu.unverified)}; export|import ${cpuLine(cpu.imports)}`);
+  console.log(`  flatten / export|import, CPU: ${ratio(total(cpu.verified), total(cpu.imports))} verified, ${ratio(total(cpu.unverified), total(cpu.imports))} with --no-verify`);
 
   const experimental = dockerCli(['version', '-f', '{{.Server.Experimental}}']).trim() === 'true';
   if (experimental) {

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError, EngineUnreachableError } from '../errors.js';
 import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
+import { loadDockerode } from './dockerode-loader.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
@@ -76,7 +77,7 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
   }
   const apiVersion = compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
   const loadDocker = async () => {
-    const { default: DockerClient } = await import('dockerode');
+    const DockerClient = await loadDockerode();
     return new DockerClient({ ...dockerodeOptions(endpoint, agent), version: `v${apiVersion}` });
   };
   return new DockerodeEngine(loadDocker, target, endpoint, apiVersion, timeoutMs);

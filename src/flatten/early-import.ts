@@ -19,6 +19,8 @@ export interface EarlyImport {
   imported: Promise<string>;
   /** sha256 of the bytes sent, once they are all sent, when there is no check (which has it as `sent`). */
   digest(): string;
+  /** Bytes of the layer sent so far (all of them once `imported` has settled). */
+  bytes(): number;
   /** Ends the upload with an error, so that the engine drops the partial layer (the flatten failed meanwhile). */
   cancel(): void;
 }
@@ -30,6 +32,7 @@ export interface EarlyImport {
 export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: Promise<TreeXattrs[] | undefined>, options: Omit<SquashedStreamOptions, 'read' | 'source'>): EarlyImport {
   let cancelled = false;
   let digest = '';
+  let bytes = 0;
   async function* entries(): AsyncGenerator<LayerEntry> {
     const attrs = await xattrs;
     if (!attrs) throw new Error('internal: getfattr went missing');
@@ -46,11 +49,12 @@ export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: P
   async function* body(): AsyncGenerator<Buffer> {
     for await (const c of squashed.stream) {
       if (cancelled) throw new Error('the flatten failed before the upload ended');
+      bytes += c.length;
       yield c;
     }
   }
   // Verified, the side reader hashes the bytes sent; unverified, they are hashed here for the diff ID.
   const imported = engine.importImage(options.check ? body() : measured(body(), (_b, d) => { digest = d; }));
   imported.catch(() => undefined); // awaited by the flatten, or discarded when it failed first
-  return { squashed, imported, digest: () => digest, cancel: () => { cancelled = true; } };
+  return { squashed, imported, digest: () => digest, bytes: () => bytes, cancel: () => { cancelled = true; } };
 }

@@ -60,7 +60,10 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
       if (imported.layers.length !== 1 || imported.layers[0] !== diffId) {
         throw new VerificationError(`verification failed: the engine recorded layers ${imported.layers.join(', ')} where ${diffId} was sent`, []);
       }
-      layers[layers.length - 1] = { ...layers[layers.length - 1]!, diffId, omit: true };
+      // left out of the load, which finds it by its chain ID: only its diff ID is read (not its size, which the
+      // fast path never computed: it counted the bytes as they went)
+      const { compression, open } = layers[layers.length - 1]!;
+      layers[layers.length - 1] = { diffId, size: 0, compression, open, omit: true };
     }
     const written = await loadIntoEngine(engine, toWrite);
     loaded = true;

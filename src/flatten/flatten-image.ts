@@ -140,7 +140,8 @@ export async function flattenImage(options: FlattenOptions, context: CapabilityC
       progress(`writing ${count(plan.keep, 'kept layer')} and one squashed layer of ${count(squash.layer.files, 'file')}`);
       const written = await writeOutput(output, tag, toWrite, { input, squash, verifier, force, gzipLevel: options.gzipLevel, progress, now });
       const t2 = now();
-      const tarBytes = toWrite.layers[toWrite.layers.length - 1]!.size;
+      // the fast path sent the layer without computing its size first: it counted the bytes as they went
+      const tarBytes = input.early ? input.early.import.bytes() : toWrite.layers[toWrite.layers.length - 1]!.size;
       const after = verifier.after ?? figures(verifier.outIndex ?? syntheticOutput(image, plan.keep, squash.layer.entries, tarBytes));
       const s = squash.layer;
       return {
@@ -185,14 +186,16 @@ function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, cont
       layers.push({ diffId: l.diffId, size: blob.size, compression: blob.compression, open: blob.open });
     }
   }
-  const tarBytes = layerTarSize(squash.layer.entries);
+  // Built from every entry's header: only when a writer asks (the fast path's upload never does).
+  let size: number | undefined;
+  const tarSize = () => (size ??= layerTarSize(squash.layer.entries));
   const openSquashed = () => {
     const s = squashedStream(squash.layer.entries, {
       source: (e) => squash.layer.sources.get(e) ?? e,
       read: (src) => content.file(src),
       hash: verifier.writtenHash,
       check: verifier.teed ? verifier.checkSent : undefined,
-      onBytes: (sent) => stream.progressBytes('writing the squashed layer', sent, tarBytes),
+      onBytes: (sent) => stream.progressBytes('writing the squashed layer', sent, tarSize()),
       faults: stream.faults,
       signal: stream.signal,
     });
@@ -200,7 +203,7 @@ function imageToWrite(image: ImageIndex, plan: FlattenPlan, squash: Squash, cont
     verifier.sent = s.sent;
     return s.stream;
   };
-  layers.push({ size: tarBytes, compression: 'none', open: openSquashed });
+  layers.push({ get size() { return tarSize(); }, compression: 'none', open: openSquashed });
   const record = { keep, before: image.layers.length, mode: plan.modeText };
   return { layers, config: (diffIds) => rewriteConfig(image.config, diffIds, record), repoTags: [] };
 }

@@ -63,7 +63,7 @@ export const CHECKS = {
   }),
   inputLayerSizes: (layers: number): VerificationCheck => ({
     id: 'input-layer-sizes',
-    compared: `the bytes of each of the input's ${count(layers, 'layer')} as stowage read them (files, each inode once, and symlink targets)`,
+    compared: `the bytes of each of the input's ${count(layers, 'layer')} as stowage read them (files, each inode once, with symlink targets or without: the engine sizes a layer either way)`,
     against: 'the layer sizes the engine recorded for the original image (docker history)',
     independent: true,
     summary: `each input layer's size as read equals the engine's record of the original (${count(layers, 'layer')}, docker history)`,
