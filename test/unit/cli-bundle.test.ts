@@ -94,3 +94,40 @@ test('bin/stowage runs the bundle only when it is newer than tsc\'s output', { t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bin/stowage uses the bundle\'s code cache only for the bundle it was made from', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-code-cache-'));
+  try {
+    const bin = join(dir, 'bin/stowage');
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist/src/cli'), { recursive: true });
+    copyFileSync(join(root, 'bin/stowage'), bin);
+    writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
+    writeFileSync(join(dir, 'dist/src/cli/main.js'), 'export async function main() { process.stdout.write("modules"); return 0; }');
+    utimesSync(join(dir, 'dist/src/cli/main.js'), 1_000, 1_000);
+    const bundle = join(dir, 'dist/stowage.cjs');
+    const cache = `${bundle}.cache`;
+    // two bundles of the same length: V8 itself checks only the length of the source a cache was made from
+    const source = (word: string) => `exports.main = async () => { const say = () => process.stdout.write(${JSON.stringify(word)}); say(); return 0; };`;
+    writeFileSync(bundle, source('AAAA'));
+    utimesSync(bundle, 2_000, 2_000);
+    const made = spawnSync(process.execPath, [bin], { encoding: 'utf8', env: { ...process.env, STOWAGE_WRITE_CODE_CACHE: '1' } });
+    assert.equal(made.stdout, 'AAAA');
+    const header = readFileSync(cache).subarray(0, 200).toString('latin1');
+    assert.match(header, new RegExp(`^stowage-code-cache 1 ${process.version.replace(/\./g, '\\.')} \\S+ ${statSync(bundle).size} 2000000\n`));
+    assert.equal(node([bin]).stdout, 'AAAA');
+
+    writeFileSync(bundle, source('BBBB'));
+    utimesSync(bundle, 3_000, 3_000);
+    assert.equal(node([bin]).stdout, 'BBBB', 'a cache made from another bundle of the same length is not used');
+    // a cache whose data V8 rejects only costs the compile
+    writeFileSync(cache, Buffer.concat([Buffer.from(`stowage-code-cache 1 ${process.version} ${process.versions.v8} ${statSync(bundle).size} ${statSync(bundle).mtimeMs}\n`, 'latin1'), Buffer.alloc(64, 7)]));
+    const r = node([bin]);
+    assert.equal(r.stdout, 'BBBB');
+    assert.equal(r.stderr, '');
+    rmSync(cache);
+    assert.equal(node([bin]).stdout, 'BBBB');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
