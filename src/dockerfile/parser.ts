@@ -126,7 +126,6 @@ interface OffsetRuns {
   end: number;
 }
 
-const OFFSETS: unique symbol = Symbol('stowage.dockerfile.offsets');
 
 function runOffset(o: OffsetRuns, k: number): number {
   if (k >= o.length) return o.end;
@@ -164,16 +163,58 @@ function sliceRuns(o: OffsetRuns, from: number, to: number): OffsetRuns {
   return { runs, length: to - from, end: runOffset(o, to) };
 }
 
+/** An instruction as the parser makes it: `map` is expanded from the offset runs on first use. */
+class ParsedInstruction implements Instruction {
+  keywordSpan: Span;
+  span: Span;
+  argsStart: number;
+  flags: Flag[];
+  args: string[] = [];
+  json: string[] | undefined = undefined;
+  heredocs: Heredoc[] = [];
+  onbuild: Instruction | undefined = undefined;
+  #map: number[] | undefined;
+
+  constructor(
+    readonly keyword: string,
+    readonly logical: string,
+    readonly offsets: OffsetRuns,
+    split: ReturnType<typeof splitLine>,
+    readonly restStart: number,
+    readonly rest: string,
+    public startLine: number,
+    public endLine: number,
+    public leadingComments: Comment[],
+  ) {
+    this.keywordSpan = this.logicalSpan(split.keywordStart, split.keywordEnd);
+    this.span = { start: runOffset(offsets, split.keywordStart), end: offsets.end };
+    this.argsStart = split.flags.length > 0 ? split.flags[0]!.start : split.restStart;
+    this.flags = split.flags.map((f) => {
+      const eq = f.text.indexOf('=');
+      const name = f.text.slice(2, eq === -1 ? undefined : eq).toLowerCase();
+      return { name, value: eq === -1 ? undefined : f.text.slice(eq + 1), text: f.text, span: this.logicalSpan(f.start, f.end) };
+    });
+  }
+
+  get map(): number[] {
+    return (this.#map ??= expandRuns(this.offsets));
+  }
+
+  logicalSpan(a: number, b: number): Span {
+    const start = runOffset(this.offsets, a);
+    return { start, end: b > a ? runOffset(this.offsets, b - 1) + 1 : start };
+  }
+}
+
 /** `inst.map[k]` without building the array (k from 0 to logical.length). */
 export function offsetAt(inst: Instruction, k: number): number {
-  const o = (inst as Instruction & { [OFFSETS]?: OffsetRuns })[OFFSETS];
-  return o ? runOffset(o, k) : inst.map[k]!;
+  return inst instanceof ParsedInstruction ? runOffset(inst.offsets, k) : inst.map[k]!;
 }
 
 /** The first logical index at or after `from` whose physical offset is `offset`; -1 when none. */
 export function logicalIndexOf(inst: Instruction, offset: number, from: number): number {
-  const o = (inst as Instruction & { [OFFSETS]?: OffsetRuns })[OFFSETS];
-  if (!o) return inst.map.indexOf(offset, from);
+  if (!(inst instanceof ParsedInstruction)) return inst.map.indexOf(offset, from);
+  const o = inst.offsets;
   const r = o.runs;
   for (let i = 0; i < r.length; i += 2) {
     const to = i + 2 < r.length ? r[i + 2]! : o.length;
@@ -363,34 +404,7 @@ class LineParser {
     const split = splitLine(logical, this.ast.escape);
     const keyword = split.keyword.toUpperCase();
     const rest = logical.slice(split.restStart, split.restEnd);
-    const at = (k: number) => runOffset(offsets, k);
-    const span = (a: number, b: number): Span => ({ start: at(a), end: b > a ? at(b - 1) + 1 : at(a) });
-    let map: number[] | undefined;
-    const inst: Instruction & { [OFFSETS]: OffsetRuns } = {
-      keyword,
-      keywordSpan: span(split.keywordStart, split.keywordEnd),
-      span: { start: at(split.keywordStart), end: offsets.end },
-      logical,
-      get map() {
-        return (map ??= expandRuns(offsets));
-      },
-      [OFFSETS]: offsets,
-      argsStart: split.flags.length > 0 ? split.flags[0]!.start : split.restStart,
-      flags: split.flags.map((f) => {
-        const eq = f.text.indexOf('=');
-        const name = f.text.slice(2, eq === -1 ? undefined : eq).toLowerCase();
-        return { name, value: eq === -1 ? undefined : f.text.slice(eq + 1), text: f.text, span: span(f.start, f.end) };
-      }),
-      restStart: split.restStart,
-      rest,
-      args: [],
-      json: undefined,
-      heredocs: [],
-      onbuild: undefined,
-      startLine,
-      endLine,
-      leadingComments: comments,
-    };
+    const inst = new ParsedInstruction(keyword, logical, offsets, split, split.restStart, rest, startLine, endLine, comments);
     const where = inst.keywordSpan;
     if (keyword === 'ONBUILD') {
       if (rest === '') return inst;
@@ -406,7 +420,7 @@ class LineParser {
     const parsed = lineArgs(keyword, rest, this.ast.escape);
     inst.args = parsed.args;
     inst.json = parsed.json;
-    if (parsed.error) this.problem('syntax', `${keyword}: ${parsed.error}`, span(split.restStart, split.restEnd));
+    if (parsed.error) this.problem('syntax', `${keyword}: ${parsed.error}`, inst.logicalSpan(split.restStart, split.restEnd));
     return inst;
   }
 
