@@ -469,10 +469,10 @@ class LineParser {
   }
 }
 
+/** A NUL in the first 8 kB (indexOf is native: a loop here would run interpreted over every file). */
 function looksBinary(text: string): boolean {
-  const n = Math.min(text.length, 8192);
-  for (let k = 0; k < n; k++) if (text.charCodeAt(k) === 0) return true;
-  return false;
+  const k = text.indexOf('\0');
+  return k !== -1 && k < 8192;
 }
 
 function isBlank(c: number): boolean {
