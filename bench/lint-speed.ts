@@ -5,7 +5,8 @@
  * the machine is shared, so CPU time and medians, not wall time). Baselines in the same run: a node
  * process that only starts, and one that starts, reads and parses the same files (the floor lint sits on).
  * A third baseline is the same lint as tsc emits it with V8's defaults (no bundle, no bin/stowage V8 flag): what
- * `stowage lint` cost before start-up was worked on, so the ratio shows what the bundle and the flag buy.
+ * `stowage lint` cost before start-up was worked on, so the ratio shows what the bundle and the flag buy. A
+ * fourth is the bundle with the flag but without its V8 code cache (dist/stowage.cjs.cache), for what the cache buys.
  * Also the warm per-file cost of lintText in-process.
  * Run: npm run build && node dist/bench/lint-speed.js [runs]
  */
@@ -55,6 +56,9 @@ const parseOnly = `import{readFileSync}from'node:fs';import{parseDockerfile}from
 const bundle = join(root, 'dist/stowage.cjs');
 const bundled = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(join(root, 'dist/src/cli/main.js')).mtimeMs;
 if (!bundled) console.log('note: dist/stowage.cjs is missing or older than tsc\'s output, so bin/stowage runs the modules: run npm run build first');
+if (bundled && !existsSync(`${bundle}.cache`)) console.log('note: no dist/stowage.cjs.cache (npm run code-cache): bin/stowage compiles the bundle');
+// The bundle as bin/stowage loads it but without the code cache: plain require, the same V8 flag.
+const bundleOnly = `require(${JSON.stringify(bundle)}).main(process.argv.slice(1)).then((c)=>{process.exitCode=c})`;
 // The CLI's modules as tsc emits them, V8's defaults: lint before start-up was worked on.
 const modulesOnly = `const{main}=await import('${resolve(root, 'dist/src/cli/main.js')}');process.exitCode=await main(process.argv.slice(1));`;
 
@@ -62,11 +66,13 @@ const start: number[] = [];
 const parse: number[] = [];
 const lint: number[] = [];
 const plain: number[] = [];
+const nocache: number[] = [];
 for (let i = 0; i < runs; i++) {
   start.push(cpuOf(['-e', '0']));
   parse.push(cpuOf(['--input-type=module', '-e', parseOnly, ...files]));
   lint.push(cpuOf([join(root, 'bin/stowage'), 'lint', '--no-engine', ...files]));
   plain.push(cpuOf(['--input-type=module', '-e', modulesOnly, '--', 'lint', '--no-engine', ...files]));
+  if (bundled) nocache.push(cpuOf(['--interrupt-budget=1000000', '-e', bundleOnly, '--', 'lint', '--no-engine', ...files]));
 }
 
 // Warm, in-process: lintText over the same texts.
@@ -85,15 +91,17 @@ for (let b = 0; b < 5; b++) {
   warm.push((d.user + d.system) / 1000 / (5 * texts.length));
 }
 
-const m = { start: median(start), parse: median(parse), lint: median(lint), plain: median(plain) };
+const m = { start: median(start), parse: median(parse), lint: median(lint), plain: median(plain), nocache: bundled ? median(nocache) : NaN };
 const rate = files.length / (m.lint / 1000);
 const row = (label: string, ms: number, extra = '') => console.log(`${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms CPU${extra}`);
 console.log(`corpus: ${files.length} Dockerfiles (../shared/corpus: official images + BuildKit parser cases); median of ${runs} runs`);
 row('node start only (baseline)', m.start);
 row('node start + read + parse every file (baseline)', m.parse, `   ${(files.length / (m.parse / 1000)).toFixed(0)} files/s`);
 row('lint, tsc modules, V8 defaults (baseline)', m.plain, `   ${(files.length / (m.plain / 1000)).toFixed(0)} files/s`);
+if (bundled) row('lint, bundle without its code cache (baseline)', m.nocache, `   ${(files.length / (m.nocache / 1000)).toFixed(0)} files/s`);
 row(`stowage lint --no-engine, one process${bundled ? '' : ' (NOT bundled)'}`, m.lint, `   ${rate.toFixed(0)} files/s`);
 console.log(`stowage lint / tsc modules with V8 defaults: ${(m.lint / m.plain).toFixed(2)}x the CPU (${(m.plain / m.lint).toFixed(2)}x the files/s)`);
+if (bundled) console.log(`stowage lint / bundle without code cache: ${(m.lint / m.nocache).toFixed(2)}x the CPU`);
 console.log(`lint process / parse-only process: ${(m.lint / m.parse).toFixed(2)}x; lint beyond node start: ${((m.lint - m.start) / files.length).toFixed(2)} ms a file`);
 console.log(`warm in-process: lintText ${median(warm).toFixed(3)} ms a file, parse ${median(warmParse).toFixed(3)} ms a file (${(median(warm) / median(warmParse)).toFixed(1)}x)`);
 console.log(`target >= 1000 files/s with node start: ${rate >= 1000 ? 'met' : 'NOT met'} (${(rate / 1000).toFixed(2)}x of target)`);

@@ -3,7 +3,7 @@
  * every instruction the ARG/ENV values, WORKDIR and SHELL in effect, with typed views of COPY/ADD and RUN.
  */
 import { posix } from 'node:path';
-import { flagValue, logicalSpan, parseDockerfile, restWords, type DockerfileAst, type Instruction, type Token } from './parser.js';
+import { flagValue, logicalIndexOf, logicalSpan, offsetAt, parseDockerfile, restWords, type DockerfileAst, type Instruction, type Token } from './parser.js';
 import type { Span } from './source-text.js';
 import { instructionKeyValues, processWord, type Vars } from './variables.js';
 
@@ -230,16 +230,16 @@ export function runScripts(step: Step): RunScript[] {
   const out: RunScript[] = [];
   const rest = inst.rest;
   const restStart = inst.restStart;
-  out.push({ text: rest, toFile: (k) => inst.map[Math.min(restStart + k, inst.map.length - 1)]!, inline: true });
+  out.push({ text: rest, toFile: (k) => offsetAt(inst, Math.min(restStart + k, inst.logical.length)), inline: true });
   if (inst.heredocs.length > 0) {
     // The arguments with the heredoc markers cut out, where the parser found them (not inside quotes).
     let withoutMarkers = '';
     let at = restStart;
     for (const h of inst.heredocs) {
-      const k = inst.map.indexOf(h.markerSpan.start, at);
+      const k = logicalIndexOf(inst, h.markerSpan.start, at);
       if (k === -1) continue;
       let e = k;
-      while (e < inst.logical.length && inst.map[e]! < h.markerSpan.end) e++;
+      while (e < inst.logical.length && offsetAt(inst, e) < h.markerSpan.end) e++;
       withoutMarkers += inst.logical.slice(at, k);
       at = e;
     }

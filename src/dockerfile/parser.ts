@@ -61,8 +61,11 @@ export interface Instruction {
   span: Span;
   /** The instruction's logical line (BuildKit's `original`): continuations removed, comment lines inside dropped. */
   logical: string;
-  /** Physical offset of each character of `logical` (length logical.length + 1, last = end). */
-  map: number[];
+  /**
+   * Physical offset of each character of `logical` (length logical.length + 1, last = end). Built on first
+   * use: the parser keeps one run per physical line (offsetAt), as most instructions never need the array.
+   */
+  readonly map: number[];
   /** Offset into `logical` where the arguments start (after the keyword and blanks). */
   argsStart: number;
   /** Leading `--name[=value]` flags (any instruction, as BuildKit reads them). */
@@ -112,6 +115,114 @@ const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n
 const MAX_LINE_BYTES = 64 * 1024;
 /** ONBUILD inside ONBUILD deeper than this is reported, not followed (BuildKit refuses even one level later). */
 const MAX_ONBUILD_DEPTH = 8;
+
+/**
+ * `logical` -> physical offsets as runs: `runs` holds [logical start, physical start] pairs, one per piece
+ * of a physical line taken into the logical line; index `length` maps to `end` (the last line's end).
+ */
+interface OffsetRuns {
+  runs: number[];
+  length: number;
+  end: number;
+}
+
+
+function runOffset(o: OffsetRuns, k: number): number {
+  if (k >= o.length) return o.end;
+  const r = o.runs;
+  let lo = 0;
+  let hi = (r.length >> 1) - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (r[2 * mid]! <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  return r[2 * lo + 1]! + (k - r[2 * lo]!);
+}
+
+function expandRuns(o: OffsetRuns): number[] {
+  const map = new Array<number>(o.length + 1);
+  const r = o.runs;
+  for (let i = 0; i < r.length; i += 2) {
+    const to = i + 2 < r.length ? r[i + 2]! : o.length;
+    for (let k = r[i]!, p = r[i + 1]!; k < to; k++, p++) map[k] = p;
+  }
+  map[o.length] = o.end;
+  return map;
+}
+
+/** The runs of logical [from, to] (to included: index to - from maps as `to` does). */
+function sliceRuns(o: OffsetRuns, from: number, to: number): OffsetRuns {
+  const runs: number[] = [];
+  const r = o.runs;
+  for (let i = 0; i < r.length; i += 2) {
+    const a = Math.max(r[i]!, from);
+    const b = Math.min(i + 2 < r.length ? r[i + 2]! : o.length, to);
+    if (b > a) runs.push(a - from, r[i + 1]! + (a - r[i]!));
+  }
+  return { runs, length: to - from, end: runOffset(o, to) };
+}
+
+/** An instruction as the parser makes it: `map` is expanded from the offset runs on first use. */
+class ParsedInstruction implements Instruction {
+  keywordSpan: Span;
+  span: Span;
+  argsStart: number;
+  flags: Flag[];
+  args: string[] = [];
+  json: string[] | undefined = undefined;
+  heredocs: Heredoc[] = [];
+  onbuild: Instruction | undefined = undefined;
+  #map: number[] | undefined;
+
+  constructor(
+    readonly keyword: string,
+    readonly logical: string,
+    readonly offsets: OffsetRuns,
+    split: ReturnType<typeof splitLine>,
+    readonly restStart: number,
+    readonly rest: string,
+    public startLine: number,
+    public endLine: number,
+    public leadingComments: Comment[],
+  ) {
+    this.keywordSpan = this.logicalSpan(split.keywordStart, split.keywordEnd);
+    this.span = { start: runOffset(offsets, split.keywordStart), end: offsets.end };
+    this.argsStart = split.flags.length > 0 ? split.flags[0]!.start : split.restStart;
+    this.flags = split.flags.map((f) => {
+      const eq = f.text.indexOf('=');
+      const name = f.text.slice(2, eq === -1 ? undefined : eq).toLowerCase();
+      return { name, value: eq === -1 ? undefined : f.text.slice(eq + 1), text: f.text, span: this.logicalSpan(f.start, f.end) };
+    });
+  }
+
+  get map(): number[] {
+    return (this.#map ??= expandRuns(this.offsets));
+  }
+
+  logicalSpan(a: number, b: number): Span {
+    const start = runOffset(this.offsets, a);
+    return { start, end: b > a ? runOffset(this.offsets, b - 1) + 1 : start };
+  }
+}
+
+/** `inst.map[k]` without building the array (k from 0 to logical.length). */
+export function offsetAt(inst: Instruction, k: number): number {
+  return inst instanceof ParsedInstruction ? runOffset(inst.offsets, k) : inst.map[k]!;
+}
+
+/** The first logical index at or after `from` whose physical offset is `offset`; -1 when none. */
+export function logicalIndexOf(inst: Instruction, offset: number, from: number): number {
+  if (!(inst instanceof ParsedInstruction)) return inst.map.indexOf(offset, from);
+  const o = inst.offsets;
+  const r = o.runs;
+  for (let i = 0; i < r.length; i += 2) {
+    const to = i + 2 < r.length ? r[i + 2]! : o.length;
+    const k = r[i]! + (offset - r[i + 1]!);
+    if (k >= r[i]! && k < to && k >= from) return k;
+  }
+  return o.end === offset && o.length >= from ? o.length : -1;
+}
 
 /** Parses any text; binary input gives one `binary` problem and no instructions. */
 export function parseDockerfile(raw: string): DockerfileAst {
@@ -239,10 +350,11 @@ class LineParser {
       // Gather the logical line across continuations.
       const startLine = i;
       let logical = '';
-      const map: number[] = [];
+      const runs: number[] = [];
       const take = (a: number, b: number) => {
+        if (b <= a) return;
+        runs.push(logical.length, a);
         logical += text.slice(a, b);
-        for (let k = a; k < b; k++) map.push(k);
       };
       let cut = this.continues(from, first.end);
       take(from, cut === -1 ? first.end : cut);
@@ -265,12 +377,12 @@ class LineParser {
         take(l.start, cut === -1 ? l.end : cut);
         lastEnd = l.end;
       }
-      map.push(lastEnd);
+      const offsets: OffsetRuns = { runs, length: logical.length, end: lastEnd };
       if (emptyLine !== -1) {
         const at = this.source.lineStarts[emptyLine]!;
         this.problem('empty-continuation', `Empty continuation line found in: ${logical}`, { start: at, end: at });
       }
-      const inst = this.instruction(logical, map, 0, startLine, i, pending);
+      const inst = this.instruction(logical, offsets, 0, startLine, i, pending);
       pending = [];
       i = this.heredocs(inst, i);
       inst.span = { start: inst.span.start, end: this.line(inst.endLine).end };
@@ -288,33 +400,11 @@ class LineParser {
     this.problem('syntax', `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES - 1}`, { start: l.start, end: l.end });
   }
 
-  private instruction(logical: string, map: number[], depth: number, startLine: number, endLine: number, comments: Comment[]): Instruction {
+  private instruction(logical: string, offsets: OffsetRuns, depth: number, startLine: number, endLine: number, comments: Comment[]): Instruction {
     const split = splitLine(logical, this.ast.escape);
     const keyword = split.keyword.toUpperCase();
     const rest = logical.slice(split.restStart, split.restEnd);
-    const span = (a: number, b: number): Span => ({ start: map[a]!, end: b > a ? map[b - 1]! + 1 : map[a]! });
-    const inst: Instruction = {
-      keyword,
-      keywordSpan: span(split.keywordStart, split.keywordEnd),
-      span: { start: map[split.keywordStart]!, end: map[logical.length]! },
-      logical,
-      map,
-      argsStart: split.flags.length > 0 ? split.flags[0]!.start : split.restStart,
-      flags: split.flags.map((f) => {
-        const eq = f.text.indexOf('=');
-        const name = f.text.slice(2, eq === -1 ? undefined : eq).toLowerCase();
-        return { name, value: eq === -1 ? undefined : f.text.slice(eq + 1), text: f.text, span: span(f.start, f.end) };
-      }),
-      restStart: split.restStart,
-      rest,
-      args: [],
-      json: undefined,
-      heredocs: [],
-      onbuild: undefined,
-      startLine,
-      endLine,
-      leadingComments: comments,
-    };
+    const inst = new ParsedInstruction(keyword, logical, offsets, split, split.restStart, rest, startLine, endLine, comments);
     const where = inst.keywordSpan;
     if (keyword === 'ONBUILD') {
       if (rest === '') return inst;
@@ -322,7 +412,7 @@ class LineParser {
         this.problem('limit', `ONBUILD nested more than ${MAX_ONBUILD_DEPTH} deep`, where);
         return inst;
       }
-      const inner = this.instruction(rest, map.slice(split.restStart, split.restEnd + 1), depth + 1, startLine, endLine, []);
+      const inner = this.instruction(rest, sliceRuns(offsets, split.restStart, split.restEnd), depth + 1, startLine, endLine, []);
       inner.keywordSpan = inner.keywordSpan.start === inner.keywordSpan.end ? where : inner.keywordSpan;
       inst.onbuild = inner;
       return inst;
@@ -330,7 +420,7 @@ class LineParser {
     const parsed = lineArgs(keyword, rest, this.ast.escape);
     inst.args = parsed.args;
     inst.json = parsed.json;
-    if (parsed.error) this.problem('syntax', `${keyword}: ${parsed.error}`, span(split.restStart, split.restEnd));
+    if (parsed.error) this.problem('syntax', `${keyword}: ${parsed.error}`, inst.logicalSpan(split.restStart, split.restEnd));
     return inst;
   }
 
@@ -356,7 +446,7 @@ class LineParser {
         }
       }
       const bodyEnd = terminated ? this.line(i).start : this.text.length;
-      const markerSpan = { start: inst.map[m.start]!, end: inst.map[Math.max(m.start, m.end - 1)]! + 1 };
+      const markerSpan = { start: offsetAt(inst, m.start), end: offsetAt(inst, Math.max(m.start, m.end - 1)) + 1 };
       const heredoc: Heredoc = {
         name: m.name,
         stripTabs: m.chomp,
@@ -379,10 +469,10 @@ class LineParser {
   }
 }
 
+/** A NUL in the first 8 kB (indexOf is native: a loop here would run interpreted over every file). */
 function looksBinary(text: string): boolean {
-  const n = Math.min(text.length, 8192);
-  for (let k = 0; k < n; k++) if (text.charCodeAt(k) === 0) return true;
-  return false;
+  const k = text.indexOf('\0');
+  return k !== -1 && k < 8192;
 }
 
 function isBlank(c: number): boolean {
@@ -391,9 +481,10 @@ function isBlank(c: number): boolean {
 
 /** Physical span of a slice [from, to) of an instruction's logical line. */
 export function logicalSpan(inst: Instruction, from: number, to: number): Span {
-  const start = inst.map[Math.min(from, inst.map.length - 1)]!;
+  const last = inst.logical.length;
+  const start = offsetAt(inst, Math.min(from, last));
   if (to <= from) return { start, end: start };
-  return { start, end: inst.map[Math.min(to - 1, inst.map.length - 1)]! + 1 };
+  return { start, end: offsetAt(inst, Math.min(to - 1, last)) + 1 };
 }
 
 /** Whitespace-separated words of the arguments after flags (shell form of COPY, ADD, FROM…). */

@@ -68,29 +68,31 @@ export function splitCommands(script: string, facts?: ScriptFacts): SimpleComman
   };
   const n = script.length;
   let p = 0;
+  // Character codes, not one-character strings: this loop runs cold (interpreted) over every RUN linted.
   while (p < n) {
-    const c = script[p]!;
-    if (c === ' ' || c === '\t' || c === '\r') {
+    const c = script.charCodeAt(p);
+    if (c === 32 || c === 9 || c === 13) { // blank, tab, CR
       p++;
       continue;
     }
-    if (c === '#' && (p === 0 || /\s/.test(script[p - 1]!) || script[p - 1] === ';' || script[p - 1] === '&' || script[p - 1] === '|')) {
+    if (c === 35 && (p === 0 || /\s/.test(script[p - 1]!) || script[p - 1] === ';' || script[p - 1] === '&' || script[p - 1] === '|')) { // #
       if (facts) facts.comment = true;
-      while (p < n && script[p] !== '\n') p++;
+      const eol = script.indexOf('\n', p);
+      p = eol === -1 ? n : eol;
       continue;
     }
-    if (c === '\\' && script[p + 1] === '\n') {
+    if (c === 92 && script.charCodeAt(p + 1) === 10) { // backslash newline
       p += 2;
       continue;
     }
-    if (c === '\\' && script[p + 1] === '\r' && script[p + 2] === '\n') {
+    if (c === 92 && script.charCodeAt(p + 1) === 13 && script.charCodeAt(p + 2) === 10) {
       p += 3;
       continue;
     }
-    const op = operatorAt(script, p);
+    const op = c === 38 || c === 124 || c === 59 || c === 10 || c === 40 || c === 41 ? operatorAt(script, p) : undefined;
     if (op) {
       // `2>&1`, `>&2` and `&>` are redirections, not the background operator
-      if (op === '&' && (script[p - 1] === '>' || script[p + 1] === '>')) {
+      if (op === '&' && (script.charCodeAt(p - 1) === 62 || script.charCodeAt(p + 1) === 62)) {
         // fall through to word lexing
       } else {
         flush(op, p, p + op.length);
@@ -127,7 +129,8 @@ export function splitCommands(script: string, facts?: ScriptFacts): SimpleComman
         p++;
         let seg = p;
         while (p < n && script.charCodeAt(p) !== 34) {
-          if (script.charCodeAt(p) === 92 && p + 1 < n && '"\\$`\n'.includes(script[p + 1]!)) {
+          const e = script.charCodeAt(p) === 92 && p + 1 < n ? script.charCodeAt(p + 1) : -1;
+          if (e === 34 || e === 92 || e === 36 || e === 96 || e === 10) { // \" \\ \$ \` \newline
             value += script.slice(seg, p);
             if (script[p + 1] !== '\n') value += script[p + 1];
             p += 2;

@@ -1,7 +1,7 @@
 /** What a rule sees (the model, the build context, base image layers) and how it reports a hit. */
 import type { BuildContext } from '../dockerfile/build-context.js';
 import { runScripts, type DockerfileModel, type RunScript, type Step } from '../dockerfile/instruction-model.js';
-import { commandArgs, commandName, splitCommands, type ScriptFacts, type SimpleCommand, type Word } from '../dockerfile/shell-command.js';
+import { commandName, splitCommands, type ScriptFacts, type SimpleCommand, type Word } from '../dockerfile/shell-command.js';
 import type { Span } from '../dockerfile/source-text.js';
 import type { Evidence, Finding, Severity } from '../findings.js';
 import type { AutofixClass, RuleId } from './rule-table.js';
@@ -106,9 +106,11 @@ export function runCommands(step: Step): RunCommand[] {
   memo.facts = facts;
   for (const script of runScripts(step)) {
     const all = splitCommands(script.text, facts);
-    all.forEach((cmd, index) => {
-      out.push({ step, script, cmd, name: commandName(cmd).name, args: commandArgs(cmd), index, all });
-    });
+    for (let index = 0; index < all.length; index++) {
+      const cmd = all[index]!;
+      const program = commandName(cmd);
+      out.push({ step, script, cmd, name: program.name, args: cmd.words.slice(program.index + 1), index, all });
+    }
   }
   memo.commands = out;
   return out;

@@ -38,6 +38,9 @@ test('the bundled CLI gives what the modules give: lint on the corpus, usage err
     const args = script.split(' ').slice(1).filter((a) => !a.startsWith('--outfile='));
     const built = spawnSync(join(root, 'node_modules/.bin/esbuild'), [...args, `--outfile=${bundle}`], { cwd: root, encoding: 'utf8' });
     assert.equal(built.status, 0, built.stderr);
+    // bin/stowage runs the bundle through vm.Script (for its code cache), where Node 20 has no import():
+    // the bundle command turns dynamic imports (dockerode) into requires
+    assert.ok(!/(?<![\w$.])import\s*\(/.test(readFileSync(bundle, 'utf8')), 'the bundle has a dynamic import()');
 
     let lintDoc = '';
     for (const argv of [
@@ -90,6 +93,43 @@ test('bin/stowage runs the bundle only when it is newer than tsc\'s output', { t
     assert.equal(node([bin]).stdout, 'modules');
     rmSync(join(dir, 'dist/stowage.cjs'));
     assert.equal(node([bin]).stdout, 'modules');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/stowage uses the bundle\'s code cache only for the bundle it was made from', { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-code-cache-'));
+  try {
+    const bin = join(dir, 'bin/stowage');
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist/src/cli'), { recursive: true });
+    copyFileSync(join(root, 'bin/stowage'), bin);
+    writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
+    writeFileSync(join(dir, 'dist/src/cli/main.js'), 'export async function main() { process.stdout.write("modules"); return 0; }');
+    utimesSync(join(dir, 'dist/src/cli/main.js'), 1_000, 1_000);
+    const bundle = join(dir, 'dist/stowage.cjs');
+    const cache = `${bundle}.cache`;
+    // two bundles of the same length: V8 itself checks only the length of the source a cache was made from
+    const source = (word: string) => `exports.main = async () => { const say = () => process.stdout.write(${JSON.stringify(word)}); say(); return 0; };`;
+    writeFileSync(bundle, source('AAAA'));
+    utimesSync(bundle, 2_000, 2_000);
+    const made = spawnSync(process.execPath, [bin], { encoding: 'utf8', env: { ...process.env, STOWAGE_WRITE_CODE_CACHE: '1' } });
+    assert.equal(made.stdout, 'AAAA');
+    const header = readFileSync(cache).subarray(0, 200).toString('latin1');
+    assert.match(header, new RegExp(`^stowage-code-cache 1 ${process.version.replace(/\./g, '\\.')} \\S+ ${statSync(bundle).size} 2000000\n`));
+    assert.equal(node([bin]).stdout, 'AAAA');
+
+    writeFileSync(bundle, source('BBBB'));
+    utimesSync(bundle, 3_000, 3_000);
+    assert.equal(node([bin]).stdout, 'BBBB', 'a cache made from another bundle of the same length is not used');
+    // a cache whose data V8 rejects only costs the compile
+    writeFileSync(cache, Buffer.concat([Buffer.from(`stowage-code-cache 1 ${process.version} ${process.versions.v8} ${statSync(bundle).size} ${statSync(bundle).mtimeMs}\n`, 'latin1'), Buffer.alloc(64, 7)]));
+    const r = node([bin]);
+    assert.equal(r.stdout, 'BBBB');
+    assert.equal(r.stderr, '');
+    rmSync(cache);
+    assert.equal(node([bin]).stdout, 'BBBB');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
