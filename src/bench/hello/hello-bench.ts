@@ -376,7 +376,8 @@ async function removeContainers(engine: EngineClient, ids: string[]): Promise<vo
 
 /** How many of the image's layers (diff IDs) other local images also hold. */
 async function sharedLayerCount(engine: EngineClient, id: string, layers: string[]): Promise<number> {
-  const others = (await engine.listImages({ all: true })).filter((i) => i.id !== id);
+  // top-level images only: the classic builder's intermediate images are the image's parents and go with it
+  const others = (await engine.listImages()).filter((i) => i.id !== id);
   const held = new Set<string>();
   for (const o of others) {
     const d = await engine.inspectImage(o.id).catch(() => undefined);
