@@ -6,7 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { LocalRegistry } from '../support/local-registry.js';
 import { runCli } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
 import { capabilityContext } from '../../src/context.js';
+import { RecordingProgress } from '../../src/progress.js';
 import { runHelloBench, type HelloBenchResult } from '../../src/bench/hello/hello-bench.js';
 import { parseReadyRule } from '../../src/bench/hello/ready-rule.js';
 
@@ -39,14 +40,18 @@ async function imageSize(tag: string): Promise<{ id: string; size: number; tags:
   return { id: i.Id, size: i.Size, tags: i.RepoTags };
 }
 
+/** The bench names this file's images (slugs in registry names); another bench may run beside the test. */
+const ours = (line: string) => /stowage-hello\/(stowage-hello-[a-z]+-\d+-[0-9a-f]{6}|known-\d+|layers-\d+)[:-]/.test(line)
+  || new RegExp(`^stowage-hello-flat/layers-${process.pid}:`).test(line);
+
 async function helloContainers(): Promise<string[]> {
-  const { stdout } = await docker(['ps', '-aq', '--filter', 'label=stowage.bench=hello']);
-  return stdout.split('\n').filter(Boolean);
+  const { stdout } = await docker(['ps', '-a', '--filter', 'label=stowage.bench=hello', '--format', '{{.Image}}']);
+  return stdout.split('\n').filter((l) => l && ours(l));
 }
 
 async function leftoverHelloImages(): Promise<string[]> {
   const { stdout } = await docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
-  return stdout.split('\n').filter((l) => /\/stowage-hello\/|^stowage-hello-flat\//.test(l));
+  return stdout.split('\n').filter(ours);
 }
 
 function registryDirs(): string[] {
@@ -74,12 +79,12 @@ describe('stowage bench hello', () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     let result: HelloBenchResult;
     try {
-      result = await runHelloBench({ images: [{ name: 'known', image: tag, rule: parseReadyRule('exit') }], repetitions: 2, registry: registry.address, bytesRead: true },
+      result = await runHelloBench({ images: [{ name: `known-${process.pid}`, image: tag, rule: parseReadyRule('exit') }], repetitions: 2, registry: registry.address, bytesRead: true },
         capabilityContext());
       // the registry's own answer: the repository and its manifest
       const catalog = await (await fetch(`http://${registry.address}/v2/_catalog`)).json() as { repositories: string[] };
-      assert.ok(catalog.repositories.includes('stowage-hello/known'), JSON.stringify(catalog));
-      const manifest = await (await fetch(`http://${registry.address}/v2/stowage-hello/known/manifests/layered`, {
+      assert.ok(catalog.repositories.includes(`stowage-hello/known-${process.pid}`), JSON.stringify(catalog));
+      const manifest = await (await fetch(`http://${registry.address}/v2/stowage-hello/known-${process.pid}/manifests/layered`, {
         headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
       })).json() as { config: { size: number }; layers: { size: number }[] };
       assert.equal(manifest.layers.length, 1);
@@ -100,7 +105,7 @@ describe('stowage bench hello', () => {
     const events = await docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}}']);
     const lines = events.stdout.split('\n').filter(Boolean);
     assert.equal(lines.filter((l) => l.startsWith('delete ') && l.includes(before.id)).length, 2, events.stdout);
-    assert.equal(lines.filter((l) => l.startsWith('pull ') && l.includes('stowage-hello/known')).length, 2, events.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('pull ') && l.includes(`stowage-hello/known-${process.pid}`)).length, 2, events.stdout);
     // put back as it was: same ID, same tags
     const afterwards = await imageSize(tag);
     assert.equal(afterwards.id, before.id);
@@ -117,30 +122,35 @@ describe('stowage bench hello', () => {
     assert.deepEqual(await leftoverHelloImages(), []);
   });
 
-  it('starts and stops its own registry; log and http ready rules; --json matches its schema', { timeout: 150_000 }, async () => {
+  it('starts and stops its own registry; log and http ready rules', { timeout: 150_000 }, async () => {
     const logTag = `${uniqueName('stowage-hello-log')}:1`;
     const httpTag = `${uniqueName('stowage-hello-http')}:1`;
     made.push(logTag, httpTag);
     dirs.push((await importImage(logTag, {}, ['ENV PATH=/bin', 'CMD ["/bin/sh", "-c", "sleep 1; echo server is ready now; sleep 600"]'])).rootfs);
     dirs.push((await importImage(httpTag, { 'www/index.html': 'hello\n' }, ['ENV PATH=/bin', 'CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]'])).rootfs);
     const dirsBefore = registryDirs();
-    const log = await runCli(['--json', 'bench', 'hello', logTag, '--ready', 'log:ready now$', '-n', '1', '--bytes-read', 'off'], { timeoutMs: 120_000 });
-    assert.equal(log.code, 0, log.stderr);
-    const logDoc = JSON.parse(log.stdout);
-    assert.deepEqual(schemaValidator('bench-hello.schema.json')(logDoc), []);
-    const lr = logDoc.result.images[0];
-    // the container slept a second before its line: the ready time includes it
-    assert.ok(lr.runs[0].runMs >= 1000, `run ${lr.runs[0].runMs} ms`);
-    assert.equal(logDoc.result.registry.startedByStowage, true);
+    const progress = new RecordingProgress();
+    const result = await runHelloBench({
+      images: [
+        { name: logTag, image: logTag, rule: parseReadyRule('log:ready now$') },
+        { name: httpTag, image: httpTag, rule: parseReadyRule('http:8080/index.html') },
+      ],
+      repetitions: 1, bytesRead: false,
+    }, capabilityContext({ progress }));
+    assert.deepEqual(result.images.map((i) => i.error), [undefined, undefined]);
+    // the log container slept a second before its line: the ready time includes it
+    assert.ok(result.images[0]!.runs[0]!.runMs >= 1000, `run ${result.images[0]!.runs[0]!.runMs} ms`);
+    assert.equal(result.images[1]!.ready, 'http:8080/index.html');
+    assert.equal(result.registry.startedByStowage, true);
+    assert.ok(progress.steps.includes('starting docker-registry') && progress.steps.at(-1) === 'stopping docker-registry', progress.steps.join(', '));
     // stopped: nothing answers at its address, and its directory is gone
-    const gone = await fetch(`http://${logDoc.result.registry.address}/v2/`).then(() => false, () => true);
+    const gone = await fetch(`http://${result.registry.address}/v2/`).then(() => false, () => true);
     assert.ok(gone, 'the registry stopped');
-    assert.deepEqual(registryDirs().filter((d) => !dirsBefore.includes(d)), []);
-    const http = await runCli(['bench', 'hello', httpTag, '--ready', 'http:8080/index.html', '-n', '1', '--bytes-read', 'off'], { timeoutMs: 120_000 });
-    assert.equal(http.code, 0, http.stderr);
-    assert.match(http.stdout, /pull share/);
-    assert.match(http.stdout, new RegExp(httpTag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    assert.match(http.stderr, /stopping docker-registry/);
+    // (another bench may have started its own registry meanwhile: only this one's address counts)
+    const left = registryDirs().filter((d) => !dirsBefore.includes(d)).filter((d) => {
+      try { return readFileSync(join(tmpdir(), d, 'config.yml'), 'utf8').includes(`addr: ${result.registry.address}\n`); } catch { return false; }
+    });
+    assert.deepEqual(left, []);
     assert.deepEqual(await helloContainers(), []);
     assert.deepEqual(await leftoverHelloImages(), []);
   });
@@ -203,7 +213,7 @@ describe('stowage bench hello', () => {
     // the base image holds the first layer: the bench must say its pulls were not from a clean state
     const registry = await new LocalRegistry().start();
     try {
-      const result = await runHelloBench({ images: [{ name: 'layers', image: tag, rule: parseReadyRule('exit') }], repetitions: 1, registry: registry.address, flatten: true, bytesRead: false },
+      const result = await runHelloBench({ images: [{ name: `layers-${process.pid}`, image: tag, rule: parseReadyRule('exit') }], repetitions: 1, registry: registry.address, flatten: true, bytesRead: false },
         capabilityContext());
       const [layered, flat] = result.images;
       assert.equal(layered?.variant, 'layered');
@@ -217,7 +227,7 @@ describe('stowage bench hello', () => {
       assert.ok(result.suite.flattenedStartRatio! > 0);
       // the registry's answer: the flattened manifest has one layer, the layered two
       for (const [variant, layers] of [['layered', 2], ['flattened', 1]] as const) {
-        const m = await (await fetch(`http://${registry.address}/v2/stowage-hello/layers/manifests/${variant}`, {
+        const m = await (await fetch(`http://${registry.address}/v2/stowage-hello/layers-${process.pid}/manifests/${variant}`, {
           headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
         })).json() as { layers: unknown[] };
         assert.equal(m.layers.length, layers, variant);
