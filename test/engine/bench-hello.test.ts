@@ -155,16 +155,17 @@ describe('stowage bench hello', () => {
     assert.deepEqual(await leftoverHelloImages(), []);
   });
 
-  it('an image never ready, a registry that refuses or dies mid-push: clear errors, the image kept, nothing left', { timeout: 120_000 }, async () => {
+  it('an image never ready, a registry that refuses or dies mid-push: clear errors, the image kept, nothing left', { timeout: 300_000 }, async () => {
     const tag = `${uniqueName('stowage-hello-never')}:1`;
     made.push(tag);
     dirs.push((await importImage(tag, {}, ['ENV PATH=/bin', 'CMD ["/bin/sh", "-c", "sleep 600"]'])).rootfs);
     const before = await imageSize(tag);
-    const never = await runCli(['bench', 'hello', tag, '--ready', 'log:never printed', '-n', '1', '--timeout', '3s', '--bytes-read', 'off'], { timeoutMs: 90_000 });
+    const never = await runCli(['bench', 'hello', tag, '--ready', 'log:never printed', '-n', '1', '--timeout', '3s', '--bytes-read', 'off'], { timeoutMs: 240_000 });
     assert.equal(never.code, 1, never.stderr);
     assert.match(never.stdout, /was not ready \(log:never printed\) within 3 s/);
     assert.equal((await imageSize(tag)).id, before.id, 'the image is back');
     // a "registry" that answers /v2/ and then refuses uploads, and one that drops the connection mid-upload
+    // (the engine retries a dropped upload 5 times with growing pauses: this part takes about a minute)
     for (const mode of ['refuse', 'die'] as const) {
       const server: Server = createServer((req, res) => {
         if (req.url === '/v2/' || req.url === '/v2') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'); return; }
@@ -175,7 +176,7 @@ describe('stowage bench hello', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const port = (server.address() as { port: number }).port;
-        const r = await runCli(['--json', 'bench', 'hello', tag, '--registry', `127.0.0.1:${port}`, '-n', '1', '--bytes-read', 'off'], { timeoutMs: 90_000 });
+        const r = await runCli(['--json', 'bench', 'hello', tag, '--registry', `127.0.0.1:${port}`, '-n', '1', '--bytes-read', 'off'], { timeoutMs: 240_000 });
         assert.equal(r.code, 1, r.stderr);
         const doc = JSON.parse(r.stdout);
         assert.deepEqual(schemaValidator('bench-hello.schema.json')(doc), []);
