@@ -160,6 +160,11 @@ describe('stowage bench hello', () => {
     made.push(tag);
     dirs.push((await importImage(tag, {}, ['ENV PATH=/bin', 'CMD ["/bin/sh", "-c", "sleep 600"]'])).rootfs);
     const before = await imageSize(tag);
+    // a missing image: one line, exit 4, before any registry starts
+    const missing = await runCli(['bench', 'hello', `${tag}-missing`]);
+    assert.equal(missing.code, 4, missing.stderr);
+    assert.match(missing.stderr, /^stowage: no image \S+-missing in the engine\n/);
+    assert.doesNotMatch(missing.stderr, /starting docker-registry|    at /);
     const never = await runCli(['bench', 'hello', tag, '--ready', 'log:never printed', '-n', '1', '--timeout', '3s', '--bytes-read', 'off'], { timeoutMs: 240_000 });
     assert.equal(never.code, 1, never.stderr);
     assert.match(never.stdout, /was not ready \(log:never printed\) within 3 s/);

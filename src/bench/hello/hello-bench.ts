@@ -131,6 +131,16 @@ export async function runHelloBench(options: HelloBenchOptions, context: Capabil
   const startedAt = new Date(clock.now()).toISOString();
   const t0 = clock.monotonic();
   const trace = await traceSupport(options.bytesRead ?? 'auto', context, engine);
+  // a missing or untagged image of the user's is bad input, found before anything starts
+  for (const img of options.images.filter((i) => !i.archive)) {
+    const d = await engine.inspectImage(img.image).catch((err: unknown) => {
+      if (err instanceof EngineRequestError && err.statusCode === 404) throw new BadInputError(`no image ${img.image} in the engine`, 'Build or pull it first; bench hello never pulls from elsewhere.');
+      throw err;
+    });
+    if (!d.repoTags.some((t) => t !== '<none>:<none>')) {
+      throw new BadInputError(`${img.image} has no tag; bench hello removes and pulls back tagged images only`, `Tag it first: docker tag ${img.image} NAME:TAG`);
+    }
+  }
   let server: RegistryServer | undefined;
   let address = options.registry;
   if (address) {
