@@ -159,7 +159,7 @@ export async function runHelloBench(options: HelloBenchOptions, context: Capabil
     const total = options.images.length * (options.flatten ? 2 : 1);
     for (const [i, img] of options.images.entries()) {
       if (signal.aborted) { interrupted = true; break; }
-      const variants: { image: HelloImage; variant: 'layered' | 'flattened'; owned: boolean }[] = [{ image: img, variant: 'layered', owned: Boolean(img.archive) }];
+      const variants: { image: HelloImage; variant: 'layered' | 'flattened'; owned: boolean }[] = [{ image: img, variant: 'layered', owned: false }];
       const env: BenchEnv = { engine, context, address, server, repetitions, trace, t0, readyTimeoutMs: options.readyTimeoutMs ?? 120_000 };
       let flatTag: string | undefined;
       try {
@@ -186,7 +186,7 @@ export async function runHelloBench(options: HelloBenchOptions, context: Capabil
         results.push(failed);
         findings.push(failedFinding(failed));
       } finally {
-        // what the bench made goes; the user's image was put back by measureImage
+        // what the bench made goes (a loaded archive after its flattened variant is made); the user's image was put back by measureImage
         if (img.archive) await engine.removeImage(img.image, { force: true }).catch(() => undefined);
         if (flatTag) await engine.removeImage(flatTag, { force: true }).catch(() => undefined);
       }
