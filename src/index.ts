@@ -72,6 +72,10 @@ export type { DiskBenchOptions, DiskBenchResult, DiskPhase, ContainerComparison 
 export { runBuildBench, DEFAULT_BUILD_THRESHOLDS } from './bench/build-bench.js';
 export type { BuildBenchOptions, BuildBenchResult, BuildRun, BuildThresholds, BuildStepDetail } from './bench/build-bench.js';
 export { BuildFailedError } from './bench/build-failed-error.js';
+export { runHelloBench } from './bench/hello/hello-bench.js';
+export type { HelloBenchOptions, HelloBenchResult, HelloImage, HelloImageResult, HelloRun } from './bench/hello/hello-bench.js';
+export { ensureSuite, HELLO_SUITE } from './bench/hello/hello-suite.js';
+export { parseReadyRule, type ReadyRule } from './bench/hello/ready-rule.js';
 export type { DeviceSample, DataRootDevice } from './measure/sampler.js';
 export { flattenImage } from './flatten/flatten-image.js';
 export { VerificationError } from './flatten/verification-error.js';

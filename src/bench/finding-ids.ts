@@ -20,6 +20,10 @@ export const BENCH_FINDINGS = {
     meaning: "the build's time, rating, size, layers, data-root growth" },
   slowBuildStep: { id: 'bench/slow-build-step', severities: ['warn'], doc: DOC,
     meaning: 'a step taking >= 30% of the build and >= 10 s, with the lint findings on its instruction' },
+  helloFailed: { id: 'bench/hello-failed', severities: ['error'], doc: DOC,
+    meaning: 'bench hello could not push, pull or start an image to ready (the first error)' },
+  helloSharedLayers: { id: 'bench/hello-shared-layers', severities: ['warn'], doc: DOC,
+    meaning: "another local image holds some of the image's layers, so its pulls were not from a clean state" },
 } as const satisfies Record<string, FindingInfo>;
 
 export type BenchFindingId = (typeof BENCH_FINDINGS)[keyof typeof BENCH_FINDINGS]['id'];

@@ -17,7 +17,7 @@ import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
 import { tcpConnects } from './tcp-connect.js';
 import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
-import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
+import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry, TransferResult } from './types.js';
 
 /** Oldest API stowage speaks (Docker 20.10) and newest whose shapes it knows. */
 export const MIN_API_VERSION = '1.41';
@@ -254,6 +254,7 @@ class DockerodeEngine implements EngineClient {
       running: Boolean(c.State.Running || c.State.Paused || c.State.Restarting),
       ...(goTime(c.State.StartedAt) ? { startedAt: c.State.StartedAt } : {}),
       ...(goTime(c.State.FinishedAt) ? { finishedAt: c.State.FinishedAt } : {}),
+      ports: publishedPorts(c.NetworkSettings?.Ports as Record<string, { HostIp?: string; HostPort?: string }[] | null> | undefined),
     };
   }
 
@@ -278,6 +279,9 @@ class DockerodeEngine implements EngineClient {
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
     if (spec.deviceWriteIops?.length) hostConfig.BlkioDeviceWriteIOps = spec.deviceWriteIops.map((d) => ({ Path: d.path, Rate: d.rate }));
+    if (spec.publish?.length) {
+      hostConfig.PortBindings = Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: p.hostIp, HostPort: '' }]]));
+    }
     const created = await this.call(() => this.docker.createContainer({
       Image: spec.image,
       ...(spec.cmd ? { Cmd: spec.cmd } : {}),
@@ -285,6 +289,7 @@ class DockerodeEngine implements EngineClient {
       ...(spec.name ? { name: spec.name } : {}),
       ...(spec.labels ? { Labels: spec.labels } : {}),
       ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+      ...(spec.publish?.length ? { ExposedPorts: Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, {}])) } : {}),
       Tty: spec.tty ?? false,
       AttachStdout: false,
       AttachStderr: false,
@@ -424,6 +429,21 @@ class DockerodeEngine implements EngineClient {
     return id;
   }
 
+  async pushImage(reference: string, timeoutMs = 3_600_000): Promise<TransferResult> {
+    // an empty X-Registry-Auth: a registry without auth (a local one) needs none, and the engine wants the header
+    const messages = await this.call(async () => readMessages(
+      (await this.docker.getImage(reference).push({ authconfig: {} })) as AsyncIterable<Buffer>, `push ${reference}`), timeoutMs);
+    const aux = messages.map((m) => m.aux as { Digest?: string } | undefined).find((a) => a?.Digest);
+    return transferResult(messages, aux?.Digest, /^(Pushed)$/, /^(Layer already exists|Mounted from .*)$/);
+  }
+
+  async pullImage(reference: string, timeoutMs = 3_600_000): Promise<TransferResult> {
+    const messages = await this.call(async () => readMessages(
+      (await this.docker.pull(reference)) as AsyncIterable<Buffer>, `pull ${reference}`), timeoutMs);
+    const digest = messages.map((m) => /^Digest: (sha256:[0-9a-f]{64})/.exec(String(m.status ?? ''))?.[1]).find(Boolean);
+    return transferResult(messages, digest, /^Pull complete$/, /^Already exists$/);
+  }
+
   /**
    * Streams `source` as a request body and returns the engine's JSON messages; an error message fails the
    * call. When the source itself fails (disk, bad input), that is the cause reported, not the broken upload.
@@ -496,6 +516,40 @@ function toVolumeEntry(v: Record<string, unknown>): VolumeListEntry {
 /** An RFC 3339 time the engine set, not Go's zero time. */
 function goTime(t: string | undefined): boolean {
   return Boolean(t && !t.startsWith('0001-'));
+}
+
+/** Reads a JSON progress stream to its end; an error message in it rejects with the engine's words. */
+async function readMessages(stream: AsyncIterable<Buffer>, what: string): Promise<Record<string, unknown>[]> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString('utf8');
+  const messages = text.split('\n').filter((l) => l.trim()).map(parseMessage);
+  for (const m of messages) {
+    const error = (m.errorDetail as { message?: string } | undefined)?.message ?? m.error;
+    if (error) throw new EngineRequestError(500, `engine could not ${what}: ${String(error)}`);
+  }
+  return messages;
+}
+
+/** Counts per-layer final statuses (a layer's id is its short digest) of a push or pull stream. */
+function transferResult(messages: Record<string, unknown>[], digest: string | undefined, sent: RegExp, skipped: RegExp): TransferResult {
+  const final = new Map<string, string>();
+  for (const m of messages) {
+    const status = String(m.status ?? '');
+    if (typeof m.id === 'string' && (sent.test(status) || skipped.test(status))) final.set(m.id, status);
+  }
+  const statuses = [...final.values()];
+  return { digest, layersTransferred: statuses.filter((st) => sent.test(st)).length, layersSkipped: statuses.filter((st) => skipped.test(st)).length };
+}
+
+/** `NetworkSettings.Ports` as container port to the first host binding (TCP only). */
+function publishedPorts(ports: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null | undefined): Record<number, { hostIp: string; hostPort: number }> {
+  const out: Record<number, { hostIp: string; hostPort: number }> = {};
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const m = /^(\d+)\/tcp$/.exec(key);
+    const b = bindings?.[0];
+    if (m && b?.HostPort) out[Number(m[1])] = { hostIp: b.HostIp ?? '', hostPort: Number(b.HostPort) };
+  }
+  return out;
 }
 
 /** `Metadata.LastTagTime`, unless it is Go's zero time (never tagged). */

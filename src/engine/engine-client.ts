@@ -1,7 +1,7 @@
 /** The interface every capability uses to reach Docker; the only implementation is in dockerode-engine.ts. */
 import type { Endpoint } from './endpoint.js';
 import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
-import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry } from './types.js';
+import type { BuildRequest, ContainerExit, ContainerSpec, ImageHistoryEntry, TransferResult } from './types.js';
 
 export interface ImageListEntry {
   id: string;
@@ -121,4 +121,8 @@ export interface EngineClient {
    * streams straight into the layer store. Resolves with the new image's ID; its config is the engine's default.
    */
   importImage(tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string>;
+  /** Pushes `repo:tag` to its registry (`POST /images/{name}/push`); an error in the progress stream rejects. */
+  pushImage(reference: string, timeoutMs?: number): Promise<TransferResult>;
+  /** Pulls `repo:tag` from its registry (`POST /images/create?fromImage=`); an error in the progress stream rejects. */
+  pullImage(reference: string, timeoutMs?: number): Promise<TransferResult>;
 }

@@ -115,6 +115,8 @@ export interface ContainerDetail {
   image?: string;
   /** True while it runs, is paused or restarting (`State.Running`…), for re-checks just before a removal. */
   running?: boolean;
+  /** Published TCP ports: container port to the host address the engine bound (`NetworkSettings.Ports`). */
+  ports?: Record<number, { hostIp: string; hostPort: number }>;
   /** `State.StartedAt` and `State.FinishedAt` (RFC 3339), unless Go's zero time (never started, never stopped). */
   startedAt?: string;
   finishedAt?: string;
@@ -145,6 +147,17 @@ export interface ContainerSpec {
   workingDir?: string;
   /** Write IOPS limits on block devices (`docker run --device-write-iops /dev/vda:20`). */
   deviceWriteIops?: { path: string; rate: number }[];
+  /** Container TCP ports published on a free port of `hostIp` (`docker run -p 127.0.0.1::PORT`). */
+  publish?: { containerPort: number; hostIp: string }[];
+}
+
+/** What a registry push or pull reported at its end. */
+export interface TransferResult {
+  /** The manifest digest the registry holds (`sha256:…`), when the engine said. */
+  digest: string | undefined;
+  /** Layers the engine sent or fetched, and those it skipped because the other side had them. */
+  layersTransferred: number;
+  layersSkipped: number;
 }
 
 export interface ContainerExit {

@@ -31,6 +31,9 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   'systemd-analyze': 'systemd',
   mdadm: 'mdadm',
   setcap: 'libcap2-bin',
+  fatrace: 'fatrace',
+  debootstrap: 'debootstrap',
+  tar: 'tar',
 };
 
 export interface ToolCommand {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { LocalServer } from './local-server.js';
+import { REGISTRY_BIN, registryConfig } from '../../src/host/registry-server.js';
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+export { REGISTRY_BIN };
 
 export class LocalRegistry {
   readonly dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
@@ -24,19 +25,9 @@ export class LocalRegistry {
   async start(timeoutMs = 30_000): Promise<this> {
     this.port = await freePort();
     const config = join(this.dir, 'config.yml');
-    writeFileSync(config, [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(this.dir, 'storage')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${this.port}`,
-      '',
-    ].join('\n'));
+    // the same config stowage's own registry (src/host/registry-server.ts) runs with; tests keep a
+    // synchronous stop() for their exit handlers
+    writeFileSync(config, registryConfig(join(this.dir, 'storage'), this.port));
     this.server = new LocalServer({
       name: 'docker-registry', bin: REGISTRY_BIN, args: ['serve', config], dir: this.dir, readyUrl: `http://${this.address}/v2/`, termGraceMs: 5_000,
     });

@@ -1,0 +1,173 @@
+/**
+ * A registry stowage starts for itself (bench hello): Debian's `docker-registry` (distribution) on
+ * 127.0.0.1, on a free port, with its config and storage in a temporary directory, stopped with SIGTERM then
+ * SIGKILL and its directory removed afterwards, also when the process exits early. dockerd treats
+ * 127.0.0.0/8 registries as insecure by default, so push and pull need no daemon change.
+ *
+ * A long-running server, so it is spawned here rather than through the tool runner (which runs tools to
+ * their end); it is still the host layer's one place that starts it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../errors.js';
+import { ToolMissingError } from './tool-runner.js';
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
+export interface RegistryServer {
+  /** `127.0.0.1:PORT`, the prefix of image names pushed here. */
+  readonly address: string;
+  /** Where the registry keeps its blobs and manifests. */
+  readonly storageDir: string;
+  readonly pid: number;
+  /** Whether the process still runs. */
+  alive(): boolean;
+  /** Empties the storage, so the next push uploads every blob again (the registry caches no descriptors). */
+  wipeStorage(): void;
+  /** Stops the process (SIGTERM, then SIGKILL) and removes its directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The registry's config: filesystem storage under `dir`, deletes allowed, no blob-descriptor cache. */
+export function registryConfig(storageDir: string, port: number): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storageDir}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '',
+  ].join('\n');
+}
+
+/** A TCP port on 127.0.0.1 nothing listens on right now (the kernel's pick). */
+export function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A process that exits without its `finally` (an uncaught error, process.exit) still kills its registries. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+}
+
+/**
+ * Starts a registry and waits until `/v2/` answers 200. A port taken between the pick and the bind is
+ * retried with another; a registry that does not answer within `timeoutMs` is stopped and reported with
+ * the end of its log.
+ */
+export async function startRegistryServer(options: { bin?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RegistryServer> {
+  const bin = options.bin ?? REGISTRY_BIN;
+  if (!existsSync(bin)) throw new ToolMissingError('docker-registry', 'docker-registry');
+  let lastLog = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const server = await spawnRegistry(bin, await freeLocalPort());
+    try {
+      if (await waitReady(server, options.timeoutMs ?? 30_000, options.signal)) return server;
+      lastLog = server.log();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    await server.stop();
+  }
+  throw new HostError(`docker-registry did not start on 127.0.0.1: ${lastLog.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+    'Run `docker-registry serve CONFIG` by hand to see why, or give a running registry with --registry HOST:PORT.');
+}
+
+interface SpawnedRegistry extends RegistryServer {
+  log(): string;
+}
+
+async function spawnRegistry(bin: string, port: number): Promise<SpawnedRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
+  const storageDir = join(dir, 'storage');
+  const configPath = join(dir, 'config.yml');
+  const logPath = join(dir, 'registry.log');
+  writeFileSync(configPath, registryConfig(storageDir, port));
+  let logText = '';
+  const child = spawn(bin, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (d: Buffer) => { if (logText.length < 1 << 16) logText += d.toString('utf8'); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('error', (err) => { logText += `\n${err.message}`; });
+  // the registry must not keep stowage alive, and stowage waits for it explicitly on stop
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  live.add(child);
+  installExitHook();
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) resolve();
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    address: `127.0.0.1:${port}`,
+    storageDir,
+    pid: child.pid ?? -1,
+    alive: () => child.exitCode === null && child.signalCode === null && child.pid !== undefined,
+    wipeStorage: () => rmSync(storageDir, { recursive: true, force: true }),
+    log: () => logText || (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
+    stop: () => (stopped ??= (async () => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        if (!(await within(exited, 5_000))) {
+          child.kill('SIGKILL');
+          await within(exited, 5_000);
+        }
+      }
+      live.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+    })()),
+  };
+}
+
+async function waitReady(server: SpawnedRegistry, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    signal?.throwIfAborted();
+    if (!server.alive()) return false;
+    const ok = await fetch(`http://${server.address}/v2/`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+    if (ok) return true;
+    await delay(100);
+  }
+  return false;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether `work` settles within `ms`; the timer is cleared either way, so it keeps no process alive. */
+async function within(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
