@@ -130,6 +130,8 @@ export interface ContainerSpec {
   workingDir?: string;
   /** Write IOPS limits on block devices (`docker run --device-write-iops /dev/vda:20`). */
   deviceWriteIops?: { path: string; rate: number }[];
+  /** Named volumes to mount (`HostConfig.Mounts`); a missing one is created with `driver` and `labels`. */
+  volumes?: { name: string; target: string; readOnly?: boolean; driver?: string; labels?: Record<string, string>; options?: Record<string, string> }[];
 }
 
 export interface ContainerExit {
