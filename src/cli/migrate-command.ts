@@ -18,6 +18,7 @@ function emit(c: CliContext, result: MigrateResult): void {
 export const registerMigrate: RegisterCommand = (program, ctx, setExit) => {
   const migrate = program.command('migrate')
     .description('move every image and volume to another engine, disk or driver through a content-addressed store, verified and resumable')
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `
 Exit codes: 0 done (verify: equal), 2 usage error, 3 engine unreachable, 4 bad input (DIR missing, not a
 store, an unfinished export, an unknown volume), 5 refused (not enough free space; a volume of the same name
@@ -26,8 +27,8 @@ does not hash to its name: import loads nothing; verify found a difference), 130
 
 Examples:
   stowage migrate export /mnt/new/stowage-store
-  stowage -H unix:///run/docker-new.sock migrate import /mnt/new/stowage-store
-  stowage -H unix:///run/docker-new.sock migrate verify /mnt/new/stowage-store`);
+  stowage migrate import /mnt/new/stowage-store --host unix:///run/docker-new.sock
+  stowage migrate verify /mnt/new/stowage-store --host unix:///run/docker-new.sock`);
 
   migrate.command('export <dir>')
     .description('write every image (by ID, tags and digests kept) and the named volumes into DIR, each blob once')

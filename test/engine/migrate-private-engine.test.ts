@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
+import { LoopDisk } from '../support/loop-disk.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
 import { runCli, STOWAGE_BIN } from '../support/run-cli.js';
 
@@ -208,6 +209,21 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
       const fix = openSync(path, 'r+');
       writeSync(fix, one, 0, 1, at);
       closeSync(fix);
+    }
+  });
+
+  it('a target filesystem too small is refused with the figures before anything is written', async () => {
+    const disk = new LoopDisk(8).create();
+    try {
+      const into = join(disk.mountPoint, 'store');
+      const r = await cli(src, ['migrate', 'export', into]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /^stowage: .* free, the export needs about .*nothing was written\n/);
+      const left = readdirSync(disk.mountPoint).filter((f) => f !== 'lost+found' && f !== 'store');
+      assert.deepEqual(left, []);
+      assert.deepEqual(readdirSync(into), [], 'the store directory is empty');
+    } finally {
+      disk.destroy();
     }
   });
 
