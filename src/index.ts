@@ -26,6 +26,10 @@ export { pruneCapability, planPruneOnEngine, applyPrunePlan, namedVolumesIn } fr
 export type { PruneResult, PrunePlanned, PruneMeasured, UsageBytes } from './prune/prune.js';
 export { PRUNE_PHASES } from './prune/prune-options.js';
 export type { PruneOptions, PruneProtections, PrunePhase, ImageMode, VolumeMode, LabelRule } from './prune/prune-options.js';
+export { migrateExport } from './migrate/migrate-export.js';
+export { migrateImport } from './migrate/migrate-import.js';
+export { migrateVerify } from './migrate/migrate-verify.js';
+export type { MigrateExportOptions, MigrateExportResult, MigrateImportOptions, MigrateImportResult, MigrateVerifyOptions, MigrateVerifyResult, Difference } from './migrate/migrate-types.js';
 export { SkipAction } from './plan/apply-plan.js';
 export { runDoctor } from './doctor/doctor.js';
 export type { DoctorOptions, DoctorReport } from './doctor/doctor.js';

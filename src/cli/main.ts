@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   report: async () => (await import('./report-command.js')).registerReport,
   prune: async () => (await import('./prune-command.js')).registerPrune,
   provision: async () => (await import('./provision-command.js')).registerProvision,
+  migrate: async () => (await import('./migrate-command.js')).registerMigrate,
   watch: async () => (await import('./watch-command.js')).registerWatch,
 };
 

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError, EngineUnreachableError } from '../errors.js';
-import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeListEntry } from './engine-client.js';
+import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeDetail, VolumeListEntry } from './engine-client.js';
 import { loadDockerode } from './dockerode-loader.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
@@ -278,6 +278,12 @@ class DockerodeEngine implements EngineClient {
     const hostConfig: Record<string, unknown> = {};
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
+    if (spec.volumes?.length) {
+      hostConfig.Mounts = spec.volumes.map((v) => ({
+        Type: 'volume', Source: v.name, Target: v.target, ReadOnly: v.readOnly ?? false,
+        VolumeOptions: { Labels: v.labels ?? {}, ...(v.driver ? { DriverConfig: { Name: v.driver, Options: v.options ?? {} } } : {}) },
+      }));
+    }
     if (spec.deviceWriteIops?.length) hostConfig.BlkioDeviceWriteIOps = spec.deviceWriteIops.map((d) => ({ Path: d.path, Rate: d.rate }));
     if (spec.publish?.length) {
       hostConfig.PortBindings = Object.fromEntries(spec.publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: p.hostIp, HostPort: '' }]]));
@@ -442,6 +448,41 @@ class DockerodeEngine implements EngineClient {
       (await this.docker.pull(reference)) as AsyncIterable<Buffer>, `pull ${reference}`), timeoutMs);
     const digest = messages.map((m) => /^Digest: (sha256:[0-9a-f]{64})/.exec(String(m.status ?? ''))?.[1]).find(Boolean);
     return transferResult(messages, digest, /^Pull complete$/, /^Already exists$/);
+  }
+
+  async saveImages(namesOrIds: string[]): Promise<AsyncIterable<Buffer>> {
+    return this.call(() => (this.docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages({ names: namesOrIds })) as Promise<AsyncIterable<Buffer>>;
+  }
+
+  async inspectVolume(name: string): Promise<VolumeDetail> {
+    const v = (await this.call(() => this.docker.getVolume(name).inspect())) as unknown as Record<string, unknown>;
+    return {
+      name: String(v.Name ?? name), driver: String(v.Driver ?? ''),
+      labels: (v.Labels ?? {}) as Record<string, string>, options: (v.Options ?? {}) as Record<string, string>,
+      mountpoint: String(v.Mountpoint ?? ''),
+    };
+  }
+
+  async getArchive(containerId: string, path: string): Promise<AsyncIterable<Buffer>> {
+    return this.call(() => this.docker.getContainer(containerId).getArchive({ path }) as Promise<NodeJS.ReadableStream>) as Promise<AsyncIterable<Buffer>>;
+  }
+
+  async putArchive(containerId: string, path: string, tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<void> {
+    const body = Readable.from(tar, { objectMode: false });
+    let sendError: unknown;
+    body.on('error', (err) => { sendError = err; });
+    try {
+      await this.call(async () => {
+        const answer = await this.docker.getContainer(containerId).putArchive(body, { path });
+        // the answer is empty on success; read it so the socket is released
+        if (answer && typeof (answer as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') for await (const _ of answer as AsyncIterable<Buffer>) void _;
+      }, timeoutMs);
+    } catch (err) {
+      if (sendError) throw sendError;
+      throw err;
+    } finally {
+      body.destroy();
+    }
   }
 
   /**

@@ -125,4 +125,21 @@ export interface EngineClient {
   pushImage(reference: string, timeoutMs?: number): Promise<TransferResult>;
   /** Pulls `repo:tag` from its registry (`POST /images/create?fromImage=`); an error in the progress stream rejects. */
   pullImage(reference: string, timeoutMs?: number): Promise<TransferResult>;
+  /** Several images in one docker-archive stream (`GET /images/get?names=…`): each layer sent once. */
+  saveImages(namesOrIds: string[]): Promise<AsyncIterable<Buffer>>;
+  /** A volume's driver, labels and options (`GET /volumes/{name}`); a missing one is a 404 EngineRequestError. */
+  inspectVolume(name: string): Promise<VolumeDetail>;
+  /** A tar of `path` in a container, stopped or not, its volumes included (`GET /containers/{id}/archive`). */
+  getArchive(containerId: string, path: string): Promise<AsyncIterable<Buffer>>;
+  /** Extracts a tar into `path` of a container, owners kept (`PUT /containers/{id}/archive`). */
+  putArchive(containerId: string, path: string, tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<void>;
+}
+
+export interface VolumeDetail {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  /** Where its data lives on the engine's host. */
+  mountpoint: string;
 }

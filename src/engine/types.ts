@@ -147,6 +147,8 @@ export interface ContainerSpec {
   workingDir?: string;
   /** Write IOPS limits on block devices (`docker run --device-write-iops /dev/vda:20`). */
   deviceWriteIops?: { path: string; rate: number }[];
+  /** Named volumes to mount (`HostConfig.Mounts`); a missing one is created with `driver` and `labels`. */
+  volumes?: { name: string; target: string; readOnly?: boolean; driver?: string; labels?: Record<string, string>; options?: Record<string, string> }[];
   /** Container TCP ports published on a free port of `hostIp` (`docker run -p 127.0.0.1::PORT`). */
   publish?: { containerPort: number; hostIp: string }[];
 }

@@ -216,6 +216,12 @@ const NOT_RUN: Record<string, string> = {
     'needs an Azure VM\'s resource disk; plans and refusals run on loop devices in test/engine/provision-loop.test.ts',
   'stowage provision apply --device /dev/sdb --fs ext4 --keep-images --yes':
     'formats a spare disk and restarts the host\'s engine; apply runs on loop devices in test/engine/provision-loop.test.ts',
+  'stowage migrate export /mnt/new/stowage-store                                              # every image by ID, with its tags, and every named volume':
+    'exports the host engine\'s every image and volume; export, import and verify run between two private engines in test/engine/migrate-private-engine.test.ts',
+  'stowage migrate import /mnt/new/stowage-store --host unix:///run/docker-new.sock           # load into another engine; what it has is skipped':
+    'needs a second engine; runs between two private engines in test/engine/migrate-private-engine.test.ts',
+  'stowage migrate verify /mnt/new/stowage-store --host unix:///run/docker-new.sock           # exit 0 when equal, 7 with every difference named':
+    'needs a second engine; runs between two private engines in test/engine/migrate-private-engine.test.ts',
   'stowage provision rollback --yes':
     'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
   'stowage watch --listen 127.0.0.1:9323 --canary stowage-test/busybox:latest --every 60s':
@@ -360,9 +366,9 @@ describe('README examples', { timeout: 1_800_000 }, () => {
   for (const [command, reason] of Object.entries(NOT_RUN)) {
     it(`parses (not run: ${reason.split(';')[0]}): ${command.replace(/\s+#.*$/, '')}`, async () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
-      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision|watch)$/.test(a));
+      const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision|migrate|watch)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
-      const words = args[command0] === 'bench' || args[command0] === 'provision' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
+      const words = args[command0] === 'bench' || args[command0] === 'provision' || args[command0] === 'migrate' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);
       assert.equal(help.code, 0, `${words.join(' ')} --help: ${help.stderr}`);
       for (const flag of args.filter((a) => a.startsWith('--'))) {

@@ -1,0 +1,90 @@
+/** The options and results of `stowage migrate export|import|verify` (schema/migrate.schema.json). */
+import type { ApplyResult } from '../plan/apply-plan.js';
+import type { Plan } from '../plan/plan.js';
+import type { NotMigrated } from './store-manifest.js';
+
+export interface MigrateExportOptions {
+  /** The store directory: created when missing (its parent must exist); an earlier or unfinished store is added to. */
+  dir: string;
+  /** Named volumes to export: all of them, none, or these names. */
+  volumes: 'all' | 'none' | string[];
+}
+
+export interface MigrateImportOptions {
+  dir: string;
+  /** Recreate the store's volumes (default true). */
+  volumes?: boolean;
+  /** Only plan: say what would be loaded, tagged and restored. */
+  dryRun?: boolean;
+}
+
+export interface MigrateVerifyOptions {
+  dir: string;
+  /** Check the target's volumes too (default true). */
+  volumes?: boolean;
+}
+
+/** Bytes the work needs against what the destination has free, measured before anything is written. */
+export interface SpaceCheck {
+  path: string;
+  neededBytes: number;
+  availableBytes: number;
+}
+
+export interface MigrateExportResult {
+  schemaVersion: 1;
+  action: 'export';
+  dir: string;
+  source: { endpoint: string; serverVersion: string; storageDriver: string };
+  images: { id: string; repoTags: string[]; layers: number }[];
+  volumes: { name: string; bytes: number; contentDigest: string; entries: number }[];
+  /** Unique blobs in the store, and those this run wrote (a blob already present is not written again). */
+  blobs: { count: number; bytes: number; written: number; writtenBytes: number };
+  space: SpaceCheck;
+  notMigrated: NotMigrated[];
+  elapsedMs: number;
+}
+
+export interface MigrateImportResult {
+  schemaVersion: 1;
+  action: 'import';
+  dir: string;
+  target: { endpoint: string; serverVersion: string; storageDriver: string };
+  plan: Plan;
+  dryRun: boolean;
+  applied?: ApplyResult;
+  space?: SpaceCheck | { path: string | undefined; unavailable: string };
+  /** Layer bytes sent to the engine (layers the target had are not sent). */
+  sentBytes: number;
+  notMigrated: NotMigrated[];
+  elapsedMs: number;
+}
+
+export type DifferenceCode =
+  | 'blob-missing' | 'blob-corrupt'
+  | 'image-missing' | 'image-diff-ids' | 'tag-missing' | 'tag-elsewhere'
+  | 'volume-missing' | 'volume-content';
+
+export interface Difference {
+  code: DifferenceCode;
+  /** What differs: a blob digest, an image (tag and short ID), a tag, a volume. */
+  subject: string;
+  detail: string;
+  /** For blobs: the images and volumes that use it. */
+  usedBy?: string[];
+  /** For volumes: the first paths that differ. */
+  paths?: { path: string; expected: string; actual: string }[];
+}
+
+export interface MigrateVerifyResult {
+  schemaVersion: 1;
+  action: 'verify';
+  dir: string;
+  target: { endpoint: string; serverVersion: string; storageDriver: string };
+  checked: { blobs: number; blobBytes: number; images: number; tags: number; volumes: number };
+  equal: boolean;
+  differences: Difference[];
+  elapsedMs: number;
+}
+
+export type MigrateResult = MigrateExportResult | MigrateImportResult | MigrateVerifyResult;
