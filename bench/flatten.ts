@@ -13,7 +13,7 @@
  * six minutes when it allocates a new one (recently_deleted() in fs/ext4/ialloc.c): each run's thousands of
  * creates slowed down after the previous run's removal, by up to 4x, and so by the order of the runs.
  * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry and debootstrap
- * installed; the deep image's Debian base comes from debootstrap, see debian-base.ts)
+ * installed; the deep image's Debian base comes from debootstrap, see support/debian-base.ts)
  * The deep image is built once and kept (stowage-bench/flatten-deep:1).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ import { BUSYBOX_IMAGE, DOCKER_CLI, ensureBusybox } from '../test/support/docker
 import { LocalRegistry } from '../test/support/local-registry.js';
 import { LoopDisk } from '../test/support/loop-disk.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
-import { DEBIAN_BASE, ensureDebianBase } from './debian-base.js';
+import { DEBIAN_BASE, ensureDebianBase } from './support/debian-base.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 
 requirePrerequisites('bench/flatten', ['root', 'engine', 'overlay2', 'loop devices', NEEDS.dockerd, NEEDS.ip, NEEDS.registry, NEEDS.losetup, NEEDS.mkfsExt4, NEEDS.busybox, NEEDS.tar, NEEDS.debootstrap]);

@@ -34,7 +34,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
-  requirePrerequisites('migrate', ['root', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, { file: '/usr/bin/time', install: 'apt-get install time' }]);
+  requirePrerequisites('bench/migrate', ['root', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, { file: '/usr/bin/time', install: 'apt-get install time' }]);
   const src = new PrivateDaemon();
   const dst = new PrivateDaemon();
   const work = mkdtempSync(join(tmpdir(), 'stowage-bench-migrate-'));

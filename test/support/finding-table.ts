@@ -51,7 +51,7 @@ export function checkFindingTable(capability: string, table: Readonly<Record<str
   }
 
   const dir = `${root}src/${capability}`;
-  const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'finding-ids.ts').map((f) => [f, readFileSync(`${dir}/${f}`, 'utf8')] as const);
+  const sources = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'finding-ids.ts').map((f) => [f, readFileSync(`${dir}/${f}`, 'utf8')] as const);
   const literals = sources.flatMap(([f, text]) => [...text.matchAll(ID_LITERAL)].map((m) => `${f}: ${m[1]}`));
   assert.deepEqual(literals, [], `src/${capability} names ids only through its finding table`);
 

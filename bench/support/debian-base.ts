@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOCKER_CLI } from '../test/support/docker-cli.js';
+import { DOCKER_CLI } from '../../test/support/docker-cli.js';
 
 export const DEBIAN_BASE = 'stowage-bench/debian-minbase:bookworm';
 
