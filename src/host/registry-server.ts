@@ -9,10 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
+import { freeLocalPort } from './free-port.js';
 import { ToolMissingError } from './tool-runner.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -48,17 +48,6 @@ export function registryConfig(storageDir: string, port: number): string {
   ].join('\n');
 }
 
-/** A TCP port on 127.0.0.1 nothing listens on right now (the kernel's pick). */
-export function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;

@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { main } from '../../src/cli/main.js';
 import { capabilityContext } from '../../src/context.js';
 import { applyPrunePlan, planPruneOnEngine, type PruneResult } from '../../src/prune/prune.js';
@@ -19,22 +18,11 @@ import { buildImage, docker, ensureBusybox, uniqueName } from '../support/docker
 import { schemaValidator } from '../support/json-schema.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
 import { runCli } from '../support/run-cli.js';
+import { systemDf as engineDf } from '../support/engine-df.js';
 
 interface RawDf { LayersSize: number; Images: { Id: string; Size: number; SharedSize: number }[]; BuildCache: { ID: string; Size: number; Shared: boolean; InUse: boolean }[] | null }
 
-/** The engine's own `/system/df` answer (what `docker system df` prints, unrounded). */
-function systemDf(socket: string): Promise<RawDf> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, path: '/system/df', method: 'GET', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as RawDf) : reject(new Error(`/system/df: ${res.statusCode} ${body}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const systemDf = (socket: string) => engineDf<RawDf>(socket);
 
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 

@@ -16,7 +16,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capabilityContext } from '../../src/context.js';
@@ -25,6 +24,7 @@ import type { PruneOptions } from '../../src/prune/prune-options.js';
 import { buildCacheIds } from '../support/build-cache.js';
 import { buildImage, docker, ensureBusybox } from '../support/docker-cli.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
+import { systemDf as engineDf } from '../support/engine-df.js';
 
 const SEEDS = (process.env.STOWAGE_PRUNE_SEEDS ?? '11,23,37').split(',').map(Number);
 
@@ -48,18 +48,7 @@ function rng(seed: number): { int: (lo: number, hi: number) => number; pick: <T>
 
 interface RawDf { LayersSize: number; Containers: { SizeRw?: number }[]; Volumes: { UsageData?: { Size: number } }[] | null; BuildCache: { Size: number; Shared: boolean }[] | null }
 
-function systemDf(socket: string): Promise<RawDf> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, path: '/system/df', method: 'GET', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as RawDf) : reject(new Error(`/system/df: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const systemDf = (socket: string) => engineDf<RawDf>(socket);
 
 /** `docker system df`'s total: layers, writable layers, volumes, build cache not shared with an image. */
 function dfTotal(df: RawDf): number {

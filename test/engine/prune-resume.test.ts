@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capabilityContext } from '../../src/context.js';
@@ -26,24 +25,14 @@ import { buildImage, docker, ensureBusybox } from '../support/docker-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
 import { runCli } from '../support/run-cli.js';
+import { systemDf as engineDf } from '../support/engine-df.js';
 
 interface RawDf {
   LayersSize: number; Containers: { SizeRw?: number }[];
   BuildCache: { ID: string; Size: number; Shared: boolean; InUse: boolean; LastUsedAt?: string; CreatedAt?: string }[] | null;
 }
 
-function systemDf(socket: string): Promise<RawDf> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, path: '/system/df', method: 'GET', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as RawDf) : reject(new Error(`/system/df: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const systemDf = (socket: string) => engineDf<RawDf>(socket);
 
 const cacheBytes = (df: RawDf) => (df.BuildCache ?? []).filter((r) => !r.Shared).reduce((n, r) => n + r.Size, 0);
 const imagesAndContainers = (df: RawDf) => df.LayersSize + df.Containers.reduce((n, c) => n + (c.SizeRw ?? 0), 0);

@@ -1,13 +1,2 @@
-/** A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick), for servers tests start. */
-import { createServer } from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port on 127.0.0.1 that nothing listens on right now, for servers tests start (the same pick as stowage's). */
+export { freeLocalPort as freePort } from '../../src/host/free-port.js';
