@@ -224,6 +224,12 @@ const NOT_RUN: Record<string, string> = {
     'needs a second engine; runs between two private engines in test/engine/migrate-private-engine.test.ts',
   'stowage provision rollback --yes':
     'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
+  'stowage provision rollback --engine-restart systemd --release --wipe --yes':
+    'restarts the host\'s engine and erases a disk; rollback --release --wipe runs on loop devices in test/engine/provision-release.test.ts',
+  'stowage provision plan --device auto --ephemeral':
+    'needs a cloud VM\'s ephemeral disk (this host has none: it exits 4); the choice runs on recorded AWS, Azure and GCP device trees and through the CLI on this host in test/unit/provision-plan.test.ts',
+  'stowage bench hello hello-smoke:1 -n 2        # a 2 MB static-busybox image: cat one file, exit':
+    'pushes, removes and pulls back an image through a registry it starts; the same run on a static-busybox image, judged by the registry\'s /v2 API and docker events, is test/engine/bench-hello.test.ts',
   'stowage watch --listen 127.0.0.1:9323 --canary stowage-test/busybox:latest --every 60s':
     'runs until Ctrl-C on a fixed port; a real Prometheus scrapes --listen in test/engine/watch-prometheus.test.ts and the canary runs in test/engine/watch-canary.test.ts',
   'stowage watch --once --textfile /var/lib/node_exporter/textfile_collector   # from cron':
