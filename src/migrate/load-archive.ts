@@ -12,16 +12,6 @@ import { VerificationFailedError } from './verification-error.js';
 import { pad, TAR_END, tarHeader } from '../image/tar-writer.js';
 import { blobPath, type StoreImage } from './store-manifest.js';
 
-/** Chain IDs of an image's layers, bottom first (the OCI image spec's ChainID). */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  let chain: string | undefined;
-  for (const d of diffIds) {
-    chain = chain === undefined ? d : `sha256:${createHash('sha256').update(`${chain} ${d}`).digest('hex')}`;
-    out.push(chain);
-  }
-  return out;
-}
 
 const memberName = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
 

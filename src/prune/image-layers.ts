@@ -4,18 +4,7 @@
  * as the engine's layer store keys them); each layer's size comes from the image's history, whose rows that
  * made a layer carry its size (`docker history`).
  */
-import { createHash } from 'node:crypto';
 
-/** Chain IDs from the diff IDs of `RootFS.Layers` (OCI image spec: ChainID(n) = sha256(ChainID(n-1) + " " + DiffID(n))). */
-export function chainIds(diffIds: readonly string[]): string[] {
-  const out: string[] = [];
-  let chain: string | undefined;
-  for (const diff of diffIds) {
-    chain = chain === undefined ? diff : `sha256:${createHash('sha256').update(`${chain} ${diff}`).digest('hex')}`;
-    out.push(chain);
-  }
-  return out;
-}
 
 /**
  * Each layer's size from history rows (newest first, as the engine returns them), or undefined when the rows

@@ -10,7 +10,8 @@ import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
 import { BadInputError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
-import { chainIds, layerSizes, type ImageLayers } from './image-layers.js';
+import { chainIds } from '../image/chain-ids.js';
+import { layerSizes, type ImageLayers } from './image-layers.js';
 import { readStoredContainerTimes, readStoredImageConfig, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
 
 export interface InventoryContainer {

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainIds, freedBytes, layerSizes } from '../../src/prune/image-layers.js';
+import { chainIds } from '../../src/image/chain-ids.js';
+import { freedBytes, layerSizes } from '../../src/prune/image-layers.js';
 import type { InventoryContainer, InventoryImage, PruneInventory } from '../../src/prune/inventory.js';
 import { planPrune } from '../../src/prune/prune-planner.js';
 import { globMatches, parseLabelRule, type PruneOptions } from '../../src/prune/prune-options.js';
