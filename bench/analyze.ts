@@ -7,16 +7,16 @@
  * The floor and analyze from overlay2 are medians of 3 runs; the others run once (docker save of 2.6 GB takes ~20 s).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_CLI } from '../test/support/docker-cli.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { DEBIAN_BASE, ensureDebianBase } from './support/debian-base.js';
 
 requirePrerequisites('bench/analyze', ['root', 'engine', 'overlay2', NEEDS.debootstrap, NEEDS.tar]);
 
-const BASE = 'stowage-bench/debian-minbase:bookworm';
 const IMAGE = 'stowage-bench/analyze-debian:1';
 const BIG = 'stowage-bench/analyze-big:1';
 const lib = fileURLToPath(new URL('../src/analyze/analyze-image.js', import.meta.url));
@@ -40,22 +40,11 @@ function build(tag: string, dockerfile: string): void {
 }
 
 function ensureImages(big: boolean): void {
-  if (!imageExists(BASE)) {
-    if (!existsSync('/usr/sbin/debootstrap')) throw new Error('debootstrap is missing: apt-get install -y debootstrap');
-    const root = mkdtempSync(join(tmpdir(), 'stowage-debootstrap-'));
-    try {
-      console.error(`building ${BASE} with debootstrap (once)...`);
-      execFileSync('debootstrap', ['--variant=minbase', 'bookworm', root], { stdio: ['ignore', 'ignore', 'inherit'] });
-      const tar = spawnSync('tar', ['--numeric-owner', '--xattrs', '-C', root, '-c', '.'], { maxBuffer: 4 * 1024 ** 3 });
-      sh(DOCKER_CLI, ['import', '-c', 'CMD ["/bin/bash"]', '-', BASE], tar.stdout);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  }
+  ensureDebianBase();
   if (!imageExists(IMAGE)) {
     console.error(`building ${IMAGE} (once)...`);
     build(IMAGE, [
-      `FROM ${BASE}`,
+      `FROM ${DEBIAN_BASE}`,
       'RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential python3 perl git curl ca-certificates',
       'RUN useradd -m app && cp -a /usr/share/doc /home/app/doc && chown -R app:app /home/app',
       'RUN chmod -R o-w /usr/lib/python3*',
