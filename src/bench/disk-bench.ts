@@ -89,7 +89,7 @@ export interface ContainerComparison {
 /**
  * Measures sync-write latency, 4k random writes and sequential throughput under a path (fio, or the built-in
  * probe). The engine is used only without a path (for its data-root) and for `inContainer`; both need it on
- * this host. The context's signal is checked between phases.
+ * this host. The context's signal is checked between phases and stops fio, the dd probes and the container wait.
  */
 export async function runDiskBench(options: DiskBenchOptions, context: CapabilityContext): Promise<DiskBenchResult> {
   const fs = options.hostFs ?? liveHostFs;
@@ -121,10 +121,11 @@ export async function runDiskBench(options: DiskBenchOptions, context: Capabilit
     let report: FioReport;
     let note = '';
     try {
-      report = await runFioDiskJobs({ ...jobs, direct: true }, runtimeMs * 4 + 120_000);
+      report = await runFioDiskJobs({ ...jobs, direct: true }, runtimeMs * 4 + 120_000, signal);
     } catch {
+      signal.throwIfAborted();
       // O_DIRECT is refused by some filesystems (tmpfs, some FUSE): rerun buffered, ended by fsync
-      report = await runFioDiskJobs({ ...jobs, direct: false }, runtimeMs * 4 + 120_000)
+      report = await runFioDiskJobs({ ...jobs, direct: false }, runtimeMs * 4 + 120_000, signal)
         .catch((err: Error) => { throw new HostError(err.message, `Check that ${path} is writable.`); });
       note = ', buffered (O_DIRECT refused)';
     }
@@ -230,7 +231,7 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
   const dir = await guard(() => mkdtemp(join(path, '.stowage-probe-')), path);
   let hostRun;
   try {
-    hostRun = await runShellProbe(script, dir, 600_000, () => context.clock.monotonic(), onHostLine);
+    hostRun = await runShellProbe(script, dir, 600_000, () => context.clock.monotonic(), onHostLine, context.signal);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -258,7 +259,8 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     stream.on('data', (chunk: Buffer) => stamper.push(chunk.toString('utf8')));
     const ended = new Promise<void>((resolve) => { stream.on('end', resolve); stream.on('close', resolve); });
     await engine.startContainer(id, 120_000);
-    exit = await engine.waitContainer(id, 600_000);
+    // Ctrl-C stops waiting at once; the finally below still removes the container
+    exit = await untilAborted(engine.waitContainer(id, 600_000), context.signal);
     // the attach stream may trail the exit: give it 2 s, then go on with what arrived
     const grace = new AbortController();
     await Promise.race([ended, context.clock.sleep(2000, grace.signal).catch(() => undefined)]);
@@ -278,6 +280,16 @@ async function compareWithContainer(path: string, engine: EngineClient, image: s
     host, container,
     slowerBy: slowerBy(host, container),
   };
+}
+
+/** `work`, or the signal's reason as soon as it is aborted (the work itself is left to its own cleanup). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** What both sides ran and how they were timed: the same dd calls, through the page cache, each ended by fsync. */

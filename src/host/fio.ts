@@ -94,11 +94,11 @@ export function fioDiskArgs(jobs: FioDiskJobs, fileName: string): string[] {
   ];
 }
 
-/** Runs the jobs; the job file is unlinked by fio and again here in case fio was killed. */
-export async function runFioDiskJobs(jobs: FioDiskJobs, timeoutMs: number): Promise<FioReport> {
+/** Runs the jobs (an aborted `signal` kills fio); the job file is unlinked by fio and again here in case fio was killed. */
+export async function runFioDiskJobs(jobs: FioDiskJobs, timeoutMs: number, signal?: AbortSignal): Promise<FioReport> {
   const fileName = basename(hiddenTempPath('', 'fio'));
   try {
-    const run = await hostTools.run({ tool: 'fio', args: fioDiskArgs(jobs, fileName), timeoutMs, maxStdoutBytes: 16 * 1024 * 1024 });
+    const run = await hostTools.run({ tool: 'fio', args: fioDiskArgs(jobs, fileName), timeoutMs, maxStdoutBytes: 16 * 1024 * 1024, ...(signal ? { signal } : {}) });
     return parseFioJson(run.stdout.toString('utf8'));
   } finally {
     await unlink(join(jobs.directory, fileName)).catch(() => undefined);

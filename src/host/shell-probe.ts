@@ -38,13 +38,16 @@ export class LineStamper {
   }
 }
 
-/** Runs the script; a timeout kills it and gives exit -1 with the lines it printed so far. */
+/**
+ * Runs the script; a timeout kills it and gives exit -1 with the lines it printed so far. An aborted `signal`
+ * kills it too and rejects with the signal's reason (Ctrl-C must not wait for a throttled disk's probe).
+ */
 export async function runShellProbe(script: string, cwd: string, timeoutMs: number, now: () => number = () => performance.now(),
-  onLine?: (line: TimedLine) => void): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
+  onLine?: (line: TimedLine) => void, signal?: AbortSignal): Promise<{ code: number; lines: TimedLine[]; stderr: string }> {
   const stamper = new LineStamper(now, onLine);
   const decoder = new StringDecoder('utf8');
   const run = await hostTools.run({
-    tool: 'sh', args: ['-c', script], cwd, timeoutMs, check: false,
+    tool: 'sh', args: ['-c', script], cwd, timeoutMs, check: false, ...(signal ? { signal } : {}),
     onStdout: (chunk) => stamper.push(decoder.write(chunk)),
   });
   stamper.push(decoder.end());

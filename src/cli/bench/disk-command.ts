@@ -75,7 +75,8 @@ export function registerDisk(bench: Command, ctx: () => CliContext, setExit: (co
       const syncWrites = parsePositive(flags.syncWrites, '--sync-writes');
       const writeIops = flags.writeIops ? parsePositive(flags.writeIops, '--write-iops') : undefined;
       if (writeIops !== undefined && !flags.inContainer) throw new UsageError('--write-iops applies to the --in-container probe');
-      const context = c.capabilityContext('bench disk', { engineTimeoutMs: 30_000, sink: benchSink(c, phaseProgress) });
+      // Ctrl-C stops the probe in flight; its files and container are removed before exit 130
+      const context = c.capabilityContext('bench disk', { interruptible: true, engineTimeoutMs: 30_000, sink: benchSink(c, phaseProgress) });
       const result = await runDiskBench({
         ...(path ? { path: resolvePath(path) } : {}),
         tool: flags.tool as DiskTool,
