@@ -72,6 +72,7 @@ export type EngineFailure =
   | 'bad-endpoint'
   | 'name-not-resolved'
   | 'connection-refused'
+  | 'connection-reset'
   | 'host-unreachable'
   | 'not-docker'
   | 'not-ssh'

@@ -13,6 +13,7 @@ const UNREACHABLE_IDS: Record<EngineFailure, DoctorFindingId> = {
   'bad-endpoint': DOCTOR_FINDINGS.engineUnreachable.id,
   'name-not-resolved': DOCTOR_FINDINGS.engineNameNotResolved.id,
   'connection-refused': DOCTOR_FINDINGS.engineConnectionRefused.id,
+  'connection-reset': DOCTOR_FINDINGS.engineUnreachable.id,
   'host-unreachable': DOCTOR_FINDINGS.engineHostUnreachable.id,
   'not-docker': DOCTOR_FINDINGS.engineNotDocker.id,
   'not-ssh': DOCTOR_FINDINGS.engineNotSsh.id,

@@ -63,6 +63,9 @@ function connectFailure(e: NodeLikeError, endpoint: Endpoint): EngineFailure {
   if (e.level === 'protocol') return 'not-ssh';
   const failure = (e.code && CONNECT_FAILURES[e.code]) || 'unknown';
   if (failure === 'connection-refused' && endpoint.transport.kind === 'unix') return 'not-running';
+  // over TCP a reset comes from whatever accepted the connection (a firewall, a proxy, another server), not
+  // from a stopped daemon: nothing accepts on a port whose daemon is down
+  if (failure === 'not-running' && endpoint.transport.kind !== 'unix') return 'connection-reset';
   return failure;
 }
 
@@ -110,6 +113,12 @@ export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: 
           `Check the host and port in ${where}, and that sshd runs on it (\`systemctl status ssh\` there); \`ssh -p ${t.port} ${t.username ? `${t.username}@` : ''}${t.host} docker version\` should work before stowage can.`, cause)
         : new EngineUnreachableError(failure, where, `nothing listens on ${hostPort} (${where})${detail}`,
           `Check the address and port; the daemon there listens on TCP only when started with \`-H tcp://…\` (or "hosts" in daemon.json). Port 2375 is plain, 2376 TLS.`, cause);
+    case 'connection-reset':
+      return t.kind === 'ssh'
+        ? new EngineUnreachableError(failure, where, `${hostPort} accepted the ssh connection, then reset it${detail}`,
+          `sshd or a firewall on the way closed it (sshd's MaxStartups, fail2ban, TCP wrappers): \`ssh -v -p ${t.port} ${t.host}\` shows which.`, cause)
+        : new EngineUnreachableError(failure, where, `${hostPort} accepted the connection, then reset it before any engine answered${detail}`,
+        `Something on that port drops the connection: a firewall or proxy that resets, a server that is not Docker, or a daemon that wants TLS (port 2376: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH). \`curl -v http://${hostPort}/_ping\` should answer OK.`, cause);
     case 'ssh-auth-failed':
       return new EngineUnreachableError(failure, where, `ssh authentication to ${t.kind === 'ssh' ? `${t.username ?? 'the current user'}@${hostPort}` : where} failed${detail}`,
         'stowage offers the keys in your ssh agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519, id_ecdsa or id_rsa: load the right key (`ssh-add KEY`), check the user name in the URL, and that the key is in the remote authorized_keys.', cause);

@@ -74,6 +74,23 @@ describe('doctor names what failed in reaching the engine', () => {
     assert.match(finding.fix?.summary ?? '', /sshd/);
     assert.doesNotMatch(finding.fix?.summary ?? '', /systemctl start docker/);
   });
+
+  it('a TCP port that accepts and resets the connection is not a stopped daemon', async () => {
+    // a real server that sends a TCP RST on every connection it accepts (a firewall's or proxy's reject)
+    const server = createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { finding, failure } = await doctorAt(`tcp://127.0.0.1:${port}`);
+      assert.equal(failure, 'connection-reset');
+      assert.equal(finding.id, 'engine/unreachable');
+      assert.match(finding.title, new RegExp(`127\\.0\\.0\\.1:${port} accepted the connection, then reset it`));
+      assert.doesNotMatch(finding.title, /not running/);
+      assert.doesNotMatch(finding.fix?.summary ?? '', /systemctl start docker/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
 
 /** An HTTP server on 127.0.0.1 that is not a Docker engine: a web app on the port the user mistyped. */
