@@ -1,6 +1,7 @@
 /** Maps what dockerode throws to stowage's errors, by error code and HTTP status, never by message text. */
 import { EngineRequestError, EngineUnreachableError, type EngineFailure } from '../errors.js';
 import { isLocalEndpoint, type Endpoint } from './endpoint.js';
+import { describeSshTarget } from './ssh-target.js';
 
 /** What an ssh endpoint runs on the remote host, as the docker CLI does. */
 export const DIAL_STDIO = 'docker system dial-stdio';
@@ -72,7 +73,8 @@ function connectFailure(e: NodeLikeError, endpoint: Endpoint): EngineFailure {
 export function unreachable(failure: EngineFailure, endpoint: Endpoint, cause?: unknown): EngineUnreachableError {
   const where = endpoint.url;
   const t = endpoint.transport;
-  const hostPort = t.kind === 'unix' ? where : `${t.host}:${t.port}`;
+  // an ssh alias names where ~/.ssh/config led, since that is where the connection failed
+  const hostPort = t.kind === 'unix' ? where : t.kind === 'ssh' ? describeSshTarget(t) : `${t.host}:${t.port}`;
   const socket = endpoint.transport.kind === 'unix' ? endpoint.transport.socketPath : undefined;
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
   switch (failure) {

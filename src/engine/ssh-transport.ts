@@ -4,23 +4,16 @@
  * `protocol: 'ssh'`) keeps the request URL plain HTTP, so Node prints no DEP0170 warning about
  * `ssh:HOST:22HOST`, and it turns a remote command that exits into a typed error with its exit status.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, type AgentOptions } from 'node:http';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { DIAL_STDIO, SshRemoteExitError } from './engine-errors.js';
-import { expandIdentityPath, sshHostConfig } from './ssh-config.js';
+import { readFileOrUndefined, resolveSshTarget, type SshTarget } from './ssh-target.js';
 
-export interface SshTarget {
-  host: string;
-  port: number;
-  /** False when the URL named no port, so that ~/.ssh/config's Port applies. */
-  portGiven?: boolean;
-  username: string | undefined;
-}
+export type { SshTarget } from './ssh-target.js';
 
 /**
  * ssh2 settings as the ssh binary would pick them: ~/.ssh/config's HostName, Port, User and IdentityFile for
@@ -28,30 +21,18 @@ export interface SshTarget {
  */
 export function sshConnectConfig(target: SshTarget, env: Record<string, string | undefined> = process.env): ConnectConfig {
   const home = homedir();
-  const configText = readKey(join(home, '.ssh', 'config'))?.toString('utf8');
-  const fromFile = configText ? sshHostConfig(configText, target.host) : { identityFiles: [] };
-  const username = target.username ?? fromFile.user ?? userInfo().username;
-  const host = fromFile.hostName ? expandIdentityPath(fromFile.hostName, home, target.host, username) : target.host;
+  const resolved = resolveSshTarget(target, home);
   const config: ConnectConfig = {
-    host,
-    port: target.portGiven === false && fromFile.port ? fromFile.port : target.port,
-    username,
+    host: resolved.host,
+    port: resolved.port,
+    username: resolved.username,
     // connect, key exchange and authentication; a loaded sshd takes seconds for them
     readyTimeout: 20_000,
   };
   if (env.SSH_AUTH_SOCK) config.agent = env.SSH_AUTH_SOCK;
-  const named = fromFile.identityFiles.map((f) => expandIdentityPath(f, home, host, username));
-  const key = [...named, ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f))].map(readKey).find(Boolean);
+  const key = [...resolved.identityFiles, ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f))].map(readFileOrUndefined).find(Boolean);
   if (key) config.privateKey = key;
   return config;
-}
-
-function readKey(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -75,6 +75,21 @@ describe('doctor names what failed in reaching the engine', () => {
     assert.doesNotMatch(finding.fix?.summary ?? '', /systemctl start docker/);
   });
 
+  it('an ssh alias whose ~/.ssh/config port refuses: the error names the alias and where it led', async () => {
+    const port = await closedPort();
+    const home = mkdtempSync(join(tmpdir(), 'stowage-ssh-home-'));
+    try {
+      mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+      writeFileSync(join(home, '.ssh', 'config'), ['Host stowage-db-3', '  HostName 127.0.0.1', `  Port ${port}`, ''].join('\n'));
+      const { finding, failure } = await doctorAt('ssh://root@stowage-db-3', { HOME: home, SSH_AUTH_SOCK: '' });
+      assert.equal(failure, 'connection-refused');
+      // before: "the ssh connection to stowage-db-3:22 was refused", a port ssh never tried
+      assert.match(finding.title, new RegExp(`the ssh connection to stowage-db-3 \\(127\\.0\\.0\\.1:${port} by ~/\\.ssh/config\\) was refused`));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('a TCP port that accepts and resets the connection is not a stopped daemon', async () => {
     // a real server that sends a TCP RST on every connection it accepts (a firewall's or proxy's reject)
     const server = createServer((socket) => socket.resetAndDestroy());
