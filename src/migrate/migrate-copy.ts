@@ -23,6 +23,7 @@ import { formatBytes } from '../units.js';
 import { fillVolume, leftoverHelpers, splitTag, tagTarget, targetState, volumeExists } from './migrate-import.js';
 import type { MigrateCopyOptions, MigrateCopyResult, SpaceCheck } from './migrate-types.js';
 import { notMigratedOn } from './not-migrated.js';
+import { localMountpoint } from './host-volume.js';
 import { imageName, type StoreImage } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive, volumeTreeOnEngine } from './volume-helper.js';
 import type { VolumeTree } from './volume-tree.js';
@@ -164,7 +165,10 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
         space = { path: dst.info.dockerRootDir, unavailable: `cannot statfs ${dst.info.dockerRootDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
       }
     }
-    const notMigrated = await notMigratedOn(source, usage, images, volumes.length);
+    // a volume keeps its xattrs and holes only when its directory is on this host at both ends (the target's is checked once made)
+    const remote: string[] = [];
+    for (const v of volumes) if (!(await localMountpoint(source, v.name)) || target.endpoint.transport.kind !== 'unix') remote.push(v.name);
+    const notMigrated = await notMigratedOn(source, usage, images, volumes.length, remote);
     const base = { schemaVersion: 1 as const, action: 'copy' as const, source: src.summary, target: dst.summary, via, plan, space, notMigrated };
     if (options.dryRun) return { ...base, dryRun: true, sentBytes: 0, elapsedMs: Math.round(context.clock.monotonic() - started) };
     if ('neededBytes' in space && space.neededBytes > space.availableBytes) {
@@ -221,7 +225,7 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
         const helper = await createHelper(source, sourceHelper, { name: v.name }, 'read');
         const before = sentBytes;
         try {
-          const stream = await readVolumeArchive(source, helper);
+          const stream = await readVolumeArchive(source, helper, v.name);
           try {
             await fillVolume(target, targetHelper, { name: v.name, driver: detail.driver, labels: detail.labels, options: detail.options, contentDigest: tree.digest },
               counted(stream, progressBytes), `volume ${v.name} on the source`, async () => tree);

@@ -3,7 +3,8 @@ import type { EngineClient } from '../engine/engine-client.js';
 import type { DiskUsage } from '../engine/types.js';
 import type { NotMigrated, StoreImage } from './store-manifest.js';
 
-export async function notMigratedOn(engine: EngineClient, usage: DiskUsage, images: StoreImage[], volumesExported: number | undefined): Promise<NotMigrated[]> {
+export async function notMigratedOn(engine: EngineClient, usage: DiskUsage, images: StoreImage[], volumesExported: number | undefined,
+  remoteVolumes: string[] = []): Promise<NotMigrated[]> {
   const out: NotMigrated[] = [];
   if (usage.buildCache.length) {
     out.push({ kind: 'build-cache', count: usage.buildCache.length, reason: 'build cache is the builder\'s, not images; the next build on the target makes it again' });
@@ -24,9 +25,10 @@ export async function notMigratedOn(engine: EngineClient, usage: DiskUsage, imag
     out.push({ kind: 'repo-digests', count: digested.length, names: digested.flatMap((i) => i.repoDigests).sort(),
       reason: 'recorded in the store, but an engine sets repo digests only on a pull or push: `docker pull` the tag on the target restores them without downloading the layers it has' });
   }
-  if (volumesExported) {
-    out.push({ kind: 'volume-xattrs', reason: 'the engine\'s archive API carries only the security.capability extended attribute of volume files; other xattrs (user.*, trusted.*) are not carried' });
-    out.push({ kind: 'sparse-files', reason: 'the engine\'s archive API reads holes of sparse files as zeros: such files are restored with the same content but take their full size' });
+  // a volume whose directory is on this host gets its xattrs and holes back (host-volume.ts); others go through the archive API only
+  if (volumesExported && remoteVolumes.length) {
+    out.push({ kind: 'volume-xattrs', count: remoteVolumes.length, names: [...remoteVolumes].sort(), reason: 'these volumes are not on this host (a remote engine or another volume driver): the engine\'s archive API carries only the security.capability extended attribute of their files; other xattrs (user.*, trusted.*) are not carried' });
+    out.push({ kind: 'sparse-files', count: remoteVolumes.length, names: [...remoteVolumes].sort(), reason: 'these volumes are not on this host: the engine\'s archive API reads holes of sparse files as zeros, so such files are restored with the same content but take their full size' });
   }
   return out;
 }
