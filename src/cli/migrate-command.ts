@@ -39,7 +39,8 @@ Examples:
     .option('--no-volumes', 'with --to: images only')
     .option('--volume <name>', 'with --to: copy this named volume (repeatable; default: every named volume)', collect, [])
     .option('--dry-run', 'with --to: only print the plan')
-    .action(async (flags: { from?: string; to?: string; volumes: boolean; volume: string[]; dryRun?: boolean }) => {
+    .option('--containers', 'with --to: first commit every container\'s writable layer on the source as an image stowage-migrate/NAME:ID12, which is then copied (their configuration is not)')
+    .action(async (flags: { from?: string; to?: string; volumes: boolean; volume: string[]; dryRun?: boolean; containers?: boolean }) => {
       const c = ctx();
       if (!flags.to) throw new UsageError(flags.from ? '--from needs --to (the engine to copy into)' : 'give a subcommand (export, import, verify) or --to ENGINE', 'See `stowage migrate --help`.');
       if (!flags.volumes && flags.volume.length) throw new UsageError('--no-volumes and --volume contradict each other');
@@ -48,7 +49,7 @@ Examples:
       let result;
       try {
         const [source, target] = await Promise.all([flags.from ? connect(flags.from) : context.engine(), connect(flags.to)]);
-        result = await migrateCopy({ source, target, volumes: !flags.volumes ? 'none' : flags.volume.length ? flags.volume : 'all', dryRun: flags.dryRun ?? false }, context);
+        result = await migrateCopy({ source, target, volumes: !flags.volumes ? 'none' : flags.volume.length ? flags.volume : 'all', dryRun: flags.dryRun ?? false, containers: flags.containers ?? false }, context);
       } finally {
         context.progress.end();
       }

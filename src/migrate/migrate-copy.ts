@@ -23,6 +23,7 @@ import { formatBytes } from '../units.js';
 import { fillVolume, leftoverHelpers, splitTag, tagTarget, targetState, volumeExists } from './migrate-import.js';
 import type { MigrateCopyOptions, MigrateCopyResult, SpaceCheck } from './migrate-types.js';
 import { notMigratedOn } from './not-migrated.js';
+import { commitContainers } from './commit-containers.js';
 import { localMountpoint } from './host-volume.js';
 import { imageName, type StoreImage } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive, volumeTreeOnEngine } from './volume-helper.js';
@@ -43,6 +44,7 @@ async function* storeArchive(dataRoot: string, image: SourceImage, send: Set<num
   const config = await readStoredImageConfig(dataRoot, image.id);
   const member = (d: string) => `blobs/sha256/${d.slice(7)}`;
   yield tarHeader({ name: member(image.id), typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: config.length, mtime: 0 });
+  onBytes(config.length);
   yield config;
   yield Buffer.alloc(pad(config.length));
   const sent = new Set<string>();
@@ -82,6 +84,7 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
   if (src.info.name === dst.info.name && src.info.dockerRootDir === dst.info.dockerRootDir) {
     throw new BadInputError(`--from and --to are the same engine (${src.info.name}, data-root ${src.info.dockerRootDir})`, 'Give the engine to copy into with --to.');
   }
+  const committed = options.containers && !options.dryRun ? await commitContainers(source) : [];
   context.progress.update({ step: 'listing the source\'s images and volumes' });
   const images: SourceImage[] = [];
   for (const entry of await source.listImages({ all: true })) {
@@ -168,8 +171,8 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
     // a volume keeps its xattrs and holes only when its directory is on this host at both ends (the target's is checked once made)
     const remote: string[] = [];
     for (const v of volumes) if (!(await localMountpoint(source, v.name)) || target.endpoint.transport.kind !== 'unix') remote.push(v.name);
-    const notMigrated = await notMigratedOn(source, usage, images, volumes.length, remote);
-    const base = { schemaVersion: 1 as const, action: 'copy' as const, source: src.summary, target: dst.summary, via, plan, space, notMigrated };
+    const notMigrated = await notMigratedOn(source, usage, images, volumes.length, remote, Boolean(options.containers));
+    const base = { schemaVersion: 1 as const, action: 'copy' as const, source: src.summary, target: dst.summary, via, plan, space, notMigrated, ...(options.containers ? { committed } : {}) };
     if (options.dryRun) return { ...base, dryRun: true, sentBytes: 0, elapsedMs: Math.round(context.clock.monotonic() - started) };
     if ('neededBytes' in space && space.neededBytes > space.availableBytes) {
       throw new RefusedError(`the target's data-root ${space.path} has ${formatBytes(space.availableBytes)} free, the copy needs about ${formatBytes(space.neededBytes)}; nothing was written`,

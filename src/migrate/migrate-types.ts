@@ -95,6 +95,8 @@ export interface MigrateCopyOptions {
   volumes: 'all' | 'none' | string[];
   /** Only plan: say what would be loaded, tagged and filled. */
   dryRun?: boolean;
+  /** Commit every container's writable layer as an image on the source first (commit-containers.ts). */
+  containers?: boolean;
 }
 
 export interface MigrateCopyResult {
@@ -110,6 +112,8 @@ export interface MigrateCopyResult {
   space?: SpaceCheck | { path: string | undefined; unavailable: string };
   /** Bytes sent to the target (layers it had are not sent). */
   sentBytes: number;
+  /** With --containers: each container and the image its writable layer was committed as. */
+  committed?: { container: string; image: string; tag: string }[];
   notMigrated: NotMigrated[];
   elapsedMs: number;
 }

@@ -4,7 +4,7 @@ import type { DiskUsage } from '../engine/types.js';
 import type { NotMigrated, StoreImage } from './store-manifest.js';
 
 export async function notMigratedOn(engine: EngineClient, usage: DiskUsage, images: StoreImage[], volumesExported: number | undefined,
-  remoteVolumes: string[] = []): Promise<NotMigrated[]> {
+  remoteVolumes: string[] = [], containersCommitted = false): Promise<NotMigrated[]> {
   const out: NotMigrated[] = [];
   if (usage.buildCache.length) {
     out.push({ kind: 'build-cache', count: usage.buildCache.length, reason: 'build cache is the builder\'s, not images; the next build on the target makes it again' });
@@ -12,7 +12,9 @@ export async function notMigratedOn(engine: EngineClient, usage: DiskUsage, imag
   const containers = await engine.listContainers({ all: true });
   if (containers.length) {
     out.push({ kind: 'containers', count: containers.length, names: containers.map((c) => c.names[0] ?? c.id.slice(0, 12)).sort(),
-      reason: 'containers (their configuration and writable layers) are not carried: recreate them from their images, volumes and compose files' });
+      reason: containersCommitted
+        ? 'their writable layers were committed as images stowage-migrate/NAME:ID12 and migrated with the others; their configuration (ports, environment, mounts, restart policy, networks) is not carried: recreate them from those images, e.g. with their compose files'
+        : 'containers (their configuration and writable layers) are not carried: recreate them from their images, volumes and compose files, or pass --containers to carry their writable layers as images' });
   }
   const networks = (await engine.listNetworks()).filter((n) => !n.predefined);
   if (networks.length) out.push({ kind: 'networks', count: networks.length, names: networks.map((n) => n.name).sort(), reason: 'networks are configuration: recreate them (`docker network create`) on the target' });

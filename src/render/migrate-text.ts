@@ -33,6 +33,7 @@ function importText(r: MigrateImportResult | MigrateCopyResult, style: Style): s
     lines.push(`  ${(s?.status ?? 'planned').padEnd(8)} ${a.kind.padEnd(14)} ${target}  ${s?.reason ?? a.reason}`);
   }
   for (const f of r.plan.refusals) lines.push(`  refused  ${f.kind.padEnd(14)} ${f.target}  ${f.detail}`);
+  if (r.action === 'copy') for (const c of r.committed ?? []) lines.push(`  committed container ${c.container} as ${c.tag} (${c.image.slice(7, 19)})`);
   return [...lines, ...notMigratedLines(r.notMigrated)];
 }
 
