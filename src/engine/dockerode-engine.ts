@@ -513,6 +513,11 @@ class DockerodeEngine implements EngineClient {
       body.destroy();
     }
   }
+
+  async commitContainer(containerId: string, repo: string, tag: string, comment: string): Promise<string> {
+    const r = (await this.call(() => this.docker.getContainer(containerId).commit({ repo, tag, comment, pause: false }), 600_000)) as { Id?: string };
+    return String(r.Id ?? '');
+  }
 }
 
 function toImageEntry(i: Docker.ImageInfo): ImageListEntry {

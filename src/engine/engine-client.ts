@@ -133,6 +133,8 @@ export interface EngineClient {
   getArchive(containerId: string, path: string): Promise<AsyncIterable<Buffer>>;
   /** Extracts a tar into `path` of a container, owners kept (`PUT /containers/{id}/archive`). */
   putArchive(containerId: string, path: string, tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<void>;
+  /** Commits a container's writable layer as an image tagged `repo:tag`, without pausing it (`POST /commit`); resolves with the image ID. */
+  commitContainer(containerId: string, repo: string, tag: string, comment: string): Promise<string>;
 }
 
 export interface VolumeDetail {

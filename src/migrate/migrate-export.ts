@@ -16,6 +16,7 @@ import { formatBytes } from '../units.js';
 import { present, writeBlob } from './blob-store.js';
 import type { MigrateExportOptions, MigrateExportResult } from './migrate-types.js';
 import { notMigratedOn } from './not-migrated.js';
+import { localMountpoint } from './host-volume.js';
 import { blobPath, OCI_LAYOUT, OCI_LAYOUT_TEXT, STORE_MANIFEST, type StoreBlob, type StoreImage, type StoreManifest, type StoreVolume } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive } from './volume-helper.js';
 import { volumeTree } from './volume-tree.js';
@@ -141,7 +142,7 @@ export async function migrateExport(options: MigrateExportOptions, context: Capa
       const helper = await createHelper(engine, helperImage, { name: v.name }, 'read');
       let blob;
       try {
-        const stream = await readVolumeArchive(engine, helper);
+        const stream = await readVolumeArchive(engine, helper, v.name);
         try {
           blob = await writeBlob(dir, stream);
         } finally {
@@ -187,7 +188,9 @@ export async function migrateExport(options: MigrateExportOptions, context: Capa
   }));
   await writeFileAtomic(join(dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(dockerManifest)}\n`);
-  const notMigrated = await notMigratedOn(engine, usage, images, options.volumes === 'none' ? undefined : storeVolumes.length);
+  const remote: string[] = [];
+  for (const v of storeVolumes) if (!(await localMountpoint(engine, v.name))) remote.push(v.name);
+  const notMigrated = await notMigratedOn(engine, usage, images, options.volumes === 'none' ? undefined : storeVolumes.length, remote);
   const manifest: StoreManifest = {
     schemaVersion: 1, kind: 'stowage-migrate-store', createdAt: new Date(context.clock.now()).toISOString(), source,
     images, volumes: storeVolumes, blobs, notMigrated,

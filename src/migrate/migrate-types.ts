@@ -1,6 +1,7 @@
 /** The options and results of `stowage migrate export|import|verify` (schema/migrate.schema.json). */
 import type { ApplyResult } from '../plan/apply-plan.js';
 import type { Plan } from '../plan/plan.js';
+import type { EngineClient } from '../engine/engine-client.js';
 import type { NotMigrated } from './store-manifest.js';
 
 export interface MigrateExportOptions {
@@ -87,4 +88,34 @@ export interface MigrateVerifyResult {
   elapsedMs: number;
 }
 
-export type MigrateResult = MigrateExportResult | MigrateImportResult | MigrateVerifyResult;
+export interface MigrateCopyOptions {
+  source: EngineClient;
+  target: EngineClient;
+  /** Named volumes to copy: all of them, none, or these names. */
+  volumes: 'all' | 'none' | string[];
+  /** Only plan: say what would be loaded, tagged and filled. */
+  dryRun?: boolean;
+  /** Commit every container's writable layer as an image on the source first (commit-containers.ts). */
+  containers?: boolean;
+}
+
+export interface MigrateCopyResult {
+  schemaVersion: 1;
+  action: 'copy';
+  source: { endpoint: string; serverVersion: string; storageDriver: string };
+  target: { endpoint: string; serverVersion: string; storageDriver: string };
+  /** How layers were read: rebuilt from the source's layer store (local overlay2), or `docker save` per image. */
+  via: 'layer-store' | 'save';
+  plan: Plan;
+  dryRun: boolean;
+  applied?: ApplyResult;
+  space?: SpaceCheck | { path: string | undefined; unavailable: string };
+  /** Bytes sent to the target (layers it had are not sent). */
+  sentBytes: number;
+  /** With --containers: each container and the image its writable layer was committed as. */
+  committed?: { container: string; image: string; tag: string }[];
+  notMigrated: NotMigrated[];
+  elapsedMs: number;
+}
+
+export type MigrateResult = MigrateExportResult | MigrateImportResult | MigrateVerifyResult | MigrateCopyResult;

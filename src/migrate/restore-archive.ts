@@ -9,7 +9,12 @@ import { normalizePath } from '../image/layer-entry.js';
 import { readTar } from '../image/tar-reader.js';
 import { pad, TAR_END, tarHeader } from '../image/tar-writer.js';
 
-export async function* underMount(tar: AsyncIterable<Buffer>, mountDir: string, where: string): AsyncGenerator<Buffer> {
+const BLOCK = 4096;
+const ZEROS = Buffer.alloc(BLOCK);
+
+/** `onFile` hears, per regular file, how many bytes of it are whole zero 4 KiB blocks (for digging holes after). */
+export async function* underMount(tar: AsyncIterable<Buffer>, mountDir: string, where: string,
+  onFile?: (file: { path: string; zeroBytes: number; mtime: number }) => void): AsyncGenerator<Buffer> {
   const prefix = mountDir.replace(/^\/+|\/+$/g, '');
   const under = (path: string) => (path ? `${prefix}/${path}` : prefix);
   for await (const { header, body } of readTar(tar, where)) {
@@ -25,10 +30,18 @@ export async function* underMount(tar: AsyncIterable<Buffer>, mountDir: string, 
     });
     if (size) {
       let sent = 0;
+      let zeroBytes = 0;
       for await (const c of body) {
+        if (onFile) {
+          // blocks aligned to the file's offset that lie wholly in this chunk
+          for (let at = (BLOCK - (sent % BLOCK)) % BLOCK; at + BLOCK <= c.length; at += BLOCK) {
+            if (c[at] === 0 && c[at + BLOCK - 1] === 0 && ZEROS.equals(c.subarray(at, at + BLOCK))) zeroBytes += BLOCK;
+          }
+        }
         sent += c.length;
         yield c;
       }
+      onFile?.({ path, zeroBytes, mtime: Math.floor(header.mtime) });
       if (sent !== size) throw new Error(`${where}: ${path} gave ${sent} bytes, its header says ${size}`);
       yield Buffer.alloc(pad(size));
     }

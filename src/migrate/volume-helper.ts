@@ -6,6 +6,7 @@
 import { uniqueSuffix } from '../atomic-file.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { TAR_END } from '../image/tar-writer.js';
+import { localMountpoint, withHostXattrs } from './host-volume.js';
 import { volumeTree, type VolumeTree } from './volume-tree.js';
 
 export const HELPER_LABEL = 'io.stowage.migrate.helper';
@@ -58,16 +59,23 @@ export async function createHelper(engine: EngineClient, image: HelperImage, vol
   });
 }
 
-/** The volume's contents as the engine archives them (entries `./…`). */
-export async function readVolumeArchive(engine: EngineClient, helper: string): Promise<AsyncIterable<Buffer>> {
-  return engine.getArchive(helper, `${MOUNT}/.`);
+/**
+ * The volume's contents as the engine archives them (entries `./…`); with the volume's `name`, when its
+ * directory is on this host, with the xattrs the archive API leaves out (host-volume.ts).
+ */
+export async function readVolumeArchive(engine: EngineClient, helper: string, name?: string): Promise<AsyncIterable<Buffer>> {
+  const stream = await engine.getArchive(helper, `${MOUNT}/.`);
+  const mount = name ? await localMountpoint(engine, name) : undefined;
+  if (!mount) return stream;
+  const augmented = withHostXattrs(stream, mount, `volume ${name} on ${engine.endpoint.url}`);
+  return Object.assign(augmented, { destroy: () => (stream as { destroy?: () => void }).destroy?.() });
 }
 
 /** Reads the volume through a short-lived helper and returns its tree digest. */
 export async function volumeTreeOnEngine(engine: EngineClient, image: HelperImage, name: string): Promise<VolumeTree> {
   const helper = await createHelper(engine, image, { name }, 'read');
   try {
-    const stream = await readVolumeArchive(engine, helper);
+    const stream = await readVolumeArchive(engine, helper, name);
     try {
       return await volumeTree(stream, `volume ${name} on ${engine.endpoint.url}`);
     } finally {

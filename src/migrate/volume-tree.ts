@@ -13,6 +13,8 @@ export interface VolumeTree {
   digest: string;
   /** Record text by path ('' is the volume's root), for naming what differs. */
   records: Map<string, string>;
+  /** The digest without the xattrs a remote engine's archive API does not read (all but security.capability). */
+  apiDigest: string;
 }
 
 const TYPES: Record<string, string> = { '0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
@@ -75,8 +77,14 @@ export async function volumeTree(tar: AsyncIterable<Buffer>, where: string): Pro
     records.set(path, fields.join('|'));
   }
   const hash = createHash('sha256');
-  for (const path of [...records.keys()].sort()) hash.update(`${path}\0${records.get(path)}\n`);
-  return { digest: `sha256:${hash.digest('hex')}`, records };
+  const api = createHash('sha256');
+  for (const path of [...records.keys()].sort()) {
+    hash.update(`${path}\0${records.get(path)}\n`);
+    const fields = records.get(path)!.split('|');
+    fields[8] = fields[8]!.split(',').filter((x) => x.startsWith('security.capability=')).join(',');
+    api.update(`${path}\0${fields.join('|')}\n`);
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, records, apiDigest: `sha256:${api.digest('hex')}` };
 }
 
 /** Paths whose records differ between two trees, sorted, with what each side has ('' when absent). */

@@ -1,5 +1,5 @@
 /** `stowage migrate` as text: what was exported, imported (per action) or found different, and what is not migrated. */
-import type { MigrateExportResult, MigrateImportResult, MigrateResult, MigrateVerifyResult } from '../migrate/migrate-types.js';
+import type { MigrateCopyResult, MigrateExportResult, MigrateImportResult, MigrateResult, MigrateVerifyResult } from '../migrate/migrate-types.js';
 import type { NotMigrated } from '../migrate/store-manifest.js';
 import { count, formatBytes } from './format.js';
 import type { Style } from './style.js';
@@ -19,19 +19,21 @@ function exportText(r: MigrateExportResult, style: Style): string[] {
   ];
 }
 
-function importText(r: MigrateImportResult, style: Style): string[] {
+function importText(r: MigrateImportResult | MigrateCopyResult, style: Style): string[] {
   const lines: string[] = [];
   const status = new Map(r.applied?.results.map((a) => [a.id, a]) ?? []);
   const t = r.applied?.totals;
+  const what = r.action === 'copy' ? `migrate ${r.source.endpoint} -> ${r.target.endpoint} (layers via ${r.via === 'layer-store' ? 'the source\'s layer store' : 'docker save per image'})` : `migrate import into ${r.target.endpoint}`;
   lines.push(style.bold(t
-    ? `migrate import into ${r.target.endpoint}: ${t.done} done, ${t.skipped} already there, ${t.failed} failed${t.notRun ? `, ${t.notRun} not run` : ''}; ${formatBytes(r.sentBytes)} sent`
-    : `migrate import into ${r.target.endpoint}: plan (nothing changed yet): ${count(r.plan.actions.length, 'action')}`));
+    ? `${what}: ${t.done} done, ${t.skipped} already there, ${t.failed} failed${t.notRun ? `, ${t.notRun} not run` : ''}; ${formatBytes(r.sentBytes)} sent`
+    : `${what}: plan (nothing changed yet): ${count(r.plan.actions.length, 'action')}`));
   for (const a of r.plan.actions) {
     const s = status.get(a.id);
     const target = a.target.startsWith('sha256:') ? a.target.slice(7, 19) : a.target;
     lines.push(`  ${(s?.status ?? 'planned').padEnd(8)} ${a.kind.padEnd(14)} ${target}  ${s?.reason ?? a.reason}`);
   }
   for (const f of r.plan.refusals) lines.push(`  refused  ${f.kind.padEnd(14)} ${f.target}  ${f.detail}`);
+  if (r.action === 'copy') for (const c of r.committed ?? []) lines.push(`  committed container ${c.container} as ${c.tag} (${c.image.slice(7, 19)})`);
   return [...lines, ...notMigratedLines(r.notMigrated)];
 }
 
@@ -46,6 +48,6 @@ function verifyText(r: MigrateVerifyResult, style: Style): string[] {
 }
 
 export function renderMigrateText(result: MigrateResult, style: Style): string {
-  const lines = result.action === 'export' ? exportText(result, style) : result.action === 'import' ? importText(result, style) : verifyText(result, style);
+  const lines = result.action === 'export' ? exportText(result, style) : result.action === 'import' || result.action === 'copy' ? importText(result, style) : verifyText(result, style);
   return `${lines.join('\n')}\n`;
 }

@@ -37,6 +37,59 @@ async function volumeListing(env: NodeJS.ProcessEnv, volume: string, image: stri
   return (await docker(['run', '--rm', '--network', 'none', '-v', `${volume}:/v:ro`, image, 'sh', '-c', script], { env })).stdout;
 }
 
+/**
+ * The volume as Python sees it on the host (the private engines are local): per path its type, mode, owner,
+ * size, link count, sha256, link target and user.* xattrs, and per regular file whether it takes fewer
+ * 512-byte blocks than half its size (sparse); hardlinks as the group's first path.
+ */
+function pythonListing(mountpoint: string): string {
+  const script = `
+import hashlib, os, stat, sys
+root = sys.argv[1]
+seen = {}
+out = []
+for d, dirs, files in os.walk(root):
+    for n in sorted(dirs + files):
+        p = os.path.join(d, n); r = os.path.relpath(p, root); s = os.lstat(p)
+        h = link = ''
+        if stat.S_ISREG(s.st_mode):
+            with open(p, 'rb') as f: h = hashlib.sha256(f.read()).hexdigest()
+        if stat.S_ISLNK(s.st_mode): link = os.readlink(p)
+        xs = ','.join(sorted(k + '=' + os.getxattr(p, k, follow_symlinks=False).hex() for k in os.listxattr(p, follow_symlinks=False) if k.startswith('user.')))
+        group = ''
+        if stat.S_ISREG(s.st_mode) and s.st_nlink > 1: group = seen.setdefault((s.st_ino), r)
+        sparse = stat.S_ISREG(s.st_mode) and s.st_blocks * 512 < s.st_size // 2
+        out.append('|'.join([r, oct(s.st_mode), f'{s.st_uid}:{s.st_gid}', str(s.st_size if not stat.S_ISDIR(s.st_mode) else 0), str(s.st_nlink if not stat.S_ISDIR(s.st_mode) else 0), h, link, xs, group, 'sparse' if sparse else '']))
+print('\\n'.join(sorted(out)))
+`;
+  const r = spawnSync('python3', ['-c', script, mountpoint], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`python3 listing of ${mountpoint}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function mountpointOf(env: NodeJS.ProcessEnv, volume: string): Promise<string> {
+  return (await docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume], { env })).stdout.trim();
+}
+
+/** getfattr, stat and du on the volume's directory: the xattr's value, the hardlink's count, the sparse file's allocation. */
+async function hostChecks(env: NodeJS.ProcessEnv, volume: string): Promise<{ xattr: string; links: string; sparseKiB: number; sparseSize: number }> {
+  const mount = await mountpointOf(env, volume);
+  const xattr = spawnSync('getfattr', ['--only-values', '-n', 'user.stowage', join(mount, 'tagged')], { encoding: 'utf8' }).stdout;
+  const links = spawnSync('stat', ['-c', '%h', join(mount, 'data.bin'), join(mount, 'etc/hardlink.bin')], { encoding: 'utf8' }).stdout.trim();
+  const sparseKiB = Number(spawnSync('du', ['-k', join(mount, 'sparse.img')], { encoding: 'utf8' }).stdout.split(/\s/)[0]);
+  const sparseSize = Number(spawnSync('stat', ['-c', '%s', join(mount, 'sparse.img')], { encoding: 'utf8' }).stdout.trim());
+  return { xattr, links, sparseKiB, sparseSize };
+}
+
+async function assertVolumeKept(dst: NodeJS.ProcessEnv, src: NodeJS.ProcessEnv, volume: string): Promise<void> {
+  assert.equal(pythonListing(await mountpointOf(dst, volume)), pythonListing(await mountpointOf(src, volume)));
+  const c = await hostChecks(dst, volume);
+  assert.equal(c.xattr, 'kept?', 'getfattr reads the user xattr on the target');
+  assert.equal(c.links, '2\n2', 'the hardlink is one inode with two links');
+  assert.equal(c.sparseSize, 100 * 1024 * 1024);
+  assert.ok(c.sparseKiB < 1024, `the 100 MB sparse file takes ${c.sparseKiB} KiB on the target (du)`);
+}
+
 describe('stowage migrate between two private engines', { timeout: 1_200_000 }, () => {
   const src = new PrivateDaemon();
   const dst = new PrivateDaemon();
@@ -82,7 +135,7 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
     linkSync(join(mount, 'data.bin'), join(mount, 'etc/hardlink.bin'));
     symlinkSync('etc/app/config', join(mount, 'config-link'));
     writeFileSync(join(mount, 'tagged'), 'has an xattr\n');
-    spawnSync('setfattr', ['-n', 'user.stowage', '-v', 'kept?', join(mount, 'tagged')]);
+    assert.equal(spawnSync('setfattr', ['-n', 'user.stowage', '-v', 'kept?', join(mount, 'tagged')]).status, 0, 'setfattr on the source volume');
     const sparse = join(mount, 'sparse.img');
     writeFileSync(sparse, '');
     truncateSync(sparse, 100 * 1024 * 1024);
@@ -107,7 +160,7 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
     assert.deepEqual(schemaValidator('migrate.schema.json')(doc), []);
     assert.deepEqual(doc.result.images.map((i) => i.id).sort(), [...srcImages.keys()].sort());
     assert.deepEqual(doc.result.volumes.map((v) => v.name), [volume]);
-    assert.ok(doc.result.notMigrated.some((n) => n.kind === 'volume-xattrs'), 'says that xattrs are not carried');
+    assert.ok(!doc.result.notMigrated.some((n) => n.kind === 'volume-xattrs' || n.kind === 'sparse-files'), 'a local volume keeps its xattrs and holes');
     // sha256sum, not stowage, hashes every blob
     const blobs = join(store, 'blobs/sha256');
     const sums = spawnSync('sh', ['-c', 'sha256sum *'], { cwd: blobs, encoding: 'utf8' }).stdout;
@@ -142,6 +195,7 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
     assert.deepEqual(await imagesOf(dst.env), srcImages);
     const base = [...srcImages].find(([, i]) => i.tags.includes(`${repo}:b`))![0];
     assert.equal(await volumeListing(dst.env, volume, base), await volumeListing(src.env, volume, base));
+    await assertVolumeKept(dst.env, src.env, volume);
     assert.equal(lines((await docker(['ps', '-aq'], { env: dst.env })).stdout).length, 0, 'no helper container left');
     const v = await cli(dst, ['migrate', 'verify', store]);
     assert.equal(v.code, 0, v.stdout + v.stderr);
@@ -223,6 +277,70 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
       assert.deepEqual(left, []);
       assert.deepEqual(readdirSync(into), [], 'the store directory is empty');
     } finally {
+      disk.destroy();
+    }
+  });
+
+  it('--from/--to copies every image, tag and the volume straight across, each layer once; a rerun sends nothing', async () => {
+    await wipeTarget();
+    const r = await runCli(['--json', '--progress', 'plain', 'migrate', '--from', src.host, '--to', dst.host], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout) as { result: { via: string; sentBytes: number; applied: { results: { id: string; status: string; bytes?: number }[]; totals: { done: number } } } };
+    assert.deepEqual(schemaValidator('migrate.schema.json')(doc), []);
+    assert.equal(doc.result.via, 'layer-store');
+    assert.match(r.stderr, /copying/, 'progress on stderr');
+    assert.deepEqual(await imagesOf(dst.env), srcImages);
+    await assertVolumeKept(dst.env, src.env, volume);
+    const base = [...srcImages].find(([, i]) => i.tags.includes(`${repo}:b`))![0];
+    assert.equal(await volumeListing(dst.env, volume, base), await volumeListing(src.env, volume, base));
+    assert.equal(lines((await docker(['ps', '-aq'], { env: dst.env })).stdout).length, 0, 'no helper container left');
+    assert.equal(lines((await docker(['ps', '-aq'], { env: src.env })).stdout).length, 0, 'no helper container left on the source');
+    // each layer crossed once: the loads carried exactly the configs and the unique layer tars (sizes as docker save wrote them)
+    const uniqueLayers = new Set([...srcImages.values()].flatMap((i) => i.layers));
+    const expected = [...uniqueLayers, ...srcImages.keys()].reduce((n, d) => n + statSync(join(store, 'blobs/sha256', d.slice(7))).size, 0);
+    const loaded = doc.result.applied.results.filter((a) => a.id.startsWith('load:')).reduce((n, a) => n + (a.bytes ?? 0), 0);
+    assert.equal(loaded, expected, 'the loads sent the configs and each unique layer tar once');
+    const again = await runCli(['--json', 'migrate', '--from', src.host, '--to', dst.host], { timeoutMs: 600_000 });
+    assert.equal(again.code, 0, again.stderr);
+    const doc2 = JSON.parse(again.stdout) as { result: { sentBytes: number; applied: { totals: { done: number } } } };
+    assert.equal(doc2.result.sentBytes, 0);
+    assert.equal(doc2.result.applied.totals.done, 0);
+  });
+
+  it('--from/--to --containers carries a container\'s writable layer as an image it can be recreated from', async () => {
+    const base = [...srcImages].find(([, i]) => i.tags.includes(`${repo}:b`))![0];
+    const name = uniqueName('stowage-migrate-ctr').toLowerCase();
+    const id = (await docker(['create', '--name', name, '--network', 'none', base, 'cat', '/written-in-the-container'], { env: src.env })).stdout.trim();
+    const file = join(work, 'written-in-the-container');
+    writeFileSync(file, 'only in the writable layer\n');
+    const tag = `stowage-migrate/${name}:${id.slice(0, 12)}`;
+    try {
+      await docker(['cp', file, `${name}:/written-in-the-container`], { env: src.env });
+      const r = await runCli(['--json', 'migrate', '--from', src.host, '--to', dst.host, '--no-volumes', '--containers'], { timeoutMs: 600_000 });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const doc = JSON.parse(r.stdout) as { result: { committed: { container: string; tag: string }[] } };
+      assert.deepEqual(schemaValidator('migrate.schema.json')(doc), []);
+      assert.deepEqual(doc.result.committed.map((c) => [c.container, c.tag]), [[name, tag]]);
+      const run = await docker(['run', '--rm', '--network', 'none', tag], { env: dst.env });
+      assert.equal(run.stdout, 'only in the writable layer\n', 'the container recreated on the target from the committed image sees its file');
+    } finally {
+      await docker(['rm', '-f', name], { env: src.env });
+      for (const env of [src.env, dst.env]) await docker(['rmi', tag], { env, allowFailure: true });
+    }
+  });
+
+  it('--from/--to into a data-root too small is refused with the figures before anything is written', async () => {
+    const disk = new LoopDisk(64).create();
+    const small = new PrivateDaemon({ dataRoot: join(disk.mountPoint, 'docker') });
+    try {
+      await small.start();
+      const r = await runCli(['migrate', '--from', src.host, '--to', small.host], { timeoutMs: 600_000 });
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /^stowage: the target's data-root .* free, the copy needs about .*nothing was written$/m);
+      assert.equal((await imagesOf(small.env)).size, 0, 'no image loaded');
+      assert.equal(lines((await docker(['volume', 'ls', '-q'], { env: small.env })).stdout).length, 0, 'no volume made');
+    } finally {
+      await small.destroy();
       disk.destroy();
     }
   });

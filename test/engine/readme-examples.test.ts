@@ -222,6 +222,8 @@ const NOT_RUN: Record<string, string> = {
     'needs a second engine; runs between two private engines in test/engine/migrate-private-engine.test.ts',
   'stowage migrate verify /mnt/new/stowage-store --host unix:///run/docker-new.sock           # exit 0 when equal, 7 with every difference named':
     'needs a second engine; runs between two private engines in test/engine/migrate-private-engine.test.ts',
+  'stowage migrate --from unix:///var/run/docker.sock --to unix:///run/docker-new.sock       # engine to engine, no directory between; rerun to resume':
+    'needs a second engine; --from/--to runs between two private engines in test/engine/migrate-private-engine.test.ts',
   'stowage provision rollback --yes':
     'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
   'stowage provision rollback --engine-restart systemd --release --wipe --yes':
@@ -374,7 +376,7 @@ describe('README examples', { timeout: 1_800_000 }, () => {
       const args = command.replace(/\s+#.*$/, '').split(/\s+/).slice(1);
       const command0 = args.findIndex((a) => /^(doctor|lint|analyze|flatten|bench|report|prune|provision|migrate|watch)$/.test(a));
       assert.ok(command0 >= 0, `a command in ${command}`);
-      const words = args[command0] === 'bench' || args[command0] === 'provision' || args[command0] === 'migrate' ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
+      const words = args[command0] === 'bench' || args[command0] === 'provision' || (args[command0] === 'migrate' && !args[command0 + 1]?.startsWith('-')) ? args.slice(0, command0 + 2) : args.slice(0, command0 + 1);
       const help = await runCli([...words, '--help']);
       assert.equal(help.code, 0, `${words.join(' ')} --help: ${help.stderr}`);
       for (const flag of args.filter((a) => a.startsWith('--'))) {
