@@ -62,6 +62,9 @@ const bundleOnly = `require(${JSON.stringify(bundle)}).main(process.argv.slice(1
 // The CLI's modules as tsc emits them, V8's defaults: lint before start-up was worked on.
 const modulesOnly = `const{main}=await import('${resolve(root, 'dist/src/cli/main.js')}');process.exitCode=await main(process.argv.slice(1));`;
 
+/** The 1-minute load average: the machine is shared, and every CPU figure here moves with it. */
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+const loadBefore = loadAvg();
 const start: number[] = [];
 const parse: number[] = [];
 const lint: number[] = [];
@@ -94,7 +97,7 @@ for (let b = 0; b < 5; b++) {
 const m = { start: median(start), parse: median(parse), lint: median(lint), plain: median(plain), nocache: bundled ? median(nocache) : NaN };
 const rate = files.length / (m.lint / 1000);
 const row = (label: string, ms: number, extra = '') => console.log(`${label.padEnd(46)} ${ms.toFixed(0).padStart(6)} ms CPU${extra}`);
-console.log(`corpus: ${files.length} Dockerfiles (../shared/corpus: official images + BuildKit parser cases); median of ${runs} runs`);
+console.log(`corpus: ${files.length} Dockerfiles (../shared/corpus: official images + BuildKit parser cases); median of ${runs} runs; load average ${loadBefore} -> ${loadAvg()}`);
 row('node start only (baseline)', m.start);
 row('node start + read + parse every file (baseline)', m.parse, `   ${(files.length / (m.parse / 1000)).toFixed(0)} files/s`);
 row('lint, tsc modules, V8 defaults (baseline)', m.plain, `   ${(files.length / (m.plain / 1000)).toFixed(0)} files/s`);

@@ -2,7 +2,7 @@
  * The build context as the engine would receive it: every file not excluded by `.dockerignore`, with sizes,
  * so lint can measure the context and estimate the bytes a COPY brings in.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { DockerIgnore, globRegex } from './dockerignore.js';
 
@@ -32,20 +32,23 @@ export interface ContextOptions {
   maxFiles?: number;
   /** Name of the ignore file to prefer, e.g. `Dockerfile.dockerignore` next to the Dockerfile. */
   ignoreFile?: string;
+  /** The directory's listing (listDir), when the caller has already read it. */
+  entries?: Dirent[];
 }
 
 /** Walks a context directory honouring `.dockerignore`; symlinks are counted, never followed. */
 export function readBuildContext(dir: string, options: ContextOptions = {}): BuildContext {
   const maxFiles = options.maxFiles ?? 2_000_000;
+  // One listing of the top directory serves both the ignore-file lookup and the walk (no stat probes).
+  const top = options.entries ?? listDir(dir);
   let ignoreText: string | undefined;
   for (const name of [options.ignoreFile, '.dockerignore']) {
-    // existsSync first: a missing file is the common case, and a thrown ENOENT costs more than a stat
-    if (!name || !existsSync(join(dir, name))) continue;
+    if (!name || !top?.some((e) => e.name === name)) continue;
     try {
       ignoreText = readFileSync(join(dir, name), 'utf8');
       break;
     } catch {
-      // not there
+      // not readable (a directory of that name, a dangling link): as if absent
     }
   }
   const ignore = ignoreText === undefined ? undefined : DockerIgnore.parse(ignoreText);
@@ -55,37 +58,41 @@ export function readBuildContext(dir: string, options: ContextOptions = {}): Bui
   let excludedBytes = 0;
   let truncated = false;
   const heavy: Record<string, ContextFile> = {};
-  const walk = (abs: string, rel: string) => {
-    let entries: string[];
-    try {
-      entries = readdirSync(abs);
-    } catch {
-      return;
-    }
-    entries.sort();
-    for (const name of entries) {
+  const walk = (abs: string, rel: string, entries: Dirent[] | undefined) => {
+    if (!entries) return;
+    for (const entry of entries) {
       if (files.length >= maxFiles) {
         truncated = true;
         return;
       }
+      const name = entry.name;
       const childRel = rel ? `${rel}/${name}` : name;
       const childAbs = join(abs, name);
-      let st;
-      try {
-        st = lstatSync(childAbs);
-      } catch {
-        continue;
-      }
       const excluded = ignore?.excludes(childRel) ?? false;
-      if (st.isDirectory()) {
+      // The entry's type comes with the listing (d_type); only a file's size needs a stat, and a file
+      // system that gives no type (DT_UNKNOWN) gets one lstat as before.
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      let size = 0;
+      if (isFile || (!isDir && !entry.isSymbolicLink() && !isSpecial(entry))) {
+        let st;
+        try {
+          st = lstatSync(childAbs);
+        } catch {
+          continue;
+        }
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+        size = isFile ? st.size : 0;
+      }
+      if (isDir) {
         if (excluded && ignore!.prunes(childRel)) {
           excludedFiles++;
           continue;
         }
-        walk(childAbs, childRel);
+        walk(childAbs, childRel, listDir(childAbs));
         continue;
       }
-      const size = st.isFile() ? st.size : 0;
       if (excluded) {
         excludedFiles++;
         excludedBytes += size;
@@ -93,14 +100,14 @@ export function readBuildContext(dir: string, options: ContextOptions = {}): Bui
       }
       files.push({ path: childRel, size });
       bytes += size;
-      const top = childRel.slice(0, childRel.indexOf('/') === -1 ? childRel.length : childRel.indexOf('/'));
-      if (top === '.git' || top === 'node_modules') {
-        const h = (heavy[top] ??= { path: top, size: 0 });
+      const topName = childRel.slice(0, childRel.indexOf('/') === -1 ? childRel.length : childRel.indexOf('/'));
+      if (topName === '.git' || topName === 'node_modules') {
+        const h = (heavy[topName] ??= { path: topName, size: 0 });
         h.size += size;
       }
     }
   };
-  walk(dir, '');
+  walk(dir, '', top);
   return {
     dir,
     ignore,
@@ -111,6 +118,19 @@ export function readBuildContext(dir: string, options: ContextOptions = {}): Bui
     sent: { git: heavy['.git'], nodeModules: heavy.node_modules },
     truncated,
   };
+}
+
+/** A directory's entries with their types, sorted by name as readdir's strings sort; undefined when unreadable. */
+export function listDir(dir: string): Dirent[] | undefined {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch {
+    return undefined;
+  }
+}
+
+function isSpecial(e: Dirent): boolean {
+  return e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice();
 }
 
 /** Files a COPY source (a path or a glob, context-relative) brings in, and their bytes. */

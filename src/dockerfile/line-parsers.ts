@@ -141,6 +141,11 @@ const NOT_STRINGS = 'when using JSON array syntax, arrays must be comprised of s
 /** BuildKit's parseJSON: a JSON array of strings, `undefined` when not JSON, or the error for non-strings. */
 function parseJson(rest: string): { json: string[] | undefined; error: string | undefined } {
   if (rest.charCodeAt(0) !== 91 /* [ */) return { json: undefined, error: undefined };
+  // An array's JSON text ends with `]` and JSON blanks: anything else (a shell `[ -f x ] && …`) would only
+  // make JSON.parse throw, and a thrown SyntaxError (its stack captured) costs far more than this look.
+  let end = rest.length - 1;
+  while (end > 0 && isJsonBlank(rest.charCodeAt(end))) end--;
+  if (rest.charCodeAt(end) !== 93 /* ] */) return { json: undefined, error: undefined };
   let v: unknown;
   try {
     v = JSON.parse(rest);
@@ -156,6 +161,10 @@ function parseJson(rest: string): { json: string[] | undefined; error: string | 
     }
   }
   return { json: v as string[], error: undefined };
+}
+
+function isJsonBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function jsonDepth(s: string): number {

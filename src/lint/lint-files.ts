@@ -4,11 +4,11 @@
  * result (schema/lint.schema.json). The engine, when base images' layer counts are wanted, comes from
  * `context.engine()`, connected only when a file names a base image.
  */
-import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { capabilityContext, type CapabilityContext } from '../context.js';
-import { readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
+import { listDir, readBuildContext, type BuildContext } from '../dockerfile/build-context.js';
 import { globRegex } from '../dockerfile/dockerignore.js';
 import { buildModel } from '../dockerfile/instruction-model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
@@ -92,6 +92,7 @@ export async function lintFiles(
   const cwd = options.cwd ?? process.cwd();
   const files = expandPaths(options.paths?.length ? options.paths : ['Dockerfile'], cwd);
   const contexts = new Map<string, BuildContext>();
+  const listings = new Map<string, Dirent[] | undefined>();
   const baseLayers = new Map<string, number>();
   const engine = (options.askEngine ?? options.engine !== undefined) ? lazyEngine(context) : undefined;
   const results: FileLintResult[] = [];
@@ -112,12 +113,15 @@ export async function lintFiles(
       const dir = options.contextDir ? resolve(cwd, options.contextDir) : dirname(abs);
       // Files that share a directory and its ignore file share one walk of it (BuildKit's heredoc cases: 63
       // Dockerfiles in one directory); only a Dockerfile with its own NAME.dockerignore gets its own.
+      // One listing per directory answers whether that file exists (no stat a Dockerfile) and starts the walk.
+      let entries = listings.get(dir);
+      if (!listings.has(dir)) listings.set(dir, (entries = listDir(dir)));
       const own = `${basename(abs)}.dockerignore`;
-      const ignoreFile = existsSync(join(dir, own)) ? own : undefined;
+      const ignoreFile = entries?.some((e) => e.name === own) ? own : undefined;
       const key = `${dir}\0${ignoreFile ?? ''}`;
       buildContext = contexts.get(key);
       if (!buildContext) {
-        buildContext = readBuildContext(dir, ignoreFile ? { ignoreFile } : {});
+        buildContext = readBuildContext(dir, { ...(ignoreFile ? { ignoreFile } : {}), ...(entries ? { entries } : {}) });
         contexts.set(key, buildContext);
       }
     }
