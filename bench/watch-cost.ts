@@ -3,10 +3,15 @@
  * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter's reads
  * (diskstats, stat, PSI and a statfs, once a second) running at the same time.
  * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600).
- * Targets: watch under 1% of a core; RSS flat (no growth after the first minute).
+ * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
+ * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
+ * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { STOWAGE_BIN } from '../test/support/run-cli.js';
 import { freePort } from '../test/support/free-port.js';
 import { ensureBusybox } from '../test/support/docker-cli.js';
@@ -45,15 +50,43 @@ function rssBytes(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-const watch: ChildProcess = spawn(process.execPath, [STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
-  '--canary', image, '--canary-cmd', 'true', '--every', '10s'], { stdio: ['ignore', 'ignore', 'inherit'] });
-const bare: ChildProcess = spawn(process.execPath, ['-e', BARE], { stdio: 'ignore' });
+const probeDir = mkdtempSync(join(tmpdir(), 'stowage-watch-cost-'));
+const PROBE = fileURLToPath(new URL('./support/gc-probe.js', import.meta.url));
+const probed = (name: string) => ({ args: ['--expose-gc', '--import', PROBE], env: { ...process.env, STOWAGE_GC_PROBE: join(probeDir, `${name}.ndjson`) } });
+interface AfterGc { at: number; rss: number; heapUsed: number; codeUsed: number; dataUsed: number; external: number; arrayBuffers: number }
+/** Forces a GC in both processes and returns what each reported after it. */
+async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
+  const count = (name: string) => { try { return readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').filter(Boolean).length; } catch { return 0; } };
+  const before = { watch: count('watch'), bare: count('bare') };
+  watch.kill('SIGUSR2');
+  bare.kill('SIGUSR2');
+  for (let i = 0; i < 100 && (count('watch') === before.watch || count('bare') === before.bare); i++) await sleep(100);
+  const lastOf = (name: string) => JSON.parse(readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').pop()!) as AfterGc;
+  return { watch: lastOf('watch'), bare: lastOf('bare') };
+}
+
+const watchProbe = probed('watch');
+const bareProbe = probed('bare');
+const watch: ChildProcess = spawn(process.execPath, [...watchProbe.args, STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
+  '--canary', image, '--canary-cmd', 'true', '--every', '10s'], { stdio: ['ignore', 'ignore', 'inherit'], env: watchProbe.env });
+const bare: ChildProcess = spawn(process.execPath, [...bareProbe.args, '-e', BARE], { stdio: 'ignore', env: bareProbe.env });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-await sleep(3000);
+// watch serves /metrics once it has started; on a loaded machine that can take well over a few seconds
+const up = async () => { try { return (await fetch(`http://127.0.0.1:${port}/metrics`)).ok; } catch { return false; } };
+for (let i = 0; !(await up()); i++) {
+  if (i >= 120 || watch.exitCode !== null) {
+    watch.kill('SIGKILL');
+    bare.kill('SIGKILL');
+    throw new Error('stowage watch did not serve /metrics within 60 s');
+  }
+  await sleep(500);
+}
 const rows: { t: number; watchRss: number; bareRss: number }[] = [];
 const start = { watch: cpuTicks(watch.pid!), bare: cpuTicks(bare.pid!), at: performance.now() };
 let scrapes = 0;
+const gcRows: { t: number; watch: AfterGc; bare: AfterGc }[] = [];
 for (let t = 0; t < seconds; t += 5) {
+  if (t > 0 && t % 60 === 0) gcRows.push({ t, ...(await afterGc()) });
   if (t % 15 === 0) {
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     if (!body.includes('stowage_watch_readings_total')) throw new Error('no metrics');
@@ -67,9 +100,11 @@ const watchCpu = (cpuTicks(watch.pid!) - start.watch) / TICK / wallS * 100;
 const bareCpu = (cpuTicks(bare.pid!) - start.bare) / TICK / wallS * 100;
 const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 const canaries = Number(/^stowage_container_start_duration_seconds_count\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+gcRows.push({ t: Math.round(wallS), ...(await afterGc()) });
 watch.kill('SIGINT');
 bare.kill('SIGTERM');
 await new Promise((r) => watch.once('close', r));
+rmSync(probeDir, { recursive: true, force: true });
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const afterMinute = rows.filter((r) => r.t >= 60);
@@ -82,3 +117,18 @@ console.log(`| what | stowage watch | bare /proc loop, same run | ratio | target
 console.log(`|---|---|---|---|---|`);
 console.log(`| CPU | ${watchCpu.toFixed(2)}% of a core | ${bareCpu.toFixed(2)}% | ${(watchCpu / Math.max(bareCpu, 0.001)).toFixed(1)} | < 1%: ${watchCpu < 1 ? 'met' : 'NOT met'} |`);
 console.log(`| RSS at ${first.t} s -> end | ${mb(first.watchRss)} -> ${mb(last.watchRss)} (max ${mb(maxAfter)}) | ${mb(first.bareRss)} -> ${mb(last.bareRss)} | | growth ${mb(growth)}: ${growth <= 2e6 ? 'flat (<= 2 MB): met' : 'NOT flat'} |`);
+const gcFirst = gcRows[0]!;
+const gcLast = gcRows[gcRows.length - 1]!;
+const kB = (b: number) => `${b >= 0 ? '+' : ''}${(b / 1e3).toFixed(0)} kB`;
+const grew = (k: 'heapUsed' | 'dataUsed' | 'codeUsed' | 'rss', who: 'watch' | 'bare') => gcLast[who][k] - gcFirst[who][k];
+const dataGrowth = grew('dataUsed', 'watch');
+console.log(`| after a forced GC, RSS at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.rss)} -> ${mb(gcLast.watch.rss)} (${kB(grew('rss', 'watch'))}) | ${mb(gcFirst.bare.rss)} -> ${mb(gcLast.bare.rss)} (${kB(grew('rss', 'bare'))}) | | |`);
+console.log(`| after a forced GC, heap used at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.heapUsed)} -> ${mb(gcLast.watch.heapUsed)} (${kB(grew('heapUsed', 'watch'))}) | ${mb(gcFirst.bare.heapUsed)} -> ${mb(gcLast.bare.heapUsed)} (${kB(grew('heapUsed', 'bare'))}) | | |`);
+console.log(`| of which compiled code (JIT warm-up) | ${kB(grew('codeUsed', 'watch'))} | ${kB(grew('codeUsed', 'bare'))} | | |`);
+console.log(`| of which data (heap less code space) | ${mb(gcFirst.watch.dataUsed)} -> ${mb(gcLast.watch.dataUsed)} (${kB(dataGrowth)}) | ${kB(grew('dataUsed', 'bare'))} | | growth ${dataGrowth <= 100e3 ? 'flat (<= 100 kB): met' : 'NOT flat'} |`);
+// V8 keeps tiering functions up for minutes at 1 Hz; the second half of the run shows whether anything still grows
+const half = gcRows.find((r) => r.t >= gcLast.t / 2) ?? gcFirst;
+const lateGrowth = gcLast.watch.dataUsed - half.watch.dataUsed;
+console.log(`| of which data, from ${half.t} s to the end | ${kB(lateGrowth)} | ${kB(gcLast.bare.dataUsed - half.bare.dataUsed)} | | ${lateGrowth <= 100e3 ? 'flat (<= 100 kB): met' : 'NOT flat'} |`);
+console.log(`after a forced GC, each minute, watch's heap used / of it data / bare loop's heap used (kB): ${gcRows.map((r) => `${r.t}s ${(r.watch.heapUsed / 1e3).toFixed(0)}/${(r.watch.dataUsed / 1e3).toFixed(0)}/${(r.bare.heapUsed / 1e3).toFixed(0)}`).join(', ')}`);
+console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);

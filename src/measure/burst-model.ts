@@ -12,6 +12,9 @@ export interface BurstModel {
   bucketCredits: number;
   /** Seconds a full bucket sustains the burst rate; Infinity when baseline >= burst (no bursting). */
   fullBurstSeconds: number;
+  /** Throughput limits in MB/s, where the provider publishes them per size (Azure); the credits count IOPS. */
+  baselineMBps?: number;
+  burstMBps?: number;
 }
 
 const GIB = 1024 ** 3;

@@ -14,6 +14,10 @@ import { diskAttributes } from '../host/block-device.js';
 import { sampleRates } from '../measure/io-rates.js';
 import { resolveDataRootDevice, toDeviceSample, type DataRootDevice, type DeviceSample } from '../measure/sampler.js';
 import { StallDetector } from '../measure/stall-detector.js';
+import { identifyCloudVolume } from '../host/cloud-volume.js';
+import { readAzureStorageProfile } from '../host/azure-imds.js';
+import { identifyAzureDisk } from '../host/azure-disk-sku.js';
+import type { BurstModel } from '../measure/burst-model.js';
 import { chooseBurstModel, type BurstChoice } from './burst-params.js';
 import { CreditTracker, throttledAtBaseline, type CreditState } from './credit-tracker.js';
 import type { WatchFinding } from './finding-ids.js';
@@ -49,6 +53,8 @@ export interface WatchOptions {
   fullErrorRatio?: number;
   canary?: CanaryOptions;
   hostFs?: HostFs;
+  /** Where the Azure Instance Metadata Service answers (default 169.254.169.254); asked only for an Azure managed disk under `auto`. */
+  azureImdsUrl?: string;
   onEvent?: (event: WatchEvent) => void;
 }
 
@@ -61,7 +67,13 @@ export interface WatchTarget {
   chain: string | null;
   /** The device whose IOPS feed the burst model (the whole disk when the model came from its identity). */
   burstDevice: string | null;
-  burst: { model: string; baselineIops: number; burstIops: number; bucketCredits: number; sizeGiB: number; basis: string } | null;
+  burst: {
+    model: string; baselineIops: number; burstIops: number; bucketCredits: number; sizeGiB: number; basis: string;
+    /** The provider's size tier (Azure's P10, E4) and its throughput limits, where published. */
+    tier?: string; baselineMBps?: number; burstMBps?: number;
+    /** How sure the model's choice is, when it rests on a lookup that can be unsure (Azure's SKU). */
+    basisConfidence?: 'known' | 'inferred' | 'assumed';
+  } | null;
   /** Why no burst model runs, when none does. */
   burstNote: string | null;
   intervalMs: number;
@@ -142,7 +154,11 @@ export async function runWatch(options: WatchOptions, context: CapabilityContext
     }
     dev = { ...dev, device: options.device, chain: options.device, disk: diskAttributes(fs, options.device) };
   }
-  const chosen = chooseBurstModel(options.burst ?? { model: 'auto' }, dev.disk);
+  const choice = options.burst ?? { model: 'auto' };
+  const azure = choice.model === 'auto' && dev.disk && identifyCloudVolume(dev.disk)?.kind === 'managed-disk'
+    ? identifyAzureDisk(fs, dev.disk.name, dev.disk.sizeBytes, await readAzureStorageProfile(options.azureImdsUrl ? { baseUrl: options.azureImdsUrl } : {}))
+    : undefined;
+  const chosen = chooseBurstModel(choice, dev.disk, azure);
   const tracker = 'model' in chosen ? new CreditTracker(chosen.model, chosen.basis) : undefined;
   // a model from the disk's identity counts the whole disk's I/O; one the user names, the data-root's device
   const burstDevice = tracker ? ((options.burst?.model ?? 'auto') === 'auto' ? dev.disk?.name : dev.device) ?? dev.device : undefined;
@@ -153,7 +169,7 @@ export async function runWatch(options: WatchOptions, context: CapabilityContext
     device: dev.device ?? null,
     chain: dev.chain ?? null,
     burstDevice: burstDevice ?? null,
-    burst: tracker ? { ...pick(tracker.model), basis: tracker.basis } : null,
+    burst: tracker ? { ...pick(tracker.model), basis: tracker.basis, ...('basisConfidence' in chosen && chosen.basisConfidence ? { basisConfidence: chosen.basisConfidence } : {}) } : null,
     burstNote: 'none' in chosen ? chosen.none : null,
     intervalMs,
     horizonSeconds,
@@ -248,8 +264,11 @@ export async function runWatch(options: WatchOptions, context: CapabilityContext
   return { target, readings, last, findings: [...active.values()] };
 }
 
-function pick(m: { name: string; baselineIops: number; burstIops: number; bucketCredits: number; sizeGiB: number }) {
-  return { model: m.name, baselineIops: m.baselineIops, burstIops: m.burstIops, bucketCredits: m.bucketCredits, sizeGiB: Math.round(m.sizeGiB * 10) / 10 };
+function pick(m: BurstModel & { tier?: string }) {
+  return {
+    model: m.name, baselineIops: m.baselineIops, burstIops: m.burstIops, bucketCredits: m.bucketCredits, sizeGiB: Math.round(m.sizeGiB * 10) / 10,
+    ...(m.tier ? { tier: m.tier } : {}), ...(m.baselineMBps !== undefined ? { baselineMBps: m.baselineMBps } : {}), ...(m.burstMBps !== undefined ? { burstMBps: m.burstMBps } : {}),
+  };
 }
 
 /**
