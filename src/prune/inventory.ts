@@ -12,7 +12,7 @@ import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds } from '../image/chain-ids.js';
 import { layerSizes, type ImageLayers } from './image-layers.js';
-import { readStoredContainerTimes, readStoredImageConfig, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
+import { readStoredContainerTimes, readStoredImageConfigSync, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
 
 export interface InventoryContainer {
   id: string;
@@ -97,8 +97,10 @@ const time = (text: string | undefined): number | undefined => {
  * networks, and the layers of the images that share some with another (the rest free all their bytes). On the
  * engine's own host those layers are read from its image store, each config checked against its image ID, and
  * sized from its layer store: the same figures as inspect and history, without a request per image.
+ * `tagTimes: false` leaves out the images' last tag time where it costs a read per image (only --keep-recent,
+ * --keep-since and a space target use it).
  */
-export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean } = {}): Promise<PruneInventory> {
+export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean; tagTimes?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
   const local = engine.endpoint.transport.kind === 'unix';
   const [listed, networks, info] = await Promise.all([
@@ -114,12 +116,18 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
   const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
   const store = info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined;
-  let done = 0;
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
-  await mapLimit(needLayers, 8, async (image) => {
+  // images share most of their layers: each layer's size is read once
+  const layerSize = new Map<string, number | undefined>();
+  for (const image of store ? needLayers : []) {
+    const read = storedLayers(store!.root, store!.driver, image.id, layerSize, options.tagTimes ?? true);
+    if (read) layers.set(image.id, read);
+  }
+  const asked = needLayers.filter((i) => !layers.has(i.id));
+  let done = needLayers.length - asked.length;
+  await mapLimit(asked, 8, async (image) => {
     context.signal.throwIfAborted();
-    const read = (store && await storedLayers(store.root, store.driver, image.id)) || await inspectedLayers(engine, image.id);
-    layers.set(image.id, read);
+    layers.set(image.id, await inspectedLayers(engine, image.id));
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
   const space = options.space ? await dataRootSpace(engine, info?.dockerRootDir) : undefined;
@@ -168,16 +176,16 @@ async function readLastUse(engine: EngineClient, containers: readonly ContainerL
   const ms = (t: string | undefined) => time(t);
   const times = new Map<string, { startedAt?: number; finishedAt?: number }>();
   let method: 'store' | 'inspect' | 'none' = containers.length ? (root ? 'store' : 'inspect') : 'none';
-  await mapLimit(containers, 8, async (c) => {
-    let t = root ? await readStoredContainerTimes(root, c.id) : undefined;
-    if (!t) {
-      if (root) method = 'inspect';
-      t = await engine.inspectContainer(c.id).catch(() => undefined);
-    }
+  const set = (id: string, t: { startedAt?: string; finishedAt?: string } | undefined) => {
     const startedAt = ms(t?.startedAt);
     const finishedAt = ms(t?.finishedAt);
-    times.set(c.id, { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) });
-  });
+    times.set(id, { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) });
+  };
+  const stored = new Map(root ? containers.map((c) => [c.id, readStoredContainerTimes(root, c.id)]) : []);
+  const asked = containers.filter((c) => !stored.get(c.id));
+  if (root && asked.length) method = 'inspect';
+  await mapLimit(asked, 8, async (c) => { stored.set(c.id, await engine.inspectContainer(c.id).catch(() => undefined)); });
+  for (const c of containers) set(c.id, stored.get(c.id));
   const byRef = new Map<string, string>();
   for (const i of images) {
     byRef.set(i.id, i.id);
@@ -217,16 +225,19 @@ async function inspectedLayers(engine: EngineClient, id: string): Promise<ReadLa
  * From the engine's own stores, or undefined (then the API is asked): the config must hash to the image ID
  * (so it is that image's, whatever reads it) and every layer must be in the layer store with its size.
  */
-async function storedLayers(root: string, driver: string, id: string): Promise<ReadLayers | undefined> {
+function storedLayers(root: string, driver: string, id: string, layerSize: Map<string, number | undefined>, tagTime: boolean): ReadLayers | undefined {
   try {
-    const config = await readStoredImageConfig(root, id, driver);
+    const config = readStoredImageConfigSync(root, id, driver);
     if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== id) return undefined;
     const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
     if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string')) return undefined;
     const chain = chainIds(diffIds as string[]);
-    const sizes = await Promise.all(chain.map((c) => readStoredLayerSize(root, driver, c)));
+    const sizes = chain.map((c) => {
+      if (!layerSize.has(c)) layerSize.set(c, readStoredLayerSize(root, driver, c));
+      return layerSize.get(c);
+    });
     if (sizes.some((n) => n === undefined)) return undefined;
-    const lastTagged = time(await readStoredLastTagTime(root, driver, id));
+    const lastTagged = tagTime ? time(readStoredLastTagTime(root, driver, id)) : undefined;
     return { layers: { chain, sizes: sizes as number[] }, ...(lastTagged ? { lastTagged } : {}) };
   } catch {
     return undefined;
