@@ -6,13 +6,13 @@ import { createHash } from 'node:crypto';
 import type { CapabilityContext } from '../context.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry } from '../engine/engine-client.js';
 import { isActiveState } from '../engine/system-df.js';
-import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
+import type { BuildCacheUsage, DiskUsage, EngineInfo } from '../engine/types.js';
 import { BadInputError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds } from '../image/chain-ids.js';
 import { layerSizes, type ImageLayers } from './image-layers.js';
-import { readStoredContainerTimes, readStoredImageConfigSync, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
+import { readStoredContainerTimes, readStoredImageConfigSync, readStoredLastTagTime, readStoredLayerSize, storedImageIds } from '../engine/image-store.js';
 
 export interface InventoryContainer {
   id: string;
@@ -103,9 +103,14 @@ const time = (text: string | undefined): number | undefined => {
 export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean; tagTimes?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
   const local = engine.endpoint.transport.kind === 'unix';
-  const [listed, networks, info] = await Promise.all([
-    engine.diskUsageListed(), engine.listNetworks(), local ? engine.info() : Promise.resolve(undefined),
-  ]);
+  const listing = engine.diskUsageListed();
+  const asking = local ? engine.info() : Promise.resolve(undefined);
+  const tagTimes = options.tagTimes ?? true;
+  // images share most of their layers: each layer's size is read once
+  const layerSize = new Map<string, number | undefined>();
+  const early = readStoreMeanwhile(listing, asking, layerSize, tagTimes);
+  const [listed, networks, info] = await Promise.all([listing, engine.listNetworks(), asking]);
+  const readEarly = await early;
   const [containers, images, volumes] = await Promise.all([
     listed.containers ?? engine.listContainers({ all: true }), listed.images ?? engine.listImages(), listed.volumes ?? engine.listVolumes(),
   ]);
@@ -115,12 +120,10 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   const rwOf = new Map(usage.containers.map((c) => [c.id, c.sizeRw]));
   const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
   const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
-  const store = info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined;
+  const store = storeOf(info);
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
-  // images share most of their layers: each layer's size is read once
-  const layerSize = new Map<string, number | undefined>();
   for (const image of store ? needLayers : []) {
-    const read = storedLayers(store!.root, store!.driver, image.id, layerSize, options.tagTimes ?? true);
+    const read = readEarly.has(image.id) ? readEarly.get(image.id) : storedLayers(store!.root, store!.driver, image.id, layerSize, tagTimes);
     if (read) layers.set(image.id, read);
   }
   const asked = needLayers.filter((i) => !layers.has(i.id));
@@ -164,6 +167,30 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
     buildCache: usage.buildCache,
     usage,
   };
+}
+
+const storeOf = (info: EngineInfo | undefined) =>
+  (info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined);
+
+/**
+ * While the engine answers `/system/df` (seconds with thousands of containers, as it sizes each one's
+ * writable layer), the layers of the images in its store are read, a few at a time, until the answer is in:
+ * that time is otherwise spent waiting. Which images need their layers is known only from the answer, so every
+ * image in the store is read in the store's order; what is not read by then is read after, as without this.
+ */
+async function readStoreMeanwhile(listing: Promise<unknown>, asking: Promise<EngineInfo | undefined>, layerSize: Map<string, number | undefined>, tagTimes: boolean): Promise<Map<string, ReadLayers | undefined>> {
+  const read = new Map<string, ReadLayers | undefined>();
+  let answered = false;
+  listing.then(() => { answered = true; }, () => { answered = true; });
+  const store = storeOf(await asking.catch(() => undefined));
+  if (!store || answered) return read;
+  const ids = await storedImageIds(store.root, store.driver);
+  for (let i = 0; i < ids.length && !answered; i++) {
+    read.set(ids[i]!, storedLayers(store.root, store.driver, ids[i]!, layerSize, tagTimes));
+    // let the answer in between batches
+    if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return read;
 }
 
 /**
