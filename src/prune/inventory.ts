@@ -6,13 +6,13 @@ import { createHash } from 'node:crypto';
 import type { CapabilityContext } from '../context.js';
 import type { ContainerListEntry, EngineClient, ImageListEntry } from '../engine/engine-client.js';
 import { isActiveState } from '../engine/system-df.js';
-import type { BuildCacheUsage, DiskUsage } from '../engine/types.js';
+import type { BuildCacheUsage, DiskUsage, EngineInfo } from '../engine/types.js';
 import { BadInputError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { mapLimit } from '../map-limit.js';
 import { chainIds } from '../image/chain-ids.js';
 import { layerSizes, type ImageLayers } from './image-layers.js';
-import { readStoredContainerTimes, readStoredImageConfig, readStoredLastTagTime, readStoredLayerSize } from '../engine/image-store.js';
+import { readStoredContainerTimes, readStoredImageConfigSync, readStoredLastTagTime, readStoredLayerSize, storedImageIds } from '../engine/image-store.js';
 
 export interface InventoryContainer {
   id: string;
@@ -97,13 +97,20 @@ const time = (text: string | undefined): number | undefined => {
  * networks, and the layers of the images that share some with another (the rest free all their bytes). On the
  * engine's own host those layers are read from its image store, each config checked against its image ID, and
  * sized from its layer store: the same figures as inspect and history, without a request per image.
+ * `tagTimes: false` leaves out the images' last tag time where it costs a read per image (only --keep-recent,
+ * --keep-since and a space target use it).
  */
-export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean } = {}): Promise<PruneInventory> {
+export async function readInventory(engine: EngineClient, context: CapabilityContext, options: { space?: boolean; lastUse?: boolean; tagTimes?: boolean } = {}): Promise<PruneInventory> {
   context.progress.update({ step: 'reading the engine\'s disk usage' });
   const local = engine.endpoint.transport.kind === 'unix';
-  const [listed, networks, info] = await Promise.all([
-    engine.diskUsageListed(), engine.listNetworks(), local ? engine.info() : Promise.resolve(undefined),
-  ]);
+  const listing = engine.diskUsageListed();
+  const asking = local ? engine.info() : Promise.resolve(undefined);
+  const tagTimes = options.tagTimes ?? true;
+  // images share most of their layers: each layer's size is read once
+  const layerSize = new Map<string, number | undefined>();
+  const early = readStoreMeanwhile(listing, asking, layerSize, tagTimes);
+  const [listed, networks, info] = await Promise.all([listing, engine.listNetworks(), asking]);
+  const readEarly = await early;
   const [containers, images, volumes] = await Promise.all([
     listed.containers ?? engine.listContainers({ all: true }), listed.images ?? engine.listImages(), listed.volumes ?? engine.listVolumes(),
   ]);
@@ -113,13 +120,17 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   const rwOf = new Map(usage.containers.map((c) => [c.id, c.sizeRw]));
   const volumeSize = new Map(usage.volumes.map((v) => [v.name, v.size]));
   const needLayers = images.filter((i) => (usageOf.get(i.id)?.sharedSize ?? -1) !== 0);
-  const store = info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined;
-  let done = 0;
+  const store = storeOf(info);
   const layers = new Map<string, { layers: ImageLayers | undefined; lastTagged?: number }>();
-  await mapLimit(needLayers, 8, async (image) => {
+  for (const image of store ? needLayers : []) {
+    const read = readEarly.has(image.id) ? readEarly.get(image.id) : storedLayers(store!.root, store!.driver, image.id, layerSize, tagTimes);
+    if (read) layers.set(image.id, read);
+  }
+  const asked = needLayers.filter((i) => !layers.has(i.id));
+  let done = needLayers.length - asked.length;
+  await mapLimit(asked, 8, async (image) => {
     context.signal.throwIfAborted();
-    const read = (store && await storedLayers(store.root, store.driver, image.id)) || await inspectedLayers(engine, image.id);
-    layers.set(image.id, read);
+    layers.set(image.id, await inspectedLayers(engine, image.id));
     context.progress.update({ step: 'reading image layers', done: ++done, total: needLayers.length, unit: 'items' });
   });
   const space = options.space ? await dataRootSpace(engine, info?.dockerRootDir) : undefined;
@@ -158,6 +169,30 @@ export async function readInventory(engine: EngineClient, context: CapabilityCon
   };
 }
 
+const storeOf = (info: EngineInfo | undefined) =>
+  (info && !info.containerdImageStore && info.dockerRootDir ? { root: info.dockerRootDir, driver: info.storageDriver } : undefined);
+
+/**
+ * While the engine answers `/system/df` (seconds with thousands of containers, as it sizes each one's
+ * writable layer), the layers of the images in its store are read, a few at a time, until the answer is in:
+ * that time is otherwise spent waiting. Which images need their layers is known only from the answer, so every
+ * image in the store is read in the store's order; what is not read by then is read after, as without this.
+ */
+async function readStoreMeanwhile(listing: Promise<unknown>, asking: Promise<EngineInfo | undefined>, layerSize: Map<string, number | undefined>, tagTimes: boolean): Promise<Map<string, ReadLayers | undefined>> {
+  const read = new Map<string, ReadLayers | undefined>();
+  let answered = false;
+  listing.then(() => { answered = true; }, () => { answered = true; });
+  const store = storeOf(await asking.catch(() => undefined));
+  if (!store || answered) return read;
+  const ids = await storedImageIds(store.root, store.driver);
+  for (let i = 0; i < ids.length && !answered; i++) {
+    read.set(ids[i]!, storedLayers(store.root, store.driver, ids[i]!, layerSize, tagTimes));
+    // let the answer in between batches
+    if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return read;
+}
+
 /**
  * What the engine tells of images' use: each container's last start and stop (from its saved state on the
  * engine's host, else inspect), and for containers removed since (`docker run --rm`) the container events in
@@ -168,16 +203,16 @@ async function readLastUse(engine: EngineClient, containers: readonly ContainerL
   const ms = (t: string | undefined) => time(t);
   const times = new Map<string, { startedAt?: number; finishedAt?: number }>();
   let method: 'store' | 'inspect' | 'none' = containers.length ? (root ? 'store' : 'inspect') : 'none';
-  await mapLimit(containers, 8, async (c) => {
-    let t = root ? await readStoredContainerTimes(root, c.id) : undefined;
-    if (!t) {
-      if (root) method = 'inspect';
-      t = await engine.inspectContainer(c.id).catch(() => undefined);
-    }
+  const set = (id: string, t: { startedAt?: string; finishedAt?: string } | undefined) => {
     const startedAt = ms(t?.startedAt);
     const finishedAt = ms(t?.finishedAt);
-    times.set(c.id, { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) });
-  });
+    times.set(id, { ...(startedAt ? { startedAt } : {}), ...(finishedAt ? { finishedAt } : {}) });
+  };
+  const stored = new Map(root ? containers.map((c) => [c.id, readStoredContainerTimes(root, c.id)]) : []);
+  const asked = containers.filter((c) => !stored.get(c.id));
+  if (root && asked.length) method = 'inspect';
+  await mapLimit(asked, 8, async (c) => { stored.set(c.id, await engine.inspectContainer(c.id).catch(() => undefined)); });
+  for (const c of containers) set(c.id, stored.get(c.id));
   const byRef = new Map<string, string>();
   for (const i of images) {
     byRef.set(i.id, i.id);
@@ -217,16 +252,19 @@ async function inspectedLayers(engine: EngineClient, id: string): Promise<ReadLa
  * From the engine's own stores, or undefined (then the API is asked): the config must hash to the image ID
  * (so it is that image's, whatever reads it) and every layer must be in the layer store with its size.
  */
-async function storedLayers(root: string, driver: string, id: string): Promise<ReadLayers | undefined> {
+function storedLayers(root: string, driver: string, id: string, layerSize: Map<string, number | undefined>, tagTime: boolean): ReadLayers | undefined {
   try {
-    const config = await readStoredImageConfig(root, id, driver);
+    const config = readStoredImageConfigSync(root, id, driver);
     if (`sha256:${createHash('sha256').update(config).digest('hex')}` !== id) return undefined;
     const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
     if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string')) return undefined;
     const chain = chainIds(diffIds as string[]);
-    const sizes = await Promise.all(chain.map((c) => readStoredLayerSize(root, driver, c)));
+    const sizes = chain.map((c) => {
+      if (!layerSize.has(c)) layerSize.set(c, readStoredLayerSize(root, driver, c));
+      return layerSize.get(c);
+    });
     if (sizes.some((n) => n === undefined)) return undefined;
-    const lastTagged = time(await readStoredLastTagTime(root, driver, id));
+    const lastTagged = tagTime ? time(readStoredLastTagTime(root, driver, id)) : undefined;
     return { layers: { chain, sizes: sizes as number[] }, ...(lastTagged ? { lastTagged } : {}) };
   } catch {
     return undefined;

@@ -109,6 +109,17 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
   }
   const kept = inventory.containers.filter((c) => !goingContainers.has(c.id));
   const going = inventory.containers.filter((c) => goingContainers.has(c.id));
+  // containers by image, in inventory order: an image is looked up for each image, not each pair
+  const byImage = (list: readonly InventoryContainer[]) => {
+    const out = new Map<string, InventoryContainer[]>();
+    for (const c of list) {
+      const same = out.get(c.imageId);
+      if (same) same.push(c);
+      else out.set(c.imageId, [c]);
+    }
+    return (id: string) => out.get(id) ?? [];
+  };
+  const [keptOf, goingOf, allOf] = [byImage(kept), byImage(going), byImage(inventory.containers)];
 
   // 2. and 4. images: dangling, then (with --images unused) every image no kept container uses
   const recent = recentTags(inventory.images, protect.keepRecent);
@@ -120,7 +131,7 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     const refuse = (reason: PlanRefusal['reason'], detail: string) => {
       if (phaseOn) refusals.push({ group, kind: 'image', target: `${name}${image.dangling ? '' : ` (${image.id.slice(7, 19)})`}`, bytes: image.size, reason, detail });
     };
-    const users = kept.filter((c) => c.imageId === image.id);
+    const users = keptOf(image.id);
     if (users.length) { refuse('in-use', `used by ${users.map(containerWord).join(', ')}`); continue; }
     const label = matchingLabel(image.labels, protect.labels);
     if (label) { refuse('protected', `label ${labelRuleText(label)}`); continue; }
@@ -128,10 +139,10 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
     if (glob) { refuse('protected', `matches --keep-image ${glob}`); continue; }
     const recentTag = image.repoTags.find((t) => recent.has(t));
     if (recentTag) { refuse('protected', `${recentTag} is among the ${protect.keepRecent} newest tags of ${splitTag(recentTag).repo} (--keep-recent)`); continue; }
-    const lastUse = lastUsedMs(image, inventory.containers);
+    const lastUse = lastUsedMs(image, allOf(image.id));
     if (youngerThanKeepSince(lastUse.ms)) { refuse('protected', `${lastUse.what} ${ago(now - lastUse.ms)} ago, ${keepSinceText()}`); continue; }
     if (!phaseOn) continue;
-    const freedBy = going.filter((c) => c.imageId === image.id);
+    const freedBy = goingOf(image.id);
     const because = image.dangling ? 'dangling' : 'no container uses it';
     const freed = freedBy.length ? `; its container${freedBy.length === 1 ? '' : 's'} ${freedBy.map((c) => c.name).join(', ')} go${freedBy.length === 1 ? 'es' : ''} in phase containers` : '';
     imageActions.push({ image, action: { group, id: `image:${image.id}`, kind: 'remove-image', target: image.id, bytes: 0,
@@ -193,7 +204,7 @@ export function planPrune(inventory: PruneInventory, options: PruneOptions): Pru
   const target = spaceTarget(inventory, options);
   if (target) {
     const earlier = actions.reduce((n, a) => n + a.bytes, 0);
-    const lru = [...imageActions].map((a) => ({ ...a, used: lastUsedMs(a.image, inventory.containers) })).sort((x, y) => x.used.ms - y.used.ms);
+    const lru = [...imageActions].map((a) => ({ ...a, used: lastUsedMs(a.image, allOf(a.image.id)) })).sort((x, y) => x.used.ms - y.used.ms);
     const freedBy = (n: number) => {
       const ids = new Set(lru.slice(0, n).map((a) => a.image.id));
       return freedBytes(lru.slice(0, n).map((a) => a.image), inventory.images.filter((i) => !ids.has(i.id))).reduce((t, b) => t + b.bytes, 0);

@@ -84,7 +84,9 @@ export async function planPruneOnEngine(options: PruneOptions, context: Capabili
   const engine = await context.engine();
   const space = options.untilFree !== undefined || options.untilUsed !== undefined;
   // images' last use orders a space target and judges --keep-since; without either it is not read
-  const inventory = await readInventory(engine, context, { space, lastUse: space || options.protect?.keepSinceMs !== undefined });
+  const lastUse = space || options.protect?.keepSinceMs !== undefined;
+  // images' last tag time: for --keep-recent's order, and as a use for the two above
+  const inventory = await readInventory(engine, context, { space, lastUse, tagTimes: lastUse || options.protect?.keepRecent !== undefined });
   const planning = planPrune(inventory, options);
   return {
     inventory,
