@@ -31,7 +31,7 @@ export interface RegistryServer {
   wipeStorage(): void;
   /** Stops the process (SIGTERM, then SIGKILL) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
-  /** With a shape: the netem qdiscs on the registry's link, as tc shows them. */
+  /** With a shape: the qdiscs on the registry's link, as tc shows them. */
   readonly shaping?: string[];
 }
 
@@ -95,8 +95,8 @@ interface SpawnedRegistry extends RegistryServer {
 }
 
 /**
- * The registry in a network namespace of its own behind a netem-shaped veth pair, reached through a forwarder on
- * 127.0.0.1 (dockerd's default insecure range): only the registry's traffic is slowed.
+ * The registry in a network namespace of its own behind a tbf-shaped veth pair, reached through a forwarder on
+ * 127.0.0.1 (dockerd's default insecure range) that also adds the latency: only the registry's traffic is slowed.
  */
 async function startShapedRegistry(bin: string, shape: LinkShape, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<RegistryServer> {
   let netns: ShapedNetns | undefined;
@@ -112,7 +112,7 @@ async function startShapedRegistry(bin: string, shape: LinkShape, options: { tim
     // a fresh namespace has every port free
     const port = 5000;
     server = await spawnRegistry(bin, port, { netns: netns.name, host: netns.innerAddress });
-    forward = await startTcpForward(netns.innerAddress, port);
+    forward = await startTcpForward(netns.innerAddress, port, (shape.latencyMs ?? 0) / 2);
     const front: SpawnedRegistry = { ...server, address: forward.address, alive: server.alive, wipeStorage: server.wipeStorage, log: server.log, stop: stopAll, shaping: netns.qdiscs };
     if (await waitReady(front, options.timeoutMs ?? 30_000, options.signal)) return front;
     throw new HostError(`docker-registry did not start in network namespace ${netns.name}: ${server.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`);

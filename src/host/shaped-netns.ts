@@ -1,9 +1,12 @@
 /**
- * A network namespace joined to the host by a veth pair whose two ends are shaped with netem (rate and
- * delay): bench hello runs its registry inside, so only the registry's traffic crosses the shaped link
- * (`--bandwidth`, `--latency`). Each end shapes what leaves it: the host end the pushes, the namespace end the
- * pulls. Nothing of the host's own interfaces changes (tc on `lo` would have shaped every loopback flow and
- * is one root qdisc that two runs would fight over); deleting the namespace deletes both veth ends.
+ * A network namespace joined to the host by a veth pair whose two ends are rate-limited with tc's token bucket
+ * (tbf): bench hello runs its registry inside, so only the registry's traffic crosses the shaped link
+ * (`--bandwidth`). Each end shapes what leaves it: the host end the pushes, the namespace end the pulls.
+ * Nothing of the host's own interfaces changes (tc on `lo` would have shaped every loopback flow and is one
+ * root qdisc that two runs would fight over); deleting the namespace deletes both veth ends.
+ *
+ * tbf rather than netem: tbf is in every kernel that has traffic control at all, netem is not (this host's
+ * kernel has tbf, htb and pfifo and no netem), so latency is added by the forwarder in front (tcp-forward.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +15,7 @@ import { hostTools, type ToolRunner } from './tool-runner.js';
 export interface LinkShape {
   /** Bits per second each way; undefined for no rate limit. */
   rateBitsPerSec?: number;
-  /** Round-trip delay added, in ms: half on each end. */
+  /** Round-trip delay added, in ms: half each way (by the forwarder, not here). */
   latencyMs?: number;
 }
 
@@ -41,19 +44,18 @@ function installExitHook(): void {
   });
 }
 
-/** The netem arguments for one end: half the round trip, and the rate; a queue long enough not to drop at that rate. */
-export function netemArgs(shape: LinkShape): string[] {
-  const args = ['netem'];
-  if (shape.latencyMs) args.push('delay', `${shape.latencyMs / 2}ms`);
-  if (shape.rateBitsPerSec) args.push('rate', `${Math.round(shape.rateBitsPerSec)}bit`);
-  // netem's default queue is 1000 packets; a long delay at a high rate needs more in flight
-  args.push('limit', '100000');
-  return args;
+/**
+ * The tbf arguments for one end: the rate; a bucket of 10 ms at that rate but at least 128 KiB (veth hands tbf
+ * GSO packets of up to 64 KiB); a queue of 200 ms before drops, so TCP sees a path, not a wall.
+ */
+export function tbfArgs(rateBitsPerSec: number): string[] {
+  const burst = Math.max(128 * 1024, Math.round(rateBitsPerSec / 8 / 100));
+  return ['tbf', 'rate', `${Math.round(rateBitsPerSec)}bit`, 'burst', String(burst), 'latency', '200ms'];
 }
 
 /**
  * Creates the namespace, the veth pair on a random link-local /30 (169.254.0.0/16, never routed off the host),
- * and netem on both ends. Needs root and iproute2.
+ * and tbf on both ends when a rate is given. Needs root and iproute2.
  */
 export async function createShapedNetns(shape: LinkShape, options: { runner?: ToolRunner; signal?: AbortSignal } = {}): Promise<ShapedNetns> {
   const runner = options.runner ?? hostTools;
@@ -90,9 +92,9 @@ export async function createShapedNetns(shape: LinkShape, options: { runner?: To
     await run('ip', ['-n', name, 'link', 'set', innerIf, 'up']);
     await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     const qdiscs: string[] = [];
-    if (shape.rateBitsPerSec || shape.latencyMs) {
-      await run('tc', ['qdisc', 'add', 'dev', hostIf, 'root', ...netemArgs(shape)]);
-      await run('ip', ['netns', 'exec', name, 'tc', 'qdisc', 'add', 'dev', innerIf, 'root', ...netemArgs(shape)]);
+    if (shape.rateBitsPerSec) {
+      await run('tc', ['qdisc', 'add', 'dev', hostIf, 'root', ...tbfArgs(shape.rateBitsPerSec)]);
+      await run('ip', ['netns', 'exec', name, 'tc', 'qdisc', 'add', 'dev', innerIf, 'root', ...tbfArgs(shape.rateBitsPerSec)]);
       qdiscs.push(`${hostIf}: ${(await run('tc', ['qdisc', 'show', 'dev', hostIf])).trim()}`);
       qdiscs.push(`${innerIf}: ${(await run('ip', ['netns', 'exec', name, 'tc', 'qdisc', 'show', 'dev', innerIf])).trim()}`);
     }

@@ -1,5 +1,5 @@
 /**
- * bench hello's --bandwidth/--latency: the registry in its own network namespace behind a netem-shaped veth
+ * bench hello's --bandwidth/--latency: the registry in its own network namespace behind a tbf-shaped veth
  * pair. Oracles: the registry's manifest (the compressed bytes a pull fetches), the wall clock of the engine's
  * pull against size/rate, `ip netns`, `ip link` and `tc` for what is left behind, and the round trip of a
  * request to the registry against the added latency.
@@ -50,13 +50,13 @@ describe('bench hello: --bandwidth and --latency shape the registry traffic only
     const rateBitsPerSec = 16e6;
     const result = await runHelloBench({
       images: [{ name: tag, image: tag, rule: parseReadyRule('exit') }], repetitions: 1, bytesRead: false, shape: { rateBitsPerSec },
-    }, capabilityContext());
+    }, capabilityContext({ connect: { timeoutMs: 300_000 } }));
     const r = result.images[0]!;
     assert.equal(r.error, undefined);
     const shaping = result.registry.shaping!;
     assert.equal(shaping.rateBitsPerSec, rateBitsPerSec);
     assert.equal(shaping.qdiscs.length, 2);
-    for (const q of shaping.qdiscs) assert.match(q, /netem .*rate 16Mbit/, q);
+    for (const q of shaping.qdiscs) assert.match(q, /tbf .*rate 16Mbit/, q);
     assert.match(result.registry.address, /^127\.0\.0\.1:\d+$/);
     // pulledBytes is the manifest's: config plus the compressed layer, about 13 MB here
     const expectedMs = (r.pulledBytes! * 8 / rateBitsPerSec) * 1000;

@@ -50,7 +50,7 @@ export interface HelloBenchOptions {
   flatten?: boolean;
   /**
    * WAN conditions on the registry's traffic only (`--bandwidth`, `--latency`): the registry stowage starts runs
-   * in a network namespace behind a netem-shaped veth pair. Not with `registry`.
+   * in a network namespace behind a tbf-shaped veth pair (the latency is added by its forwarder). Not with `registry`.
    */
   shape?: LinkShape;
   /** The docker-registry binary (tests give a broken one). */
@@ -418,7 +418,8 @@ function spread(values: number[]): Spread | undefined {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-function suiteFigures(results: HelloImageResult[]): HelloBenchResult['suite'] {
+/** The suite figures over per-image results (exported for bench/hello, which runs and prints one image at a time). */
+export function suiteFigures(results: HelloImageResult[]): HelloBenchResult['suite'] {
   const ok = results.filter((r) => !r.error && r.pull && r.run);
   const layered = ok.filter((r) => r.variant === 'layered');
   const pull = layered.reduce((a, r) => a + r.pull!.median, 0);

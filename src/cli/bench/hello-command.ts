@@ -44,8 +44,8 @@ export function registerHello(bench: Command, ctx: () => CliContext, setExit: (c
     .option('--bytes-read <mode>', 'trace the files read until ready with fatrace: auto, on, off', 'auto')
     .option('--flatten', 'also measure a flattened variant of each image (stowage flatten)')
     .option('--cache-dir <dir>', 'where the suite archives are kept (default ~/.cache/stowage/hello)')
-    .option('--bandwidth <rate>', 'shape the registry traffic only to this rate each way (100mbit, 1gbit, 20mbps): netem on the registry\'s own network namespace')
-    .option('--latency <ms>', 'add this round-trip delay to the registry traffic only (ms, or 40ms)')
+    .option('--bandwidth <rate>', 'shape the registry traffic only to this rate each way (100mbit, 1gbit, 20mbps): tc tbf on the registry\'s own network namespace')
+    .option('--latency <ms>', 'add this round-trip delay to the registry traffic only (ms, or 40ms; held by stowage\'s forwarder in front of the registry)')
     .action(async (args: string[], flags: HelloFlags) => {
       const c = ctx();
       if (flags.suite && args.length) throw new UsageError('give either your own images or --suite, not both');
