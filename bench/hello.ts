@@ -6,10 +6,11 @@
  * load average before and after.
  * Run by hand: `npx tsc -p . && node dist/bench/hello.js [N] [names or categories, comma-separated]`;
  * `STOWAGE_HELLO_BANDWIDTH=100mbit` shapes the registry's traffic, `STOWAGE_HELLO_JSON=FILE` keeps the document
- * (rewritten after each image, so a long run that is stopped keeps what it measured).
+ * (rewritten after each image, so a long run that is stopped keeps what it measured); with
+ * `STOWAGE_HELLO_RESUME=1` a run goes on from that document, skipping the images it already has.
  * The first run builds the suite (minutes, needs the Debian mirror); later runs reuse ~/.cache/stowage/hello.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { capabilityContext } from '../src/context.js';
@@ -34,20 +35,27 @@ const progress = {
 };
 const context = capabilityContext({ connect: { timeoutMs: 600_000 }, progress });
 const images = await ensureSuite({ cacheDir: process.env.STOWAGE_HELLO_CACHE ?? join(homedir(), '.cache', 'stowage', 'hello'), ...(pick ? { pick } : {}) }, context);
+// in the order named, so a run stopped early has the categories it was given first
+if (pick) images.sort((a, b) => pick.indexOf(a.name) - pick.indexOf(b.name));
 const loadBefore = loadavg();
 const t = performance.now();
 // one image at a time, each on a registry of its own: the table grows as images finish
-let total: HelloBenchResult | undefined;
+const jsonFile = process.env.STOWAGE_HELLO_JSON;
+let total: HelloBenchResult | undefined = process.env.STOWAGE_HELLO_RESUME && jsonFile && existsSync(jsonFile)
+  ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as { result: HelloBenchResult }).result : undefined;
+const done = new Set(total?.images.map((i) => i.name));
 for (const image of images) {
+  if (done.has(image.name)) continue;
+  process.stderr.write(`hello: ${image.name}: load average ${loadavg()}\n`);
   const one = await runHelloBench({ images: [image], repetitions: n, flatten: true, bytesRead: 'auto', ...(bandwidth ? { shape: { rateBitsPerSec: bandwidth } } : {}) }, context);
   total = total
     ? { ...total, images: [...total.images, ...one.images], findings: [...total.findings, ...one.findings], interrupted: total.interrupted || one.interrupted }
     : one;
   total.suite = suiteFigures(total.images);
   process.stderr.write(renderHelloText(one, makeStyle(false)));
-  if (process.env.STOWAGE_HELLO_JSON) writeFileSync(process.env.STOWAGE_HELLO_JSON, renderJson('bench hello', total));
+  if (jsonFile) writeFileSync(jsonFile, renderJson('bench hello', total));
   if (one.interrupted) break;
 }
-console.log(`bench/hello: ${images.length} Debian images, ${n} repetitions, layered and flattened, ${((performance.now() - t) / 60_000).toFixed(1)} min; load average ${loadBefore} before, ${loadavg()} after`);
+console.log(`bench/hello: ${total?.suite.images ?? 0} Debian images, ${n} repetitions, layered and flattened, ${((performance.now() - t) / 60_000).toFixed(1)} min; load average ${loadBefore} before, ${loadavg()} after`);
 if (total) process.stdout.write(renderHelloText(total, makeStyle(false)));
 console.log('Slacker (FAST \'16, 57 Docker Hub images): pull 76% of start time; 6.4% of the pulled data read; flattened/lazy ~5x faster deployment');
