@@ -54,6 +54,8 @@ export function registryConfig(storageDir: string, port: number, host = '127.0.0
 
 
 const live = new Set<ChildProcess>();
+/** The temporary directory of each live registry, removed by the exit hook too. */
+const liveDirs = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 /** A process that exits without its `finally` (an uncaught error, process.exit) still kills its registries. */
@@ -62,6 +64,8 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // a process that ends without stop() (an unsettled await, process.exit) left its config and storage behind
+    for (const dir of liveDirs.values()) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -142,6 +146,7 @@ async function spawnRegistry(bin: string, port: number, where: { netns: string; 
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
   live.add(child);
+  liveDirs.set(child, dir);
   installExitHook();
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
@@ -165,6 +170,7 @@ async function spawnRegistry(bin: string, port: number, where: { netns: string; 
         }
       }
       live.delete(child);
+      liveDirs.delete(child);
       rmSync(dir, { recursive: true, force: true });
     })()),
   };
