@@ -63,8 +63,8 @@ async function runNow(c: CliContext, flags: ReportFlags, images: number): Promis
 
 export const registerReport: RegisterCommand = (program, ctx) => {
   program.command('report')
-    .description('one self-contained HTML page with charts, from --json documents of doctor, analyze and bench, watch snapshots (or --run)')
-    .argument('[files...]', '--json documents of doctor, analyze, bench start|disk|build, the NDJSON of watch --json (- reads stdin), or a page report wrote')
+    .description('one self-contained HTML page with charts, from --json documents of doctor, analyze and bench (start, disk, build, hello), watch snapshots (or --run)')
+    .argument('[files...]', '--json documents of doctor, analyze, bench start|disk|build|hello, the NDJSON of watch --json (- reads stdin), or a page report wrote')
     .option('-o, --output <file>', 'where to write the page (- for stdout)', 'report.html')
     .option('--run', 'run doctor now (and analyze with --images) and render the result')
     .option('--images <n>', 'with --run: also analyze the N largest images', '0')

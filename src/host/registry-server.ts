@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { freeLocalPort } from './free-port.js';
+import { createShapedNetns, type LinkShape, type ShapedNetns } from './shaped-netns.js';
+import { startTcpForward, type TcpForward } from './tcp-forward.js';
 import { ToolMissingError } from './tool-runner.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -29,10 +31,12 @@ export interface RegistryServer {
   wipeStorage(): void;
   /** Stops the process (SIGTERM, then SIGKILL) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
+  /** With a shape: the qdiscs on the registry's link, as tc shows them. */
+  readonly shaping?: string[];
 }
 
 /** The registry's config: filesystem storage under `dir`, deletes allowed, no blob-descriptor cache. */
-export function registryConfig(storageDir: string, port: number): string {
+export function registryConfig(storageDir: string, port: number, host = '127.0.0.1'): string {
   return [
     'version: 0.1',
     'log:',
@@ -43,13 +47,15 @@ export function registryConfig(storageDir: string, port: number): string {
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${host}:${port}`,
     '',
   ].join('\n');
 }
 
 
 const live = new Set<ChildProcess>();
+/** The temporary directory of each live registry, removed by the exit hook too. */
+const liveDirs = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 /** A process that exits without its `finally` (an uncaught error, process.exit) still kills its registries. */
@@ -58,6 +64,8 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // a process that ends without stop() (an unsettled await, process.exit) left its config and storage behind
+    for (const dir of liveDirs.values()) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -66,9 +74,10 @@ function installExitHook(): void {
  * retried with another; a registry that does not answer within `timeoutMs` is stopped and reported with
  * the end of its log.
  */
-export async function startRegistryServer(options: { bin?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RegistryServer> {
+export async function startRegistryServer(options: { bin?: string; timeoutMs?: number; signal?: AbortSignal; shape?: LinkShape } = {}): Promise<RegistryServer> {
   const bin = options.bin ?? REGISTRY_BIN;
   if (!existsSync(bin)) throw new ToolMissingError('docker-registry', 'docker-registry');
+  if (options.shape) return startShapedRegistry(bin, options.shape, options);
   let lastLog = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const server = await spawnRegistry(bin, await freeLocalPort());
@@ -89,14 +98,45 @@ interface SpawnedRegistry extends RegistryServer {
   log(): string;
 }
 
-async function spawnRegistry(bin: string, port: number): Promise<SpawnedRegistry> {
+/**
+ * The registry in a network namespace of its own behind a tbf-shaped veth pair, reached through a forwarder on
+ * 127.0.0.1 (dockerd's default insecure range) that also adds the latency: only the registry's traffic is slowed.
+ */
+async function startShapedRegistry(bin: string, shape: LinkShape, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<RegistryServer> {
+  let netns: ShapedNetns | undefined;
+  let forward: TcpForward | undefined;
+  let server: SpawnedRegistry | undefined;
+  const stopAll = async () => {
+    await server?.stop();
+    await forward?.close();
+    await netns?.close();
+  };
+  try {
+    netns = await createShapedNetns(shape, options.signal ? { signal: options.signal } : {});
+    // a fresh namespace has every port free
+    const port = 5000;
+    server = await spawnRegistry(bin, port, { netns: netns.name, host: netns.innerAddress });
+    forward = await startTcpForward(netns.innerAddress, port, (shape.latencyMs ?? 0) / 2);
+    const front: SpawnedRegistry = { ...server, address: forward.address, alive: server.alive, wipeStorage: server.wipeStorage, log: server.log, stop: stopAll, shaping: netns.qdiscs };
+    if (await waitReady(front, options.timeoutMs ?? 30_000, options.signal)) return front;
+    throw new HostError(`docker-registry did not start in network namespace ${netns.name}: ${server.log().trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function spawnRegistry(bin: string, port: number, where: { netns: string; host: string } | undefined = undefined): Promise<SpawnedRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
   const storageDir = join(dir, 'storage');
   const configPath = join(dir, 'config.yml');
   const logPath = join(dir, 'registry.log');
-  writeFileSync(configPath, registryConfig(storageDir, port));
+  writeFileSync(configPath, registryConfig(storageDir, port, where?.host));
   let logText = '';
-  const child = spawn(bin, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` execs the registry, so the child's pid is the registry's own and the signals reach it
+  const child = where
+    ? spawn('ip', ['netns', 'exec', where.netns, bin, 'serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d: Buffer) => { if (logText.length < 1 << 16) logText += d.toString('utf8'); };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -106,6 +146,7 @@ async function spawnRegistry(bin: string, port: number): Promise<SpawnedRegistry
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
   live.add(child);
+  liveDirs.set(child, dir);
   installExitHook();
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
@@ -114,7 +155,7 @@ async function spawnRegistry(bin: string, port: number): Promise<SpawnedRegistry
   });
   let stopped: Promise<void> | undefined;
   return {
-    address: `127.0.0.1:${port}`,
+    address: `${where?.host ?? '127.0.0.1'}:${port}`,
     storageDir,
     pid: child.pid ?? -1,
     alive: () => child.exitCode === null && child.signalCode === null && child.pid !== undefined,
@@ -129,6 +170,7 @@ async function spawnRegistry(bin: string, port: number): Promise<SpawnedRegistry
         }
       }
       live.delete(child);
+      liveDirs.delete(child);
       rmSync(dir, { recursive: true, force: true });
     })()),
   };

@@ -34,6 +34,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   fatrace: 'fatrace',
   debootstrap: 'debootstrap',
   tar: 'tar',
+  ip: 'iproute2',
+  tc: 'iproute2',
 };
 
 export interface ToolCommand {

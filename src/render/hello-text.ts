@@ -29,7 +29,7 @@ export function renderHelloText(result: HelloBenchResult, style: Style): string 
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [
-    `bench hello: ${result.images.length} runs, ${result.repetitions} repetitions each, registry ${result.registry.address}${result.registry.startedByStowage ? ' (started by stowage)' : ''}`,
+    `bench hello: ${result.images.length} runs, ${result.repetitions} repetitions each, registry ${result.registry.address}${result.registry.startedByStowage ? ' (started by stowage)' : ''}${shapingText(result.registry.shaping)}`,
     '',
     style.bold(line(header)),
     ...rows.map(line),
@@ -45,4 +45,11 @@ export function renderHelloText(result: HelloBenchResult, style: Style): string 
   const findings = result.findings.filter((f) => f.id !== 'bench/hello-failed');
   if (findings.length) out.push('', renderFindings(findings, style));
   return `${out.join('\n')}\n`;
+}
+
+/** `, shaped to 100 Mbit/s and 40 ms round trip`: the WAN conditions of `--bandwidth` and `--latency`. */
+function shapingText(s: HelloBenchResult['registry']['shaping']): string {
+  if (!s) return '';
+  const parts = [s.rateBitsPerSec ? `${s.rateBitsPerSec >= 1e9 ? `${s.rateBitsPerSec / 1e9} Gbit/s` : `${s.rateBitsPerSec / 1e6} Mbit/s`} each way` : '', s.latencyMs ? `${s.latencyMs} ms round trip` : ''].filter(Boolean);
+  return `, traffic shaped to ${parts.join(' and ')}`;
 }

@@ -232,6 +232,10 @@ const NOT_RUN: Record<string, string> = {
     'needs a cloud VM\'s ephemeral disk (this host has none: it exits 4); the choice runs on recorded AWS, Azure and GCP device trees and through the CLI on this host in test/unit/provision-plan.test.ts',
   'stowage bench hello hello-smoke:1 -n 2        # a 2 MB static-busybox image: cat one file, exit':
     'pushes, removes and pulls back an image through a registry it starts; the same run on a static-busybox image, judged by the registry\'s /v2 API and docker events, is test/engine/bench-hello.test.ts',
+  'stowage bench hello --suite --images web -n 3 --flatten --bandwidth 100mbit --latency 40   # nginx and apache2 over a 100 Mbit/s, 40 ms link':
+    'builds the Debian suite (minutes per image, the Debian mirror) and runs for minutes; shaping runs for real in test/engine/bench-hello-shaping.test.ts, the suite in bench/hello.ts',
+  'stowage --json bench hello hello-smoke:1 > hello.json && stowage report hello.json -o hello.html   # the table and the timeline as a page':
+    'the same run on a static-busybox image (with --flatten), rendered and opened in chromium, is test/engine/report-hello.test.ts',
   'stowage watch --listen 127.0.0.1:9323 --canary stowage-test/busybox:latest --every 60s':
     'runs until Ctrl-C on a fixed port; a real Prometheus scrapes --listen in test/engine/watch-prometheus.test.ts and the canary runs in test/engine/watch-canary.test.ts',
   'stowage watch --once --textfile /var/lib/node_exporter/textfile_collector   # from cron':

@@ -14,6 +14,7 @@ import { BadInputError, EngineRequestError, EngineUnreachableError, HostError } 
 import { flattenImage } from '../../flatten/flatten-image.js';
 import { regularFileSize, startAccessTrace, type AccessTrace } from '../../host/file-access-trace.js';
 import { startRegistryServer, type RegistryServer } from '../../host/registry-server.js';
+import type { LinkShape } from '../../host/shaped-netns.js';
 import { manifestFigures, registryAnswers } from '../../registry/registry-client.js';
 import { median } from '../../stats.js';
 import { formatBytes } from '../../units.js';
@@ -47,6 +48,11 @@ export interface HelloBenchOptions {
   bytesRead?: boolean | 'auto';
   /** Also measure a flattened variant (`stowage flatten`) of each image. */
   flatten?: boolean;
+  /**
+   * WAN conditions on the registry's traffic only (`--bandwidth`, `--latency`): the registry stowage starts runs
+   * in a network namespace behind a tbf-shaped veth pair (the latency is added by its forwarder). Not with `registry`.
+   */
+  shape?: LinkShape;
   /** The docker-registry binary (tests give a broken one). */
   registryBin?: string;
 }
@@ -104,7 +110,12 @@ export interface HelloImageResult {
 export interface HelloBenchResult {
   schemaVersion: typeof SCHEMA_VERSION;
   startedAt: string;
-  registry: { address: string; startedByStowage: boolean };
+  registry: {
+    address: string;
+    startedByStowage: boolean;
+    /** The shaping asked for and the qdiscs tc showed on the registry's link, when `shape` was given. */
+    shaping?: { rateBitsPerSec?: number; latencyMs?: number; qdiscs: string[] };
+  };
   repetitions: number;
   images: HelloImageResult[];
   /** Suite figures over the images that succeeded: Slacker's 76% and 6.4%. */
@@ -143,13 +154,16 @@ export async function runHelloBench(options: HelloBenchOptions, context: Capabil
   }
   let server: RegistryServer | undefined;
   let address = options.registry;
+  if (address && options.shape) {
+    throw new BadInputError('--bandwidth and --latency shape the registry stowage starts, not one given with --registry');
+  }
   if (address) {
     if (!(await registryAnswers(address))) {
       throw new HostError(`no registry answers at http://${address}/v2/`, 'Start it, or leave out --registry to let stowage start one on 127.0.0.1.');
     }
   } else {
     progress.update({ step: 'starting docker-registry' });
-    server = await startRegistryServer({ ...(options.registryBin ? { bin: options.registryBin } : {}), signal });
+    server = await startRegistryServer({ ...(options.registryBin ? { bin: options.registryBin } : {}), ...(options.shape ? { shape: options.shape } : {}), signal });
     address = server.address;
   }
   const results: HelloImageResult[] = [];
@@ -197,7 +211,8 @@ export async function runHelloBench(options: HelloBenchOptions, context: Capabil
     await server?.stop();
   }
   if (signal.aborted) interrupted = true;
-  return { schemaVersion: SCHEMA_VERSION, startedAt, registry: { address, startedByStowage: Boolean(server) }, repetitions, images: results, suite: suiteFigures(results), findings, interrupted };
+  const shaping = options.shape && server?.shaping ? { ...options.shape, qdiscs: server.shaping } : undefined;
+  return { schemaVersion: SCHEMA_VERSION, startedAt, registry: { address, startedByStowage: Boolean(server), ...(shaping ? { shaping } : {}) }, repetitions, images: results, suite: suiteFigures(results), findings, interrupted };
 }
 
 interface BenchEnv {
@@ -403,7 +418,8 @@ function spread(values: number[]): Spread | undefined {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-function suiteFigures(results: HelloImageResult[]): HelloBenchResult['suite'] {
+/** The suite figures over per-image results (exported for bench/hello, which runs and prints one image at a time). */
+export function suiteFigures(results: HelloImageResult[]): HelloBenchResult['suite'] {
   const ok = results.filter((r) => !r.error && r.pull && r.run);
   const layered = ok.filter((r) => r.variant === 'layered');
   const pull = layered.reduce((a, r) => a + r.pull!.median, 0);

@@ -97,6 +97,7 @@ export async function ensureSuite(options: SuiteOptions, context: CapabilityCont
     context.progress.update({ step: `debootstrap ${options.debianSuite ?? 'bookworm'} (the suite's base)` });
     await withDebianRootfs({ suite: options.debianSuite ?? 'bookworm', mirror: options.mirror ?? 'http://deb.debian.org/debian', signal: context.signal },
       async (tar) => { const id = await engine.importImage(tar); const [r, t] = [base.split(':')[0]!, base.split(':')[1]!]; await engine.tagImage(id, r, t); });
+    const failures: string[] = [];
     try {
       for (const [k, e] of missing.entries()) {
         context.progress.update({ step: `building ${e.s.name}`, done: k, total: missing.length, unit: 'items' });
@@ -108,7 +109,8 @@ export async function ensureSuite(options: SuiteOptions, context: CapabilityCont
             const err = (m.errorDetail as { message?: string } | undefined)?.message ?? m.error;
             if (err) failure = String(err);
           });
-          if (failure) throw new HostError(`building the suite image ${e.s.name} failed: ${failure}`);
+          // One recipe that fails (a package renamed upstream) should not cost the other builds: go on, fail at the end.
+          if (failure) { failures.push(`${e.s.name}: ${failure}`); continue; }
           const tmp = tempBeside(e.archive);
           try {
             await pipeline(Readable.from(await engine.saveImage(e.tag)), createWriteStream(tmp));
@@ -124,6 +126,7 @@ export async function ensureSuite(options: SuiteOptions, context: CapabilityCont
     } finally {
       await engine.removeImage(base, { force: true }).catch(() => undefined);
     }
+    if (failures.length) throw new HostError(`building the suite failed for ${failures.join('; ')}`);
   }
   return entries.map((e) => ({ name: e.s.name, image: e.tag, rule: parseReadyRule(e.s.ready), category: e.s.category, archive: e.archive }));
 }

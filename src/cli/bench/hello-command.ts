@@ -8,9 +8,11 @@ import { renderHelloText } from '../../render/hello-text.js';
 import { runHelloBench, type HelloImage } from '../../bench/hello/hello-bench.js';
 import { ensureSuite } from '../../bench/hello/hello-suite.js';
 import { parseReadyRule } from '../../bench/hello/ready-rule.js';
+import { parseLinkRate } from '../../bench/hello/link-rate.js';
 import type { CliContext } from '../cli-context.js';
 import { parseList } from '../cli-context.js';
 import { parseDuration, parsePositive } from './bench-flags.js';
+import { parseDurationFlag } from '../option-parsers.js';
 
 interface HelloFlags {
   ready: string;
@@ -22,6 +24,8 @@ interface HelloFlags {
   bytesRead: string;
   flatten?: boolean;
   cacheDir?: string;
+  bandwidth?: string;
+  latency?: string;
 }
 
 /** `HOST:PORT` (a name or IPv4 address and a port). */
@@ -40,6 +44,8 @@ export function registerHello(bench: Command, ctx: () => CliContext, setExit: (c
     .option('--bytes-read <mode>', 'trace the files read until ready with fatrace: auto, on, off', 'auto')
     .option('--flatten', 'also measure a flattened variant of each image (stowage flatten)')
     .option('--cache-dir <dir>', 'where the suite archives are kept (default ~/.cache/stowage/hello)')
+    .option('--bandwidth <rate>', 'shape the registry traffic only to this rate each way (100mbit, 1gbit, 20mbps): tc tbf on the registry\'s own network namespace')
+    .option('--latency <ms>', 'add this round-trip delay to the registry traffic only (ms, or 40ms; held by stowage\'s forwarder in front of the registry)')
     .action(async (args: string[], flags: HelloFlags) => {
       const c = ctx();
       if (flags.suite && args.length) throw new UsageError('give either your own images or --suite, not both');
@@ -50,6 +56,10 @@ export function registerHello(bench: Command, ctx: () => CliContext, setExit: (c
       const rule = parseReadyRule(flags.ready);
       const repetitions = parsePositive(flags.iterations, '-n');
       const readyTimeoutMs = parseDuration(flags.timeout, '--timeout');
+      if (flags.registry && (flags.bandwidth || flags.latency)) throw new UsageError('--bandwidth and --latency shape the registry stowage starts: leave out --registry');
+      const rateBitsPerSec = flags.bandwidth === undefined ? undefined : parseLinkRate(flags.bandwidth);
+      const latencyMs = flags.latency === undefined ? undefined : parseDurationFlag(flags.latency, '--latency', 'ms', { min: 0, max: 10_000 });
+      const shape = rateBitsPerSec || latencyMs ? { ...(rateBitsPerSec ? { rateBitsPerSec } : {}), ...(latencyMs ? { latencyMs } : {}) } : undefined;
       // Ctrl-C stops after the step in flight; containers, bench-made images and the registry are cleaned up
       const context = c.capabilityContext('bench hello', { interruptible: true, engineTimeoutMs: 600_000 });
       try {
@@ -60,6 +70,7 @@ export function registerHello(bench: Command, ctx: () => CliContext, setExit: (c
           images, repetitions, readyTimeoutMs, flatten: Boolean(flags.flatten),
           bytesRead: flags.bytesRead === 'auto' ? 'auto' : flags.bytesRead === 'on',
           ...(flags.registry ? { registry: flags.registry } : {}),
+          ...(shape ? { shape } : {}),
         }, context);
         c.out(c.json ? renderJson('bench hello', result) : renderHelloText(result, c.style));
         if (result.interrupted) setExit(ExitCode.interrupted);

@@ -54,6 +54,7 @@ svg .seg-kept, svg .seg-inuse { fill: var(--kept); } svg .seg-wasted { fill: var
 svg .seg-reclaimable { fill: var(--reclaimable); } svg .hit { fill: transparent; }
 svg .depth-bar rect { fill: var(--kept); }
 svg .step-bar rect { fill: var(--kept); } svg .step-bar.cached rect { fill: var(--reclaimable); }
+.sw-push { background: var(--iops); } .sw-pull { background: var(--await); } svg .seg-push { fill: var(--iops); } svg .seg-pull { fill: var(--await); } svg .seg-run { fill: var(--run); }
 svg a:focus { outline: 2px solid var(--info); }
 .finding { border-left: 4px solid var(--line); padding: 0.4rem 0.8rem; margin: 0.8rem 0; background: var(--panel); border-radius: 0 4px 4px 0; }
 .finding:target { outline: 2px solid var(--info); }

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { BadInputError } from '../../errors.js';
 import { SCHEMA_VERSION, type JsonDocument } from '../json-document.js';
 
-export const REPORT_KINDS = ['doctor', 'analyze', 'bench start', 'bench disk', 'bench build'] as const;
+export const REPORT_KINDS = ['doctor', 'analyze', 'bench start', 'bench disk', 'bench build', 'bench hello'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 /** What a page section renders: a --json document's kind, or a watch snapshot (`stowage watch --json`'s NDJSON). */
 export type PageKind = ReportKind | 'watch';
@@ -19,6 +19,7 @@ export const REQUIRED_RESULT_FIELDS: Record<ReportKind, readonly string[]> = {
   'bench start': ['schemaVersion', 'image', 'concurrency', 'startedAt', 'stallOptions', 'sampleIntervalMs', 'summary', 'findings', 'stalls', 'cpu', 'episodes', 'interrupted', 'sampleCount'],
   'bench disk': ['schemaVersion', 'path', 'device', 'tool', 'toolDetail', 'syncWrite', 'randomWrite', 'sequentialWrite', 'findings'],
   'bench build': ['schemaVersion', 'thresholds', 'runs', 'findings'],
+  'bench hello': ['schemaVersion', 'startedAt', 'registry', 'repetitions', 'images', 'suite', 'findings', 'interrupted'],
 };
 
 /** Fields that must be arrays, since the page iterates over them. */
@@ -28,6 +29,7 @@ const ARRAY_FIELDS: Record<ReportKind, readonly string[]> = {
   'bench start': ['findings', 'stalls', 'episodes'],
   'bench disk': ['findings'],
   'bench build': ['runs', 'findings'],
+  'bench hello': ['images', 'findings'],
 };
 
 /** One document to render and where it came from (a file name, `-` for stdin, or `stowage doctor` for --run). */

@@ -14,6 +14,8 @@ import { count } from '../../units.js';
 import { STOWAGE_VERSION } from '../../version.js';
 import { analyzeSection } from './analyze-section.js';
 import { benchBuildSection, benchDiskSection, benchStartSection } from './bench-sections.js';
+import type { HelloBenchResult } from '../../bench/hello/hello-bench.js';
+import { benchHelloSection } from './hello-section.js';
 import { doctorSection } from './doctor-section.js';
 import { esc, jsonForScript } from './escape.js';
 import { findingAnchor } from './findings-html.js';
@@ -54,6 +56,10 @@ function docTitle(d: ReportDocument): string {
       return `bench disk ${(r as unknown as DiskBenchResult).path}`;
     case 'bench build':
       return `bench build ${(r as unknown as BuildBenchResult).runs.map((x) => x.dockerfile).join(' vs ')}`;
+    case 'bench hello': {
+      const h = r as unknown as HelloBenchResult;
+      return `bench hello ${[...new Set(h.images.map((i) => i.name))].join(', ')}`;
+    }
     case 'watch': {
       const start = (r as unknown as WatchSnapshot).events.find((e) => e.type === 'start');
       return `watch ${start?.type === 'start' ? start.target.dataRoot : d.source}`;
@@ -71,6 +77,7 @@ function sectionBody(d: ReportDocument, docId: string): string {
     case 'bench start': return benchStartSection(r as StartBenchResult, docId);
     case 'bench disk': return benchDiskSection(r as DiskBenchResult, docId);
     case 'bench build': return benchBuildSection(r as BuildBenchResult, docId);
+    case 'bench hello': return benchHelloSection(r as HelloBenchResult, docId);
     case 'watch': return watchSection(r as WatchSnapshot, docId);
   }
 }
