@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chainIds } from '../../src/image/chain-ids.js';
 import { freedBytes, layerSizes } from '../../src/prune/image-layers.js';
 import type { InventoryContainer, InventoryImage, PruneInventory } from '../../src/prune/inventory.js';
-import { planPrune } from '../../src/prune/prune-planner.js';
+import { lastUsedMs, planPrune } from '../../src/prune/prune-planner.js';
 import { globMatches, parseLabelRule, type PruneOptions } from '../../src/prune/prune-options.js';
 import { renderPruneText } from '../../src/render/prune-text.js';
 import { makeStyle } from '../../src/render/style.js';
@@ -225,4 +225,15 @@ test('--keep-storage: of the records past --build-cache-until, the least recentl
   assert.deepEqual(targets(both, 'build-cache'), ['r1aaaaaaaaaaaaaaaaaaaaaaa']);
   // a budget the cache already fits removes nothing
   assert.deepEqual(targets(plan({ buildCacheUntilMs: 0, buildCacheKeepBytes: 799 }), 'build-cache'), []);
+});
+
+test('a stopped container stamped started after it finished (a command that exits at once) was last used at its stop', () => {
+  const img = image('a', ['quick:1'], [L.base], 10);
+  const stop = NOW - 60_000;
+  // as dockerd 20.10 recorded `docker start -a` of `true`: StartedAt 4 ms after FinishedAt
+  const quick = container('quick', 'a', 'exited', { startedAt: stop + 4, finishedAt: stop });
+  assert.deepEqual(lastUsedMs(img, [quick]), { ms: stop, what: 'container quick stopped' });
+  // a running container's start stays its last use, and so does a normal start before a stop
+  assert.deepEqual(lastUsedMs(img, [container('up', 'a', 'running', { startedAt: stop + 4 })]), { ms: stop + 4, what: 'container up started' });
+  assert.deepEqual(lastUsedMs(img, [container('ran', 'a', 'exited', { startedAt: stop - 5000, finishedAt: stop })]), { ms: stop, what: 'container ran stopped' });
 });
