@@ -11,6 +11,7 @@ interface ProvisionFlags {
   /** Each --device given; several are striped as one RAID0. */
   device: string[];
   fs: string;
+  driver: string;
   split?: string;
   ephemeral?: boolean;
   keepImages?: boolean;
@@ -40,6 +41,7 @@ function toOptions(flags: ProvisionFlags): ProvisionOptions {
     device: flags.device[0]!,
     ...(flags.device.length > 1 ? { devices: flags.device } : {}),
     fs: parseChoiceFlag(flags.fs, '--fs', ['xfs', 'ext4'] as const),
+    ...(flags.driver === 'overlay2' ? {} : { driver: parseChoiceFlag(flags.driver, '--driver', ['overlay2', 'devicemapper'] as const) }),
     minSizeBytes: parseSizeFlag(flags.minSize, '--min-size'),
     ...(flags.split ? { split: parseSplit(flags.split) } : {}),
     ...(flags.ephemeral ? { ephemeral: true } : {}),
@@ -70,6 +72,7 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
     .requiredOption('--device <dev>', 'the disk to give Docker: /dev/NAME, a /dev/disk link, or auto (the cloud\'s ephemeral disks); several are striped as one md RAID0',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--fs <type>', 'filesystem: xfs (ftype=1, pquota) or ext4 (journal, filetype)', 'xfs')
+    .option('--driver <name>', 'overlay2, or devicemapper: the legacy LVM thin pool, planned only (engines older than 25; apply refuses it)', 'overlay2')
     .option('--split <size:mountpoint>', 'SIZE for Docker, the rest of the disk mounted on MOUNTPOINT (50G:/data)')
     .option('--ephemeral', 'install a boot unit that re-makes the filesystem when the disk comes back blank')
     .option('--keep-images', 'copy the current data-root (images, containers, volumes) onto the new disk')
@@ -90,6 +93,7 @@ Examples:
   stowage provision plan --device /dev/disk/azure/resource --split 50G:/data --ephemeral
   stowage provision plan --device auto --ephemeral
   stowage provision plan --device /dev/nvme1n1 --device /dev/nvme2n1 --ephemeral
+  stowage provision plan --device /dev/sdc --driver devicemapper
   stowage provision plan --device /dev/sdb --fs ext4 --keep-images --json`)
     .action(async (flags: ProvisionFlags) => {
       const c = ctx();

@@ -22,6 +22,7 @@ import { partitionNode, systemdRuns, ownedByStowage, type ProvisionOptions, type
 import { makeReport } from './provision-plan.js';
 import { MD_DEVICE, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
 import { memberNames, raidUnitName, raidUnitText } from './raid-plan.js';
+import { PREFER_OVERLAY2 } from './thinpool-plan.js';
 
 function mountedAt(fs: HostFs, where: string): { source: string; fsType: string; options: string } | undefined {
   const m = parseMountinfo(fs.readText('/proc/self/mountinfo') ?? '').filter((e) => e.mountPoint === where).at(-1);
@@ -30,6 +31,9 @@ function mountedAt(fs: HostFs, where: string): { source: string; fsType: string;
 
 /** Applies the plan; refuses (before writing anything) when the plan has refusals. */
 export async function applyProvision(options: ProvisionOptions, context: CapabilityContext): Promise<ProvisionReport> {
+  if (options.driver === 'devicemapper') {
+    throw new RefusedError('the devicemapper thin pool is shown as a plan only: apply refuses it', `Nothing was written. ${PREFER_OVERLAY2}.`);
+  }
   const { r, report } = await makeReport(options, context);
   const { o } = r;
   if (report.plan.refusals.length) {

@@ -16,6 +16,7 @@ import { SCHEMA_VERSION } from '../version.js';
 import { DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { AUTO_DEVICE, pickEphemeralDisks } from './auto-device.js';
 import { hasMdadm, MDADM_CONF, mdMissing } from '../host/md-raid.js';
+import type { StorageDriver } from './thinpool-plan.js';
 import type { EphemeralDisk } from '../host/ephemeral-disks.js';
 
 export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
@@ -37,6 +38,11 @@ export interface ProvisionOptions {
    * node image does with its instance stores. `--device auto` fills it when it finds several of one kind.
    */
   devices?: string[];
+  /**
+   * The storage driver the disk is for: overlay2 (default), or the legacy devicemapper thin pool, which is
+   * only planned (engines older than 25), never applied.
+   */
+  driver?: StorageDriver;
   fs?: ProvisionFs;
   /** Split the disk: the first `sizeBytes` for Docker, the rest mounted on `mountPoint`. */
   split?: { sizeBytes: number; mountPoint: string };
@@ -109,6 +115,8 @@ export interface ProvisionReport {
     sizeBytes: number;
     members: { given: string; path: string; stableName: string; sizeBytes: number }[];
   };
+  /** Set with `driver: devicemapper`: the plan is the LVM thin pool's, shown and never applied. */
+  driver?: StorageDriver;
   fs: ProvisionFs;
   mountPoint: string;
   dataRoot: { current: string; next: string };
@@ -204,6 +212,10 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   const engineOption = options.engine ?? (systemdRuns(fs) ? 'systemd' : 'none');
   const engine = engineOption === 'none' ? undefined : engineOption === 'systemd' ? systemdEngine(tools) : engineOption;
   const engineKind = typeof engineOption === 'string' ? engineOption : 'custom';
+  if (o.driver !== undefined && o.driver !== 'overlay2' && o.driver !== 'devicemapper') throw new UsageError(`driver must be overlay2 or devicemapper, not ${String(o.driver)}`);
+  if (o.driver === 'devicemapper' && (o.split || o.ephemeral || o.keepImages || (options.devices?.length ?? 0) > 1)) {
+    throw new UsageError('the devicemapper thin-pool plan takes one whole device, without --split, --ephemeral, --keep-images or several devices', 'Prefer overlay2 (drop --driver).');
+  }
   if (o.ephemeral && o.split) {
     throw new UsageError('an ephemeral disk with a split is not supported yet: its boot unit would have to re-partition the disk', 'Give Docker the whole ephemeral disk, or split it without `ephemeral`.');
   }
