@@ -16,7 +16,7 @@ import type { ToolInvocation } from '../host/tool-runner.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { storedImageIds } from '../engine/image-store.js';
 import type { PlanAction } from '../plan/plan.js';
-import { ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
+import { ephemeralSplitUnitText, ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, ownedByStowage, type ProvisionOptions, type ProvisionReport } from './provision-options.js';
 import { makeReport } from './provision-plan.js';
@@ -64,7 +64,14 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
   const unitContent = async (id: string) => {
     const spec = await mountSpecOf(id);
     const before = raid ? raidUnitName(o.mountPoint) : o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined;
-    return mountUnitText(spec, id === 'persist-docker' ? before : undefined);
+    return mountUnitText(spec, id === 'persist-docker' || (o.split && o.ephemeral) ? before : undefined);
+  };
+  /** The ephemeral disk's boot unit: re-make the filesystem, or with a split the partitions and both filesystems. */
+  const ephemeralContent = async () => {
+    const name = r.probe.stableLinks[0] ?? dev;
+    const docker = await mountSpecOf('persist-docker');
+    if (!o.split) return ephemeralUnitText(name, docker, DOCKER_LABEL);
+    return ephemeralSplitUnitText(name, docker, await mountSpecOf('persist-data'), o.split.sizeBytes, { docker: DOCKER_LABEL, data: DATA_LABEL }, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]);
   };
   const raidUnitContent = async () => raidUnitText(memberNames(r), o.mdadmConf, { fs: o.fs, uuid: (await mountSpecOf('persist-docker')).uuid, where: o.mountPoint, label: DOCKER_LABEL }, o.ephemeral ?? false);
   const fstabHas = (uuid: string) => (liveHostFs.readText(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
@@ -99,8 +106,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         return fstabHas((await mountSpecOf(action.id)).uuid) ? 'the fstab line is already there' : undefined;
       }
       case 'ephemeral-unit': {
-        const spec = await mountSpecOf('persist-docker');
-        return liveHostFs.readText(action.target) === ephemeralUnitText(r.probe.stableLinks[0] ?? dev, spec, DOCKER_LABEL) ? 'the unit is already written' : undefined;
+        return liveHostFs.readText(action.target) === await ephemeralContent() ? 'the unit is already written' : undefined;
       }
       case 'raid-create':
         return existsSync(MD_DEVICE) ? `${MD_DEVICE} exists` : safeNow();
@@ -177,7 +183,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       }
       case 'ephemeral-unit': {
         mkdirSync(dirname(action.target), { recursive: true });
-        await writeFileAtomic(action.target, ephemeralUnitText(r.probe.stableLinks[0] ?? dev, await mountSpecOf('persist-docker'), DOCKER_LABEL));
+        await writeFileAtomic(action.target, await ephemeralContent());
         if (systemdRuns(r.fs)) await run(systemctlCommand('enable', [ephemeralUnitName(o.mountPoint)]));
         return;
       }

@@ -216,9 +216,6 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   if (o.driver === 'devicemapper' && (o.split || o.ephemeral || o.keepImages || (options.devices?.length ?? 0) > 1)) {
     throw new UsageError('the devicemapper thin-pool plan takes one whole device, without --split, --ephemeral, --keep-images or several devices', 'Prefer overlay2 (drop --driver).');
   }
-  if (o.ephemeral && o.split) {
-    throw new UsageError('an ephemeral disk with a split is not supported yet: its boot unit would have to re-partition the disk', 'Give Docker the whole ephemeral disk, or split it without `ephemeral`.');
-  }
   if (o.keepImages && !engine) {
     throw new UsageError('keeping the images needs the engine stopped while its data-root is copied', 'Let stowage stop and start it (`engine: systemd`), or move the data yourself.');
   }

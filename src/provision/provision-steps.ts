@@ -80,7 +80,9 @@ export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: bo
   } else if (ephemeral) {
     const path = join(o.unitDir, ephemeral);
     const name = r.probe.stableLinks[0] ?? dev;
-    out.push(step({ id: 'ephemeral-unit', kind: 'write-file', target: path, bytes: 0, reason: `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
+    out.push(step({ id: 'ephemeral-unit', kind: 'write-file', target: path, bytes: 0, reason: o.split
+      ? `at boot, when ${name} comes back blank, write the same GPT and re-make both filesystems (same UUIDs), before both mounts and docker.service`
+      : `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
       [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [ephemeral])] : [])], `systemctl disable ${ephemeral}; rm ${path}`));
   }
   const switching = r.dataRoot !== o.mountPoint;
