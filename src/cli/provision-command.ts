@@ -14,6 +14,7 @@ interface ProvisionFlags {
   driver: string;
   split?: string;
   ephemeral?: boolean;
+  reseed?: string;
   keepImages?: boolean;
   force?: string;
   mountPoint?: string;
@@ -45,6 +46,7 @@ function toOptions(flags: ProvisionFlags): ProvisionOptions {
     minSizeBytes: parseSizeFlag(flags.minSize, '--min-size'),
     ...(flags.split ? { split: parseSplit(flags.split) } : {}),
     ...(flags.ephemeral ? { ephemeral: true } : {}),
+    ...(flags.reseed ? { reseed: flags.reseed } : {}),
     ...(flags.keepImages ? { keepImages: true } : {}),
     ...(flags.force ? { force: flags.force } : {}),
     ...(flags.mountPoint ? { mountPoint: flags.mountPoint } : {}),
@@ -75,6 +77,7 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
     .option('--driver <name>', 'overlay2, or devicemapper: the legacy LVM thin pool, planned only (engines older than 25; apply refuses it)', 'overlay2')
     .option('--split <size:mountpoint>', 'SIZE for Docker, the rest of the disk mounted on MOUNTPOINT (50G:/data)')
     .option('--ephemeral', 'install a boot unit that re-makes the filesystem when the disk comes back blank')
+    .option('--reseed <dir>', 'with --ephemeral: a boot unit imports this stowage migrate store after docker.service starts')
     .option('--keep-images', 'copy the current data-root (images, containers, volumes) onto the new disk')
     .option('--force <dev>', 'wipe the existing signatures of this exact device (never a mounted or in-use one)')
     .option('--mount-point <dir>', 'where the new filesystem is mounted and becomes the data-root', '/var/lib/docker-disk')
@@ -94,6 +97,7 @@ Examples:
   stowage provision plan --device auto --ephemeral
   stowage provision plan --device /dev/nvme1n1 --device /dev/nvme2n1 --ephemeral
   stowage provision plan --device /dev/sdc --driver devicemapper
+  stowage provision plan --device auto --ephemeral --reseed /srv/stowage-store
   stowage provision plan --device /dev/sdb --fs ext4 --keep-images --json`)
     .action(async (flags: ProvisionFlags) => {
       const c = ctx();

@@ -123,3 +123,31 @@ WantedBy=local-fs.target
 RequiredBy=${mountUnitName(docker.where)} ${mountUnitName(data.where)}
 `;
 }
+
+export function reseedUnitName(where: string): string {
+  return `stowage-reseed-${escapeUnitPath(where)}.service`;
+}
+
+/**
+ * The re-seed unit of an ephemeral data-root: once docker.service has started on the re-made (empty) disk, it
+ * loads the images and volumes of a `stowage migrate` store kept on persistent disk (`stowage migrate import
+ * DIR`; what is there already is skipped, so a disk that kept its data costs a quick check), so a reboot does
+ * not mean a cold host. `stowage` is the absolute path of the CLI; the store must exist (ConditionPathIsDirectory).
+ */
+export function reseedUnitText(stowage: string, store: string, bootUnit: string): string {
+  return `# Written by stowage provision: re-seeds Docker's ephemeral data-root from a stowage migrate store.
+[Unit]
+Description=Re-seed Docker's images from ${store} (stowage provision)
+Requires=docker.service
+After=docker.service ${bootUnit}
+ConditionPathIsDirectory=${store}
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${stowage} migrate import ${store}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

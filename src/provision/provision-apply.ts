@@ -16,10 +16,11 @@ import type { ToolInvocation } from '../host/tool-runner.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { storedImageIds } from '../engine/image-store.js';
 import type { PlanAction } from '../plan/plan.js';
-import { ephemeralSplitUnitText, ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
+import { reseedUnitName, reseedUnitText, ephemeralSplitUnitText, ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, ownedByStowage, type ProvisionOptions, type ProvisionReport } from './provision-options.js';
 import { makeReport } from './provision-plan.js';
+import { stowageBin } from './provision-steps.js';
 import { MD_DEVICE, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
 import { memberNames, raidUnitName, raidUnitText } from './raid-plan.js';
 import { PREFER_OVERLAY2 } from './thinpool-plan.js';
@@ -73,6 +74,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
     if (!o.split) return ephemeralUnitText(name, docker, DOCKER_LABEL);
     return ephemeralSplitUnitText(name, docker, await mountSpecOf('persist-data'), o.split.sizeBytes, { docker: DOCKER_LABEL, data: DATA_LABEL }, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]);
   };
+  const reseedContent = () => reseedUnitText(stowageBin(o), o.reseed!, raid ? raidUnitName(o.mountPoint) : ephemeralUnitName(o.mountPoint));
   const raidUnitContent = async () => raidUnitText(memberNames(r), o.mdadmConf, { fs: o.fs, uuid: (await mountSpecOf('persist-docker')).uuid, where: o.mountPoint, label: DOCKER_LABEL }, o.ephemeral ?? false);
   const fstabHas = (uuid: string) => (liveHostFs.readText(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
 
@@ -108,6 +110,8 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       case 'ephemeral-unit': {
         return liveHostFs.readText(action.target) === await ephemeralContent() ? 'the unit is already written' : undefined;
       }
+      case 'reseed-unit':
+        return liveHostFs.readText(action.target) === reseedContent() ? 'the unit is already written' : undefined;
       case 'raid-create':
         return existsSync(MD_DEVICE) ? `${MD_DEVICE} exists` : safeNow();
       case 'raid-config':
@@ -138,6 +142,11 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await writeFileAtomic(o.mdadmConf, `${old}${old && !old.endsWith('\n') ? '\n' : ''}${line}\n`);
         return;
       }
+      case 'reseed-unit':
+        mkdirSync(dirname(action.target), { recursive: true });
+        await writeFileAtomic(action.target, reseedContent());
+        if (systemdRuns(r.fs)) await run(systemctlCommand('enable', [reseedUnitName(o.mountPoint)]));
+        return;
       case 'raid-unit':
         mkdirSync(dirname(action.target), { recursive: true });
         await writeFileAtomic(action.target, await raidUnitContent());

@@ -48,6 +48,10 @@ export interface ProvisionOptions {
   split?: { sizeBytes: number; mountPoint: string };
   /** Install a boot unit that re-makes the filesystem when the disk comes back blank. */
   ephemeral?: boolean;
+  /** With `ephemeral`: a `stowage migrate` store on persistent disk whose images a boot unit imports after docker.service starts. */
+  reseed?: string;
+  /** The stowage CLI the re-seed unit runs (default: this one's bin/stowage). */
+  stowageBin?: string;
   /** Copy the current data-root (images, volumes, containers) onto the new disk. */
   keepImages?: boolean;
   /** The exact device whose existing signatures may be wiped. */
@@ -212,6 +216,7 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   const engineOption = options.engine ?? (systemdRuns(fs) ? 'systemd' : 'none');
   const engine = engineOption === 'none' ? undefined : engineOption === 'systemd' ? systemdEngine(tools) : engineOption;
   const engineKind = typeof engineOption === 'string' ? engineOption : 'custom';
+  if (o.reseed !== undefined && (!o.ephemeral || !o.reseed.startsWith('/'))) throw new UsageError('--reseed DIR takes an absolute path and goes with --ephemeral', 'A disk that keeps its data at reboot needs no re-seeding.');
   if (o.driver !== undefined && o.driver !== 'overlay2' && o.driver !== 'devicemapper') throw new UsageError(`driver must be overlay2 or devicemapper, not ${String(o.driver)}`);
   if (o.driver === 'devicemapper' && (o.split || o.ephemeral || o.keepImages || (options.devices?.length ?? 0) > 1)) {
     throw new UsageError('the devicemapper thin-pool plan takes one whole device, without --split, --ephemeral, --keep-images or several devices', 'Prefer overlay2 (drop --driver).');

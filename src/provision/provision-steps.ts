@@ -1,12 +1,13 @@
 /** The steps of a provisioning plan, each with the command lines it runs and how to undo it by hand. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { daemonJsonBackup } from '../host/daemon-config.js';
 import { commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
 import type { PlanAction } from '../plan/plan.js';
 import { formatBytes } from '../units.js';
-import { ephemeralUnitName, fstabLine, mountUnitName, type MountSpec } from './boot-units.js';
+import { reseedUnitName, ephemeralUnitName, fstabLine, mountUnitName, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, type ProvisionStep, type Resolved } from './provision-options.js';
 import { MD_DEVICE, RAID_CHUNK_KIB, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
@@ -14,6 +15,11 @@ import { memberNames, raidOf, raidUnitName } from './raid-plan.js';
 
 function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: string): { action: PlanAction; step: ProvisionStep } {
   return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
+}
+
+/** The CLI the re-seed unit runs: the caller's, else this package's bin/stowage. */
+export function stowageBin(o: { stowageBin?: string }): string {
+  return o.stowageBin ?? fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
 }
 
 export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {
@@ -84,6 +90,12 @@ export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: bo
       ? `at boot, when ${name} comes back blank, write the same GPT and re-make both filesystems (same UUIDs), before both mounts and docker.service`
       : `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
       [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [ephemeral])] : [])], `systemctl disable ${ephemeral}; rm ${path}`));
+  }
+  if (o.ephemeral && o.reseed) {
+    const unit = reseedUnitName(o.mountPoint);
+    const path = join(o.unitDir, unit);
+    out.push(step({ id: 'reseed-unit', kind: 'write-file', target: path, bytes: 0, reason: `after docker.service starts at boot, load the images and volumes of the stowage migrate store ${o.reseed} (what is there already is skipped)` },
+      [`write ${path}: ExecStart=${stowageBin(o)} migrate import ${o.reseed}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [unit])] : [])], `systemctl disable ${unit}; rm ${path}`));
   }
   const switching = r.dataRoot !== o.mountPoint;
   if (r.engine && switching) {
