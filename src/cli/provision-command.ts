@@ -8,10 +8,13 @@ import { parseChoiceFlag, parseSizeFlag } from './option-parsers.js';
 import type { RegisterCommand } from './main.js';
 
 interface ProvisionFlags {
-  device: string;
+  /** Each --device given; several are striped as one RAID0. */
+  device: string[];
   fs: string;
+  driver: string;
   split?: string;
   ephemeral?: boolean;
+  reseed?: string;
   keepImages?: boolean;
   force?: string;
   mountPoint?: string;
@@ -36,11 +39,14 @@ function toOptions(flags: ProvisionFlags): ProvisionOptions {
   const persist = parseChoiceFlag(flags.persist, '--persist', ['auto', 'unit', 'fstab'] as const);
   const engine = parseChoiceFlag(flags.engineRestart, '--engine-restart', ['auto', 'systemd', 'none'] as const);
   return {
-    device: flags.device,
+    device: flags.device[0]!,
+    ...(flags.device.length > 1 ? { devices: flags.device } : {}),
     fs: parseChoiceFlag(flags.fs, '--fs', ['xfs', 'ext4'] as const),
+    ...(flags.driver === 'overlay2' ? {} : { driver: parseChoiceFlag(flags.driver, '--driver', ['overlay2', 'devicemapper'] as const) }),
     minSizeBytes: parseSizeFlag(flags.minSize, '--min-size'),
     ...(flags.split ? { split: parseSplit(flags.split) } : {}),
     ...(flags.ephemeral ? { ephemeral: true } : {}),
+    ...(flags.reseed ? { reseed: flags.reseed } : {}),
     ...(flags.keepImages ? { keepImages: true } : {}),
     ...(flags.force ? { force: flags.force } : {}),
     ...(flags.mountPoint ? { mountPoint: flags.mountPoint } : {}),
@@ -56,7 +62,8 @@ function toOptions(flags: ProvisionFlags): ProvisionOptions {
 
 const EXIT_CODES = `
 Exit codes: 0 planned (nothing refused) or applied, 2 usage error, 4 no such block device, 5 refused
-(the device is in use, protected, or holds data: nothing written), 6 a step failed (the journal keeps
+(the device is in use, protected, or holds data, or several devices need md RAID0 and the kernel has no md
+driver or mdadm is missing: nothing written), 6 a step failed (the journal keeps
 what was done: run apply again to resume), 130 interrupted (resumable), 70 internal error.`;
 
 export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
@@ -64,10 +71,13 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
     .description('put Docker\'s data-root on a dedicated or ephemeral disk, safely: plan first, apply with --yes');
   const common = (name: string, description: string) => provision.command(name)
     .description(description)
-    .requiredOption('--device <dev>', 'the disk to give Docker: /dev/NAME, a /dev/disk link, or auto (the cloud\'s one ephemeral disk)')
+    .requiredOption('--device <dev>', 'the disk to give Docker: /dev/NAME, a /dev/disk link, or auto (the cloud\'s ephemeral disks); several are striped as one md RAID0',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--fs <type>', 'filesystem: xfs (ftype=1, pquota) or ext4 (journal, filetype)', 'xfs')
+    .option('--driver <name>', 'overlay2, or devicemapper: the legacy LVM thin pool, planned only (engines older than 25; apply refuses it)', 'overlay2')
     .option('--split <size:mountpoint>', 'SIZE for Docker, the rest of the disk mounted on MOUNTPOINT (50G:/data)')
     .option('--ephemeral', 'install a boot unit that re-makes the filesystem when the disk comes back blank')
+    .option('--reseed <dir>', 'with --ephemeral: a boot unit imports this stowage migrate store after docker.service starts')
     .option('--keep-images', 'copy the current data-root (images, containers, volumes) onto the new disk')
     .option('--force <dev>', 'wipe the existing signatures of this exact device (never a mounted or in-use one)')
     .option('--mount-point <dir>', 'where the new filesystem is mounted and becomes the data-root', '/var/lib/docker-disk')
@@ -85,6 +95,9 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
 Examples:
   stowage provision plan --device /dev/disk/azure/resource --split 50G:/data --ephemeral
   stowage provision plan --device auto --ephemeral
+  stowage provision plan --device /dev/nvme1n1 --device /dev/nvme2n1 --ephemeral
+  stowage provision plan --device /dev/sdc --driver devicemapper
+  stowage provision plan --device auto --ephemeral --reseed /srv/stowage-store
   stowage provision plan --device /dev/sdb --fs ext4 --keep-images --json`)
     .action(async (flags: ProvisionFlags) => {
       const c = ctx();

@@ -13,6 +13,8 @@ export interface FilesystemSpec {
   label: string;
   /** Set by stowage so that an ephemeral disk re-made at boot keeps the UUID its mount names. */
   uuid: string;
+  /** On an md RAID0: XFS's log stripe unit is set to 32 KiB (the array's 512 KiB chunk is above XFS's log maximum). */
+  striped?: boolean;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface FilesystemSpec {
  */
 export function mkfsCommand(spec: FilesystemSpec): ToolInvocation {
   return spec.fs === 'xfs'
-    ? { tool: 'mkfs.xfs', args: ['-q', '-L', spec.label, '-m', `uuid=${spec.uuid}`, '-n', 'ftype=1', spec.device] }
+    ? { tool: 'mkfs.xfs', args: ['-q', '-L', spec.label, '-m', `uuid=${spec.uuid}`, '-n', 'ftype=1', ...(spec.striped ? ['-l', 'su=8b'] : []), spec.device] }
     : { tool: 'mkfs.ext4', args: ['-q', '-L', spec.label, '-U', spec.uuid, '-O', 'has_journal,filetype', spec.device] };
 }
 

@@ -82,3 +82,72 @@ WantedBy=local-fs.target
 RequiredBy=${mountUnitName(m.where)}
 `;
 }
+
+/**
+ * The boot unit of a split ephemeral disk: when `blkid -p` finds nothing on the disk (no partition table: the
+ * cloud wiped it), it writes the same GPT (sfdisk, partitions named stowage-docker and stowage-data), and makes
+ * both filesystems with their labels and UUIDs, so both mount units find them again. The disk's kernel node
+ * and its partitions' names (sdb1, nvme1n1p1) are worked out at boot from the stable name.
+ */
+export function ephemeralSplitUnitText(device: string, docker: MountSpec, data: MountSpec, firstBytes: number, labels: { docker: string; data: string }, names: readonly [string, string]): string {
+  const tool = docker.fs === 'xfs' ? '/usr/sbin/mkfs.xfs' : '/usr/sbin/mkfs.ext4';
+  // $$ is systemd's escape of a literal $; the sfdisk script is the one apply feeds it (partitionCommand)
+  const mkfsArgs = (m: MountSpec, label: string, n: number) => mkfsCommand({ fs: m.fs, device: `$\${p}${n}`, label, uuid: m.uuid }).args.join(' ');
+  const mib = Math.floor(firstBytes / (1024 * 1024));
+  const table = `label: gpt\\nsize=${mib}MiB, type=linux, name=${names[0]}\\ntype=linux, name=${names[1]}\\n`;
+  const script = [
+    `d=$$(/usr/bin/readlink -f ${device})`,
+    '/usr/sbin/blkid -p $$d >/dev/null 2>&1 && exit 0',
+    'case $$d in *[0-9]) p=$${d}p;; *) p=$$d;; esac',
+    `printf "${table}" | /usr/sbin/sfdisk --quiet --wipe never $$d`,
+    '/usr/bin/partx --update $$d',
+    `${tool} ${mkfsArgs(docker, labels.docker, 1)}`,
+    `${tool} ${mkfsArgs(data, labels.data, 2)}`,
+  ];
+  const deviceUnit = `${escapeUnitPath(device)}.device`;
+  return `# Written by stowage provision: re-partitions the ephemeral disk and re-makes both filesystems when it comes back blank.
+[Unit]
+Description=Partition the ephemeral disk and make Docker's and ${data.where}'s filesystems when it is blank (stowage provision)
+DefaultDependencies=no
+Requires=${deviceUnit}
+After=${deviceUnit}
+Before=${mountUnitName(docker.where)} ${mountUnitName(data.where)} docker.service containerd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '${script[0]}; ${script[1]}; ${script[2]}; ${script.slice(3).join(' && ')}'
+
+[Install]
+WantedBy=local-fs.target
+RequiredBy=${mountUnitName(docker.where)} ${mountUnitName(data.where)}
+`;
+}
+
+export function reseedUnitName(where: string): string {
+  return `stowage-reseed-${escapeUnitPath(where)}.service`;
+}
+
+/**
+ * The re-seed unit of an ephemeral data-root: once docker.service has started on the re-made (empty) disk, it
+ * loads the images and volumes of a `stowage migrate` store kept on persistent disk (`stowage migrate import
+ * DIR`; what is there already is skipped, so a disk that kept its data costs a quick check), so a reboot does
+ * not mean a cold host. `stowage` is the absolute path of the CLI; the store must exist (ConditionPathIsDirectory).
+ */
+export function reseedUnitText(stowage: string, store: string, bootUnit: string): string {
+  return `# Written by stowage provision: re-seeds Docker's ephemeral data-root from a stowage migrate store.
+[Unit]
+Description=Re-seed Docker's images from ${store} (stowage provision)
+Requires=docker.service
+After=docker.service ${bootUnit}
+ConditionPathIsDirectory=${store}
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${stowage} migrate import ${store}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

@@ -2,7 +2,7 @@
  * `applyProvision` applies the plan step by step, re-checking the device before each write, journaling so that
  * a killed apply resumes, and leaving the old data-root and daemon.json untouched until the new one is verified.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import type { CapabilityContext } from '../context.js';
@@ -16,10 +16,14 @@ import type { ToolInvocation } from '../host/tool-runner.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { storedImageIds } from '../engine/image-store.js';
 import type { PlanAction } from '../plan/plan.js';
-import { ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
+import { reseedUnitName, reseedUnitText, ephemeralSplitUnitText, ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, ownedByStowage, type ProvisionOptions, type ProvisionReport } from './provision-options.js';
 import { makeReport } from './provision-plan.js';
+import { stowageBin } from './provision-steps.js';
+import { MD_DEVICE, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
+import { memberNames, raidUnitName, raidUnitText } from './raid-plan.js';
+import { PREFER_OVERLAY2 } from './thinpool-plan.js';
 
 function mountedAt(fs: HostFs, where: string): { source: string; fsType: string; options: string } | undefined {
   const m = parseMountinfo(fs.readText('/proc/self/mountinfo') ?? '').filter((e) => e.mountPoint === where).at(-1);
@@ -28,14 +32,18 @@ function mountedAt(fs: HostFs, where: string): { source: string; fsType: string;
 
 /** Applies the plan; refuses (before writing anything) when the plan has refusals. */
 export async function applyProvision(options: ProvisionOptions, context: CapabilityContext): Promise<ProvisionReport> {
+  if (options.driver === 'devicemapper') {
+    throw new RefusedError('the devicemapper thin pool is shown as a plan only: apply refuses it', `Nothing was written. ${PREFER_OVERLAY2}.`);
+  }
   const { r, report } = await makeReport(options, context);
   const { o } = r;
   if (report.plan.refusals.length) {
-    throw new RefusedError(`${r.probe.path} is refused: ${report.plan.refusals.map((x) => x.detail).join('; ')}`, 'Nothing was written. See `stowage provision plan` for the evidence.');
+    throw new RefusedError(`${r.members.length ? r.members.map((m) => m.path).join(' + ') : r.probe.path} is refused: ${report.plan.refusals.map((x) => x.detail).join('; ')}`, 'Nothing was written. See `stowage provision plan` for the evidence.');
   }
   const run = (c: ToolInvocation, timeoutMs?: number) => runInvocation(c, { tools: r.tools, signal: context.signal, ...(timeoutMs ? { timeoutMs } : {}) });
   const dev = r.probe.path;
-  const devOf = (id: string) => (id.endsWith('-data') ? partitionNode(dev, 2) : o.split ? partitionNode(dev, 1) : dev);
+  const raid = r.members.length > 1;
+  const devOf = (id: string) => (id.endsWith('-data') ? partitionNode(dev, 2) : raid ? MD_DEVICE : o.split ? partitionNode(dev, 1) : dev);
   const uuidOf = async (device: string) => (await probeSignature(device, { tools: r.tools, signal: context.signal })).UUID;
   /** The device re-read now: the refusals that hold whatever the plan said (mounted, swap, holders, root). */
   const safeNow = async (): Promise<string | undefined> => {
@@ -56,8 +64,18 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
   };
   const unitContent = async (id: string) => {
     const spec = await mountSpecOf(id);
-    return mountUnitText(spec, id === 'persist-docker' && o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined);
+    const before = raid ? raidUnitName(o.mountPoint) : o.ephemeral ? ephemeralUnitName(o.mountPoint) : undefined;
+    return mountUnitText(spec, id === 'persist-docker' || (o.split && o.ephemeral) ? before : undefined);
   };
+  /** The ephemeral disk's boot unit: re-make the filesystem, or with a split the partitions and both filesystems. */
+  const ephemeralContent = async () => {
+    const name = r.probe.stableLinks[0] ?? dev;
+    const docker = await mountSpecOf('persist-docker');
+    if (!o.split) return ephemeralUnitText(name, docker, DOCKER_LABEL);
+    return ephemeralSplitUnitText(name, docker, await mountSpecOf('persist-data'), o.split.sizeBytes, { docker: DOCKER_LABEL, data: DATA_LABEL }, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]);
+  };
+  const reseedContent = () => reseedUnitText(stowageBin(o), o.reseed!, raid ? raidUnitName(o.mountPoint) : ephemeralUnitName(o.mountPoint));
+  const raidUnitContent = async () => raidUnitText(memberNames(r), o.mdadmConf, { fs: o.fs, uuid: (await mountSpecOf('persist-docker')).uuid, where: o.mountPoint, label: DOCKER_LABEL }, o.ephemeral ?? false);
   const fstabHas = (uuid: string) => (liveHostFs.readText(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
 
   const recheck = async (action: PlanAction): Promise<string | undefined> => {
@@ -71,7 +89,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         const label = action.id === 'mkfs-docker' ? DOCKER_LABEL : DATA_LABEL;
         const own = await ownFs(action.target, label);
         if (own) return `already holds stowage's ${o.fs} filesystem (UUID ${own.UUID})`;
-        if (!o.split) return safeNow();
+        if (!o.split && !raid) return safeNow();
         const sig = await probeSignature(action.target, { tools: r.tools, signal: context.signal });
         return sig.TYPE ? (() => { throw new RefusedError(`${action.target} holds ${sig.TYPE} that stowage did not make`); })() : undefined;
       }
@@ -90,9 +108,16 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         return fstabHas((await mountSpecOf(action.id)).uuid) ? 'the fstab line is already there' : undefined;
       }
       case 'ephemeral-unit': {
-        const spec = await mountSpecOf('persist-docker');
-        return liveHostFs.readText(action.target) === ephemeralUnitText(r.probe.stableLinks[0] ?? dev, spec, DOCKER_LABEL) ? 'the unit is already written' : undefined;
+        return liveHostFs.readText(action.target) === await ephemeralContent() ? 'the unit is already written' : undefined;
       }
+      case 'reseed-unit':
+        return liveHostFs.readText(action.target) === reseedContent() ? 'the unit is already written' : undefined;
+      case 'raid-create':
+        return existsSync(MD_DEVICE) ? `${MD_DEVICE} exists` : safeNow();
+      case 'raid-config':
+        return (liveHostFs.readText(o.mdadmConf) ?? '').includes(` ${MD_DEVICE} `) ? `${o.mdadmConf} already names ${MD_DEVICE}` : undefined;
+      case 'raid-unit':
+        return liveHostFs.readText(action.target) === await raidUnitContent() ? 'the unit is already written' : undefined;
       case 'daemon-json':
         return readDaemonConfig(r.fs, o.daemonJson).dataRoot === o.mountPoint ? `data-root is already ${o.mountPoint}` : undefined;
       default:
@@ -102,7 +127,31 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
 
   const perform = async (action: PlanAction, signal: AbortSignal): Promise<{ bytes?: number } | void> => {
     context.progress.update({ step: `${action.kind} ${action.target}` });
+    if (action.id.startsWith('wipe-')) {
+      await run(wipeCommand(action.target));
+      return;
+    }
     switch (action.id) {
+      case 'raid-create':
+        await run(raidCreateCommand(memberNames(r)));
+        return;
+      case 'raid-config': {
+        const line = (await run(raidScanCommand())).trim();
+        const old = liveHostFs.readText(o.mdadmConf) ?? '';
+        mkdirSync(dirname(o.mdadmConf), { recursive: true });
+        await writeFileAtomic(o.mdadmConf, `${old}${old && !old.endsWith('\n') ? '\n' : ''}${line}\n`);
+        return;
+      }
+      case 'reseed-unit':
+        mkdirSync(dirname(action.target), { recursive: true });
+        await writeFileAtomic(action.target, reseedContent());
+        if (systemdRuns(r.fs)) await run(systemctlCommand('enable', [reseedUnitName(o.mountPoint)]));
+        return;
+      case 'raid-unit':
+        mkdirSync(dirname(action.target), { recursive: true });
+        await writeFileAtomic(action.target, await raidUnitContent());
+        if (systemdRuns(r.fs)) await run(systemctlCommand('enable', [raidUnitName(o.mountPoint)]));
+        return;
       case 'wipe':
         await run(wipeCommand(dev));
         return;
@@ -111,7 +160,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await run(partitionRereadCommand(dev));
         return;
       case 'mkfs-docker':
-        await run(mkfsCommand({ fs: o.fs, device: action.target, label: DOCKER_LABEL, uuid: r.uuid }));
+        await run(mkfsCommand({ fs: o.fs, device: action.target, label: DOCKER_LABEL, uuid: r.uuid, ...(raid ? { striped: true } : {}) }));
         return;
       case 'mkfs-data':
         await run(mkfsCommand({ fs: o.fs, device: action.target, label: DATA_LABEL, uuid: r.dataUuid }));
@@ -143,7 +192,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
       }
       case 'ephemeral-unit': {
         mkdirSync(dirname(action.target), { recursive: true });
-        await writeFileAtomic(action.target, ephemeralUnitText(r.probe.stableLinks[0] ?? dev, await mountSpecOf('persist-docker'), DOCKER_LABEL));
+        await writeFileAtomic(action.target, await ephemeralContent());
         if (systemdRuns(r.fs)) await run(systemctlCommand('enable', [ephemeralUnitName(o.mountPoint)]));
         return;
       }

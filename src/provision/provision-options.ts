@@ -14,7 +14,9 @@ import type { ApplyResult } from '../plan/apply-plan.js';
 import type { Plan } from '../plan/plan.js';
 import { SCHEMA_VERSION } from '../version.js';
 import { DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
-import { AUTO_DEVICE, pickEphemeralDisk } from './auto-device.js';
+import { AUTO_DEVICE, pickEphemeralDisks } from './auto-device.js';
+import { hasMdadm, MDADM_CONF, mdMissing } from '../host/md-raid.js';
+import type { StorageDriver } from './thinpool-plan.js';
 import type { EphemeralDisk } from '../host/ephemeral-disks.js';
 
 export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
@@ -31,11 +33,25 @@ export interface EngineControl {
 export interface ProvisionOptions {
   /** The device to give Docker: /dev/NAME, a link under /dev/disk, or `auto` (the cloud's one ephemeral disk). */
   device: string;
+  /**
+   * Several devices (the first is `device`): striped as one md RAID0 that becomes Docker's disk, as the EKS
+   * node image does with its instance stores. `--device auto` fills it when it finds several of one kind.
+   */
+  devices?: string[];
+  /**
+   * The storage driver the disk is for: overlay2 (default), or the legacy devicemapper thin pool, which is
+   * only planned (engines older than 25), never applied.
+   */
+  driver?: StorageDriver;
   fs?: ProvisionFs;
   /** Split the disk: the first `sizeBytes` for Docker, the rest mounted on `mountPoint`. */
   split?: { sizeBytes: number; mountPoint: string };
   /** Install a boot unit that re-makes the filesystem when the disk comes back blank. */
   ephemeral?: boolean;
+  /** With `ephemeral`: a `stowage migrate` store on persistent disk whose images a boot unit imports after docker.service starts. */
+  reseed?: string;
+  /** The stowage CLI the re-seed unit runs (default: this one's bin/stowage). */
+  stowageBin?: string;
   /** Copy the current data-root (images, volumes, containers) onto the new disk. */
   keepImages?: boolean;
   /** The exact device whose existing signatures may be wiped. */
@@ -54,9 +70,13 @@ export interface ProvisionOptions {
   minSizeBytes?: number;
   /** Apply's journal; default beside daemon.json's backup, named for the device. */
   journal?: string;
+  /** Where the RAID0's ARRAY line is kept (default /etc/stowage/mdadm.conf, not the initramfs's). */
+  mdadmConf?: string;
   /** Tests and library callers: /proc and /sys, and the runner for host tools. */
   hostFs?: HostFs;
   tools?: ToolRunner;
+  /** Tests: whether mdadm is installed (default: looked up on PATH). */
+  hasMdadm?: () => boolean;
 }
 
 export interface ProvisionStep {
@@ -88,6 +108,19 @@ export interface ProvisionReport {
     holders: string[];
     swaps: string[];
   };
+  /** With several devices: the md RAID0 striped over them, which Docker's filesystem goes on. */
+  raid?: {
+    device: string;
+    level: 0;
+    chunkKiB: number;
+    /** Where its ARRAY line is kept. */
+    config: string;
+    /** n × the smallest member. */
+    sizeBytes: number;
+    members: { given: string; path: string; stableName: string; sizeBytes: number }[];
+  };
+  /** Set with `driver: devicemapper`: the plan is the LVM thin pool's, shown and never applied. */
+  driver?: StorageDriver;
   fs: ProvisionFs;
   mountPoint: string;
   dataRoot: { current: string; next: string };
@@ -105,10 +138,14 @@ export function partitionNode(device: string, n: number): string {
 }
 
 export interface Resolved {
-  o: Required<Pick<ProvisionOptions, 'fs' | 'mountPoint' | 'daemonJson' | 'persist' | 'unitDir' | 'fstab' | 'minSizeBytes'>> & ProvisionOptions;
+  o: Required<Pick<ProvisionOptions, 'fs' | 'mountPoint' | 'daemonJson' | 'persist' | 'unitDir' | 'fstab' | 'minSizeBytes' | 'mdadmConf'>> & ProvisionOptions;
   probe: DeviceProbe;
-  /** What `--device auto` chose. */
+  /** What `--device auto` chose (the first of several striped). */
   auto: EphemeralDisk | undefined;
+  /** With several devices: each one probed (the first is `probe`), striped as one RAID0; empty otherwise. */
+  members: DeviceProbe[];
+  /** With several devices: why this host cannot build the RAID0 (no md driver, no mdadm); empty when it can. */
+  mdMissing: string[];
   fs: HostFs;
   tools: ToolRunner;
   dataRoot: string;
@@ -171,6 +208,7 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
     unitDir: options.unitDir ?? '/etc/systemd/system',
     fstab: options.fstab ?? '/etc/fstab',
     minSizeBytes: options.minSizeBytes ?? DEFAULT_MIN_SIZE,
+    mdadmConf: options.mdadmConf ?? MDADM_CONF,
   } as Resolved['o'];
   for (const [name, path] of [['mountPoint', o.mountPoint], ['daemonJson', o.daemonJson], ['split mount point', o.split?.mountPoint]] as const) {
     if (path !== undefined && !path.startsWith('/')) throw new UsageError(`${name} must be an absolute path: ${path}`);
@@ -178,17 +216,27 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   const engineOption = options.engine ?? (systemdRuns(fs) ? 'systemd' : 'none');
   const engine = engineOption === 'none' ? undefined : engineOption === 'systemd' ? systemdEngine(tools) : engineOption;
   const engineKind = typeof engineOption === 'string' ? engineOption : 'custom';
-  if (o.ephemeral && o.split) {
-    throw new UsageError('an ephemeral disk with a split is not supported yet: its boot unit would have to re-partition the disk', 'Give Docker the whole ephemeral disk, or split it without `ephemeral`.');
+  if (o.reseed !== undefined && (!o.ephemeral || !o.reseed.startsWith('/'))) throw new UsageError('--reseed DIR takes an absolute path and goes with --ephemeral', 'A disk that keeps its data at reboot needs no re-seeding.');
+  if (o.driver !== undefined && o.driver !== 'overlay2' && o.driver !== 'devicemapper') throw new UsageError(`driver must be overlay2 or devicemapper, not ${String(o.driver)}`);
+  if (o.driver === 'devicemapper' && (o.split || o.ephemeral || o.keepImages || (options.devices?.length ?? 0) > 1)) {
+    throw new UsageError('the devicemapper thin-pool plan takes one whole device, without --split, --ephemeral, --keep-images or several devices', 'Prefer overlay2 (drop --driver).');
   }
   if (o.keepImages && !engine) {
     throw new UsageError('keeping the images needs the engine stopped while its data-root is copied', 'Let stowage stop and start it (`engine: systemd`), or move the data yourself.');
   }
-  const auto = options.device === AUTO_DEVICE ? pickEphemeralDisk(fs) : undefined;
-  const probe = await probeDevice(auto?.path ?? options.device, { fs, tools: hostTools, signal: context.signal });
+  const autoDisks = options.device === AUTO_DEVICE ? pickEphemeralDisks(fs) : undefined;
+  const auto = autoDisks?.[0];
+  const given = autoDisks ? autoDisks.map((d) => d.path) : [...new Set([options.device, ...(options.devices ?? []).filter((d) => d !== options.device)])];
+  if (given.length > 1 && o.split) throw new UsageError('a split of a striped RAID0 is not supported: give Docker the whole array', 'Drop --split, or name one device.');
+  const probes = [];
+  for (const d of given) probes.push(await probeDevice(d, { fs, tools: hostTools, signal: context.signal }));
+  if (new Set(probes.map((p) => p.path)).size !== probes.length) throw new UsageError(`the same device is named twice: ${given.join(', ')}`);
+  const probe = probes[0]!;
+  const members = probes.length > 1 ? probes : [];
+  const missing = members.length ? mdMissing(fs, (options.hasMdadm ?? hasMdadm)()) : [];
   const dataRoot = await currentDataRoot(options, context, fs);
   // a filesystem stowage made keeps its UUID (re-planning after an interruption names the same one)
   const uuid = probe.blkid.LABEL === DOCKER_LABEL && probe.blkid.UUID ? probe.blkid.UUID : randomUUID();
   const quota = o.fs === 'xfs' && kernelHasXfsQuota(fs);
-  return { o, probe, auto, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
+  return { o, probe, auto, members, mdMissing: missing, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
 }

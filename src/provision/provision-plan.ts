@@ -15,6 +15,8 @@ import { deviceRefusals } from './device-refusals.js';
 import { ownedByStowage, resolve, type ProvisionOptions, type ProvisionReport, type Resolved } from './provision-options.js';
 import { buildSteps } from './provision-steps.js';
 import { AUTO_DEVICE } from './auto-device.js';
+import { raidOf, raidRefusals } from './raid-plan.js';
+import { PREFER_OVERLAY2, thinPoolRefusals, thinPoolSteps } from './thinpool-plan.js';
 
 export interface Planned { r: Resolved; report: ProvisionReport }
 
@@ -24,28 +26,42 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
   const owned = await ownedByStowage(r, context.signal);
   const rootChain = chainNames(deviceForPath(r.fs, '/').device);
   const dataRootChain = chainNames(deviceForPath(r.fs, r.dataRoot).device);
-  const refusals = deviceRefusals(probe, {
+  const refusals = (r.members.length ? r.members : [probe]).flatMap((p) => deviceRefusals(p, {
     rootChain, dataRootChain, dataRoot: r.dataRoot, minSizeBytes: o.minSizeBytes, ownedByStowage: owned,
     ownMountPoints: [o.mountPoint, ...(o.split ? [o.split.mountPoint] : [])],
     ...(o.force === undefined ? {} : { force: o.force }),
-  });
-  if (o.ephemeral && !probe.stableLinks.length && probe.kind !== 'loop') {
-    // the boot unit formats whatever blank disk has this name: a kernel name that moves between boots could be another disk
-    refusals.push({ kind: 'unstable-name', target: probe.path, bytes: 0, reason: 'protected', detail: `no /dev/disk link names ${probe.path}, and a boot unit that formats a disk by its kernel name could format another disk after a reboot` });
+  }));
+  for (const p of r.members.length ? r.members : [probe]) {
+    if (o.ephemeral && !p.stableLinks.length && p.kind !== 'loop') {
+      // the boot unit formats whatever blank disk has this name: a kernel name that moves between boots could be another disk
+      refusals.push({ kind: 'unstable-name', target: p.path, bytes: 0, reason: 'protected', detail: `no /dev/disk link names ${p.path}, and a boot unit that formats a disk by its kernel name could format another disk after a reboot` });
+    }
   }
+  refusals.push(...raidRefusals(r));
   if (o.split && o.split.sizeBytes >= probe.sizeBytes) {
     refusals.push({ kind: 'split-too-large', target: probe.path, bytes: probe.sizeBytes, reason: 'protected', detail: `the split's ${o.split.sizeBytes} bytes for Docker leave nothing of the ${probe.sizeBytes} for ${o.split.mountPoint}` });
   }
   const dataBytes = o.keepImages && r.dataRoot !== o.mountPoint ? await treeBytes(r.dataRoot, { tools: hostTools, signal: context.signal }) : 0;
-  const built = buildSteps(r, dataBytes, refusals.some((x) => x.kind === 'signature'));
+  const thinPool = o.driver === 'devicemapper';
   const notes: string[] = [];
+  if (thinPool) {
+    const version = await context.engine().then((e) => e.info()).then((i) => i.serverVersion, () => undefined);
+    refusals.push(...thinPoolRefusals(version, probe.path));
+    notes.push(`${PREFER_OVERLAY2}; this plan is shown only: apply refuses it`);
+    if (!version) notes.push('the engine could not be asked its version: devicemapper exists only in engines older than 25');
+  }
+  const built = thinPool
+    ? thinPoolSteps(probe.stableLinks[0] ?? probe.path, probe.sizeBytes, o.daemonJson, r.engine?.describe)
+    : buildSteps(r, dataBytes, refusals.some((x) => x.kind === 'signature'));
   if (!probe.stableLinks.length) notes.push(`${probe.path} has no link under /dev/disk (udev not running?): kernel names can change between boots; configuration names the filesystem by UUID instead`);
-  if (o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
-  if (r.auto) notes.push(`--device auto chose ${r.auto.stableName} (${probe.path}): ${r.auto.what}, the only ephemeral disk here`);
+  if (!thinPool && o.fs === 'xfs' && !r.quota) notes.push('this kernel has no XFS quota support (no /proc/fs/xfs/xqm): mounted without pquota, so --storage-opt size= will not work');
+  if (r.auto && r.members.length) notes.push(`--device auto chose the ${r.members.length} ephemeral disks here (${r.auto.what}): striped as one RAID0`);
+  else if (r.auto) notes.push(`--device auto chose ${r.auto.stableName} (${probe.path}): ${r.auto.what}, the only ephemeral disk here`);
+  if (r.members.length) notes.push(`RAID0 has no redundancy: losing one of the ${r.members.length} disks loses the array (fine for a data-root that can be re-pulled)`);
   if (r.auto && !o.ephemeral) notes.push(`${r.auto.stableName} is wiped when the VM is stopped or moved: add --ephemeral so a boot unit re-makes the filesystem`);
   if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
-  if (!r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
-  if (!r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
+  if (!thinPool && !r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
+  if (!thinPool && !r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');
   const disk = probe.kind === 'disk' ? identifyCloudVolume(diskAttributes(r.fs, probe.name)) : undefined;
   const report: ProvisionReport = {
     schemaVersion: SCHEMA_VERSION,
@@ -54,6 +70,8 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
       kind: probe.kind, sizeBytes: probe.sizeBytes, ...(disk ? { cloud: describeCloudVolume(disk) } : {}),
       signatures: probe.signatures, probeErrors: probe.probeErrors, mounts: probe.mounts, holders: probe.holders, swaps: probe.swaps,
     },
+    ...(r.members.length ? { raid: raidOf(r) } : {}),
+    ...(thinPool ? { driver: 'devicemapper' as const } : {}),
     fs: o.fs,
     mountPoint: o.mountPoint,
     dataRoot: { current: r.dataRoot, next: o.mountPoint },

@@ -1,37 +1,55 @@
 /** The steps of a provisioning plan, each with the command lines it runs and how to undo it by hand. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { daemonJsonBackup } from '../host/daemon-config.js';
 import { commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
 import type { PlanAction } from '../plan/plan.js';
 import { formatBytes } from '../units.js';
-import { ephemeralUnitName, fstabLine, mountUnitName, type MountSpec } from './boot-units.js';
+import { reseedUnitName, ephemeralUnitName, fstabLine, mountUnitName, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, type ProvisionStep, type Resolved } from './provision-options.js';
+import { MD_DEVICE, RAID_CHUNK_KIB, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
+import { memberNames, raidOf, raidUnitName } from './raid-plan.js';
 
 function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: string): { action: PlanAction; step: ProvisionStep } {
   return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
+}
+
+/** The CLI the re-seed unit runs: the caller's, else this package's bin/stowage. */
+export function stowageBin(o: { stowageBin?: string }): string {
+  return o.stowageBin ?? fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
 }
 
 export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {
   const { o, probe } = r;
   const dev = probe.path;
   const out: { action: PlanAction; step: ProvisionStep }[] = [];
-  const dockerDev = o.split ? partitionNode(dev, 1) : dev;
+  const raid = r.members.length > 1;
+  const dockerDev = raid ? MD_DEVICE : o.split ? partitionNode(dev, 1) : dev;
   const docker: MountSpec = { fs: o.fs, uuid: r.uuid, where: o.mountPoint, quota: r.quota };
-  const forced = o.force !== undefined && (o.force === probe.given || o.force === probe.path) && probe.signatures.length > 0 && !refusedSignatures;
-  if (forced) {
-    out.push(step({ id: 'wipe', kind: 'wipe', target: dev, bytes: 0, reason: `--force names it: erase ${probe.signatures.map((s) => s.type).join(', ')}` },
-      [wipeCommand(dev)], `wipefs saved each signature to $HOME/wipefs-${probe.name}-OFFSET.bak; put one back with dd if=FILE of=${dev} seek=OFFSET bs=1 conv=notrunc`));
+  for (const p of raid ? r.members : [probe]) {
+    const forced = o.force !== undefined && (o.force === p.given || o.force === p.path) && p.signatures.length > 0 && !refusedSignatures;
+    if (!forced) continue;
+    out.push(step({ id: raid ? `wipe-${p.name}` : 'wipe', kind: 'wipe', target: p.path, bytes: 0, reason: `--force names it: erase ${p.signatures.map((x) => x.type).join(', ')}` },
+      [wipeCommand(p.path)], `wipefs saved each signature to $HOME/wipefs-${p.name}-OFFSET.bak; put one back with dd if=FILE of=${p.path} seek=OFFSET bs=1 conv=notrunc`));
+  }
+  if (raid) {
+    const names = memberNames(r);
+    const array = raidOf(r);
+    out.push(step({ id: 'raid-create', kind: 'raid', target: MD_DEVICE, bytes: array.sizeBytes, reason: `md RAID0 over ${names.length} disks, chunk ${RAID_CHUNK_KIB} KiB (as the EKS node image stripes its instance stores)` },
+      [raidCreateCommand(names)], `mdadm --stop ${MD_DEVICE}; wipefs --all ${names.join(' ')} (the members were blank)`));
+    out.push(step({ id: 'raid-config', kind: 'write-file', target: o.mdadmConf, bytes: 0, reason: 'the array\'s ARRAY line, kept out of the initramfs\'s mdadm.conf so boot never waits for disks that may come back blank' },
+      [`${commandLine(raidScanCommand())} >> ${o.mdadmConf}`], `remove the line naming ${MD_DEVICE} from ${o.mdadmConf}`));
   }
   if (o.split) {
     out.push(step({ id: 'partition', kind: 'partition', target: dev, bytes: 0, reason: `GPT: ${o.split.sizeBytes} bytes for Docker, the rest for ${o.split.mountPoint}` },
       [partitionCommand(dev, o.split.sizeBytes, [DOCKER_PARTITION_NAME, DATA_PARTITION_NAME]), partitionRereadCommand(dev)], `wipefs --all ${dev} (the partitions are new: nothing was on them)`));
   }
-  out.push(step({ id: 'mkfs-docker', kind: 'mkfs', target: dockerDev, bytes: o.split ? o.split.sizeBytes : probe.sizeBytes,
+  out.push(step({ id: 'mkfs-docker', kind: 'mkfs', target: dockerDev, bytes: raid ? raidOf(r).sizeBytes : o.split ? o.split.sizeBytes : probe.sizeBytes,
     reason: o.fs === 'xfs' ? 'XFS with ftype=1 (d_type, which overlay2 needs), label stowage-dr' : 'ext4 with a journal and the filetype feature (d_type), label stowage-dr' },
-  [mkfsCommand({ fs: o.fs, device: dockerDev, label: DOCKER_LABEL, uuid: r.uuid })], `wipefs --all ${dockerDev} (a new, empty filesystem)`));
+  [mkfsCommand({ fs: o.fs, device: dockerDev, label: DOCKER_LABEL, uuid: r.uuid, ...(raid ? { striped: true } : {}) })], `wipefs --all ${dockerDev} (a new, empty filesystem)`));
   if (o.split) {
     const dataDev = partitionNode(dev, 2);
     out.push(step({ id: 'mkfs-data', kind: 'mkfs', target: dataDev, bytes: Math.max(0, probe.sizeBytes - o.split.sizeBytes), reason: `${o.fs} for ${o.split.mountPoint}, label ${DATA_LABEL}` },
@@ -59,11 +77,25 @@ export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: bo
         [`append to ${o.fstab}: ${fstabLine(m)}`], `remove the line naming UUID=${m.uuid} from ${o.fstab}`));
     }
   }
-  if (ephemeral) {
+  if (raid) {
+    const unit = raidUnitName(o.mountPoint);
+    const path = join(o.unitDir, unit);
+    out.push(step({ id: 'raid-unit', kind: 'write-file', target: path, bytes: 0,
+      reason: `at boot, assemble ${MD_DEVICE} from ${o.mdadmConf}${o.ephemeral ? ', or create it again (and the filesystem, same UUID) when every member comes back blank' : ''}, before the mount and docker.service` },
+    [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [unit])] : [])], `systemctl disable ${unit}; rm ${path}`));
+  } else if (ephemeral) {
     const path = join(o.unitDir, ephemeral);
     const name = r.probe.stableLinks[0] ?? dev;
-    out.push(step({ id: 'ephemeral-unit', kind: 'write-file', target: path, bytes: 0, reason: `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
+    out.push(step({ id: 'ephemeral-unit', kind: 'write-file', target: path, bytes: 0, reason: o.split
+      ? `at boot, when ${name} comes back blank, write the same GPT and re-make both filesystems (same UUIDs), before both mounts and docker.service`
+      : `at boot, re-make the filesystem on ${name} when it comes back blank (same UUID), before the mount and docker.service` },
       [`write ${path}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [ephemeral])] : [])], `systemctl disable ${ephemeral}; rm ${path}`));
+  }
+  if (o.ephemeral && o.reseed) {
+    const unit = reseedUnitName(o.mountPoint);
+    const path = join(o.unitDir, unit);
+    out.push(step({ id: 'reseed-unit', kind: 'write-file', target: path, bytes: 0, reason: `after docker.service starts at boot, load the images and volumes of the stowage migrate store ${o.reseed} (what is there already is skipped)` },
+      [`write ${path}: ExecStart=${stowageBin(o)} migrate import ${o.reseed}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [unit])] : [])], `systemctl disable ${unit}; rm ${path}`));
   }
   const switching = r.dataRoot !== o.mountPoint;
   if (r.engine && switching) {

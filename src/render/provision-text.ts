@@ -14,7 +14,8 @@ export function renderProvisionText(report: ProvisionReport, style: Style): stri
   for (const link of d.stableLinks.slice(1)) lines.push(`                ${link}`);
   lines.push(`  holds         ${d.probeErrors.length ? 'unknown (its signatures cannot be read)' : d.signatures.length ? d.signatures.map((s) => `${s.type} at ${s.offset}${s.uuid ? ` (UUID ${s.uuid})` : ''}`).join(', ') : 'no signature (wipefs)'}`);
   lines.push(`  mounted       ${d.mounts.length ? d.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(', ') : 'no'}`);
-  lines.push(`  data-root     ${report.dataRoot.current} -> ${report.dataRoot.next} (${report.fs}, ${report.persist === 'unit' ? 'systemd mount unit' : 'fstab line'}, engine restart: ${report.engine})`);
+  if (report.driver === 'devicemapper') lines.push(`  storage       devicemapper thin pool /dev/mapper/docker-thinpool (LVM), data-root stays ${report.dataRoot.current}`);
+  else lines.push(`  data-root     ${report.dataRoot.current} -> ${report.dataRoot.next} (${report.fs}, ${report.persist === 'unit' ? 'systemd mount unit' : 'fstab line'}, engine restart: ${report.engine})`);
   lines.push('');
   lines.push(renderPlanText(report.plan, style, report.applied));
   if (report.steps.length && !report.plan.refusals.length) {

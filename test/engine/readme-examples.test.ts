@@ -228,6 +228,12 @@ const NOT_RUN: Record<string, string> = {
     'rewrites the host\'s /etc/docker/daemon.json; rollback runs on a temp daemon.json in test/engine/provision-loop.test.ts',
   'stowage provision rollback --engine-restart systemd --release --wipe --yes':
     'restarts the host\'s engine and erases a disk; rollback --release --wipe runs on loop devices in test/engine/provision-release.test.ts',
+  'stowage provision plan --device /dev/nvme1n1 --device /dev/nvme2n1 --ephemeral':
+    'needs two spare NVMe disks; the RAID0 plan and apply\'s md refusal run on two loop devices in test/engine/provision-raid.test.ts and on a recorded AWS host in test/unit/provision-raid.test.ts',
+  'stowage provision plan --device /dev/sdc --driver devicemapper':
+    'names a spare disk that does not exist here; the thin-pool plan and apply\'s refusal run in test/unit/provision-thinpool.test.ts',
+  'stowage provision plan --device auto --ephemeral --reseed /srv/stowage-store':
+    'needs a cloud VM\'s ephemeral disk (this host has none: it exits 4); the re-seed unit is checked with systemd-analyze verify in test/unit/provision-reseed.test.ts',
   'stowage provision plan --device auto --ephemeral':
     'needs a cloud VM\'s ephemeral disk (this host has none: it exits 4); the choice runs on recorded AWS, Azure and GCP device trees and through the CLI on this host in test/unit/provision-plan.test.ts',
   'stowage bench hello hello-smoke:1 -n 2        # a 2 MB static-busybox image: cat one file, exit':
