@@ -57,30 +57,44 @@ export function ephemeralUnitName(where: string): string {
 }
 
 /**
+ * A oneshot unit that runs before the mounts it makes possible and before the engine: ordered after the
+ * devices it needs, without the default dependencies (it runs in early boot), required by those mounts.
+ */
+export function earlyBootUnitText(u: { comment: string; description: string; devices: readonly string[]; mounts: readonly string[]; shell: string }): string {
+  const devices = u.devices.map((d) => `${escapeUnitPath(d)}.device`).join(' ');
+  const mounts = u.mounts.map(mountUnitName).join(' ');
+  return `# Written by stowage provision: ${u.comment}
+[Unit]
+Description=${u.description} (stowage provision)
+DefaultDependencies=no
+Requires=${devices}
+After=${devices}
+Before=${mounts} docker.service containerd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '${u.shell}'
+
+[Install]
+WantedBy=local-fs.target
+RequiredBy=${mounts}
+`;
+}
+
+/**
  * The boot unit of an ephemeral disk: `blkid -p` finds no signature on a disk the cloud wiped, so mkfs runs
  * with the same label and UUID and the mount unit finds it again; a disk that kept its filesystem is left alone.
  */
 export function ephemeralUnitText(device: string, m: MountSpec, label: string): string {
   const mkfs = mkfsCommand({ fs: m.fs, device, label, uuid: m.uuid });
   const tool = m.fs === 'xfs' ? '/usr/sbin/mkfs.xfs' : '/usr/sbin/mkfs.ext4';
-  const deviceUnit = `${escapeUnitPath(device)}.device`;
-  return `# Written by stowage provision: re-makes Docker's filesystem when the ephemeral disk comes back blank.
-[Unit]
-Description=Make Docker's filesystem on the ephemeral disk when it is blank (stowage provision)
-DefaultDependencies=no
-Requires=${deviceUnit}
-After=${deviceUnit}
-Before=${mountUnitName(m.where)} docker.service containerd.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh -c '/usr/sbin/blkid -p ${device} >/dev/null 2>&1 || ${tool} ${mkfs.args.join(' ')}'
-
-[Install]
-WantedBy=local-fs.target
-RequiredBy=${mountUnitName(m.where)}
-`;
+  return earlyBootUnitText({
+    comment: 're-makes Docker\'s filesystem when the ephemeral disk comes back blank.',
+    description: 'Make Docker\'s filesystem on the ephemeral disk when it is blank',
+    devices: [device], mounts: [m.where],
+    shell: `/usr/sbin/blkid -p ${device} >/dev/null 2>&1 || ${tool} ${mkfs.args.join(' ')}`,
+  });
 }
 
 /**
@@ -104,24 +118,12 @@ export function ephemeralSplitUnitText(device: string, docker: MountSpec, data: 
     `${tool} ${mkfsArgs(docker, labels.docker, 1)}`,
     `${tool} ${mkfsArgs(data, labels.data, 2)}`,
   ];
-  const deviceUnit = `${escapeUnitPath(device)}.device`;
-  return `# Written by stowage provision: re-partitions the ephemeral disk and re-makes both filesystems when it comes back blank.
-[Unit]
-Description=Partition the ephemeral disk and make Docker's and ${data.where}'s filesystems when it is blank (stowage provision)
-DefaultDependencies=no
-Requires=${deviceUnit}
-After=${deviceUnit}
-Before=${mountUnitName(docker.where)} ${mountUnitName(data.where)} docker.service containerd.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh -c '${script[0]}; ${script[1]}; ${script[2]}; ${script.slice(3).join(' && ')}'
-
-[Install]
-WantedBy=local-fs.target
-RequiredBy=${mountUnitName(docker.where)} ${mountUnitName(data.where)}
-`;
+  return earlyBootUnitText({
+    comment: 're-partitions the ephemeral disk and re-makes both filesystems when it comes back blank.',
+    description: `Partition the ephemeral disk and make Docker's and ${data.where}'s filesystems when it is blank`,
+    devices: [device], mounts: [docker.where, data.where],
+    shell: `${script[0]}; ${script[1]}; ${script[2]}; ${script.slice(3).join(' && ')}`,
+  });
 }
 
 export function reseedUnitName(where: string): string {

@@ -8,7 +8,7 @@ import type { PlanRefusal } from '../plan/plan.js';
 import { mkfsCommand, type ProvisionFs } from '../host/provision-tools.js';
 import { MD_DEVICE, RAID_CHUNK_KIB, raidAssembleCommand, raidCreateCommand } from '../host/md-raid.js';
 import { commandLine } from '../host/provision-tools.js';
-import { escapeUnitPath, mountUnitName } from './boot-units.js';
+import { earlyBootUnitText, escapeUnitPath } from './boot-units.js';
 import type { ProvisionReport, Resolved } from './provision-options.js';
 
 /** The name each member is given to mdadm and the boot unit: its most stable link, else the kernel's name. */
@@ -52,22 +52,9 @@ export function raidUnitText(members: readonly string[], conf: string, spec: { f
   const script = ephemeral
     ? `/usr/sbin/${assemble} || { ${blank} && /usr/sbin/${create} && ${tool} ${mkfs.args.join(' ')}; }`
     : `/usr/sbin/${assemble}`;
-  const devices = members.map((m) => `${escapeUnitPath(m)}.device`).join(' ');
-  return `# Written by stowage provision: assembles Docker's RAID0${ephemeral ? ', or re-creates it when its ephemeral disks come back blank' : ''}.
-[Unit]
-Description=Docker's RAID0 over ${members.length} disks (stowage provision)
-DefaultDependencies=no
-Requires=${devices}
-After=${devices}
-Before=${mountUnitName(spec.where)} docker.service containerd.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh -c '${script}'
-
-[Install]
-WantedBy=local-fs.target
-RequiredBy=${mountUnitName(spec.where)}
-`;
+  return earlyBootUnitText({
+    comment: `assembles Docker's RAID0${ephemeral ? ', or re-creates it when its ephemeral disks come back blank' : ''}.`,
+    description: `Docker's RAID0 over ${members.length} disks`,
+    devices: members, mounts: [spec.where], shell: script,
+  });
 }
