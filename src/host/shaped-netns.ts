@@ -65,8 +65,9 @@ export async function createShapedNetns(shape: LinkShape, options: { runner?: To
   const hostIf = `stwh${tag}`;
   const innerIf = `stwn${tag}`;
   const b = randomBytes(2);
-  // a /30 in 169.254.1.0-169.254.254.255: .1 the host end, .2 the namespace end
-  const third = 1 + (b[0]! % 254);
+  // a /30 in 169.254.1.0-169.254.254.255 but never 169.254.169.x, where clouds' metadata service answers
+  // (169.254.169.254): a host route there would send the VM's IMDS requests into the namespace
+  const third = 1 + (b[0]! % 254) === 169 ? 170 : 1 + (b[0]! % 254);
   const fourth = (b[1]! & 0xfc);
   const hostAddress = `169.254.${third}.${fourth + 1}`;
   const innerAddress = `169.254.${third}.${fourth + 2}`;
