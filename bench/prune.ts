@@ -11,13 +11,12 @@
  * Run: npm run build && node dist/bench/prune.js [IMAGES=500] [CONTAINERS=2000]   (needs root, dockerd, busybox-static)
  */
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
 import { PrivateDaemon, processesMentioning } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { engineApi as api, loadAverage, median, timed, type Timed } from './support/engine-timing.js';
 
 requirePrerequisites('bench/prune', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
 
@@ -26,49 +25,6 @@ const IMAGES = Number(process.argv[2] ?? 500);
 const CONTAINERS = Number(process.argv[3] ?? 2000);
 const bin = fileURLToPath(new URL('../../bin/stowage', import.meta.url));
 const baselineBin = process.env.STOWAGE_PRUNE_BASELINE || undefined;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** One request to the private engine; rejects unless 2xx (the body is read to the end: imports stream progress). */
-function api(socket: string, method: string, path: string, body: Buffer, type: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path: `/v1.41${path}`, agent: false, headers: { 'Content-Type': type, 'Content-Length': body.length } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => ((res.statusCode ?? 0) < 300 && !/"error"/.test(text) ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** utime+stime of `pid` (or cutime+cstime: the waited-for children of this process), in ms. */
-function cpuMs(pid: number | 'self', children = false): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-interface Timed { wallMs: number; cpuMs: number; engineCpuMs: number; stdout: string }
-
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, enginePids: number[]): Timed {
-  const engine0 = enginePids.reduce((n, p) => n + cpuMs(p), 0);
-  const cpu0 = cpuMs('self', true);
-  const t = performance.now();
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 ** 2, encoding: 'utf8' });
-  const wallMs = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return { wallMs, cpuMs: cpuMs('self', true) - cpu0, engineCpuMs: enginePids.reduce((n, p) => n + cpuMs(p), 0) - engine0, stdout: r.stdout };
-}
 
 const daemon = new PrivateDaemon();
 const rootfs = busyboxRootfs();
@@ -125,7 +81,7 @@ try {
   console.log(`  docker system df -v:                                                ${m('df', 'wallMs').toFixed(0)} / ${m('df', 'cpuMs').toFixed(0)} / ${m('df', 'engineCpuMs').toFixed(0)}`);
   console.log(`  stowage --version (Node's start, the floor of every stowage run):    ${m('floor', 'wallMs').toFixed(0)} / ${m('floor', 'cpuMs').toFixed(0)} / ${m('floor', 'engineCpuMs').toFixed(0)}`);
   console.log(`ratio plan/df wall ${ratio.toFixed(2)} (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'not met'}); planMs/df wall ${(median(planMs) / m('df', 'wallMs')).toFixed(2)}; `
-    + `engine CPU ratio ${(m('plan', 'engineCpuMs') / Math.max(1, m('df', 'engineCpuMs'))).toFixed(2)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    + `engine CPU ratio ${(m('plan', 'engineCpuMs') / Math.max(1, m('df', 'engineCpuMs'))).toFixed(2)}; load average ${loadAverage()}`);
 } finally {
   rmSync(rootfs, { recursive: true, force: true });
   await daemon.destroy();

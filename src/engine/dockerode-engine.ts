@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError, EngineUnreachableError } from '../errors.js';
-import type { ContainerListEntry, DiskUsageListed, EngineClient, ImageListEntry, NetworkListEntry, VolumeDetail, VolumeListEntry } from './engine-client.js';
+import type { ContainerListEntry, DiskUsageListed, ListContainersOptions, EngineClient, ImageListEntry, NetworkListEntry, VolumeDetail, VolumeListEntry } from './engine-client.js';
 import { loadDockerode } from './dockerode-loader.js';
 import { resolveEndpoint, type Endpoint } from './endpoint.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
@@ -231,9 +231,15 @@ class DockerodeEngine implements EngineClient {
     };
   }
 
-  async listContainers(options: { all?: boolean; labels?: Record<string, string> } = {}): Promise<ContainerListEntry[]> {
+  async listContainers(options: ListContainersOptions = {}): Promise<ContainerListEntry[]> {
     const label = Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-    const filters = label.length ? JSON.stringify({ label }) : undefined;
+    const given: Record<string, string[]> = {
+      ...(label.length ? { label } : {}),
+      ...(options.ancestor ? { ancestor: [options.ancestor] } : {}),
+      ...(options.volume ? { volume: [options.volume] } : {}),
+      ...(options.network ? { network: [options.network] } : {}),
+    };
+    const filters = Object.keys(given).length ? JSON.stringify(given) : undefined;
     const list = await this.request<Docker.ContainerInfo[]>('GET', '/containers/json', { all: options.all ?? true, filters });
     return list.map(toContainerEntry);
   }

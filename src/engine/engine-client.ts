@@ -29,6 +29,18 @@ export interface ContainerListEntry {
   networks?: string[];
 }
 
+export interface ListContainersOptions {
+  /** Also stopped containers; true unless false is given. */
+  all?: boolean;
+  labels?: Record<string, string>;
+  /** Containers of this image (name or ID) or of an image built on it. */
+  ancestor?: string;
+  /** Containers that mount this volume. */
+  volume?: string;
+  /** Containers attached to this network (name or ID). */
+  network?: string;
+}
+
 export interface DiskUsageListed {
   usage: DiskUsage;
   /** Absent when the engine's answer did not list them (then list them separately). */
@@ -73,7 +85,8 @@ export interface EngineClient {
   listImages(options?: { all?: boolean; dangling?: boolean }): Promise<ImageListEntry[]>;
   inspectImage(nameOrId: string): Promise<ImageDetail>;
   /** Containers, all states by default; `labels` keeps those carrying every given label. */
-  listContainers(options?: { all?: boolean; labels?: Record<string, string> }): Promise<ContainerListEntry[]>;
+  /** Containers (all by default); `ancestor`, `volume` and `network` filter at the engine, as `docker ps --filter` does. */
+  listContainers(options?: ListContainersOptions): Promise<ContainerListEntry[]>;
   inspectContainer(id: string): Promise<ContainerDetail>;
   /** Container events between two times (seconds since the epoch) from the engine's event buffer, which keeps only the latest 256. */
   containerEvents(sinceSec: number, untilSec: number): Promise<ContainerEvent[]>;

@@ -3,6 +3,7 @@
  * be in use now), its progress journaled, and its result reported; an abort stops before the next action.
  */
 import { StowageError } from '../errors.js';
+import { mapLimit } from '../map-limit.js';
 import { PlanJournal, type JournalState } from './plan-journal.js';
 import type { Plan, PlanAction } from './plan.js';
 
@@ -44,6 +45,11 @@ export interface ApplyOptions {
   now?: () => Date;
   /** Actions that build on each other (provisioning a disk): after a failure the rest are not run. */
   stopOnFailure?: boolean;
+  /**
+   * Consecutive actions of one kind that `independent` accepts run up to `limit` at a time (removing many
+   * containers: each is a round trip to the engine). Everything else runs one at a time, in plan order.
+   */
+  concurrent?: { limit: number; independent: (action: PlanAction) => boolean };
 }
 
 export interface ApplyResult {
@@ -59,57 +65,55 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const opened = options.journal ? PlanJournal.open(options.journal, plan.command, plan.digest, now) : undefined;
   const journal = opened?.journal;
   const state: JournalState = opened?.state ?? { done: new Map(), interrupted: new Set() };
-  const results: ActionResult[] = [];
   const result = (a: PlanAction, status: ActionStatus, bytes: number, reason?: string): ActionResult =>
     ({ id: a.id, kind: a.kind, target: a.target, status, bytes, ...(reason === undefined ? {} : { reason }) });
   let aborted = false;
   let failedAt: string | undefined;
-  try {
-    for (const action of plan.actions) {
-      const earlier = state.done.get(action.id);
-      if (earlier !== undefined) {
-        results.push(result(action, 'done-earlier', earlier));
-        continue;
+
+  const runOne = async (action: PlanAction): Promise<ActionResult> => {
+    const earlier = state.done.get(action.id);
+    if (earlier !== undefined) return result(action, 'done-earlier', earlier);
+    if (failedAt !== undefined) return result(action, 'not-run', 0, `${failedAt} failed before it`);
+    if (aborted || signal.aborted) {
+      aborted = true;
+      return result(action, 'not-run', 0);
+    }
+    const why = await options.recheck(action);
+    if (why !== undefined) {
+      journal?.append({ event: 'end', id: action.id, status: 'skipped', reason: why, at: now().toISOString() });
+      return result(action, 'skipped', 0, why);
+    }
+    journal?.append({ event: 'start', id: action.id, at: now().toISOString() });
+    try {
+      const outcome = await options.perform(action, signal);
+      const bytes = outcome?.bytes ?? action.bytes;
+      journal?.append({ event: 'end', id: action.id, status: 'done', bytes, at: now().toISOString() });
+      return result(action, 'done', bytes);
+    } catch (err) {
+      if (err instanceof SkipAction) {
+        journal?.append({ event: 'end', id: action.id, status: 'skipped', reason: err.message, at: now().toISOString() });
+        return result(action, 'skipped', 0, err.message);
       }
-      if (failedAt !== undefined) {
-        results.push(result(action, 'not-run', 0, `${failedAt} failed before it`));
-        continue;
-      }
-      if (aborted || signal.aborted) {
+      if (signal.aborted) {
         aborted = true;
-        results.push(result(action, 'not-run', 0));
-        continue;
+        return result(action, 'not-run', 0, 'aborted while applying');
       }
-      // an action a killed run had started is re-checked like any other: it may be half done or done
-      const why = await options.recheck(action);
-      if (why !== undefined) {
-        journal?.append({ event: 'end', id: action.id, status: 'skipped', reason: why, at: now().toISOString() });
-        results.push(result(action, 'skipped', 0, why));
-        continue;
-      }
-      journal?.append({ event: 'start', id: action.id, at: now().toISOString() });
-      try {
-        const outcome = await options.perform(action, signal);
-        const bytes = outcome?.bytes ?? action.bytes;
-        journal?.append({ event: 'end', id: action.id, status: 'done', bytes, at: now().toISOString() });
-        results.push(result(action, 'done', bytes));
-      } catch (err) {
-        if (err instanceof SkipAction) {
-          journal?.append({ event: 'end', id: action.id, status: 'skipped', reason: err.message, at: now().toISOString() });
-          results.push(result(action, 'skipped', 0, err.message));
-          continue;
-        }
-        if (signal.aborted) {
-          // left as started in the journal: the next run re-checks it
-          aborted = true;
-          results.push(result(action, 'not-run', 0, 'aborted while applying'));
-          continue;
-        }
-        const reason = err instanceof StowageError || err instanceof Error ? err.message : String(err);
-        journal?.append({ event: 'end', id: action.id, status: 'failed', reason, at: now().toISOString() });
-        results.push(result(action, 'failed', 0, reason));
-        if (options.stopOnFailure) failedAt = action.id;
-      }
+      const reason = err instanceof StowageError || err instanceof Error ? err.message : String(err);
+      journal?.append({ event: 'end', id: action.id, status: 'failed', reason, at: now().toISOString() });
+      if (options.stopOnFailure) failedAt = action.id;
+      return result(action, 'failed', 0, reason);
+    }
+  };
+
+  const results: ActionResult[] = [];
+  const concurrent = options.concurrent;
+  try {
+    for (let i = 0; i < plan.actions.length;) {
+      // a run of actions that do not depend on each other goes `concurrent.limit` at a time, results in plan order
+      let end = i + 1;
+      if (concurrent) while (end < plan.actions.length && concurrent.independent(plan.actions[i]!) && concurrent.independent(plan.actions[end]!) && plan.actions[end]!.kind === plan.actions[i]!.kind) end++;
+      results.push(...(end - i > 1 ? await mapLimit(plan.actions.slice(i, end), concurrent!.limit, runOne) : [await runOne(plan.actions[i]!)]));
+      i = end;
     }
   } catch (err) {
     journal?.close();

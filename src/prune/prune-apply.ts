@@ -4,7 +4,7 @@
  */
 import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import type { BuildCacheUsage } from '../engine/types.js';
+import type { BuildCacheUsage, ImageDetail } from '../engine/types.js';
 import { EngineRequestError } from '../errors.js';
 import { applyPlan, SkipAction, type ApplyResult } from '../plan/apply-plan.js';
 import type { Plan, PlanAction } from '../plan/plan.js';
@@ -37,7 +37,10 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
   let cache: Map<string, BuildCacheUsage> | undefined;
   const sharedCache = new Set(inventory.buildCache.filter((r) => r.shared).map((r) => r.id));
   let done = 0;
+  const inspected = new Map<string, ImageDetail>();
 
+  // each re-check asks the engine for the containers of that one object (its filters), not for every container:
+  // on a host with thousands of containers a full list per removal was most of apply's time
   const recheck = async (a: PlanAction): Promise<string | undefined> => {
     context.progress.update({ step: `re-checking ${a.kind.replace('remove-', '')} ${a.target.slice(0, 19)}`, done, total: plan.actions.length, unit: 'items' });
     switch (a.kind) {
@@ -49,7 +52,8 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
       case 'remove-image': {
         const image = await exists(() => engine.inspectImage(a.target));
         if (!image) return 'already gone';
-        const users = (await engine.listContainers({ all: true })).filter((c) => c.imageId === a.target);
+        inspected.set(a.target, image);
+        const users = (await engine.listContainers({ all: true, ancestor: a.target })).filter((c) => c.imageId === a.target);
         if (users.length) return `used by container ${users.map((c) => c.names[0] ?? c.id.slice(0, 12)).join(', ')} since the plan`;
         const planned = plannedTags.get(a.target) ?? new Set<string>();
         const added = image.repoTags.filter((t) => t !== '<none>:<none>' && !planned.has(t));
@@ -65,12 +69,12 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
         return Number.isFinite(last) && context.clock.now() - last < options.buildCacheUntilMs ? 'used by a build since the plan' : undefined;
       }
       case 'remove-volume': {
-        const users = (await engine.listContainers({ all: true })).filter((c) => (c.mounts ?? []).some((m) => m.type === 'volume' && m.name === a.target));
+        const users = (await engine.listContainers({ all: true, volume: a.target })).filter((c) => (c.mounts ?? []).some((m) => m.type === 'volume' && m.name === a.target));
         return users.length ? `mounted by container ${users.map((c) => c.names[0] ?? c.id.slice(0, 12)).join(', ')} since the plan` : undefined;
       }
       case 'remove-network': {
         const name = inventory.networks.find((n) => n.id === a.target)?.name ?? a.target;
-        const users = (await engine.listContainers({ all: true })).filter((c) => (c.networks ?? []).includes(name));
+        const users = (await engine.listContainers({ all: true, network: name })).filter((c) => (c.networks ?? []).includes(name));
         return users.length ? `container ${users.map((c) => c.names[0] ?? c.id.slice(0, 12)).join(', ')} attached since the plan` : undefined;
       }
       default:
@@ -88,9 +92,12 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
         return engineSkips(async () => {
           // untag one name at a time: removing an image by ID while several names point at it needs force,
           // and force would also remove an image a stopped container uses
-          const image = await engine.inspectImage(a.target);
-          for (const tag of image.repoTags.filter((t) => t !== '<none>:<none>')) await engine.removeImage(tag);
-          if (await exists(() => engine.inspectImage(a.target))) await engine.removeImage(a.target);
+          // the re-check just read it (images go one at a time, so nothing came between)
+          const image = inspected.get(a.target) ?? await engine.inspectImage(a.target);
+          const tags = image.repoTags.filter((t) => t !== '<none>:<none>');
+          for (const tag of tags) await engine.removeImage(tag);
+          // removing its last name may have removed the image itself
+          if (!tags.length || await exists(() => engine.inspectImage(a.target))) await engine.removeImage(a.target);
         });
       case 'remove-build-cache':
         return engineSkips(async () => {
@@ -110,6 +117,9 @@ export async function applyPrune(plan: Plan, inventory: PruneInventory, engine: 
 
   return applyPlan(plan, {
     recheck, perform, signal: context.signal,
+    // containers and volumes do not depend on one another: 8 round trips at a time (images and build cache
+    // records can be parents of the next, so they go one by one). Ctrl-C lets those in flight finish.
+    concurrent: { limit: 8, independent: (a) => a.kind === 'remove-container' || a.kind === 'remove-volume' },
     ...(options.journal ? { journal: options.journal } : {}),
     now: () => new Date(context.clock.now()),
   });

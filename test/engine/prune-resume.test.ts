@@ -58,7 +58,8 @@ describe('stowage prune: resume journal and build-cache budget, on a private eng
     const journal = join(dir, 'prune.journal');
     const dfBefore = await systemDf(daemon.socket);
 
-    // first run: stopped after the fourth removal starts, as Ctrl-C would
+    // first run: stopped after the fourth removal starts, as Ctrl-C would; the removals already in flight finish
+    // (containers go 8 at a time), the images after them are not started
     const stop = new AbortController();
     const progress: Progress = { update: (u) => { if (u.step?.startsWith('removing') && u.done === 3) stop.abort(); }, end: () => {} } as Progress;
     const context = capabilityContext({ connect: { host: daemon.host }, signal: stop.signal, progress });
@@ -66,7 +67,8 @@ describe('stowage prune: resume journal and build-cache budget, on a private eng
     assert.equal(planned.result.plan.actions.length, 8, 'five stopped containers and three unused images');
     const first = await applyPrunePlan(planned, { ...options, journal }, context);
     assert.equal(first.applied!.aborted, true);
-    assert.equal(first.applied!.totals.done, 4);
+    assert.ok(first.applied!.totals.done >= 4 && first.applied!.totals.notRun >= 3, JSON.stringify(first.applied!.totals));
+    assert.equal(first.applied!.totals.done + first.applied!.totals.notRun, 8);
     assert.ok(existsSync(journal) && existsSync(savedPlanPath(journal)), 'the journal and the saved plan stay for the next run');
     const firstDone = first.applied!.results.filter((r) => r.status === 'done');
 
@@ -79,7 +81,7 @@ describe('stowage prune: resume journal and build-cache budget, on a private eng
     assert.equal(second.resumedFrom?.journal, journal);
     assert.equal(second.plan.digest, planned.result.plan.digest, 'the same plan');
     assert.deepEqual(second.applied!.results.filter((r) => r.status === 'done-earlier').map((r) => r.id).sort(), firstDone.map((r) => r.id).sort());
-    assert.equal(second.applied!.totals.done, 4);
+    assert.equal(second.applied!.totals.done, 8 - firstDone.length);
     assert.equal(second.applied!.totals.failed + second.applied!.totals.skipped, 0);
     assert.ok(!existsSync(journal) && !existsSync(savedPlanPath(journal)), 'a finished apply leaves no journal');
 

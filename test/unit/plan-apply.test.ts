@@ -117,3 +117,35 @@ test('a journal written for another plan is refused', async () => {
     f.cleanup();
   }
 });
+
+test('independent actions of one kind run up to the limit at a time, the rest one by one, results in plan order', async () => {
+  const f = fixture([1, 2, 3, 4, 5, 6]);
+  try {
+    // four files, then a "parent" that must wait for them, then two more files
+    const actions = f.actions.map((a, i) => (i === 4 ? { ...a, kind: 'remove-parent' } : a));
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const result = await applyPlan(makePlan('prune', actions), {
+      recheck: f.recheck,
+      perform: async (a) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        if (a.kind === 'remove-parent') assert.equal(inFlight, 1, 'a dependent action runs alone');
+        await new Promise((r) => setTimeout(r, a.id === 'f0' ? 30 : 5));
+        order.push(a.id);
+        inFlight -= 1;
+        return f.perform(a);
+      },
+      concurrent: { limit: 3, independent: (a) => a.kind === 'remove-file' },
+    });
+    assert.equal(most, 3, 'three at a time, never more');
+    assert.ok(order.indexOf('f0') > order.indexOf('f1'), 'the slow first one finished after a later one');
+    assert.ok(order.indexOf('f4') > Math.max(...['f0', 'f1', 'f2', 'f3'].map((id) => order.indexOf(id))), 'the parent after every action before it');
+    assert.deepEqual(result.results.map((r) => r.id), ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'], 'reported in plan order');
+    assert.equal(result.totals.done, 6);
+    assert.equal(result.totals.bytes, 21);
+  } finally {
+    f.cleanup();
+  }
+});
