@@ -63,6 +63,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('-q, --quiet', 'no progress on stderr')
     .option('--progress <kind>', 'progress on stderr: auto (a live line on a terminal, lines otherwise), tty, plain, ndjson, none', 'auto')
     .showHelpAfterError('(run with --help for usage)')
+    // every command's --help also lists the options above (--json, -H, ...), which go before the command
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

@@ -21,7 +21,6 @@ export const registerMigrate: RegisterCommand = (program, ctx, setExit) => {
   const migrate = program.command('migrate')
     .enablePositionalOptions()
     .description('move every image and volume to another engine, disk or driver through a content-addressed store, verified and resumable')
-    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `
 Exit codes: 0 done (verify: equal), 2 usage error, 3 engine unreachable, 4 bad input (DIR missing, not a
 store, an unfinished export, an unknown volume), 5 refused (not enough free space; a volume of the same name

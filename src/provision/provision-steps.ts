@@ -1,6 +1,6 @@
 /** The steps of a provisioning plan, each with the command lines it runs and how to undo it by hand. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonJsonBackup } from '../host/daemon-config.js';
 import { commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
@@ -17,9 +17,16 @@ function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: s
   return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
 }
 
-/** The CLI the re-seed unit runs: the caller's, else this package's bin/stowage. */
+/**
+ * The CLI the re-seed unit runs: the caller's; else the script node was started with when that is stowage's
+ * CLI (bin/stowage or npm's link to it: the bundle it loads has no import.meta.url); else this package's
+ * bin/stowage, for a library caller.
+ */
 export function stowageBin(o: { stowageBin?: string }): string {
-  return o.stowageBin ?? fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
+  if (o.stowageBin) return o.stowageBin;
+  const script = process.argv[1];
+  if (script && basename(script) === 'stowage') return resolve(script);
+  return fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
 }
 
 export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {

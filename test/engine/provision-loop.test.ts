@@ -55,6 +55,20 @@ describe('stowage provision on loop devices', { timeout: 300_000 }, () => {
     }
   });
 
+  test('plan --ephemeral --reseed through the CLI names the bin/stowage it was started as in the re-seed unit', async () => {
+    // the CLI runs a bundle, where import.meta.url is empty: the path once came from it and the plan crashed (exit 70)
+    const disk = new BlankLoop().create();
+    try {
+      const store = join(disk.dir, 'store');
+      const { code, doc, stderr } = await provision(['plan', ...scoped(disk, ['--ephemeral', '--reseed', store])]);
+      assert.equal(code, 0, stderr);
+      const unit = doc.result.steps.find((s) => s.id === 'reseed-unit')?.commands[0];
+      assert.equal(unit?.split(': ')[1], `ExecStart=${STOWAGE_BIN} migrate import ${store}`);
+    } finally {
+      disk.destroy();
+    }
+  });
+
   test('apply (XFS, mount unit, ephemeral unit) formats, mounts and switches daemon.json; a rerun changes nothing; rollback restores daemon.json', async () => {
     const disk = new BlankLoop().create();
     try {
