@@ -3,7 +3,7 @@
  * volumes, into one content-addressed store (store-manifest.ts). Images come in one `docker save` stream of
  * all of them, in which the engine sends each layer once; every blob is written once, under its digest.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { writeFileAtomic } from '../atomic-file.js';
@@ -24,8 +24,8 @@ import { volumeTree } from './volume-tree.js';
 /** Members of a `docker save` stream that are blobs: legacy layer.tar and config JSON, and OCI blobs (Docker 25+). */
 const BLOB_MEMBER = /(^|\/)layer\.tar$|^[0-9a-f]{64}\.json$|^blobs\/sha256\/[0-9a-f]{64}$/;
 
-/** Creates DIR when missing; refuses a non-empty directory that is not a store. */
-async function prepareDir(dir: string): Promise<void> {
+/** Creates DIR when missing (and says so); refuses a non-empty directory that is not a store. */
+async function prepareDir(dir: string): Promise<boolean> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -39,11 +39,12 @@ async function prepareDir(dir: string): Promise<void> {
       const c = (e as NodeJS.ErrnoException).code;
       throw c === 'ENOENT' ? new BadInputError(`cannot create ${dir}: ${dirname(dir)} does not exist`) : new HostError(`cannot create ${dir}: ${c}`);
     }
-    return;
+    return true;
   }
   if (entries.length && !entries.includes(OCI_LAYOUT)) {
     throw new BadInputError(`${dir} is not empty and is not a stowage migrate store`, 'Give an empty or new directory, or one an earlier export wrote.');
   }
+  return false;
 }
 
 async function selectVolumes(engine: EngineClient, wanted: MigrateExportOptions['volumes']) {
@@ -68,7 +69,17 @@ export async function migrateExport(options: MigrateExportOptions, context: Capa
   const started = context.clock.monotonic();
   const dir = options.dir;
   const engine = await context.engine();
-  await prepareDir(dir);
+  const created = await prepareDir(dir);
+  try {
+    return await exportInto(dir, options, engine, context, started);
+  } catch (err) {
+    // a refusal or failure before the first write leaves no directory it made (rmdir fails when not empty)
+    if (created) await rmdir(dir).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function exportInto(dir: string, options: MigrateExportOptions, engine: EngineClient, context: CapabilityContext, started: number): Promise<MigrateExportResult> {
   const info = await engine.info();
   const source = { endpoint: engine.endpoint.url, serverVersion: info.serverVersion, storageDriver: info.storageDriver };
   context.progress.update({ step: 'listing images and volumes' });
