@@ -1,6 +1,6 @@
 /**
  * bench/provision (issue 16): moving a data-root of over 1 GB (many small files, hardlinks, xattrs, a few large
- * sparse files) onto a fresh loop disk with provision's copy step, the code apply runs (`copyTreeCommand`, then
+ * sparse files) onto a fresh loop disk with provision's copy step, the code apply runs (`copyTree`, then
  * `treeBytes` of the target as its step result) plus a verification (file count and apparent bytes of both
  * trees, and the target's allocated bytes not above the source's: holes kept), beside `rsync -aHAX --sparse` of
  * the same tree to the same kind of fresh loop disk, alternating, in the same run. Prints medians, the ratio and
@@ -10,7 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyTreeCommand, runInvocation, treeBytes } from '../src/host/provision-tools.js';
+import { treeBytes } from '../src/host/provision-tools.js';
+import { copyTree } from '../src/host/tree-copy.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
 import { writeDataRootTree } from './support/data-root-tree.js';
 
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         if (which === 'stowage') {
           // apply's copy-data step, then the verification counted in its time
-          await runInvocation(copyTreeCommand(tree, target), { timeoutMs: 3_600_000 });
+          await copyTree(tree, target, { timeoutMs: 3_600_000 });
           await treeBytes(target);
           const got = { files: count(target), apparent: apparent(target), allocated: allocated(target) };
           if (got.files !== want.files + 0 || got.apparent !== want.apparent || got.allocated > want.allocated * 1.01) {

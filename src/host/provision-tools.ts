@@ -57,11 +57,6 @@ export function partitionRereadCommand(device: string): ToolInvocation {
   return { tool: 'partx', args: ['--update', device] };
 }
 
-/** A copy that keeps hardlinks, xattrs, ownership, times and holes (overlay2's whiteouts are device nodes: -a keeps them). */
-export function copyTreeCommand(from: string, to: string): ToolInvocation {
-  return { tool: 'cp', args: ['-a', '--sparse=always', `${from}/.`, `${to}/`] };
-}
-
 export function systemctlCommand(verb: string, units: readonly string[]): ToolInvocation {
   return { tool: 'systemctl', args: [verb, ...units] };
 }

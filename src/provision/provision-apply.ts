@@ -11,7 +11,8 @@ import { readDaemonConfig, setDaemonDataRoot } from '../host/daemon-config.js';
 import { probeDtype } from '../host/dtype-probe.js';
 import { liveHostFs, type HostFs } from '../host/host-fs.js';
 import { parseMountinfo } from '../host/mountinfo.js';
-import { copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, probeSignature, runInvocation, systemctlCommand, treeBytes, wipeCommand, type ProvisionFs } from '../host/provision-tools.js';
+import { mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, probeSignature, runInvocation, systemctlCommand, treeBytes, wipeCommand, type ProvisionFs } from '../host/provision-tools.js';
+import { copyTree } from '../host/tree-copy.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { storedImageIds } from '../engine/image-store.js';
@@ -200,7 +201,7 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await r.engine!.stop(signal);
         return;
       case 'copy-data':
-        await run(copyTreeCommand(r.dataRoot, o.mountPoint), 24 * 3600_000);
+        await copyTree(r.dataRoot, o.mountPoint, { tools: r.tools, signal });
         return { bytes: await treeBytes(o.mountPoint, { tools: r.tools, signal }) };
       case 'daemon-json':
         await setDaemonDataRoot(o.daemonJson, o.mountPoint);

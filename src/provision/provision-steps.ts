@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonJsonBackup } from '../host/daemon-config.js';
-import { commandLine, copyTreeCommand, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
+import { commandLine, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
+import { copyTreeLines } from '../host/tree-copy.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
 import type { PlanAction } from '../plan/plan.js';
 import { formatBytes } from '../units.js';
@@ -113,7 +114,7 @@ export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: bo
     // bytes stay out of the action (and so out of the plan's digest): a data-root that changed by a few bytes
     // between a killed apply and the next must not make its journal "another plan"
     out.push(step({ id: 'copy-data', kind: 'copy', target: o.mountPoint, bytes: 0, reason: `${formatBytes(dataBytes)} of images, containers and volumes from ${r.dataRoot} (hardlinks, xattrs, holes kept; the old copy stays)` },
-      [copyTreeCommand(r.dataRoot, o.mountPoint)], `the old data-root ${r.dataRoot} is untouched: empty ${o.mountPoint} or leave it`));
+      copyTreeLines(r.dataRoot, o.mountPoint), `the old data-root ${r.dataRoot} is untouched: empty ${o.mountPoint} or leave it`));
   }
   if (switching) {
     out.push(step({ id: 'daemon-json', kind: 'write-file', target: o.daemonJson, bytes: 0, reason: `data-root ${r.dataRoot} -> ${o.mountPoint}; backup at ${daemonJsonBackup(o.daemonJson)}` },
