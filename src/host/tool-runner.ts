@@ -27,6 +27,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   umount: 'mount',
   cp: 'coreutils',
   du: 'coreutils',
+  find: 'findutils',
   systemctl: 'systemd',
   'systemd-analyze': 'systemd',
   mdadm: 'mdadm',
