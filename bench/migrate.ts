@@ -3,7 +3,9 @@
  * `docker save ALL | docker -H TARGET load` of the same images, in the same run, between two private engines:
  * wall time, bytes written to disk, and stowage's peak RSS (GNU time). Images
  * share one base layer, so the per-image way (atomic's `docker save` per image, then `docker load` each)
- * writes that base once per image, and the store once. `node dist/bench/migrate.js [IMAGES] [BASE_MB] [OWN_MB] [ROUNDS]`.
+ * writes that base once per image, and the store once. The floor: `docker load` alone of the same images from
+ * an archive saved before the round (the target engine's own work, which any copy through its API pays).
+ * `node dist/bench/migrate.js [IMAGES] [BASE_MB] [OWN_MB] [ROUNDS]`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -54,12 +56,16 @@ async function main(): Promise<void> {
     const ids = dockerOn(src, ['images', '-q', '--no-trunc']).trim().split('\n');
     const wipe = () => sh(dst, 'ids=$(docker images -aq); [ -z "$ids" ] || docker rmi -f $ids >/dev/null; docker volume prune -f >/dev/null');
     const pipe: number[] = []; const perImage: number[] = []; const stow: number[] = []; const stowExport: number[] = [];
-    const copy: number[] = [];
+    const copy: number[] = []; const loadAlone: number[] = [];
+    const saved = join(work, 'all.tar');
+    dockerOn(src, ['save', '-o', saved, ...ids]);
     let perImageBytes = 0; let storeBytes = 0; let peakKb = 0; let copyPeakKb = 0;
     const loads: string[] = [readFileSync('/proc/loadavg', 'utf8').trim()];
     for (let r = 0; r < rounds; r++) {
       wipe();
       pipe.push(sh(undefined, `DOCKER_HOST=${src.host} ${DOCKER_CLI} save ${ids.join(' ')} | DOCKER_HOST=${dst.host} ${DOCKER_CLI} load -q`));
+      wipe();
+      loadAlone.push(sh(dst, `${DOCKER_CLI} load -q -i ${saved}`));
       wipe();
       const saves = join(work, `saves${r}`);
       mkdirSync(saves);
@@ -89,11 +95,13 @@ async function main(): Promise<void> {
     const unique = (baseMb + images * ownMb) * 1e6;
     console.log(`${images} images on one ${baseMb} MB base, ${ownMb} MB each of their own (unique ~${mb(unique)}); ${rounds} rounds, medians`);
     console.log(`docker save ALL | docker load      ${(median(pipe) / 1000).toFixed(2)} s, writes nothing in between`);
+    console.log(`docker load alone, from a file      ${(median(loadAlone) / 1000).toFixed(2)} s (the target engine's own work: the floor of a copy through its API)`);
     console.log(`docker save per image, load each  ${(median(perImage) / 1000).toFixed(2)} s, ${mb(perImageBytes)} of archives`);
     console.log(`stowage export + import           ${(median(stow) / 1000).toFixed(2)} s (export ${(median(stowExport) / 1000).toFixed(2)} s), store ${mb(storeBytes)}, peak RSS ${(peakKb / 1024).toFixed(0)} MB`);
     console.log(`stowage --from --to                ${(median(copy) / 1000).toFixed(2)} s, writes nothing in between, peak RSS ${(copyPeakKb / 1024).toFixed(0)} MB`);
     console.log(`ratio: stowage / pipe ${(median(stow) / median(pipe)).toFixed(2)}, stowage / per-image ${(median(stow) / median(perImage)).toFixed(2)}; store / per-image archives ${(storeBytes / perImageBytes).toFixed(2)}`);
     console.log(`ratio: pipe / --from --to ${(median(pipe) / median(copy)).toFixed(2)}x (target >= 2), per-image / --from --to ${(median(perImage) / median(copy)).toFixed(2)}x; rounds: pipe ${pipe.map((t) => (t / 1000).toFixed(1)).join(' ')} s, --from --to ${copy.map((t) => (t / 1000).toFixed(1)).join(' ')} s`);
+    console.log(`floor: pipe / load alone ${(median(pipe) / median(loadAlone)).toFixed(2)}x (the most any copy that loads through the target's API can gain on the pipe), --from --to / load alone ${(median(copy) / median(loadAlone)).toFixed(2)}`);
     console.log(`load average (/proc/loadavg) at start and after each round: ${loads.join(' | ')}`);
   } finally {
     await Promise.all([src.destroy(), dst.destroy()]);
