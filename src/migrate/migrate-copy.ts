@@ -33,6 +33,9 @@ interface SourceImage extends StoreImage {
   size: number;
 }
 
+/** Loads of one wave sent at once: the target engine unpacks each load's layers on one core, one after another. */
+const LOADS_AT_ONCE = 4;
+
 const engineOf = async (e: EngineClient) => {
   const info = await e.info();
   return { info, summary: { endpoint: e.endpoint.url, serverVersion: info.serverVersion, storageDriver: info.storageDriver } };
@@ -107,27 +110,40 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
   const layerBytes = async (image: SourceImage, i: number): Promise<number> =>
     (direct ? await readStoredLayerSize(dataRoot, 'overlay2', chainIds(image.diffIds)[i]!) : undefined) ?? 0;
 
-  // plan: images with fewer layers first, so that their layers are there when the images built on them load
+  // plan: images with fewer layers first, so that their layers are there when the images built on them load;
+  // each load is in the wave after the loads that bring layers it builds on (an image on the target already: wave 0)
   const actions: PlanAction[] = [];
   const refusals: PlanRefusal[] = [];
   const ordered = [...images].sort((a, b) => a.diffIds.length - b.diffIds.length || a.id.localeCompare(b.id));
   const planned = new Set(state.chains);
   const sendOf = new Map<string, Set<number>>();
+  const waveOf = new Map<string, number>();
+  const broughtBy = new Map<string, string>();
+  const loads: PlanAction[] = [];
   for (const image of ordered) {
     if (state.images.has(image.id)) {
-      actions.push({ id: `load:${image.id}`, kind: 'load-image', target: image.id, bytes: 0, reason: `${imageName(image)} is already on the target` });
+      waveOf.set(image.id, 0);
+      loads.push({ id: `load:${image.id}`, kind: 'load-image', target: image.id, bytes: 0, reason: `${imageName(image)} is already on the target` });
       continue;
     }
     const chains = chainIds(image.diffIds);
     const send = new Set(chains.flatMap((c, i) => (planned.has(c) ? [] : [i])));
     sendOf.set(image.id, send);
+    let wave = 0;
+    for (const c of chains) {
+      const by = broughtBy.get(c);
+      if (by !== undefined) wave = Math.max(wave, waveOf.get(by)! + 1);
+    }
+    waveOf.set(image.id, wave);
     let bytes = 0;
     if (direct) for (const i of send) bytes += await layerBytes(image, i);
     else bytes = image.size;
+    for (const i of send) broughtBy.set(chains[i]!, image.id);
     chains.forEach((c) => planned.add(c));
-    actions.push({ id: `load:${image.id}`, kind: 'load-image', target: image.id, bytes,
+    loads.push({ id: `load:${image.id}`, kind: 'load-image', target: image.id, bytes,
       reason: `${imageName(image)}: ${send.size} of ${image.diffIds.length} layers to send${image.repoTags.length ? `, tags ${image.repoTags.join(', ')}` : ', untagged'}` });
   }
+  actions.push(...loads.map((a, i) => ({ a, i })).sort((x, y) => waveOf.get(x.a.target)! - waveOf.get(y.a.target)! || x.i - y.i).map((x) => x.a));
   for (const image of ordered) {
     for (const tag of image.repoTags) {
       const now = await tagTarget(target, tag);
@@ -187,6 +203,10 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
     const byId = new Map(images.map((i) => [i.id, i]));
     const applied = await applyPlan(plan, {
       signal: context.signal,
+      // straight from the layer store, the loads of one wave send disjoint layers: the target unpacks LOADS_AT_ONCE
+      // at a time (one load unpacks its layers one after another, on one core); through `docker save` each archive
+      // holds the whole image, so loads go one by one
+      concurrent: { limit: LOADS_AT_ONCE, independent: (a) => direct && a.kind === 'load-image', group: (a) => `${a.kind} ${waveOf.get(a.target) ?? ''}` },
       recheck: async (action) => {
         if (action.kind === 'load-image') return (await tagTarget(target, action.target)) ? 'already on the target' : undefined;
         if (action.kind === 'tag-image') {
@@ -198,23 +218,25 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
       perform: async (action) => {
         if (action.kind === 'load-image') {
           const image = byId.get(action.target)!;
-          const before = sentBytes;
+          // this load's bytes (others of its wave may be counting at the same time)
+          let sent = 0;
+          const progressOwn = (n: number) => { sent += n; progressBytes(n); };
           if (direct) {
             // the layers the target has now (an earlier image of this run may have brought some)
             const chains = chainIds(image.diffIds);
             const send = new Set([...(sendOf.get(image.id) ?? [])].filter((i) => !state.chains.has(chains[i]!)));
-            await target.loadImage(storeArchive(dataRoot, image, send, progressBytes));
+            await target.loadImage(storeArchive(dataRoot, image, send, progressOwn));
           } else {
             const stream = await source.saveImage(image.id);
             try {
-              await target.loadImage(counted(stream, progressBytes));
+              await target.loadImage(counted(stream, progressOwn));
             } finally {
               (stream as { destroy?: () => void }).destroy?.();
             }
           }
           if (!(await tagTarget(target, image.id))) throw new EngineRequestError(500, `the target loaded ${imageName(image)} but does not list it`);
           for (const c of chainIds(image.diffIds)) state.chains.add(c);
-          return { bytes: sentBytes - before };
+          return { bytes: sent };
         }
         if (action.kind === 'tag-image') {
           const image = ordered.find((i) => i.repoTags.includes(action.target))!;

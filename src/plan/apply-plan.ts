@@ -46,10 +46,11 @@ export interface ApplyOptions {
   /** Actions that build on each other (provisioning a disk): after a failure the rest are not run. */
   stopOnFailure?: boolean;
   /**
-   * Consecutive actions of one kind that `independent` accepts run up to `limit` at a time (removing many
-   * containers: each is a round trip to the engine). Everything else runs one at a time, in plan order.
+   * Consecutive actions of one group (by default their kind) that `independent` accepts run up to `limit` at a
+   * time (removing many containers: each is a round trip to the engine). Everything else runs one at a time, in
+   * plan order. A new group starts a new run: what it holds may build on the run before.
    */
-  concurrent?: { limit: number; independent: (action: PlanAction) => boolean };
+  concurrent?: { limit: number; independent: (action: PlanAction) => boolean; group?: (action: PlanAction) => string };
 }
 
 export interface ApplyResult {
@@ -111,7 +112,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     for (let i = 0; i < plan.actions.length;) {
       // a run of actions that do not depend on each other goes `concurrent.limit` at a time, results in plan order
       let end = i + 1;
-      if (concurrent) while (end < plan.actions.length && concurrent.independent(plan.actions[i]!) && concurrent.independent(plan.actions[end]!) && plan.actions[end]!.kind === plan.actions[i]!.kind) end++;
+      const group = (a: PlanAction) => concurrent?.group?.(a) ?? a.kind;
+      if (concurrent) while (end < plan.actions.length && concurrent.independent(plan.actions[i]!) && concurrent.independent(plan.actions[end]!) && group(plan.actions[end]!) === group(plan.actions[i]!)) end++;
       results.push(...(end - i > 1 ? await mapLimit(plan.actions.slice(i, end), concurrent!.limit, runOne) : [await runOne(plan.actions[i]!)]));
       i = end;
     }

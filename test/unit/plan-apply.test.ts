@@ -149,3 +149,33 @@ test('independent actions of one kind run up to the limit at a time, the rest on
     f.cleanup();
   }
 });
+
+test('with groups, a run of independent actions ends where the group changes: a wave starts after the one before it ends', async () => {
+  const f = fixture([1, 2, 3, 4]);
+  try {
+    // f0 and f1 are the first wave (f0 slow), f2 and f3 the second, which builds on the first
+    const wave = (id: string) => (id === 'f0' || id === 'f1' ? 0 : 1);
+    const order: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const result = await applyPlan(makePlan('prune', f.actions), {
+      recheck: f.recheck,
+      perform: async (a) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        order.push(`start ${a.id}`);
+        await new Promise((r) => setTimeout(r, a.id === 'f0' ? 30 : 5));
+        order.push(`end ${a.id}`);
+        inFlight -= 1;
+        return f.perform(a);
+      },
+      concurrent: { limit: 4, independent: () => true, group: (a) => `wave ${wave(a.id)}` },
+    });
+    assert.equal(most, 2, 'two at a time: each wave holds two');
+    const startOfSecond = Math.min(order.indexOf('start f2'), order.indexOf('start f3'));
+    assert.ok(startOfSecond > order.indexOf('end f0') && startOfSecond > order.indexOf('end f1'), order.join(', '));
+    assert.equal(result.totals.done, 4);
+  } finally {
+    f.cleanup();
+  }
+});
