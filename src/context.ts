@@ -4,7 +4,7 @@
  * prints. Library callers build one with `capabilityContext()`; the CLI builds one from its global flags.
  */
 import { type Clock, systemClock } from './clock.js';
-import { connectEngine, endpointFor, type ConnectOptions } from './engine/dockerode-engine.js';
+import { endpointFor, type ConnectOptions } from './engine/endpoint-for.js';
 import type { EngineClient } from './engine/engine-client.js';
 import type { Endpoint } from './engine/endpoint.js';
 import { type Progress, silentProgress } from './progress.js';
@@ -38,7 +38,8 @@ export function capabilityContext(options: ContextOptions = {}): CapabilityConte
   let engine: Promise<EngineClient> | undefined = options.engine ? Promise.resolve(options.engine) : undefined;
   let endpoint: Endpoint | undefined = options.engine?.endpoint;
   return {
-    engine: () => (engine ??= connectEngine(connect)),
+    // the engine client (HTTP, TLS, sockets) is loaded on first use: a command that never connects (lint) skips it
+    engine: () => (engine ??= import('./engine/dockerode-engine.js').then((m) => m.connectEngine(connect))),
     endpoint: () => (endpoint ??= endpointFor(connect)),
     clock: options.clock ?? systemClock,
     progress: options.progress ?? silentProgress,

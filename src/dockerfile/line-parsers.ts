@@ -208,9 +208,12 @@ export function parseWords(rest: string, escape: string): string[] {
   let inWord = false;
   let quote = 0;
   let blankOK = false;
-  let word = '';
+  // A word is a run of `rest` as written (BuildKit keeps its quotes and escapes; only an escape ending the
+  // text is dropped), so it is sliced, not built a character at a time.
+  let start = 0;
+  let end = 0;
   const n = rest.length;
-  for (let pos = 0; pos < n;) {
+  for (let pos = 0; pos < n; ) {
     let c = rest.codePointAt(pos)!;
     let w = c > 0xffff ? 2 : 1;
     if (!inWord) {
@@ -219,12 +222,12 @@ export function parseWords(rest: string, escape: string): string[] {
         continue;
       }
       inWord = true;
+      start = end = pos;
     }
     if (quote === 0) {
       if (isGoSpace(c)) {
         inWord = false;
-        if (blankOK || word.length > 0) words.push(word);
-        word = '';
+        if (blankOK || end > start) words.push(rest.slice(start, end));
         blankOK = false;
         pos += w;
         continue;
@@ -238,13 +241,12 @@ export function parseWords(rest: string, escape: string): string[] {
           pos += w;
           continue;
         }
-        word += String.fromCodePoint(c);
         pos += w;
         c = rest.codePointAt(pos)!;
         w = c > 0xffff ? 2 : 1;
       }
-      word += String.fromCodePoint(c);
       pos += w;
+      end = pos;
       continue;
     }
     // Inside quotes.
@@ -255,15 +257,14 @@ export function parseWords(rest: string, escape: string): string[] {
         pos += w;
         continue;
       }
-      word += String.fromCodePoint(c);
       pos += w;
       c = rest.codePointAt(pos)!;
       w = c > 0xffff ? 2 : 1;
     }
-    word += String.fromCodePoint(c);
     pos += w;
+    end = pos;
   }
-  if (inWord && (blankOK || word.length > 0)) words.push(word);
+  if (inWord && (blankOK || end > start)) words.push(rest.slice(start, end));
   return words;
 }
 

@@ -283,11 +283,6 @@ class LineParser {
     return k;
   }
 
-  private isComment(l: PhysLine): boolean {
-    const k = this.skipSpace(l.start, l.next);
-    return k < l.next && this.text.charCodeAt(k) === 35;
-  }
-
   /** BuildKit's directive parser: only valid names, only before anything else; a repeat is an error. */
   private directive(from: number, to: number): boolean {
     if (this.directivesDone) return false;
@@ -337,7 +332,7 @@ class LineParser {
       this.checkLength(first);
       const from = this.skipSpace(first.start, first.end);
       const isDirective = this.directive(from, first.end);
-      if (this.isComment(first)) {
+      if (from < first.end && text.charCodeAt(from) === 35) {
         const c = { text: text.slice(from, first.end), span: { start: from, end: first.end } };
         ast.comments.push(c);
         if (!isDirective) pending.push(c);
@@ -364,12 +359,13 @@ class LineParser {
         const l = this.line(++i);
         this.checkLength(l);
         this.directive(l.start, l.end);
-        if (this.isComment(l)) {
-          const k = this.skipSpace(l.start, l.end);
+        // One scan for both tests (a comment line, a blank line): past `end` only CR and LF remain.
+        const k = this.skipSpace(l.start, l.end);
+        if (k < l.end && text.charCodeAt(k) === 35) {
           ast.comments.push({ text: text.slice(k, l.end), span: { start: k, end: l.end } });
           continue;
         }
-        if (this.skipSpace(l.start, l.end) === l.end) {
+        if (k === l.end) {
           if (emptyLine === -1) emptyLine = i;
           continue;
         }

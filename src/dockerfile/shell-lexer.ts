@@ -161,6 +161,23 @@ class Lexer {
           } else if (c === 36) words.addString(tmp, at);
           else words.addRaw(tmp, at);
         } else {
+          // A run of plain characters (ASCII, not blank, quote, $, <, the escape or the stop) is taken as one
+          // slice: a character at a time, each was a String.fromCodePoint and two concatenations.
+          const s = this.s;
+          let k = at;
+          while (k < s.length) {
+            const d = s.charCodeAt(k);
+            if (d <= 32 || d >= 0x80 || d === 36 || d === 60 || d === 39 || d === 34 || d === this.escape || d === stop) break;
+            k++;
+          }
+          if (k > at) {
+            const run = s.slice(at, k);
+            this.pos = k;
+            words.addRaw(run, at);
+            result += run;
+            if (result.length > MAX_OUTPUT) throw new LexFailure(`a word longer than ${MAX_OUTPUT} characters`, true);
+            continue;
+          }
           let ch = this.next();
           if (ch === this.escape) {
             if (this.rawEscapes) {

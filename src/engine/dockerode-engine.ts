@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError, EngineUnreachableError } from '../errors.js';
 import type { ContainerListEntry, DiskUsageListed, ListContainersOptions, EngineClient, ImageListEntry, NetworkListEntry, VolumeDetail, VolumeListEntry } from './engine-client.js';
 import { loadDockerode } from './dockerode-loader.js';
-import { resolveEndpoint, type Endpoint } from './endpoint.js';
+import type { Endpoint } from './endpoint.js';
+import { endpointFor, type ConnectOptions } from './endpoint-for.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
@@ -25,30 +25,7 @@ export const MAX_API_VERSION = '1.53';
 /** Added to an ssh endpoint's per-request limit: ssh2's own limit for connect, key exchange and authentication. */
 const SSH_SESSION_ALLOWANCE_MS = 20_000;
 
-export interface ConnectOptions {
-  host?: string | undefined;
-  context?: string | undefined;
-  env?: Record<string, string | undefined>;
-  /** Per-request limit; the engine is declared hung past it. */
-  timeoutMs?: number;
-}
-
-/** Resolves the endpoint without connecting; used to report where stowage looked. */
-export function endpointFor(options: ConnectOptions = {}): Endpoint {
-  return resolveEndpoint({
-    hostFlag: options.host,
-    contextFlag: options.context,
-    env: options.env ?? process.env,
-    homeDir: homedir(),
-    readFile: (path) => {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  });
-}
+export { endpointFor, type ConnectOptions } from './endpoint-for.js';
 
 /** Connects to the engine and agrees on an API version; throws EngineUnreachableError with a cause. */
 export async function connectEngine(options: ConnectOptions = {}): Promise<EngineClient> {

@@ -80,6 +80,8 @@ test('bin/stowage runs the bundle only when it is newer than tsc\'s output', { t
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist/src/cli'), { recursive: true });
     copyFileSync(join(root, 'bin/stowage'), bin);
+    // bin/package.json makes bin/stowage CommonJS inside this ESM package
+    copyFileSync(join(root, 'bin/package.json'), join(dir, 'bin/package.json'));
     const write = (path: string, text: string) => writeFileSync(path, text);
     write(join(dir, 'package.json'), '{"type": "module"}');
     write(join(dir, 'dist/stowage.cjs'), 'exports.main = async () => { process.stdout.write("bundle"); return 0; };');
@@ -105,6 +107,8 @@ test('bin/stowage uses the bundle\'s code cache only for the bundle it was made 
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist/src/cli'), { recursive: true });
     copyFileSync(join(root, 'bin/stowage'), bin);
+    // bin/package.json makes bin/stowage CommonJS inside this ESM package
+    copyFileSync(join(root, 'bin/package.json'), join(dir, 'bin/package.json'));
     writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
     writeFileSync(join(dir, 'dist/src/cli/main.js'), 'export async function main() { process.stdout.write("modules"); return 0; }');
     utimesSync(join(dir, 'dist/src/cli/main.js'), 1_000, 1_000);
