@@ -82,9 +82,11 @@ test('apply --keep-images from a vfs daemon: images and a volume carried onto ov
     assert.ok(started, 'the daemon on the new data-root was started before the import');
     assert.ok(existsSync(join(store, 'oci-layout')), 'the store is on the new disk');
     assert.ok(existsSync(options.journal), 'the journal is kept for the next run');
+    // the load under way when the abort came finished (an image appears only once loaded whole); the rest did not start
+    assert.equal((await imageIds(next.env)).length, 1, 'one of the two images was loaded before the interruption');
 
     // second run: the old daemon is stopped, so the driver is read from the old data-root's image store; the
-    // plan is the same (the journal's digest matches) and the import finishes
+    // plan is the same (the journal's digest matches) and the import finishes, skipping the image already loaded
     const second = await applyProvision(options, capabilityContext({ connect }));
     const status2 = Object.fromEntries(second.applied!.results.map((r) => [r.id, r.status]));
     assert.match(second.plan.actions.find((a) => a.id === 'migrate-export')!.reason, new RegExp(`^driver vfs \\(from ${old.dataRoot}/image\\)`));
