@@ -10,7 +10,7 @@ import type { Endpoint } from './engine/endpoint.js';
 import { type Progress, silentProgress } from './progress.js';
 
 export interface CapabilityContext {
-  /** The engine, connected on the first call and shared by every later one; rejects with EngineUnreachableError. */
+  /** The engine, connected on the first call and shared by every later one; rejects with EngineUnreachableError (a later call tries again). */
   engine(): Promise<EngineClient>;
   /** Where the engine is (or would be), without connecting: for reports and local/remote decisions. */
   endpoint(): Endpoint;
@@ -38,8 +38,10 @@ export function capabilityContext(options: ContextOptions = {}): CapabilityConte
   let engine: Promise<EngineClient> | undefined = options.engine ? Promise.resolve(options.engine) : undefined;
   let endpoint: Endpoint | undefined = options.engine?.endpoint;
   return {
-    // the engine client (HTTP, TLS, sockets) is loaded on first use: a command that never connects (lint) skips it
-    engine: () => (engine ??= import('./engine/dockerode-engine.js').then((m) => m.connectEngine(connect))),
+    // the engine client (HTTP, TLS, sockets) is loaded on first use: a command that never connects (lint) skips it;
+    // a failed connect is not kept: an engine that was down answers once started (provision apply restarts it)
+    engine: () => (engine ??= import('./engine/dockerode-engine.js').then((m) => m.connectEngine(connect))
+      .catch((err: unknown) => { engine = undefined; throw err; })),
     endpoint: () => (endpoint ??= endpointFor(connect)),
     clock: options.clock ?? systemClock,
     progress: options.progress ?? silentProgress,

@@ -78,7 +78,7 @@ export const registerProvision: RegisterCommand = (program, ctx, setExit) => {
     .option('--split <size:mountpoint>', 'SIZE for Docker, the rest of the disk mounted on MOUNTPOINT (50G:/data)')
     .option('--ephemeral', 'install a boot unit that re-makes the filesystem when the disk comes back blank')
     .option('--reseed <dir>', 'with --ephemeral: a boot unit imports this stowage migrate store after docker.service starts')
-    .option('--keep-images', 'copy the current data-root (images, containers, volumes) onto the new disk')
+    .option('--keep-images', 'move the current data-root onto the new disk: a file copy (images, containers, volumes), or when its storage driver is not overlay2 its images and named volumes through a stowage migrate store')
     .option('--force <dev>', 'wipe the existing signatures of this exact device (never a mounted or in-use one)')
     .option('--mount-point <dir>', 'where the new filesystem is mounted and becomes the data-root', '/var/lib/docker-disk')
     .option('--data-root <dir>', 'the current data-root (default: the engine\'s, else daemon.json\'s)')

@@ -4,7 +4,7 @@
  * streams every layer to reach the config blob; the caller checks the bytes hash to the image ID. Like
  * layer-store.ts, this is the engine's private on-disk format, so it stays here behind engine/.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -28,6 +28,15 @@ export async function storedImageIds(dataRoot: string, driver = 'overlay2'): Pro
   const { readdir } = await import('node:fs/promises');
   try {
     return (await readdir(join(dataRoot, 'image', driver, 'imagedb', 'content', 'sha256'))).filter((f) => /^[0-9a-f]{64}$/.test(f)).map((f) => `sha256:${f}`).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The storage drivers that have an image store under `dataRoot` (`image/<driver>/`); [] when none. */
+export function storedDrivers(dataRoot: string): string[] {
+  try {
+    return readdirSync(join(dataRoot, 'image'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch {
     return [];
   }

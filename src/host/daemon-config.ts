@@ -46,8 +46,12 @@ export function daemonJsonBackup(path: string): string {
   return `${path}.stowage-backup`;
 }
 
-/** Backs daemon.json up (once: the first backup is the original) and sets data-root, keeping every other key. */
-export async function setDaemonDataRoot(path: string, dataRoot: string): Promise<void> {
+/**
+ * Backs daemon.json up (once: the first backup is the original) and sets data-root, keeping every other key;
+ * with `storageDriver`, a `storage-driver` the file sets is changed to it (one it does not set stays unset:
+ * dockerd refuses a key that its command line also sets).
+ */
+export async function setDaemonDataRoot(path: string, dataRoot: string, storageDriver?: string): Promise<void> {
   const text = liveHostFs.readText(path);
   let json: Record<string, unknown> = {};
   if (text !== undefined) {
@@ -61,6 +65,7 @@ export async function setDaemonDataRoot(path: string, dataRoot: string): Promise
   }
   delete json.graph;
   json['data-root'] = dataRoot;
+  if (storageDriver !== undefined && typeof json['storage-driver'] === 'string') json['storage-driver'] = storageDriver;
   mkdirSync(dirname(path), { recursive: true });
   await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`, { keepMode: text !== undefined });
 }

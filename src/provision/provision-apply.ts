@@ -21,7 +21,8 @@ import { reseedUnitName, reseedUnitText, ephemeralSplitUnitText, ephemeralUnitNa
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
 import { partitionNode, systemdRuns, ownedByStowage, type ProvisionOptions, type ProvisionReport } from './provision-options.js';
 import { makeReport } from './provision-plan.js';
-import { stowageBin } from './provision-steps.js';
+import { driverChange, stowageBin } from './provision-steps.js';
+import { exportStore, importStore, migrateStoreDir, NEW_DRIVER, removeStore, storeImageIds, verifyStore } from './driver-change.js';
 import { MD_DEVICE, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
 import { memberNames, raidUnitName, raidUnitText } from './raid-plan.js';
 import { PREFER_OVERLAY2 } from './thinpool-plan.js';
@@ -77,6 +78,8 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
   };
   const reseedContent = () => reseedUnitText(stowageBin(o), o.reseed!, raid ? raidUnitName(o.mountPoint) : ephemeralUnitName(o.mountPoint));
   const raidUnitContent = async () => raidUnitText(memberNames(r), o.mdadmConf, { fs: o.fs, uuid: (await mountSpecOf('persist-docker')).uuid, where: o.mountPoint, label: DOCKER_LABEL }, o.ephemeral ?? false);
+  const migrate = driverChange(r) !== undefined;
+  const store = migrateStoreDir(o.mountPoint);
   const fstabHas = (uuid: string) => (liveHostFs.readText(o.fstab) ?? '').split('\n').some((l) => l.startsWith(`UUID=${uuid} `));
 
   const recheck = async (action: PlanAction): Promise<string | undefined> => {
@@ -119,8 +122,13 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         return (liveHostFs.readText(o.mdadmConf) ?? '').includes(` ${MD_DEVICE} `) ? `${o.mdadmConf} already names ${MD_DEVICE}` : undefined;
       case 'raid-unit':
         return liveHostFs.readText(action.target) === await raidUnitContent() ? 'the unit is already written' : undefined;
-      case 'daemon-json':
-        return readDaemonConfig(r.fs, o.daemonJson).dataRoot === o.mountPoint ? `data-root is already ${o.mountPoint}` : undefined;
+      case 'daemon-json': {
+        const config = readDaemonConfig(r.fs, o.daemonJson);
+        const driverDone = !migrate || config.storageDriver === undefined || config.storageDriver === NEW_DRIVER;
+        return config.dataRoot === o.mountPoint && driverDone ? `data-root is already ${o.mountPoint}` : undefined;
+      }
+      case 'remove-store':
+        return existsSync(store) ? undefined : 'the store is already removed';
       default:
         return undefined;
     }
@@ -204,13 +212,23 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await copyTree(r.dataRoot, o.mountPoint, { tools: r.tools, signal });
         return { bytes: await treeBytes(o.mountPoint, { tools: r.tools, signal }) };
       case 'daemon-json':
-        await setDaemonDataRoot(o.daemonJson, o.mountPoint);
+        await setDaemonDataRoot(o.daemonJson, o.mountPoint, migrate ? NEW_DRIVER : undefined);
+        return;
+      case 'migrate-export':
+        return { bytes: await exportStore(store, o.mountPoint, context) };
+      case 'migrate-import':
+        return { bytes: await importStore(store, o.mountPoint, context) };
+      case 'migrate-verify':
+        await verifyStore(store, context);
+        return;
+      case 'remove-store':
+        await removeStore(store);
         return;
       case 'start-engine':
         await r.engine!.start(signal);
         return;
       case 'verify-engine':
-        await verifyEngine(context, o.mountPoint, o.keepImages ? await storedImageIds(r.dataRoot) : [], signal);
+        await verifyEngine(context, o.mountPoint, migrate ? await storeImageIds(store) : o.keepImages ? await storedImageIds(r.dataRoot) : [], signal, migrate ? NEW_DRIVER : undefined);
         return;
       default:
         throw new Error(`provision: no step "${action.id}"`);
@@ -225,12 +243,14 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
 
 /**
  * The engine on the new data-root, as the user would check it: Docker Root Dir is the new mount, every image the
- * old data-root held is listed, and a container of a kept image starts (its layers mount on the new disk).
+ * old data-root held (or, after a driver change, the migrate store holds) is listed, the driver is the one
+ * migrated to, and a container of a kept image starts (its layers mount on the new disk).
  */
-async function verifyEngine(context: CapabilityContext, dataRoot: string, expected: readonly string[], signal: AbortSignal): Promise<void> {
+async function verifyEngine(context: CapabilityContext, dataRoot: string, expected: readonly string[], signal: AbortSignal, driver?: string): Promise<void> {
   const engine = await context.engine();
   const info = await engine.info();
   if (info.dockerRootDir !== dataRoot) throw new HostError(`the engine's Docker Root Dir is ${info.dockerRootDir}, not ${dataRoot}`);
+  if (driver && info.storageDriver !== driver) throw new HostError(`the engine runs the ${info.storageDriver} driver, not ${driver}`);
   if (!expected.length) return;
   const listed = new Set((await engine.listImages({ all: true })).map((i) => i.id));
   const missing = expected.filter((id) => !listed.has(id));

@@ -18,6 +18,7 @@ import { AUTO_DEVICE, pickEphemeralDisks } from './auto-device.js';
 import { hasMdadm, MDADM_CONF, mdMissing } from '../host/md-raid.js';
 import type { StorageDriver } from './thinpool-plan.js';
 import type { EphemeralDisk } from '../host/ephemeral-disks.js';
+import { oldDriver, type OldDriver } from './driver-change.js';
 
 export const DEFAULT_MOUNT_POINT = '/var/lib/docker-disk';
 export const DEFAULT_MIN_SIZE = 1024 ** 3;
@@ -52,7 +53,10 @@ export interface ProvisionOptions {
   reseed?: string;
   /** The stowage CLI the re-seed unit runs (default: this one's bin/stowage). */
   stowageBin?: string;
-  /** Copy the current data-root (images, volumes, containers) onto the new disk. */
+  /**
+   * Move the current data-root onto the new disk: a file copy (images, volumes, containers) when the driver
+   * stays overlay2, else images and named volumes through a `stowage migrate` store (driver-change.ts).
+   */
   keepImages?: boolean;
   /** The exact device whose existing signatures may be wiped. */
   force?: string;
@@ -155,6 +159,8 @@ export interface Resolved {
   dataUuid: string;
   /** XFS project quota on the mount (the kernel has it). */
   quota: boolean;
+  /** With --keep-images and a new data-root: the driver the old one was written by, when it can be found. */
+  oldDriver?: OldDriver | undefined;
 }
 
 export function systemdRuns(fs: HostFs): boolean {
@@ -238,5 +244,6 @@ export async function resolve(options: ProvisionOptions, context: CapabilityCont
   // a filesystem stowage made keeps its UUID (re-planning after an interruption names the same one)
   const uuid = probe.blkid.LABEL === DOCKER_LABEL && probe.blkid.UUID ? probe.blkid.UUID : randomUUID();
   const quota = o.fs === 'xfs' && kernelHasXfsQuota(fs);
-  return { o, probe, auto, members, mdMissing: missing, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota };
+  const driver = o.keepImages && dataRoot !== o.mountPoint ? await oldDriver(context, dataRoot, fs, o.daemonJson) : undefined;
+  return { o, probe, auto, members, mdMissing: missing, fs, tools, dataRoot, engine, engineKind, uuid, dataUuid: randomUUID(), quota, oldDriver: driver };
 }

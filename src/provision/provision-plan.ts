@@ -7,13 +7,14 @@ import { chainNames } from '../host/block-probe.js';
 import { identifyCloudVolume, describeCloudVolume } from '../host/cloud-volume.js';
 import { diskAttributes } from '../host/block-device.js';
 import { deviceForPath } from '../host/path-device.js';
+import { readDaemonConfig } from '../host/daemon-config.js';
 import { treeBytes } from '../host/provision-tools.js';
 import { hostTools } from '../host/tool-runner.js';
 import { makePlan } from '../plan/plan.js';
 import { SCHEMA_VERSION } from '../version.js';
 import { deviceRefusals } from './device-refusals.js';
 import { ownedByStowage, resolve, type ProvisionOptions, type ProvisionReport, type Resolved } from './provision-options.js';
-import { buildSteps } from './provision-steps.js';
+import { buildSteps, driverChange } from './provision-steps.js';
 import { AUTO_DEVICE } from './auto-device.js';
 import { raidOf, raidRefusals } from './raid-plan.js';
 import { PREFER_OVERLAY2, thinPoolRefusals, thinPoolSteps } from './thinpool-plan.js';
@@ -41,7 +42,8 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
   if (o.split && o.split.sizeBytes >= probe.sizeBytes) {
     refusals.push({ kind: 'split-too-large', target: probe.path, bytes: probe.sizeBytes, reason: 'protected', detail: `the split's ${o.split.sizeBytes} bytes for Docker leave nothing of the ${probe.sizeBytes} for ${o.split.mountPoint}` });
   }
-  const dataBytes = o.keepImages && r.dataRoot !== o.mountPoint ? await treeBytes(r.dataRoot, { tools: hostTools, signal: context.signal }) : 0;
+  // a move through a migrate store is measured by the export's own space check, not by the tree's size
+  const dataBytes = o.keepImages && r.dataRoot !== o.mountPoint && !driverChange(r) ? await treeBytes(r.dataRoot, { tools: hostTools, signal: context.signal }) : 0;
   const thinPool = o.driver === 'devicemapper';
   const notes: string[] = [];
   if (thinPool) {
@@ -59,6 +61,10 @@ export async function makeReport(options: ProvisionOptions, context: CapabilityC
   else if (r.auto) notes.push(`--device auto chose ${r.auto.stableName} (${probe.path}): ${r.auto.what}, the only ephemeral disk here`);
   if (r.members.length) notes.push(`RAID0 has no redundancy: losing one of the ${r.members.length} disks loses the array (fine for a data-root that can be re-pulled)`);
   if (r.auto && !o.ephemeral) notes.push(`${r.auto.stableName} is wiped when the VM is stopped or moved: add --ephemeral so a boot unit re-makes the filesystem`);
+  if (!thinPool && o.keepImages && r.dataRoot !== o.mountPoint && r.engine && !r.oldDriver) notes.push(`the storage driver of ${r.dataRoot} was not found (engine, image store, daemon.json): its files are copied as they are`);
+  if (!thinPool && driverChange(r) && readDaemonConfig(r.fs, o.daemonJson).storageDriver === undefined) {
+    notes.push(`${o.daemonJson} does not set storage-driver: dockerd must choose overlay2 on the new disk itself; a --storage-driver ${r.oldDriver!.name} on its command line (a systemd drop-in) would keep ${r.oldDriver!.name}, and migrate-import then stops before importing`);
+  }
   if (owned) notes.push(`${probe.path} already holds stowage's filesystem: steps already done are skipped at apply`);
   if (!thinPool && !r.engine && r.dataRoot !== o.mountPoint) notes.push(`the engine is not restarted (engine: none): restart dockerd after apply to use ${o.mountPoint}`);
   if (!thinPool && !r.engine) notes.push('without an engine restart nothing is verified on the engine side: after restarting it, check `docker info` (Docker Root Dir) and run a container');

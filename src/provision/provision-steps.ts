@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { daemonJsonBackup } from '../host/daemon-config.js';
+import { daemonJsonBackup, readDaemonConfig } from '../host/daemon-config.js';
 import { commandLine, mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, systemctlCommand, wipeCommand } from '../host/provision-tools.js';
 import { copyTreeLines } from '../host/tree-copy.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
@@ -13,6 +13,7 @@ import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } 
 import { partitionNode, systemdRuns, type ProvisionStep, type Resolved } from './provision-options.js';
 import { MD_DEVICE, RAID_CHUNK_KIB, raidCreateCommand, raidScanCommand } from '../host/md-raid.js';
 import { memberNames, raidOf, raidUnitName } from './raid-plan.js';
+import { migrateStoreDir, NEW_DRIVER } from './driver-change.js';
 
 function step(action: PlanAction, commands: (ToolInvocation | string)[], undo: string): { action: PlanAction; step: ProvisionStep } {
   return { action, step: { id: action.id, commands: commands.map((c) => (typeof c === 'string' ? c : commandLine(c))), undo } };
@@ -28,6 +29,16 @@ export function stowageBin(o: { stowageBin?: string }): string {
   const script = process.argv[1];
   if (script && basename(script) === 'stowage') return resolve(script);
   return fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
+}
+
+/**
+ * Why `--keep-images` goes through `stowage migrate` instead of a file copy (the old driver is not the one the
+ * new data-root gets), or undefined for the file copy.
+ */
+export function driverChange(r: Pick<Resolved, 'o' | 'dataRoot' | 'oldDriver' | 'engine'>): string | undefined {
+  const d = r.oldDriver;
+  if (!r.o.keepImages || r.dataRoot === r.o.mountPoint || !r.engine || !d || d.name === NEW_DRIVER) return undefined;
+  return `driver ${d.name} (from ${d.from}) -> ${NEW_DRIVER}: a file copy would not carry the images (${NEW_DRIVER} cannot read ${d.name}/)`;
 }
 
 export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: boolean): { action: PlanAction; step: ProvisionStep }[] {
@@ -106,27 +117,47 @@ export function buildSteps(r: Resolved, dataBytes: number, refusedSignatures: bo
       [`write ${path}: ExecStart=${stowageBin(o)} migrate import ${o.reseed}`, ...(systemdRuns(r.fs) ? [systemctlCommand('enable', [unit])] : [])], `systemctl disable ${unit}; rm ${path}`));
   }
   const switching = r.dataRoot !== o.mountPoint;
+  const migrate = driverChange(r);
+  const store = migrateStoreDir(o.mountPoint);
+  const bin = stowageBin(o);
+  if (migrate) {
+    out.push(step({ id: 'migrate-export', kind: 'export', target: store, bytes: 0,
+      reason: `${migrate}: every image (by ID, with its tags) and every named volume exported into a stowage migrate store on the new disk, after a space check; containers are not carried` },
+    [`${bin} migrate export ${store}`], `rm -rf ${store} (the old data-root is untouched)`));
+  }
   if (r.engine && switching) {
     out.push(step({ id: 'stop-engine', kind: 'stop-engine', target: 'dockerd', bytes: 0, reason: 'the data-root changes; nothing may write to it while it moves' },
       [r.engine.describe.stop], r.engine.describe.start));
   }
-  if (o.keepImages && switching) {
+  if (o.keepImages && switching && !migrate) {
     // bytes stay out of the action (and so out of the plan's digest): a data-root that changed by a few bytes
     // between a killed apply and the next must not make its journal "another plan"
     out.push(step({ id: 'copy-data', kind: 'copy', target: o.mountPoint, bytes: 0, reason: `${formatBytes(dataBytes)} of images, containers and volumes from ${r.dataRoot} (hardlinks, xattrs, holes kept; the old copy stays)` },
       copyTreeLines(r.dataRoot, o.mountPoint), `the old data-root ${r.dataRoot} is untouched: empty ${o.mountPoint} or leave it`));
   }
   if (switching) {
-    out.push(step({ id: 'daemon-json', kind: 'write-file', target: o.daemonJson, bytes: 0, reason: `data-root ${r.dataRoot} -> ${o.mountPoint}; backup at ${daemonJsonBackup(o.daemonJson)}` },
-      [...(existsSync(o.daemonJson) ? [`cp ${o.daemonJson} ${daemonJsonBackup(o.daemonJson)}`] : []), `write ${o.daemonJson} with "data-root": "${o.mountPoint}"`],
+    const driverKey = migrate && readDaemonConfig(r.fs, o.daemonJson).storageDriver !== undefined ? `, "storage-driver": "${NEW_DRIVER}"` : '';
+    out.push(step({ id: 'daemon-json', kind: 'write-file', target: o.daemonJson, bytes: 0, reason: `data-root ${r.dataRoot} -> ${o.mountPoint}${driverKey ? `, storage-driver ${r.oldDriver!.name} -> ${NEW_DRIVER}` : ''}; every other key kept; backup at ${daemonJsonBackup(o.daemonJson)}` },
+      [...(existsSync(o.daemonJson) ? [`cp ${o.daemonJson} ${daemonJsonBackup(o.daemonJson)}`] : []), `write ${o.daemonJson} with "data-root": "${o.mountPoint}"${driverKey}`],
       existsSync(o.daemonJson) ? `mv ${daemonJsonBackup(o.daemonJson)} ${o.daemonJson}` : `rm ${o.daemonJson} (it did not exist before)`));
   }
   if (r.engine && switching) {
     out.push(step({ id: 'start-engine', kind: 'start-engine', target: 'dockerd', bytes: 0, reason: `on the new data-root ${o.mountPoint}` },
       [r.engine.describe.start], `${r.engine.describe.stop}, restore daemon.json, ${r.engine.describe.start}`));
+    if (migrate) {
+      out.push(step({ id: 'migrate-import', kind: 'import', target: store, bytes: 0, reason: `into the engine on ${NEW_DRIVER} (what it has already is skipped, so a rerun finishes the job)` },
+        [`${bin} migrate import ${store}`], 'stowage provision rollback --yes (the old data-root is untouched)'));
+      out.push(step({ id: 'migrate-verify', kind: 'verify', target: store, bytes: 0, reason: 'the store\'s blobs hash to their names; every image ID, tag and volume tree is on the engine' },
+        [`${bin} migrate verify ${store}`], 'nothing to undo (read-only)'));
+    }
     out.push(step({ id: 'verify-engine', kind: 'verify', target: 'dockerd', bytes: 0,
-      reason: `Docker Root Dir is ${o.mountPoint}${o.keepImages ? `, every image of ${r.dataRoot} is listed, a container of a kept image starts` : ''}` },
+      reason: `Docker Root Dir is ${o.mountPoint}${migrate ? `, the driver ${NEW_DRIVER}, every image ID of the store is listed, a container of a kept image starts`
+        : o.keepImages ? `, every image of ${r.dataRoot} is listed, a container of a kept image starts` : ''}` },
     ['GET /info', ...(o.keepImages ? ['GET /images/json', 'POST /containers/create, /start, DELETE'] : [])], 'stowage provision rollback --yes (the old data-root is untouched)'));
+  }
+  if (migrate) {
+    out.push(step({ id: 'remove-store', kind: 'remove', target: store, bytes: 0, reason: 'the images and volumes are verified on the engine: the store\'s copy is no longer needed' },
+      [`rm -rf ${store}`], 'nothing to undo (export again from the old data-root if needed)'));
   }
   return out;
 }
