@@ -11,6 +11,11 @@
  * twenty markers arrived at once and the dd start-up read 0 µs, and a 64 MiB write whose two markers shared
  * a batch read 1 GB/s (issue 20). Where the kernel has no /proc/self/sched the arrival time is used, and the
  * result says so. The scheduler clock leaves out time stolen by a hypervisor, on both sides alike.
+ *
+ * That clock is each CPU's own, and the CPUs' clocks run apart by the steal and IRQ time each has left out (on
+ * a 2-CPU VM here, a shell moving between CPUs read gaps down to -144 ms): the probe pins itself to one CPU
+ * with `taskset` first, and where it cannot (no taskset) and its stamps run backwards, the arrival times are
+ * used instead.
  */
 import { percentile } from '../stats.js';
 import { formatBytes } from '../units.js';
@@ -35,6 +40,8 @@ export function markerProbeScript(plan: MarkerProbePlan): string {
   return [
     // m MARKER: prints the marker and the shell's scheduler clock (builtins only: no process to time)
     'm() { v=; { while read -r k _ v; do [ "$k" = se.exec_start ] && break; done < /proc/self/sched; } 2>/dev/null; echo "$1 $v"; }',
+    // one CPU's clock for every marker: the first CPU this shell may run on (its dd children inherit it)
+    '{ while read -r k v; do [ "$k" = Cpus_allowed_list: ] && break; done < /proc/self/status; taskset -p -c "${v%%[-,]*}" $$; } >/dev/null 2>&1',
     'rm -f .stowage-p.sync .stowage-p.small .stowage-p.seq',
     'm @null-begin',
     `i=0; while [ $i -lt ${CALIBRATION_CALLS} ]; do dd if=/dev/zero of=/dev/null bs=4096 count=1 2>/dev/null; m @null; i=$((i+1)); done`,
@@ -59,8 +66,9 @@ export function markerTimes(lines: readonly TimedLine[]): { lines: TimedLine[]; 
     const m = MARKER.exec(l.text);
     return m ? [{ text: m[1]!, atMs: l.atMs, stamp: m[2] === undefined ? undefined : Number(m[2]) }] : [];
   });
-  // mixing the two clocks would be meaningless: use the probe's only when every marker has it
-  if (markers.length && markers.every((m) => m.stamp !== undefined)) {
+  // mixing the two clocks would be meaningless: use the probe's only when every marker has it, in order
+  // (stamps that run backwards came from two CPUs' clocks: the probe could not pin itself)
+  if (markers.length && markers.every((m, i) => m.stamp !== undefined && (i === 0 || m.stamp >= markers[i - 1]!.stamp!))) {
     return { lines: markers.map((m) => ({ text: m.text, atMs: m.stamp! })), clock: 'in-probe' };
   }
   return { lines: markers.map((m) => ({ text: m.text, atMs: m.atMs })), clock: 'arrival' };

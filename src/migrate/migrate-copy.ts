@@ -12,7 +12,7 @@
 import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { readStoredImageConfig, readStoredLayerSize } from '../engine/image-store.js';
-import { layerTarFromStore, tarSplitReadable } from '../engine/layer-tar-split.js';
+import { layerTarFromStore } from '../engine/layer-tar-split.js';
 import { BadInputError, EngineRequestError, RefusedError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { chainIds } from '../image/chain-ids.js';
@@ -25,6 +25,7 @@ import type { MigrateCopyOptions, MigrateCopyResult, SpaceCheck } from './migrat
 import { notMigratedOn } from './not-migrated.js';
 import { commitContainers } from './commit-containers.js';
 import { localMountpoint } from './host-volume.js';
+import { readsLayerStore } from './layer-store-source.js';
 import { imageName, type StoreImage } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive, volumeTreeOnEngine } from './volume-helper.js';
 import type { VolumeTree } from './volume-tree.js';
@@ -102,7 +103,7 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
   const volumes = Array.isArray(options.volumes) ? named.filter((v) => (options.volumes as string[]).includes(v.name)) : named;
   const usage = await source.diskUsage();
   const dataRoot = src.info.dockerRootDir;
-  const direct = source.endpoint.transport.kind === 'unix' && src.info.storageDriver === 'overlay2' && !src.info.containerdImageStore && await tarSplitReadable(dataRoot);
+  const direct = await readsLayerStore(source, src.info);
   const via: MigrateCopyResult['via'] = direct ? 'layer-store' : 'save';
 
   context.progress.update({ step: 'reading what the target has' });

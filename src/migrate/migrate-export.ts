@@ -17,6 +17,7 @@ import { present, writeBlob } from './blob-store.js';
 import type { MigrateExportOptions, MigrateExportResult } from './migrate-types.js';
 import { notMigratedOn } from './not-migrated.js';
 import { localMountpoint } from './host-volume.js';
+import { readsLayerStore, writeBlobsFromLayerStore } from './layer-store-source.js';
 import { blobPath, OCI_LAYOUT, OCI_LAYOUT_TEXT, STORE_MANIFEST, type StoreBlob, type StoreImage, type StoreManifest, type StoreVolume } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive } from './volume-helper.js';
 import { volumeTree } from './volume-tree.js';
@@ -120,16 +121,21 @@ async function exportInto(dir: string, options: MigrateExportOptions, engine: En
     }
     if (!complete) missing.push(image);
   }
-  if (missing.length) {
+  const direct = await readsLayerStore(engine, info);
+  const savedBytes = (n: number) => {
+    doneBytes += n;
+    context.progress.update({ step: 'saving images', done: doneBytes, total: Math.max(doneBytes, usage.layersSize), unit: 'bytes' });
+  };
+  if (missing.length && direct) {
+    context.progress.update({ step: `reading ${missing.length} image${missing.length === 1 ? '' : 's'} from the layer store (each layer once)`, done: 0, total: usage.layersSize, unit: 'bytes' });
+    await writeBlobsFromLayerStore(dir, info.dockerRootDir, missing, sizes, savedBytes, (n) => { written++; writtenBytes += n; }, context.signal);
+  } else if (missing.length) {
     context.progress.update({ step: `saving ${missing.length} image${missing.length === 1 ? '' : 's'} (each layer once)`, done: 0, total: usage.layersSize, unit: 'bytes' });
     const stream = await engine.saveImages(missing.map((i) => i.id));
     try {
       for await (const { header, body } of readTar(stream, `the engine's save stream`)) {
         if ((header.typeflag !== '0' && header.typeflag !== '7') || !BLOB_MEMBER.test(header.name)) continue;
-        const blob = await writeBlob(dir, body, (n) => {
-          doneBytes += n;
-          context.progress.update({ step: 'saving images', done: doneBytes, total: Math.max(doneBytes, usage.layersSize), unit: 'bytes' });
-        });
+        const blob = await writeBlob(dir, body, savedBytes);
         sizes.set(blob.digest, blob.size);
         if (blob.written) { written++; writtenBytes += blob.size; }
         context.signal.throwIfAborted();
@@ -209,7 +215,7 @@ async function exportInto(dir: string, options: MigrateExportOptions, engine: En
   await writeFileAtomic(join(dir, STORE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   context.progress.end();
   return {
-    schemaVersion: 1, action: 'export', dir, source,
+    schemaVersion: 1, action: 'export', dir, source, via: direct ? 'layer-store' : 'save',
     images: images.map((i) => ({ id: i.id, repoTags: i.repoTags, layers: i.diffIds.length })),
     volumes: storeVolumes.map((v) => ({ name: v.name, bytes: sizes.get(v.blob)!, contentDigest: v.contentDigest, entries: v.entries })),
     blobs: { count: blobs.length, bytes: blobs.reduce((n, b) => n + b.size, 0), written, writtenBytes },

@@ -37,6 +37,8 @@ export interface MigrateExportResult {
   action: 'export';
   dir: string;
   source: { endpoint: string; serverVersion: string; storageDriver: string };
+  /** How the layers were read: from a local overlay2 engine's layer store, or through `docker save`. */
+  via: 'layer-store' | 'save';
   images: { id: string; repoTags: string[]; layers: number }[];
   volumes: { name: string; bytes: number; contentDigest: string; entries: number }[];
   /** Unique blobs in the store, and those this run wrote (a blob already present is not written again). */

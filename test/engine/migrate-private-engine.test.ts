@@ -156,8 +156,9 @@ describe('stowage migrate between two private engines', { timeout: 1_200_000 }, 
   it('export writes each blob once, every blob hashing to its name, and docker load takes the store as it is', async () => {
     const r = await cli(src, ['--json', 'migrate', 'export', store]);
     assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as { result: { images: { id: string }[]; volumes: { name: string }[]; notMigrated: { kind: string }[] } };
+    const doc = JSON.parse(r.stdout) as { result: { via: string; images: { id: string }[]; volumes: { name: string }[]; notMigrated: { kind: string }[] } };
     assert.deepEqual(schemaValidator('migrate.schema.json')(doc), []);
+    assert.equal(doc.result.via, 'layer-store', 'a local overlay2 engine: layers rebuilt from its layer store, not docker save');
     assert.deepEqual(doc.result.images.map((i) => i.id).sort(), [...srcImages.keys()].sort());
     assert.deepEqual(doc.result.volumes.map((v) => v.name), [volume]);
     assert.ok(!doc.result.notMigrated.some((n) => n.kind === 'volume-xattrs' || n.kind === 'sparse-files'), 'a local volume keeps its xattrs and holes');

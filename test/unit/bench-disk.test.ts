@@ -1,6 +1,7 @@
 /** bench disk's parsers: fio's JSON output (recorded from fio 3.33) and the stamped dd-marker probe. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fioDiskArgs, parseFioJson } from '../../src/host/fio.js';
@@ -94,6 +95,26 @@ describe('marker probe', () => {
   it('is undefined when the script stopped early', () => {
     assert.equal(parseMarkerProbe(lines().filter((l) => l.text !== '@end'), plan), undefined);
     assert.equal(parseMarkerProbe(lines().filter((l, i) => !(l.text === '@sync' && i === 24)), plan), undefined);
+  });
+
+  it('uses the probe\'s own clock only when its stamps never run backwards (two CPUs\' clocks): else arrival times', () => {
+    const stamped = lines().map((l, i) => ({ atMs: 1000 + i, text: `${l.text} ${(5000 + l.atMs).toFixed(3)}` }));
+    assert.equal(parseMarkerProbe(stamped, plan)!.clock, 'in-probe');
+    assert.equal(parseMarkerProbe(stamped, plan)!.ddOverheadMs, 1);
+    // the shell moved to a CPU whose clock runs 144 ms behind, after the third calibration call
+    const jumped = stamped.map((l, i) => (i >= 4 ? { ...l, text: l.text.replace(/ ([\d.]+)$/, (_, v: string) => ` ${(Number(v) - 144).toFixed(3)}`) } : l));
+    const r = parseMarkerProbe(jumped, plan)!;
+    assert.equal(r.clock, 'arrival');
+    assert.ok(r.ddOverheadMs >= 0, `never a negative start-up: ${r.ddOverheadMs}`);
+  });
+
+  it('pins the probe\'s shell to one CPU before its first marker', () => {
+    const script = markerProbeScript(plan).split('\n');
+    const pin = script.findIndex((l) => l.includes('taskset'));
+    assert.ok(pin >= 0 && pin < script.findIndex((l) => l.startsWith('m @null-begin')), 'before the first marker');
+    // run the script's start on this host and read the shell's affinity back
+    const out = execFileSync('sh', ['-c', `${script.slice(0, pin + 1).join('\n')}\ntaskset -cp $$`], { encoding: 'utf8' });
+    assert.match(out, /affinity list: \d+\n$/, out);
   });
 
   it('writes a script that removes its files and stops on a failed write', () => {
