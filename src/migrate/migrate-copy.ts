@@ -11,12 +11,10 @@
  */
 import type { CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
-import { readStoredImageConfig, readStoredLayerSize } from '../engine/image-store.js';
-import { layerTarFromStore } from '../engine/layer-tar-split.js';
+import { readStoredLayerSize } from '../engine/image-store.js';
 import { BadInputError, EngineRequestError, RefusedError } from '../errors.js';
 import { spaceOf } from '../host/filesystem.js';
 import { chainIds } from '../image/chain-ids.js';
-import { pad, TAR_END, tarHeader } from '../image/tar-writer.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { makePlan, type PlanAction, type PlanRefusal } from '../plan/plan.js';
 import { formatBytes } from '../units.js';
@@ -25,7 +23,7 @@ import type { MigrateCopyOptions, MigrateCopyResult, SpaceCheck } from './migrat
 import { notMigratedOn } from './not-migrated.js';
 import { commitContainers } from './commit-containers.js';
 import { localMountpoint } from './host-volume.js';
-import { readsLayerStore } from './layer-store-source.js';
+import { layerStoreArchive, readsLayerStore } from './layer-store-source.js';
 import { imageName, type StoreImage } from './store-manifest.js';
 import { createHelper, HelperImage, readVolumeArchive, volumeTreeOnEngine } from './volume-helper.js';
 import type { VolumeTree } from './volume-tree.js';
@@ -41,38 +39,6 @@ const engineOf = async (e: EngineClient) => {
   const info = await e.info();
   return { info, summary: { endpoint: e.endpoint.url, serverVersion: info.serverVersion, storageDriver: info.storageDriver } };
 };
-
-/** The docker-archive of one image with its config and only the layers `send` names, read from the source's layer store. */
-async function* storeArchive(dataRoot: string, image: SourceImage, send: Set<number>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  const chains = chainIds(image.diffIds);
-  const config = await readStoredImageConfig(dataRoot, image.id);
-  const member = (d: string) => `blobs/sha256/${d.slice(7)}`;
-  yield tarHeader({ name: member(image.id), typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: config.length, mtime: 0 });
-  onBytes(config.length);
-  yield config;
-  yield Buffer.alloc(pad(config.length));
-  const sent = new Set<string>();
-  for (const [i, diffId] of image.diffIds.entries()) {
-    if (!send.has(i) || sent.has(diffId)) continue;
-    sent.add(diffId);
-    const layer = await layerTarFromStore(dataRoot, chains[i]!);
-    if (!layer) throw new EngineRequestError(500, `the source's layer store has no tar-split for layer ${diffId} of ${imageName(image)}`);
-    yield tarHeader({ name: member(diffId), typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: layer.size, mtime: 0 });
-    let n = 0;
-    for await (const c of layer.body()) {
-      n += c.length;
-      onBytes(c.length);
-      yield c;
-    }
-    if (n !== layer.size) throw new EngineRequestError(500, `layer ${diffId} gave ${n} bytes from the source's layer store, its tar-split says ${layer.size}`);
-    yield Buffer.alloc(pad(layer.size));
-  }
-  const manifest = Buffer.from(JSON.stringify([{ Config: member(image.id), RepoTags: null, Layers: image.diffIds.map(member) }]));
-  yield tarHeader({ name: 'manifest.json', typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: manifest.length, mtime: 0 });
-  yield manifest;
-  yield Buffer.alloc(pad(manifest.length));
-  yield TAR_END;
-}
 
 async function* counted(stream: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const c of stream) {
@@ -226,7 +192,7 @@ export async function migrateCopy(options: MigrateCopyOptions, context: Capabili
             // the layers the target has now (an earlier image of this run may have brought some)
             const chains = chainIds(image.diffIds);
             const send = new Set([...(sendOf.get(image.id) ?? [])].filter((i) => !state.chains.has(chains[i]!)));
-            await target.loadImage(storeArchive(dataRoot, image, send, progressOwn));
+            await target.loadImage(layerStoreArchive(dataRoot, image, send, progressOwn));
           } else {
             const stream = await source.saveImage(image.id);
             try {

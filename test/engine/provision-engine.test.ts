@@ -13,12 +13,9 @@ import { join } from 'node:path';
 import { capabilityContext } from '../../src/context.js';
 import { applyProvision, type EngineControl } from '../../src/provision/provision.js';
 import { BlankLoop } from '../support/blank-loop.js';
-import { docker, ensureBusybox, uniqueName } from '../support/docker-cli.js';
+import { docker } from '../support/docker-cli.js';
 import { PrivateDaemon } from '../support/private-daemon.js';
-
-async function imageIds(env: NodeJS.ProcessEnv): Promise<string[]> {
-  return (await docker(['images', '-q', '--no-trunc'], { env })).stdout.split('\n').filter(Boolean).sort();
-}
+import { imageIds, seedDaemon } from '../support/seeded-daemon.js';
 
 test('apply --keep-images moves a private daemon onto the loop device, resumed after an interruption at the copy', { timeout: 180_000 }, async () => {
   const disk = new BlankLoop(1100).create();
@@ -27,13 +24,7 @@ test('apply --keep-images moves a private daemon onto the loop device, resumed a
   let started = false;
   try {
     await old.start();
-    const base = await ensureBusybox(old.env);
-    const committed = `${uniqueName('stowage-test/provision')}:1`;
-    const volume = uniqueName('stowage-provision-vol');
-    await docker(['run', '--name', 'maker', '-v', `${volume}:/v`, base, 'sh', '-c', 'echo kept > /v/file && dd if=/dev/zero of=/big bs=1M count=4 2>/dev/null'], { env: old.env });
-    await docker(['commit', 'maker', committed], { env: old.env });
-    await docker(['rm', 'maker'], { env: old.env });
-    const before = await imageIds(old.env);
+    const { committed, volume, before } = await seedDaemon(old, 'stowage-test/provision');
     assert.equal(before.length, 2);
 
     const mnt = join(disk.dir, 'mnt');
