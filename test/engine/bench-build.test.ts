@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { docker, ensureBusybox } from '../support/docker-cli.js';
 import { runCli } from '../support/run-cli.js';
 import { schemaValidator } from '../support/json-schema.js';
-import { buildCacheIds, pruneBuildCache } from '../support/build-cache.js';
+import { buildCacheIds, pruneBuildCacheSince } from '../support/build-cache.js';
 
 describe('stowage bench build', () => {
   // bench build leaves the cache of its builds, as docker build does; the tests remove what theirs made
   let cacheBefore = new Set<string>();
   before(async () => { cacheBefore = await buildCacheIds(); });
-  after(async () => { await pruneBuildCache([...await buildCacheIds()].filter((id) => !cacheBefore.has(id))); });
+  after(async () => { await pruneBuildCacheSince(cacheBefore); });
 
   it('builds with BuildKit through the engine, times steps, compares with --vs, removes the images', { timeout: 180_000 }, async () => {
     const base = await ensureBusybox();

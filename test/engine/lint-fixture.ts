@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { DOCKER_CLI, docker } from '../support/docker-cli.js';
-import { buildCacheIds, pruneBuildCache } from '../support/build-cache.js';
+import { buildCacheIds, pruneBuildCacheSince } from '../support/build-cache.js';
 
 export const FIXTURE_FILES = 20_000;
 
@@ -40,7 +40,7 @@ export async function build(dir: string, tag: string, noCache = false): Promise<
   await docker(['build', '-q', '--network', 'host', ...(noCache ? ['--no-cache'] : []), '-t', tag, dir], { env: { DOCKER_BUILDKIT: '1' } });
   const ms = performance.now() - t0;
   // the build's cache records go again (after the timing): the suite leaves no build cache behind
-  await pruneBuildCache([...await buildCacheIds()].filter((id) => !cacheBefore.has(id)));
+  await pruneBuildCacheSince(cacheBefore);
   const { stdout } = await docker(['image', 'inspect', '-f', '{{.Id}} {{.Size}}', tag]);
   const [id, size] = stdout.trim().split(' ');
   return { ms, size: Number(size), id: id! };
