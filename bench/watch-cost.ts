@@ -5,7 +5,10 @@
  * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600).
  * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
  * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
- * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps.
+ * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps; and on the
+ * anonymous part of RSS after that GC (RssAnon in /proc/PID/status), since the file-backed part is the node
+ * binary's own code, paged in when V8 first runs some of it (the bare loop shows the same step, about 3.5 MB
+ * at about 5 minutes), shared with every node process and dropped by the kernel when memory is short.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,15 +48,17 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
+/** RSS and its anonymous and file-backed parts, in bytes (/proc/PID/status). */
+function memOf(pid: number): { rss: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kB('VmRSS'), anon: kB('RssAnon'), file: kB('RssFile') + kB('RssShmem') };
 }
 
 const probeDir = mkdtempSync(join(tmpdir(), 'stowage-watch-cost-'));
 const PROBE = fileURLToPath(new URL('./support/gc-probe.js', import.meta.url));
 const probed = (name: string) => ({ args: ['--expose-gc', '--import', PROBE], env: { ...process.env, STOWAGE_GC_PROBE: join(probeDir, `${name}.ndjson`) } });
-interface AfterGc { at: number; rss: number; heapUsed: number; codeUsed: number; dataUsed: number; external: number; arrayBuffers: number }
+interface AfterGc { at: number; rss: number; heapUsed: number; codeUsed: number; dataUsed: number; external: number; arrayBuffers: number; anon: number; file: number }
 /** Forces a GC in both processes and returns what each reported after it. */
 async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
   const count = (name: string) => { try { return readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').filter(Boolean).length; } catch { return 0; } };
@@ -61,8 +66,12 @@ async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
   watch.kill('SIGUSR2');
   bare.kill('SIGUSR2');
   for (let i = 0; i < 100 && (count('watch') === before.watch || count('bare') === before.bare); i++) await sleep(100);
-  const lastOf = (name: string) => JSON.parse(readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').pop()!) as AfterGc;
-  return { watch: lastOf('watch'), bare: lastOf('bare') };
+  // RSS's parts read right after the collection, by this process (the probe reports what node knows)
+  const lastOf = (name: string, pid: number): AfterGc => {
+    const { anon, file } = memOf(pid);
+    return { ...JSON.parse(readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').pop()!) as AfterGc, anon, file };
+  };
+  return { watch: lastOf('watch', watch.pid!), bare: lastOf('bare', bare.pid!) };
 }
 
 const watchProbe = probed('watch');
@@ -92,7 +101,7 @@ for (let t = 0; t < seconds; t += 5) {
     if (!body.includes('stowage_watch_readings_total')) throw new Error('no metrics');
     scrapes++;
   }
-  if (t % 10 === 0) rows.push({ t, watchRss: rssBytes(watch.pid!), bareRss: rssBytes(bare.pid!) });
+  if (t % 10 === 0) rows.push({ t, watchRss: memOf(watch.pid!).rss, bareRss: memOf(bare.pid!).rss });
   await sleep(5000);
 }
 const wallS = (performance.now() - start.at) / 1000;
@@ -120,9 +129,12 @@ console.log(`| RSS at ${first.t} s -> end | ${mb(first.watchRss)} -> ${mb(last.w
 const gcFirst = gcRows[0]!;
 const gcLast = gcRows[gcRows.length - 1]!;
 const kB = (b: number) => `${b >= 0 ? '+' : ''}${(b / 1e3).toFixed(0)} kB`;
-const grew = (k: 'heapUsed' | 'dataUsed' | 'codeUsed' | 'rss', who: 'watch' | 'bare') => gcLast[who][k] - gcFirst[who][k];
+const grew = (k: 'heapUsed' | 'dataUsed' | 'codeUsed' | 'rss' | 'anon' | 'file', who: 'watch' | 'bare') => gcLast[who][k] - gcFirst[who][k];
 const dataGrowth = grew('dataUsed', 'watch');
 console.log(`| after a forced GC, RSS at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.rss)} -> ${mb(gcLast.watch.rss)} (${kB(grew('rss', 'watch'))}) | ${mb(gcFirst.bare.rss)} -> ${mb(gcLast.bare.rss)} (${kB(grew('rss', 'bare'))}) | | |`);
+const anonGrowth = grew('anon', 'watch');
+console.log(`| of it anonymous (RssAnon) | ${mb(gcFirst.watch.anon)} -> ${mb(gcLast.watch.anon)} (${kB(anonGrowth)}) | ${mb(gcFirst.bare.anon)} -> ${mb(gcLast.bare.anon)} (${kB(grew('anon', 'bare'))}) | | growth ${anonGrowth <= 1e6 ? 'flat (<= 1 MB): met' : 'NOT flat'} |`);
+console.log(`| of it file-backed (the node binary's code paged in) | ${kB(grew('file', 'watch'))} | ${kB(grew('file', 'bare'))} | | |`);
 console.log(`| after a forced GC, heap used at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.heapUsed)} -> ${mb(gcLast.watch.heapUsed)} (${kB(grew('heapUsed', 'watch'))}) | ${mb(gcFirst.bare.heapUsed)} -> ${mb(gcLast.bare.heapUsed)} (${kB(grew('heapUsed', 'bare'))}) | | |`);
 console.log(`| of which compiled code (JIT warm-up) | ${kB(grew('codeUsed', 'watch'))} | ${kB(grew('codeUsed', 'bare'))} | | |`);
 console.log(`| of which data (heap less code space) | ${mb(gcFirst.watch.dataUsed)} -> ${mb(gcLast.watch.dataUsed)} (${kB(dataGrowth)}) | ${kB(grew('dataUsed', 'bare'))} | | growth ${dataGrowth <= 100e3 ? 'flat (<= 100 kB): met' : 'NOT flat'} |`);
@@ -130,5 +142,17 @@ console.log(`| of which data (heap less code space) | ${mb(gcFirst.watch.dataUse
 const half = gcRows.find((r) => r.t >= gcLast.t / 2) ?? gcFirst;
 const lateGrowth = gcLast.watch.dataUsed - half.watch.dataUsed;
 console.log(`| of which data, from ${half.t} s to the end | ${kB(lateGrowth)} | ${kB(gcLast.bare.dataUsed - half.bare.dataUsed)} | | ${lateGrowth <= 100e3 ? 'flat (<= 100 kB): met' : 'NOT flat'} |`);
-console.log(`after a forced GC, each minute, watch's heap used / of it data / bare loop's heap used (kB): ${gcRows.map((r) => `${r.t}s ${(r.watch.heapUsed / 1e3).toFixed(0)}/${(r.watch.dataUsed / 1e3).toFixed(0)}/${(r.bare.heapUsed / 1e3).toFixed(0)}`).join(', ')}`);
+console.log(`after a forced GC, each minute, watch's heap used / of it data / anonymous RSS / bare loop's heap used / anonymous RSS (kB): ${gcRows.map((r) => `${r.t}s ${(r.watch.heapUsed / 1e3).toFixed(0)}/${(r.watch.dataUsed / 1e3).toFixed(0)}/${(r.watch.anon / 1e3).toFixed(0)}/${(r.bare.heapUsed / 1e3).toFixed(0)}/${(r.bare.anon / 1e3).toFixed(0)}`).join(', ')}`);
+// over a long run, the trend says more than two end points: least-squares slope from the fifth minute on
+const late = gcRows.filter((r) => r.t >= 300);
+if (late.length >= 3) {
+  const slope = (ys: number[]) => {
+    const xs = late.map((r) => r.t / 3600);
+    const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const my = ys.reduce((a, y) => a + y, 0) / ys.length;
+    return xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  };
+  const perHour = (ys: number[]) => `${kB(slope(ys))}/hour`;
+  console.log(`trend after a forced GC from ${late[0]!.t} s to ${late[late.length - 1]!.t} s (${late.length} points): watch heap data ${perHour(late.map((r) => r.watch.dataUsed))}, anonymous RSS ${perHour(late.map((r) => r.watch.anon))}; bare loop anonymous RSS ${perHour(late.map((r) => r.bare.anon))}`);
+}
 console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);

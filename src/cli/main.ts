@@ -117,5 +117,12 @@ function reportError(err: unknown, io: CliIo, json: boolean, command: string | u
 }
 
 function processIo(): CliIo {
+  // A reader that goes away (`stowage lint --help | head -3`) is no error of the command's: its output is
+  // dropped and the command ends as it would have, with its own exit code, never with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }

@@ -1,11 +1,10 @@
 /**
- * EngineClient over the Engine API: connects by the docker CLI's rules and negotiates the API version. Reads and
- * removals go as plain JSON requests (engine-http.ts); dockerode is loaded only for the first call that streams
- * (build, save, load, import, attach, create, start, wait).
+ * EngineClient over the Engine API: connects by the docker CLI's rules and negotiates the API version. Reads,
+ * removals, tags and uploads (load, import, an archive put) go as plain requests (engine-http.ts); dockerode is
+ * loaded only for the first call that needs it (build, save, attach, create, start, wait, push, pull).
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineRequestError, EngineUnreachableError } from '../errors.js';
 import type { ContainerListEntry, DiskUsageListed, ListContainersOptions, EngineClient, ImageListEntry, NetworkListEntry, VolumeDetail, VolumeListEntry } from './engine-client.js';
@@ -13,7 +12,7 @@ import { loadDockerode } from './dockerode-loader.js';
 import type { Endpoint } from './endpoint.js';
 import { endpointFor, type ConnectOptions } from './endpoint-for.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
-import { engineRequest, type HttpTarget, type Query } from './engine-http.js';
+import { engineRequest, engineUpload, type HttpTarget, type Query } from './engine-http.js';
 import { normaliseDiskUsage } from './system-df.js';
 import { tcpConnects } from './tcp-connect.js';
 import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
@@ -399,7 +398,7 @@ class DockerodeEngine implements EngineClient {
   }
 
   async loadImage(archive: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string[]> {
-    const messages = await this.upload(archive, (body) => this.docker.loadImage(body, { quiet: true }), 'load the image', timeoutMs);
+    const messages = await this.upload('POST', '/images/load', { quiet: true }, archive, 'load the image', timeoutMs);
     return messages.flatMap((m) => {
       const loaded = /^Loaded image(?: ID)?: (\S+)/.exec(String(m.stream ?? '').trim());
       return loaded ? [loaded[1]!] : [];
@@ -407,11 +406,11 @@ class DockerodeEngine implements EngineClient {
   }
 
   async tagImage(nameOrId: string, repo: string, tag: string): Promise<void> {
-    await this.call(() => this.docker.getImage(nameOrId).tag({ repo, tag }));
+    await this.request('POST', `/images/${encodeURIComponent(nameOrId)}/tag`, { repo, tag });
   }
 
   async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
-    const messages = await this.upload(tar, (body) => this.docker.importImage(body), 'import the layer', timeoutMs);
+    const messages = await this.upload('POST', '/images/create', { fromSrc: '-' }, tar, 'import the layer', timeoutMs);
     const ids = messages.map((m) => String(m.status ?? '').trim()).filter((st) => /^sha256:[0-9a-f]{64}$/.test(st));
     const id = ids[ids.length - 1];
     if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
@@ -451,50 +450,43 @@ class DockerodeEngine implements EngineClient {
   }
 
   async putArchive(containerId: string, path: string, tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<void> {
-    const body = Readable.from(tar, { objectMode: false });
-    let sendError: unknown;
-    body.on('error', (err) => { sendError = err; });
-    try {
-      await this.call(async () => {
-        const answer = await this.docker.getContainer(containerId).putArchive(body, { path });
-        // the answer is empty on success; read it so the socket is released
-        if (answer && typeof (answer as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') for await (const _ of answer as AsyncIterable<Buffer>) void _;
-      }, timeoutMs);
-    } catch (err) {
-      if (sendError) throw sendError;
-      throw err;
-    } finally {
-      body.destroy();
-    }
+    await this.upload('PUT', `/containers/${encodeURIComponent(containerId)}/archive`, { path }, tar, 'put the archive', timeoutMs);
   }
 
   /**
    * Streams `source` as a request body and returns the engine's JSON messages; an error message fails the
    * call. When the source itself fails (disk, bad input), that is the cause reported, not the broken upload.
    */
-  private async upload(source: AsyncIterable<Buffer>, send: (body: Readable) => Promise<unknown>, what: string,
+  /**
+   * Streams `source` as the body of one request and returns the JSON messages of the answer; a message that
+   * carries an error throws. The source's own failure is thrown as it is; a timeout stops the request.
+   */
+  private async upload(method: string, path: string, query: Query, source: AsyncIterable<Buffer>, what: string,
     timeoutMs: number): Promise<Record<string, unknown>[]> {
-    const body = Readable.from(source, { objectMode: false });
-    let sendError: unknown;
-    body.on('error', (err) => { sendError = err; });
-    const work = async () => {
-      let text = '';
-      for await (const chunk of (await send(body)) as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-      const messages = text.split('\n').filter((l) => l.trim()).map(parseMessage);
-      for (const m of messages) {
-        const error = (m.errorDetail as { message?: string } | undefined)?.message ?? m.error;
-        if (error) throw new EngineRequestError(500, `engine could not ${what}: ${String(error)}`);
+    let sourceError: unknown;
+    async function* tracked(): AsyncGenerator<Buffer> {
+      try {
+        yield* source;
+      } catch (err) {
+        sourceError = err;
+        throw err;
       }
-      return messages;
-    };
-    try {
-      return await this.call(work, timeoutMs);
-    } catch (err) {
-      if (sendError) throw sendError;
-      throw err;
-    } finally {
-      body.destroy();
     }
+    const abort = new AbortController();
+    let text: string;
+    try {
+      text = await withTimeout(engineUpload(this.target, method, `/v${this.apiVersion}${path}`, query, tracked(), abort.signal), timeoutMs, this.endpoint);
+    } catch (err) {
+      abort.abort();
+      if (sourceError !== undefined) throw sourceError;
+      throw toEngineError(err, this.endpoint);
+    }
+    const messages = text.split('\n').filter((l) => l.trim()).map(parseMessage);
+    for (const m of messages) {
+      const error = (m.errorDetail as { message?: string } | undefined)?.message ?? m.error;
+      if (error) throw new EngineRequestError(500, `engine could not ${what}: ${String(error)}`);
+    }
+    return messages;
   }
 
   async commitContainer(containerId: string, repo: string, tag: string, comment: string): Promise<string> {

@@ -10,6 +10,7 @@ import type { LayerEntry } from './layer-entry.js';
 import { contentDigest, contentRef, setContentRef } from './content-ref.js';
 import type { LayerIndex } from './layer-index.js';
 import { mapLimit } from '../map-limit.js';
+import { TimeSlice } from '../time-slice.js';
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
 
@@ -50,12 +51,15 @@ export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: 
 async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Promise<void> {
   const links = new Map<string, string>();
   const found: { path: string; stats: Stats }[] = [];
-  list(root, '', found);
+  // the walk gives the event loop a turn every few ms: flatten's upload runs meanwhile on the same thread
+  const slice = new TimeSlice();
+  await list(root, '', found, slice);
   // Hardlinks are decided in output order (a directory's contents come right after it, before the names that
   // sort after it, as Docker's tar writer lists them), so the name emitted first always carries the content:
   // /opt/keep/k comes before /opt/keep-hardlink, although "keep" is decided in the same readdir as "keep-hardlink".
   const start = out.length;
   for (const { path, stats } of found) {
+    if (slice.due) await slice.pause();
     let hardlinkTo: string | undefined;
     if (stats.isFile() && stats.nlink > 1) {
       const key = `${stats.dev}:${stats.ino}`;
@@ -71,15 +75,16 @@ async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Pro
 }
 
 /** Every name under `rel`, depth first, names in byte order: the order a tar of the directory lists them. */
-function list(root: string, rel: string, out: { path: string; stats: Stats }[]): void {
+async function list(root: string, rel: string, out: { path: string; stats: Stats }[], slice: TimeSlice): Promise<void> {
   const abs = rel ? `${root}/${rel}` : root;
   // Metadata calls are synchronous: on cached inodes they take microseconds, a thread-pool round trip is slower.
   const names = readdirSync(Buffer.from(abs, 'latin1'), { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
   for (const n of names) {
     const path = rel ? `${rel}/${n}` : n;
+    if (slice.due) await slice.pause();
     const stats = lstatSync(Buffer.from(`${root}/${path}`, 'latin1'));
     out.push({ path, stats });
-    if (stats.isDirectory()) list(root, path, out);
+    if (stats.isDirectory()) await list(root, path, out, slice);
   }
 }
 

@@ -67,3 +67,20 @@ test('library option names in error text become flags on the command line', () =
   assert.equal(flagWording("Use `source: 'export'` to stream it."), 'Use --source export to stream it.');
   assert.equal(flagWording(undefined), undefined);
 });
+
+test('a reader that closes the pipe early (`| head`) ends the command quietly, with its own exit code', async () => {
+  const { spawn } = await import('node:child_process');
+  const { STOWAGE_BIN } = await import('../support/run-cli.js');
+  for (const argv of [['flatten', '--help'], ['lint', '--no-engine', '--json', 'test/samples/dockerfiles']]) {
+    // `sh -c 'exec stowage ... | true'` would race; here the read end is closed before stowage writes a byte
+    const child = spawn(process.execPath, [STOWAGE_BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.doesNotMatch(stderr, /EPIPE|Error|at /, `${argv.join(' ')}: ${stderr}`);
+    assert.equal(stderr, '', argv.join(' '));
+    assert.notEqual(code, 70, argv.join(' '));
+    assert.ok(code === 0 || code === 1, `${argv.join(' ')} exited ${code}`);
+  }
+});

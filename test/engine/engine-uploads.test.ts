@@ -1,0 +1,99 @@
+/**
+ * Uploads go to the engine as plain node:http requests (engine-http.ts's engineUpload), not through dockerode:
+ * an import, a load and an archive put, each checked against the engine itself (`docker image inspect`,
+ * `docker cp` out of the container, read by GNU tar), and each failure told apart: the engine's own refusal
+ * of a bad tar, and a body that fails on its way, whose error is the one thrown.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEngine } from '../../src/engine/dockerode-engine.js';
+import type { EngineClient } from '../../src/engine/engine-client.js';
+import { EngineRequestError } from '../../src/errors.js';
+import { DOCKER_CLI, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+
+/** A tar of `files` written by GNU tar (the writer is not stowage's). */
+function gnuTar(dir: string, files: Record<string, string>): Buffer {
+  const root = join(dir, `tree-${Object.keys(files).length}`);
+  for (const [name, text] of Object.entries(files)) {
+    execFileSync('mkdir', ['-p', join(root, name, '..')]);
+    writeFileSync(join(root, name), text);
+  }
+  return execFileSync('tar', ['-C', root, '--format=posix', '-cf', '-', ...Object.keys(files)], { maxBuffer: 16 << 20 });
+}
+
+async function* chunksOf(buf: Buffer, size = 1000): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+async function images(): Promise<string[]> {
+  return (await docker(['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean).sort();
+}
+
+describe('uploads to a real engine over plain HTTP', () => {
+  let engine: EngineClient;
+  let dir: string;
+  const made: string[] = [];
+
+  before(async () => {
+    engine = await connectEngine();
+    dir = mkdtempSync(join(tmpdir(), 'stowage-uploads-'));
+  });
+
+  after(async () => {
+    await removeImages(made);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an import streamed in small chunks becomes an image with exactly that layer', async () => {
+    const tar = gnuTar(dir, { 'etc/greeting': 'hello\n', 'opt/data/x': 'x'.repeat(70_000) });
+    const id = await engine.importImage(chunksOf(tar));
+    made.push(id);
+    const layers = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).stdout) as string[];
+    const sha = execFileSync('sha256sum', { input: tar }).toString().split(' ')[0];
+    assert.deepEqual(layers, [`sha256:${sha}`], 'the engine hashed the bytes sent: the tar as GNU tar wrote it');
+  });
+
+  test('a tar the engine refuses is an EngineRequestError with the engine\'s reason, and no image is left', async () => {
+    const before = await images();
+    await assert.rejects(engine.importImage(chunksOf(Buffer.alloc(3000, 'x'))), (err: unknown) => {
+      assert.ok(err instanceof EngineRequestError, String(err));
+      assert.match(err.message, /invalid tar header/);
+      return true;
+    });
+    await assert.rejects(engine.loadImage(chunksOf(Buffer.alloc(3000, 'x'))), /could not load the image: .*invalid tar header/);
+    assert.deepEqual(await images(), before);
+  });
+
+  test('a body that fails on its way rejects with its own error, and the engine keeps nothing of it', async () => {
+    const before = await images();
+    const tar = gnuTar(dir, { 'big/file': 'y'.repeat(400_000) });
+    const failure = new Error('the source broke after 200 kB');
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield tar.subarray(0, 200_000);
+      throw failure;
+    }
+    await assert.rejects(engine.importImage(broken()), (err: unknown) => err === failure);
+    assert.deepEqual(await images(), before);
+  });
+
+  test('an archive put into a container arrives whole (docker cp out, read by GNU tar)', async () => {
+    const image = await ensureBusybox();
+    const name = uniqueName('stowage-upload');
+    await docker(['create', '--name', name, '--network', 'none', image, 'true']);
+    try {
+      const tar = gnuTar(dir, { 'put/a.txt': 'alpha\n', 'put/b/c.txt': 'c'.repeat(123_456) });
+      await engine.putArchive(name, '/tmp', chunksOf(tar, 4096));
+      const out = join(dir, 'out');
+      execFileSync('mkdir', ['-p', out]);
+      execFileSync('sh', ['-c', `${DOCKER_CLI} cp ${name}:/tmp/put - | tar -C ${out} -xf -`]);
+      assert.equal(readFileSync(join(out, 'put/a.txt'), 'utf8'), 'alpha\n');
+      assert.equal(readFileSync(join(out, 'put/b/c.txt'), 'utf8'), 'c'.repeat(123_456));
+    } finally {
+      await docker(['rm', '-f', '-v', name]);
+    }
+  });
+});
