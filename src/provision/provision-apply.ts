@@ -15,7 +15,7 @@ import { mkfsCommand, mountCommand, partitionCommand, partitionRereadCommand, pr
 import { copyTree } from '../host/tree-copy.js';
 import type { ToolInvocation } from '../host/tool-runner.js';
 import { applyPlan } from '../plan/apply-plan.js';
-import { storedImageIds } from '../engine/image-store.js';
+import { storedDrivers, storedImageIds } from '../engine/image-store.js';
 import type { PlanAction } from '../plan/plan.js';
 import { reseedUnitName, reseedUnitText, ephemeralSplitUnitText, ephemeralUnitName, ephemeralUnitText, fstabLine, mountUnitName, mountUnitText, type MountSpec } from './boot-units.js';
 import { DATA_LABEL, DATA_PARTITION_NAME, DOCKER_LABEL, DOCKER_PARTITION_NAME } from './device-refusals.js';
@@ -228,7 +228,9 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
         await r.engine!.start(signal);
         return;
       case 'verify-engine':
-        await verifyEngine(context, o.mountPoint, migrate ? await storeImageIds(store) : o.keepImages ? await storedImageIds(r.dataRoot) : [], signal, migrate ? NEW_DRIVER : undefined);
+        await verifyEngine(context, o.mountPoint, signal, migrate
+          ? { driver: NEW_DRIVER, ids: async () => storeImageIds(store) }
+          : o.keepImages ? { driver: r.oldDriver?.name, ids: (running) => copiedImageIds(r.dataRoot, running) } : undefined);
         return;
       default:
         throw new Error(`provision: no step "${action.id}"`);
@@ -242,21 +244,27 @@ export async function applyProvision(options: ProvisionOptions, context: Capabil
 }
 
 /**
- * The engine on the new data-root, as the user would check it: Docker Root Dir is the new mount, every image the
- * old data-root held (or, after a driver change, the migrate store holds) is listed, the driver is the one
- * migrated to, and a container of a kept image starts (its layers mount on the new disk).
+ * The engine on the new data-root, as the user would check it: Docker Root Dir is the new mount, the driver is
+ * the one expected, every image the old data-root held (or, after a driver change, the migrate store holds) is
+ * listed, and a container of a kept image starts (its layers mount on the new disk). `expected.ids` gets the
+ * driver the engine runs, since the image IDs to look for are those of that driver's store.
  */
-async function verifyEngine(context: CapabilityContext, dataRoot: string, expected: readonly string[], signal: AbortSignal, driver?: string): Promise<void> {
+async function verifyEngine(context: CapabilityContext, dataRoot: string, signal: AbortSignal,
+  expected: { driver: string | undefined; ids: (running: string) => Promise<string[]> } | undefined): Promise<void> {
   const engine = await context.engine();
   const info = await engine.info();
   if (info.dockerRootDir !== dataRoot) throw new HostError(`the engine's Docker Root Dir is ${info.dockerRootDir}, not ${dataRoot}`);
-  if (driver && info.storageDriver !== driver) throw new HostError(`the engine runs the ${info.storageDriver} driver, not ${driver}`);
-  if (!expected.length) return;
+  if (!expected) return;
+  if (expected.driver && info.storageDriver !== expected.driver) {
+    throw new HostError(`the engine runs the ${info.storageDriver} driver on the new data-root, not ${expected.driver}: the images are not visible to it`);
+  }
+  const ids = await expected.ids(info.storageDriver);
+  if (!ids.length) return;
   const listed = new Set((await engine.listImages({ all: true })).map((i) => i.id));
-  const missing = expected.filter((id) => !listed.has(id));
-  if (missing.length) throw new HostError(`${missing.length} of ${expected.length} images of the old data-root are not listed on the new one (first: ${missing[0]})`);
+  const missing = ids.filter((id) => !listed.has(id));
+  if (missing.length) throw new HostError(`${missing.length} of ${ids.length} images of the old data-root are not listed on the new one (first: ${missing[0]})`);
   const failures: string[] = [];
-  for (const id of expected.slice(0, 3)) {
+  for (const id of ids.slice(0, 3)) {
     signal.throwIfAborted();
     let container: string | undefined;
     try {
@@ -270,6 +278,24 @@ async function verifyEngine(context: CapabilityContext, dataRoot: string, expect
     }
   }
   throw new HostError(`no container of a kept image starts on the new data-root: ${failures.join('; ')}`);
+}
+
+/**
+ * The image IDs a copied data-root must show to an engine running `running`: those of that driver's image store.
+ * Images kept only in another driver's store are invisible to it, so they are an error, not "nothing to check".
+ */
+async function copiedImageIds(dataRoot: string, running: string): Promise<string[]> {
+  const ids = await storedImageIds(dataRoot, running);
+  const elsewhere = [];
+  for (const driver of storedDrivers(dataRoot).filter((d) => d !== running)) {
+    const other = await storedImageIds(dataRoot, driver);
+    if (other.length) elsewhere.push(`${other.length} in the ${driver} image store`);
+  }
+  if (!ids.length && elsewhere.length) {
+    throw new HostError(`the engine runs ${running} on the new data-root, but ${dataRoot} keeps its images elsewhere (${elsewhere.join(', ')}): none of them is visible`,
+      'Run `stowage provision rollback --yes`, then set "storage-driver" in daemon.json to the driver that wrote them and plan again (a driver change goes through a migrate store).');
+  }
+  return ids;
 }
 
 /** The mounted filesystem as overlay2 needs it: d_type recorded, and on XFS project quota on. */

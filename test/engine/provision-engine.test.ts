@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capabilityContext } from '../../src/context.js';
 import { applyProvision, type EngineControl } from '../../src/provision/provision.js';
@@ -77,6 +77,43 @@ test('apply --keep-images moves a private daemon onto the loop device, resumed a
     const read = await docker(['run', '--rm', '-v', `${volume}:/v`, committed, 'sh', '-c', 'cat /v/file; wc -c < /big'], { env: daemon.env });
     assert.deepEqual(read.stdout.trim().split('\n').map((l) => l.trim()), ['kept', String(4 * 1024 * 1024)]);
     assert.equal((JSON.parse(readFileSync(options.daemonJson, 'utf8')) as Record<string, string>)['data-root'], mnt);
+  } finally {
+    await next?.destroy();
+    await old.destroy();
+    disk.destroy();
+  }
+});
+
+test('verify-engine fails, naming the store, when the copied images sit in another driver\'s store than the one the engine runs', { timeout: 180_000 }, async () => {
+  const disk = new BlankLoop(1100).create();
+  // the images are written by vfs; a second (empty) image store means the old driver cannot be read from the
+  // data-root, daemon.json sets none and no engine runs on it: plan copies the files as they are
+  const old = new PrivateDaemon({ storageDriver: 'vfs' });
+  let next: PrivateDaemon | undefined;
+  try {
+    await old.start();
+    const { before } = await seedDaemon(old, 'stowage-test/provision-vfs');
+    assert.equal(before.length, 2);
+    mkdirSync(join(old.dataRoot, 'image', 'btrfs'), { recursive: true });
+    const mnt = join(disk.dir, 'mnt');
+    // the engine on the new data-root runs overlay2: it cannot see vfs's images
+    next = new PrivateDaemon({ dataRoot: mnt });
+    const engine: EngineControl = {
+      stop: async () => { await old.stop(); },
+      start: async () => { await next!.start(); },
+      describe: { stop: 'stop the private daemon', start: 'start a private daemon on the new data-root' },
+    };
+    const options = {
+      device: disk.device, fs: 'ext4' as const, keepImages: true, mountPoint: mnt, dataRoot: old.dataRoot,
+      daemonJson: join(disk.dir, 'daemon.json'), persist: 'fstab' as const, fstab: join(disk.dir, 'fstab'),
+      journal: join(disk.dir, 'journal'), engine,
+    };
+    const report = await applyProvision(options, capabilityContext({ connect: { host: next.host } }));
+    assert.ok(!report.plan.actions.some((a) => a.id === 'migrate-export'), 'no driver change was planned: the driver was not found');
+    const verify = report.applied!.results.find((r) => r.id === 'verify-engine');
+    assert.equal(verify?.status, 'failed', 'before the fix this passed with nothing checked');
+    assert.match(verify!.reason ?? '', /runs overlay2 on the new data-root, but .* keeps its images elsewhere \(2 in the vfs image store\)/);
+    assert.deepEqual(await imageIds(next.env), [], 'docker itself lists none of them');
   } finally {
     await next?.destroy();
     await old.destroy();
