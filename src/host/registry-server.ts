@@ -127,7 +127,8 @@ async function startShapedRegistry(bin: string, shape: LinkShape, options: { tim
 }
 
 async function spawnRegistry(bin: string, port: number, where: { netns: string; host: string } | undefined = undefined): Promise<SpawnedRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'stowage-registry-'));
+  // named for this process, so that a check of what it left behind can tell its own from another run's
+  const dir = mkdtempSync(join(tmpdir(), `stowage-registry-${process.pid}-`));
   const storageDir = join(dir, 'storage');
   const configPath = join(dir, 'config.yml');
   const logPath = join(dir, 'registry.log');

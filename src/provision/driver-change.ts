@@ -4,6 +4,7 @@
  * and named volumes go through a `stowage migrate` store on the new disk instead: exported before the engine
  * stops, imported and verified once it runs on the new data-root, then removed.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CapabilityContext } from '../context.js';
@@ -11,6 +12,7 @@ import { storedDrivers } from '../engine/image-store.js';
 import { HostError, RefusedError } from '../errors.js';
 import { readDaemonConfig } from '../host/daemon-config.js';
 import { spaceOf } from '../host/filesystem.js';
+import { treeBytes } from '../host/provision-tools.js';
 import type { HostFs } from '../host/host-fs.js';
 import { migrateExport } from '../migrate/migrate-export.js';
 import { migrateImport } from '../migrate/migrate-import.js';
@@ -55,7 +57,9 @@ export async function oldDriver(context: CapabilityContext, dataRoot: string, fs
 export async function exportStore(store: string, mountPoint: string, context: CapabilityContext): Promise<number> {
   const usage = await (await context.engine()).diskUsage();
   const volumeBytes = usage.volumes.reduce((n, v) => n + Math.max(0, v.size), 0);
-  const needed = 2 * usage.layersSize + 2 * volumeBytes;
+  // a resumed apply finds part of the store written: those bytes are already on the disk, not still needed
+  const held = existsSync(store) ? await treeBytes(store) : 0;
+  const needed = Math.max(0, 2 * usage.layersSize + 2 * volumeBytes - held);
   const available = (await spaceOf(mountPoint)).availableBytes;
   if (needed > available) {
     throw new RefusedError(`${mountPoint} has ${formatBytes(available)} free; the store and the images loaded from it need about ${formatBytes(needed)} side by side`,

@@ -24,7 +24,8 @@ function hostNetState(): { netns: string[]; links: string[]; lo: string; registr
   const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string }[])
     .map((l) => l.ifname).filter((n) => /^stw[hn][0-9a-f]{6}$/.test(n));
   const lo = spawnSync('tc', ['qdisc', 'show', 'dev', 'lo'], { encoding: 'utf8' }).stdout.trim();
-  const registryDirs = readdirSync(tmpdir()).filter((d) => d.startsWith('stowage-registry-'));
+  // this process's only: a bench running beside the test makes its own
+  const registryDirs = readdirSync(tmpdir()).filter((d) => d.startsWith(`stowage-registry-${process.pid}-`));
   return { netns, links, lo, registryDirs };
 }
 

@@ -28,10 +28,19 @@ describe('io/high-iowait on a host where another device is busy', () => {
       fio.exited = new Promise((resolve) => child.once('exit', () => resolve()));
       // --thread: jobs are threads of one process, so one kill stops them all
       await new Promise((r) => setTimeout(r, 1500));
-      const report = await runDoctor({ only: ['io'], windowMs: 2000, probe: false });
+      const name = device.replace('/dev/', '');
+      // The premise is that the loop device is the busy one. On a shared host another workload can keep
+      // data-root's own disk busier for a moment, and then blaming that disk is right: measure again (3 tries).
+      let report = await runDoctor({ only: ['io'], windowMs: 2000, probe: false });
+      for (let attempt = 1; attempt < 3; attempt++) {
+        const devices = report.facts.io?.devices ?? [];
+        const loopUtil = devices.find((d) => d.device === name)?.utilPercent ?? 0;
+        const chainUtil = Math.max(0, ...devices.filter((d) => report.facts.io!.rates.some((r) => r.device === d.device)).map((d) => d.utilPercent));
+        if (chainUtil < loopUtil) break;
+        report = await runDoctor({ only: ['io'], windowMs: 2000, probe: false });
+      }
       const io = report.facts.io;
       assert.ok(io?.devices, `io facts gathered; skipped: ${JSON.stringify(report.facts.skipped)}`);
-      const name = device.replace('/dev/', '');
       const busy = io.devices.find((d) => d.device === name);
       assert.ok(busy, `the loop device was measured: ${JSON.stringify(io.devices.map((d) => d.device))}`);
       assert.ok(busy.utilPercent >= 20 && busy.writeIops > 0, `loop device busy: ${busy.utilPercent}% ${busy.writeIops} w/s`);
