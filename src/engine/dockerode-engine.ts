@@ -454,12 +454,9 @@ class DockerodeEngine implements EngineClient {
   }
 
   /**
-   * Streams `source` as a request body and returns the engine's JSON messages; an error message fails the
-   * call. When the source itself fails (disk, bad input), that is the cause reported, not the broken upload.
-   */
-  /**
-   * Streams `source` as the body of one request and returns the JSON messages of the answer; a message that
-   * carries an error throws. The source's own failure is thrown as it is; a timeout stops the request.
+   * Streams `source` as the body of one request and returns the engine's JSON messages; an error message fails
+   * the call. When the source itself fails (disk, bad input), that is the cause reported, not the broken upload.
+   * A timeout stops the request.
    */
   private async upload(method: string, path: string, query: Query, source: AsyncIterable<Buffer>, what: string,
     timeoutMs: number): Promise<Record<string, unknown>[]> {

@@ -2,9 +2,9 @@
  * Plain requests to the Engine API over node:http: JSON requests for the reads (version, lists, inspects, disk
  * usage) and the removals, and uploads of a streamed body (an import, a load, an archive put into a
  * container). Loading dockerode and what it pulls in (grpc, protobufjs, ssh2, tar-fs) costs a second of CPU on
- * a loaded host, more than a whole prune plan, and 0.2 s before a flatten's first byte on a quiet one; commands
- * that only read, remove and upload never load it (bench/prune.ts and bench/flatten.ts measure this). Errors
- * carry the engine's status code and message the way dockerode's do, so `toEngineError` maps both the same.
+ * a loaded host, more than a whole prune plan; commands that only read, remove and upload never load it
+ * (bench/prune.ts measures this). Errors carry the engine's status code and message the way dockerode's do, so
+ * `toEngineError` maps both the same.
  */
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -110,11 +110,13 @@ export function engineUpload(target: HttpTarget, method: string, path: string, q
       answering = true;
       readAnswer(res, (raw) => (bodyError === undefined ? resolve(raw) : reject(bodyError)), reject);
     }, signal);
+    // an engine that answered an error and closed breaks the request too: its answer says why
+    const broken = (err: unknown) => {
+      if (bodyError !== undefined || !answering) reject(bodyError ?? err);
+    };
+    req.on('error', broken);
     const source = Readable.from(body, { objectMode: false });
     source.on('error', (err) => { bodyError ??= err; });
-    pipeline(source, req).catch((err: unknown) => {
-      // an engine that answered an error and closed breaks the request too: its answer says why
-      if (bodyError !== undefined || !answering) reject(bodyError ?? err);
-    });
+    pipeline(source, req).catch(broken);
   });
 }
