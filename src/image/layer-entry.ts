@@ -100,7 +100,10 @@ export function entryFromTar(h: TarHeader, where: string): LayerEntry | undefine
   for (const [key, value] of h.pax) {
     if (key.startsWith(XATTR_PREFIX)) (xattrs ??= {})[key.slice(XATTR_PREFIX.length)] = value;
   }
-  const entry: LayerEntry = {
+  const device = type === 'char' || type === 'block';
+  // every entry has the same properties in the same order (overlay2's toEntry too): code that reads many
+  // entries sees one object shape, where optional properties added later made its property loads megamorphic
+  return {
     path,
     type,
     mode: h.mode & 0o7777,
@@ -108,16 +111,12 @@ export function entryFromTar(h: TarHeader, where: string): LayerEntry | undefine
     gid: h.gid,
     size: type === 'file' ? h.size : 0,
     mtime: h.mtime,
+    linkTarget: type === 'symlink' ? h.linkname : type === 'hardlink' ? normalizePath(h.linkname, where) : undefined,
+    devMajor: device ? h.devmajor : undefined,
+    devMinor: device ? h.devminor : undefined,
+    xattrs,
+    digest: undefined,
   };
-  if (type === 'symlink') entry.linkTarget = h.linkname;
-  if (type === 'hardlink') entry.linkTarget = normalizePath(h.linkname, where);
-  if (type === 'char' || type === 'block') {
-    entry.devMajor = h.devmajor;
-    entry.devMinor = h.devminor;
-  }
-  if (xattrs) entry.xattrs = xattrs;
-  if (type === 'whiteout' || type === 'opaque') entry.size = 0;
-  return entry;
 }
 
 export interface EntryStreamOptions {

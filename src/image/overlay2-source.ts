@@ -106,17 +106,20 @@ export function isWhiteout(s: Stats): boolean {
 
 /** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files. */
 export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined): LayerEntry {
-  const base = { path, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: 0, mtime: Math.floor(s.mtimeMs / 1000) };
   const abs = Buffer.from(`${root}/${path}`, 'latin1');
-  if (s.isDirectory()) return { ...base, type: 'dir' };
-  if (s.isSymbolicLink()) return { ...base, type: 'symlink', linkTarget: readlinkSync(abs, { encoding: 'buffer' }).toString('latin1') };
-  if (isWhiteout(s)) return { ...base, type: 'whiteout', mode: 0 };
+  // every entry has the same properties in the same order: code that reads many entries sees one shape
+  const make = (type: LayerEntry['type'], mode: number, size: number, linkTarget?: string, devMajor?: number, devMinor?: number): LayerEntry =>
+    ({ path, type, mode, uid: s.uid, gid: s.gid, size, mtime: Math.floor(s.mtimeMs / 1000), linkTarget, devMajor, devMinor, xattrs: undefined, digest: undefined });
+  const mode = s.mode & 0o7777;
+  if (s.isDirectory()) return make('dir', mode, 0);
+  if (s.isSymbolicLink()) return make('symlink', mode, 0, readlinkSync(abs, { encoding: 'buffer' }).toString('latin1'));
+  if (isWhiteout(s)) return make('whiteout', 0, 0);
   if (s.isCharacterDevice() || s.isBlockDevice()) {
-    return { ...base, type: s.isCharacterDevice() ? 'char' : 'block', devMajor: Math.floor(s.rdev / 256) & 0xfff, devMinor: (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00) };
+    return make(s.isCharacterDevice() ? 'char' : 'block', mode, 0, undefined, Math.floor(s.rdev / 256) & 0xfff, (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00));
   }
-  if (s.isFIFO()) return { ...base, type: 'fifo' };
-  if (hardlinkTo !== undefined) return { ...base, type: 'hardlink', linkTarget: hardlinkTo };
-  const entry: LayerEntry = { ...base, type: 'file', size: s.size };
+  if (s.isFIFO()) return make('fifo', mode, 0);
+  if (hardlinkTo !== undefined) return make('hardlink', mode, 0, hardlinkTo);
+  const entry = make('file', mode, s.size);
   setContentRef(entry, { file: abs, start: 0, length: s.size });
   return entry;
 }
