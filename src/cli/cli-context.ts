@@ -18,6 +18,8 @@ export interface CliIo {
   stdout: OutputStream;
   stderr: OutputStream;
   env: Record<string, string | undefined>;
+  /** Aborted once stdout's reader has gone (EPIPE, `stowage watch --json | head -3`). */
+  outputClosed?: AbortSignal;
 }
 
 export interface GlobalOptions {

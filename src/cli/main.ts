@@ -118,11 +118,14 @@ function reportError(err: unknown, io: CliIo, json: boolean, command: string | u
 
 function processIo(): CliIo {
   // A reader that goes away (`stowage lint --help | head -3`) is no error of the command's: its output is
-  // dropped and the command ends as it would have, with its own exit code, never with a stack trace.
+  // dropped and the command ends as it would have, with its own exit code, never with a stack trace. A
+  // command that writes as it goes and never ends by itself (watch) stops when stdout's reader has gone.
+  const closed = new AbortController();
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
+      if (stream === process.stdout && !closed.signal.aborted) closed.abort(new Error('stdout was closed by its reader'));
     });
   }
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, outputClosed: closed.signal };
 }

@@ -143,9 +143,13 @@ export const registerWatch: RegisterCommand = (program: Command, ctx, setExit) =
         else c.out(renderWatchEvent(e, c.style));
         if (e.type === 'reading') write();
       };
+      const closed = c.io.outputClosed;
       try {
-        const result = await runWatch({ ...options, onEvent }, { ...base, signal: AbortSignal.any([base.signal, stop.signal]) });
+        const result = await runWatch({ ...options, onEvent }, { ...base, signal: AbortSignal.any([base.signal, stop.signal, ...(closed ? [closed] : [])]) });
         if (failOn && reachesThreshold(result.findings, failOn)) setExit(ExitCode.findings);
+      } catch (err) {
+        // stdout's reader has gone (`stowage watch --json | head -3`): watch stops there, as at the end of --count
+        if (!closed?.aborted || err !== closed.reason) throw err;
       } finally {
         await writing;
         await server?.close();

@@ -84,3 +84,28 @@ test('a reader that closes the pipe early (`| head`) ends the command quietly, w
     assert.ok(code === 0 || code === 1, `${argv.join(' ')} exited ${code}`);
   }
 });
+
+test('watch stops when the reader of its output goes away (`stowage watch --json | head -1`), quietly, exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { STOWAGE_BIN } = await import('../support/run-cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-watch-pipe-'));
+  // --data-root: no engine is asked; a reading every 100 ms, each one a line on stdout
+  const child = spawn(process.execPath, [STOWAGE_BIN, '--json', 'watch', '--data-root', dir, '--burst-model', 'none', '--interval', '100ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    // the first line (the start event), then the reader goes, as head does
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await Promise.race([closed, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 10_000).unref())]);
+    assert.equal(code, 0, `watch ${code === 'running' ? 'was still running 10 s after its reader went' : `exited ${code}`}: ${stderr}`);
+    assert.equal(stderr, '');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
