@@ -8,6 +8,7 @@
  * are renamed into place after verification, and an engine image is loaded under a temporary tag and
  * tagged only once it has been verified.
  */
+import { analyzeLayers } from '../analyze/layer-analysis.js';
 import type { StepProgress } from '../progress.js';
 import { capabilityContext, type CapabilityContext } from '../context.js';
 import type { EngineClient } from '../engine/engine-client.js';
@@ -121,7 +122,9 @@ export async function flattenImage(options: FlattenOptions, context: CapabilityC
     if (input.early && plan.keep !== 0) throw new Error('internal: the early import squashes every layer');
     const tag = input.early?.tag ?? (await outputTag(image, reference, output, engine, force));
     progress(`squashing layers ${plan.keep}..${image.layers.length - 1} of ${image.layers.length}`);
-    const squash = squashImage(image, plan.keep);
+    // the input's analysis gives its figures and the union of all its layers, which the squash starts from
+    const analysis = analyzeLayers(image);
+    const squash = squashImage(image, plan.keep, analysis.tree);
     verifier.setPlan(image, squash);
     // The engine already holds the kept layers of its own images: docker load finds them by chain ID.
     const omitKept = output.kind === 'engine' && input.fromEngine;
@@ -135,8 +138,7 @@ export async function flattenImage(options: FlattenOptions, context: CapabilityC
     try {
       // 3. the output, through the writer of its kind
       const toWrite = imageToWrite(image, plan, squash, content, omitKept, verifier, { faults: options.faults ?? {}, progressBytes, signal });
-      // Taken now: an early import is still uploading, and nobody waits for these.
-      const before = figures(image);
+      const before = figures(image, analysis);
       progress(`writing ${count(plan.keep, 'kept layer')} and one squashed layer of ${count(squash.layer.files, 'file')}`);
       const written = await writeOutput(output, tag, toWrite, { input, squash, verifier, force, gzipLevel: options.gzipLevel, progress, now });
       const t2 = now();

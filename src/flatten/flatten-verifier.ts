@@ -5,13 +5,12 @@
  * compared as they go (checkSent, which waits until the plan has given the expected union: the fast path
  * starts sending before that); a file output is read back (checkReadBack).
  */
-import { analyzeLayers } from '../analyze/layer-analysis.js';
+import { analyzeLayers, type LayerAnalysis } from '../analyze/layer-analysis.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { emptyDigest, type ContentHashKind } from '../image/content-hash.js';
 import { contentDigest } from '../image/content-ref.js';
 import type { ImageIndex } from '../image/image-index.js';
 import type { LayerIndex } from '../image/layer-index.js';
-import { UnionTree } from '../image/union-tree.js';
 import { mapLimit } from '../map-limit.js';
 import { engineSizesOf, recordedLayerSizes } from './layer-sizes.js';
 import type { Squash } from './squash.js';
@@ -31,8 +30,8 @@ export interface ImageFigures {
   wastedBytes: number;
 }
 
-export function figures(image: ImageIndex): ImageFigures {
-  const a = analyzeLayers(image);
+/** The figures of `image`, from its analysis (made here unless given: flatten also uses the analysis's union). */
+export function figures(image: ImageIndex, a: LayerAnalysis = analyzeLayers(image)): ImageFigures {
   return { layers: image.layers.length, tarBytes: image.layers.reduce((s, l) => s + l.tarBytes, 0), bytes: a.totalBytes, wastedBytes: a.wastedBytes };
 }
 
@@ -94,7 +93,6 @@ export class FlattenVerifier {
     const keep = squash.keep;
     this.outIndex = { ...image, layers: [...image.layers.slice(0, keep), { ...layer, index: keep, history: undefined, instruction: 'stowage flatten' }] };
     this.compare(this.outIndex, keep);
-    this.after = figures(this.outIndex);
   };
 
   /** The layer as sent, once it is all sent and compared; a failure to read it is a verification failure. */
@@ -158,19 +156,16 @@ export class FlattenVerifier {
     });
   }
 
+  /** Compares the output's union with the expected one; the output's analysis builds that union and gives its figures. */
   private compare(out: ImageIndex, keep: number): void {
-    const diff = compareUnions(this.expected!, canonicalUnion(unionOfIndex(out), (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
+    const a = analyzeLayers(out);
+    this.after = figures(out, a);
+    const diff = compareUnions(this.expected!, canonicalUnion(a.tree, (f) => (f.layer < keep ? '' : f.digest ?? 'not hashed')));
     if (diff.count) {
       const d = diff.first[0]!;
       throw new VerificationError(`verification failed: ${count(diff.count, 'path')} ${diff.count === 1 ? 'differs' : 'differ'} from the input's merged filesystem, first ${d.path} (expected ${d.expected ?? 'absent'}, got ${d.actual ?? 'absent'})`, diff.first);
     }
   }
-}
-
-function unionOfIndex(image: ImageIndex): UnionTree {
-  const tree = new UnionTree({}, `output ${image.source.reference}`);
-  image.layers.forEach((l, i) => { for (const e of l.entries) tree.apply(i, e); });
-  return tree;
 }
 
 /** Hashes the files of layers `from` and up that were read without a digest (overlay2 reads hash only some). */

@@ -43,9 +43,11 @@ function unionOf(image: ImageIndex, count: number): UnionTree {
   return tree;
 }
 
-/** Computes the squashed layer that replaces layers `keep`..top of `image`. */
-export function squashImage(image: ImageIndex, keep: number): Squash {
-  const full = unionOf(image, image.layers.length);
+/**
+ * Computes the squashed layer that replaces layers `keep`..top of `image`; `full` is the union of all its
+ * layers when the caller has built it already (analyzeLayers' tree).
+ */
+export function squashImage(image: ImageIndex, keep: number, full: UnionTree = unionOf(image, image.layers.length)): Squash {
   const lower = keep > 0 ? unionOf(image, keep) : undefined;
   const changed = (n: UnionNode) => n.layer >= keep || (n.inode !== undefined && n.inode.layer >= keep);
   const out: SquashedLayer = { entries: [], files: 0, bytes: 0, hardlinks: 0, whiteouts: 0, opaques: 0, sources: new Map() };

@@ -15,6 +15,8 @@ interface Version {
   /** Index into the directories (0 is the bottom layer). */
   layer: number;
   stats: Stats;
+  /** The path lstat was given. */
+  file: Buffer;
 }
 
 /** `dirs` bottom to top, `xattrs` read for each of them (readTreesXattrs). */
@@ -39,7 +41,10 @@ function* mergeDir(dirs: string[], xattrs: TreeXattrs[], rel: string, layers: nu
   }
   for (const name of [...versions.keys()].sort()) {
     const path = rel ? `${rel}/${name}` : name;
-    const stat = (layer: number): Version => ({ layer, stats: lstatSync(Buffer.from(`${dirs[layer]}/${path}`, 'latin1')) });
+    const stat = (layer: number): Version => {
+      const file = Buffer.from(`${dirs[layer]}/${path}`, 'latin1');
+      return { layer, stats: lstatSync(file), file };
+    };
     const upper = stat(versions.get(name)![0]!);
     if (isWhiteout(upper.stats)) continue;
     const attrs = xattrs[upper.layer]!.get(path);
@@ -50,12 +55,12 @@ function* mergeDir(dirs: string[], xattrs: TreeXattrs[], rel: string, layers: nu
         hardlinkTo = firstPathOfInode.get(key);
         if (hardlinkTo === undefined) firstPathOfInode.set(key, path);
       }
-      const entry = toEntry(dirs[upper.layer]!, path, upper.stats, hardlinkTo);
+      const entry = toEntry(dirs[upper.layer]!, path, upper.stats, hardlinkTo, upper.file);
       if (entry.type !== 'hardlink') addOwnXattrs(entry, attrs);
       yield entry;
       continue;
     }
-    const entry = toEntry(dirs[upper.layer]!, path, upper.stats, undefined);
+    const entry = toEntry(dirs[upper.layer]!, path, upper.stats, undefined, upper.file);
     addOwnXattrs(entry, attrs);
     yield entry;
     // The directory shows through every lower layer that has a directory here, down to the first opaque one

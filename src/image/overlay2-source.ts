@@ -49,42 +49,39 @@ export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: 
 }
 
 async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Promise<void> {
-  const links = new Map<string, string>();
-  const found: { path: string; stats: Stats }[] = [];
-  // the walk gives the event loop a turn every few ms: flatten's upload runs meanwhile on the same thread
-  const slice = new TimeSlice();
-  await list(root, '', found, slice);
-  // Hardlinks are decided in output order (a directory's contents come right after it, before the names that
-  // sort after it, as Docker's tar writer lists them), so the name emitted first always carries the content:
-  // /opt/keep/k comes before /opt/keep-hardlink, although "keep" is decided in the same readdir as "keep-hardlink".
   const start = out.length;
-  for (const { path, stats } of found) {
-    if (slice.due) await slice.pause();
-    let hardlinkTo: string | undefined;
-    if (stats.isFile() && stats.nlink > 1) {
-      const key = `${stats.dev}:${stats.ino}`;
-      hardlinkTo = links.get(key);
-      if (hardlinkTo === undefined) links.set(key, path);
-    }
-    out.push(toEntry(root, path, stats, hardlinkTo));
-  }
+  // the walk gives the event loop a turn every few ms: flatten's upload runs meanwhile on the same thread
+  await list(root, '', out, new Map(), new TimeSlice());
   // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
   if (digests === 'all') {
     await mapLimit(out.slice(start).filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await contentDigest(e); });
   }
 }
 
-/** Every name under `rel`, depth first, names in byte order: the order a tar of the directory lists them. */
-async function list(root: string, rel: string, out: { path: string; stats: Stats }[], slice: TimeSlice): Promise<void> {
+/**
+ * Every name under `rel` as an entry, depth first, names in byte order: the order a tar of the directory
+ * lists them. Hardlinks are decided in that order (a directory's contents come right after it, before the
+ * names that sort after it, as Docker's tar writer lists them), so the name listed first always carries the
+ * content: /opt/keep/k comes before /opt/keep-hardlink, although "keep" and "keep-hardlink" are in one readdir.
+ * Each lstat becomes its entry at once, so no Stats object outlives its name.
+ */
+async function list(root: string, rel: string, out: LayerEntry[], links: Map<string, string>, slice: TimeSlice): Promise<void> {
   const abs = rel ? `${root}/${rel}` : root;
   // Metadata calls are synchronous: on cached inodes they take microseconds, a thread-pool round trip is slower.
   const names = readdirSync(Buffer.from(abs, 'latin1'), { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
   for (const n of names) {
     const path = rel ? `${rel}/${n}` : n;
     if (slice.due) await slice.pause();
-    const stats = lstatSync(Buffer.from(`${root}/${path}`, 'latin1'));
-    out.push({ path, stats });
-    if (stats.isDirectory()) await list(root, path, out, slice);
+    const file = Buffer.from(`${root}/${path}`, 'latin1');
+    const stats = lstatSync(file);
+    let hardlinkTo: string | undefined;
+    if (stats.isFile() && stats.nlink > 1) {
+      const key = `${stats.dev}:${stats.ino}`;
+      hardlinkTo = links.get(key);
+      if (hardlinkTo === undefined) links.set(key, path);
+    }
+    out.push(toEntry(root, path, stats, hardlinkTo, file));
+    if (stats.isDirectory()) await list(root, path, out, links, slice);
   }
 }
 
@@ -104,9 +101,8 @@ export function isWhiteout(s: Stats): boolean {
   return s.isCharacterDevice() && s.rdev === 0;
 }
 
-/** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files. */
-export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined): LayerEntry {
-  const abs = Buffer.from(`${root}/${path}`, 'latin1');
+/** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files (`abs`: the path lstat was given). */
+export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined, abs: Buffer = Buffer.from(`${root}/${path}`, 'latin1')): LayerEntry {
   // every entry has the same properties in the same order: code that reads many entries sees one shape
   const make = (type: LayerEntry['type'], mode: number, size: number, linkTarget?: string, devMajor?: number, devMinor?: number): LayerEntry =>
     ({ path, type, mode, uid: s.uid, gid: s.gid, size, mtime: Math.floor(s.mtimeMs / 1000), linkTarget, devMajor, devMinor, xattrs: undefined, digest: undefined });
