@@ -14,17 +14,24 @@ import type { UnionFile, UnionTree } from '../image/union-tree.js';
 export function canonicalUnion(tree: UnionTree, digestOf: (f: UnionFile) => string | undefined = (f) => f.digest): Map<string, string> {
   const files = [...tree.files()];
   const groups = new Map<number, string[]>();
-  for (const f of files) if (f.inode !== undefined) groups.set(f.inode, [...(groups.get(f.inode) ?? []), f.path]);
+  for (const f of files) {
+    if (f.inode === undefined) continue;
+    const group = groups.get(f.inode);
+    if (group) group.push(f.path);
+    else groups.set(f.inode, [f.path]);
+  }
   const out = new Map<string, string>();
-  for (const f of files) out.set(f.path, describe({ ...f, digest: f.type === 'file' ? digestOf(f) : undefined }, groups));
+  for (const f of files) out.set(f.path, describe(f, f.type === 'file' ? digestOf(f) : undefined, groups));
   return out;
 }
 
-function describe(f: UnionFile, groups: Map<number, string[]>): string {
-  const links = f.inode !== undefined ? groups.get(f.inode)! : [];
-  const xattrs = Object.entries(f.xattrs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.toString('hex')}`);
+const NONE: string[] = [];
+
+function describe(f: UnionFile, digest: string | undefined, groups: Map<number, string[]>): string {
+  const links = f.inode !== undefined ? groups.get(f.inode)! : NONE;
+  const xattrs = f.xattrs ? Object.entries(f.xattrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.toString('hex')}`) : NONE;
   return JSON.stringify([
-    f.type, f.mode.toString(8), f.uid, f.gid, f.size, f.digest ?? '', f.type === 'file' ? f.mtime : '',
+    f.type, f.mode.toString(8), f.uid, f.gid, f.size, digest ?? '', f.type === 'file' ? f.mtime : '',
     f.linkTarget === undefined ? '' : Buffer.from(f.linkTarget, 'latin1').toString('hex'),
     f.devMajor ?? '', f.devMinor ?? '', xattrs, links.length > 1 ? links.slice().sort() : [],
   ]);

@@ -55,6 +55,9 @@ const ROOT_ENTRY: LayerEntry = { path: '', type: 'dir', mode: 0o755, uid: 0, gid
 export class UnionTree {
   readonly root: UnionNode = { entry: ROOT_ENTRY, layer: -1, seen: -1, children: new Map() };
   private nextInode = 1;
+  /** Nodes removed so far; the directory parentDir found last is valid while this stays the same. */
+  private removals = 0;
+  private lastDir: { path: string; layer: number; node: UnionNode; removals: number } | undefined;
 
   constructor(private readonly observer: UnionObserver = {}, private readonly where = 'image') {}
 
@@ -108,10 +111,22 @@ export class UnionTree {
     }
   }
 
+  /**
+   * The directory `path` goes in (made as Docker makes a missing one); it and every directory above it have
+   * then been seen at `layer`. A layer lists a directory's entries one after another, so the last directory
+   * found is kept until the next removal (the only way a node leaves the tree).
+   */
   private parentDir(layer: number, path: string): UnionNode {
     const parent = parentOf(path);
-    if (parent === '') return this.root;
-    return this.ensureDir(layer, parent, undefined);
+    if (parent === '') {
+      if (this.root.seen < layer) this.root.seen = layer;
+      return this.root;
+    }
+    const last = this.lastDir;
+    if (last && last.path === parent && last.layer === layer && last.removals === this.removals) return last.node;
+    const node = this.ensureDir(layer, parent, undefined);
+    this.lastDir = { path: parent, layer, node, removals: this.removals };
+    return node;
   }
 
   /** The directory at `path`, created (0755 root, as Docker does) when missing or when a non-dir is in the way. */
@@ -148,7 +163,6 @@ export class UnionTree {
       previous.entry = e;
       previous.layer = layer;
       previous.seen = Math.max(previous.seen, layer);
-      this.touch(parentOf(e.path), layer);
       this.observer.added?.(layer, e, previous, before);
       return;
     }
@@ -170,7 +184,6 @@ export class UnionTree {
       node = { entry: e, layer, seen: layer };
     }
     parent.children!.set(name, node);
-    this.touch(parentOf(e.path), layer);
     this.observer.added?.(layer, e, node, previous);
   }
 
@@ -201,6 +214,7 @@ export class UnionTree {
   }
 
   private removeSubtree(layer: number, path: string, node: UnionNode, reason: RemovalReason): void {
+    this.removals++;
     if (node.children) {
       for (const [name, child] of node.children) this.removeSubtree(layer, `${path}/${name}`, child, reason);
     }
