@@ -14,6 +14,7 @@ import { connectEngine } from '../../src/engine/dockerode-engine.js';
 import type { EngineClient } from '../../src/engine/engine-client.js';
 import { EngineRequestError } from '../../src/errors.js';
 import { DOCKER_CLI, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
+import { imageIds } from '../support/seeded-daemon.js';
 
 /** A tar of `files` written by GNU tar (the writer is not stowage's). */
 function gnuTar(dir: string, files: Record<string, string>): Buffer {
@@ -27,10 +28,6 @@ function gnuTar(dir: string, files: Record<string, string>): Buffer {
 
 async function* chunksOf(buf: Buffer, size = 1000): AsyncGenerator<Buffer> {
   for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-}
-
-async function images(): Promise<string[]> {
-  return (await docker(['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean).sort();
 }
 
 describe('uploads to a real engine over plain HTTP', () => {
@@ -58,18 +55,18 @@ describe('uploads to a real engine over plain HTTP', () => {
   });
 
   test('a tar the engine refuses is an EngineRequestError with the engine\'s reason, and no image is left', async () => {
-    const before = await images();
+    const before = await imageIds(process.env, { all: true });
     await assert.rejects(engine.importImage(chunksOf(Buffer.alloc(3000, 'x'))), (err: unknown) => {
       assert.ok(err instanceof EngineRequestError, String(err));
       assert.match(err.message, /invalid tar header/);
       return true;
     });
     await assert.rejects(engine.loadImage(chunksOf(Buffer.alloc(3000, 'x'))), /could not load the image: .*invalid tar header/);
-    assert.deepEqual(await images(), before);
+    assert.deepEqual(await imageIds(process.env, { all: true }), before);
   });
 
   test('a body that fails on its way rejects with its own error, and the engine keeps nothing of it', async () => {
-    const before = await images();
+    const before = await imageIds(process.env, { all: true });
     const tar = gnuTar(dir, { 'big/file': 'y'.repeat(400_000) });
     const failure = new Error('the source broke after 200 kB');
     async function* broken(): AsyncGenerator<Buffer> {
@@ -77,7 +74,7 @@ describe('uploads to a real engine over plain HTTP', () => {
       throw failure;
     }
     await assert.rejects(engine.importImage(broken()), (err: unknown) => err === failure);
-    assert.deepEqual(await images(), before);
+    assert.deepEqual(await imageIds(process.env, { all: true }), before);
   });
 
   test('an archive put into a container arrives whole (docker cp out, read by GNU tar)', async () => {

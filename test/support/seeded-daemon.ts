@@ -2,9 +2,9 @@
 import { docker, ensureBusybox, uniqueName } from './docker-cli.js';
 import type { PrivateDaemon } from './private-daemon.js';
 
-/** Every image ID the engine lists, sorted: what a move must keep. */
-export async function imageIds(env: NodeJS.ProcessEnv): Promise<string[]> {
-  return (await docker(['images', '-q', '--no-trunc'], { env })).stdout.split('\n').filter(Boolean).sort();
+/** Every image ID the engine lists, sorted: what a move must keep; with `all`, intermediate (untagged parent) images too. */
+export async function imageIds(env: NodeJS.ProcessEnv, options: { all?: boolean } = {}): Promise<string[]> {
+  return (await docker(['images', ...(options.all ? ['-a'] : []), '-q', '--no-trunc'], { env })).stdout.split('\n').filter(Boolean).sort();
 }
 
 /**
