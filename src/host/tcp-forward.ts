@@ -18,13 +18,34 @@ export interface TcpForward {
   close(): Promise<void>;
 }
 
-/** Writes what `from` reads into `to` `delayMs` later, in order; ends `to` as late after `from` ends. */
+/** Bytes a delay line holds (waiting out the delay, or written and not yet taken by `to`) before it stops reading. */
+const HELD_BYTES = 1 << 20;
+
+/**
+ * Writes what `from` reads into `to` `delayMs` later, in order; ends `to` as late after `from` ends. It stops
+ * reading `from` while it holds more than HELD_BYTES, so a reader slower than its source (an engine unpacking)
+ * slows the source down through TCP, as without the forwarder, instead of the bytes piling up here.
+ */
 function delayLine(from: Socket, to: Socket, delayMs: number): void {
   if (delayMs <= 0) {
     from.pipe(to);
     return;
   }
-  from.on('data', (chunk: Buffer) => { setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs); });
+  let held = 0;
+  const pace = () => {
+    if (held + to.writableLength > HELD_BYTES) from.pause();
+    else if (from.isPaused()) from.resume();
+  };
+  from.on('data', (chunk: Buffer) => {
+    held += chunk.length;
+    pace();
+    setTimeout(() => {
+      held -= chunk.length;
+      if (!to.destroyed) to.write(chunk);
+      pace();
+    }, delayMs);
+  });
+  to.on('drain', pace);
   from.once('end', () => { setTimeout(() => to.end(), delayMs); });
 }
 
