@@ -8,7 +8,9 @@
  * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps; and on the
  * anonymous part of RSS after that GC (RssAnon in /proc/PID/status), since the file-backed part is the node
  * binary's own code, paged in when V8 first runs some of it (the bare loop shows the same step, about 3.5 MB
- * at about 5 minutes), shared with every node process and dropped by the kernel when memory is short.
+ * at about 5 minutes), shared with every node process and dropped by the kernel when memory is short. The
+ * anonymous part is split further by mapping (/proc/PID/smaps): glibc's main heap, and the arenas glibc gives
+ * other threads, where V8's worker threads compile and mark (see anonParts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -55,10 +57,33 @@ function memOf(pid: number): { rss: number; anon: number; file: number } {
   return { rss: kB('VmRSS'), anon: kB('RssAnon'), file: kB('RssFile') + kB('RssShmem') };
 }
 
+/**
+ * Anonymous memory by where it lies (/proc/PID/smaps), in bytes: glibc's main heap (`[heap]`), the arenas glibc
+ * gives other threads (anonymous mappings aligned to 64 MiB, its arena size: V8's worker threads compile and
+ * mark there), and the rest (V8's heap pages and code, thread stacks).
+ */
+function anonParts(pid: number): { main: number; arenas: number } {
+  let main = 0;
+  let arenas = 0;
+  let kind: 'main' | 'arena' | 'other' = 'other';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (m) {
+      kind = m[2] === '[heap]' ? 'main' : !m[2] && BigInt(`0x${m[1]}`) % (64n << 20n) === 0n ? 'arena' : 'other';
+      continue;
+    }
+    const a = /^Anonymous:\s+(\d+) kB$/.exec(line);
+    if (!a) continue;
+    if (kind === 'main') main += Number(a[1]) * 1024;
+    else if (kind === 'arena') arenas += Number(a[1]) * 1024;
+  }
+  return { main, arenas };
+}
+
 const probeDir = mkdtempSync(join(tmpdir(), 'stowage-watch-cost-'));
 const PROBE = fileURLToPath(new URL('./support/gc-probe.js', import.meta.url));
 const probed = (name: string) => ({ args: ['--expose-gc', '--import', PROBE], env: { ...process.env, STOWAGE_GC_PROBE: join(probeDir, `${name}.ndjson`) } });
-interface AfterGc { at: number; rss: number; heapUsed: number; codeUsed: number; dataUsed: number; external: number; arrayBuffers: number; anon: number; file: number }
+interface AfterGc { at: number; rss: number; heapUsed: number; codeUsed: number; dataUsed: number; external: number; arrayBuffers: number; anon: number; file: number; main: number; arenas: number }
 /** Forces a GC in both processes and returns what each reported after it. */
 async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
   const count = (name: string) => { try { return readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').filter(Boolean).length; } catch { return 0; } };
@@ -69,7 +94,7 @@ async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
   // RSS's parts read right after the collection, by this process (the probe reports what node knows)
   const lastOf = (name: string, pid: number): AfterGc => {
     const { anon, file } = memOf(pid);
-    return { ...JSON.parse(readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').pop()!) as AfterGc, anon, file };
+    return { ...JSON.parse(readFileSync(join(probeDir, `${name}.ndjson`), 'utf8').trim().split('\n').pop()!) as AfterGc, anon, file, ...anonParts(pid) };
   };
   return { watch: lastOf('watch', watch.pid!), bare: lastOf('bare', bare.pid!) };
 }
@@ -129,11 +154,13 @@ console.log(`| RSS at ${first.t} s -> end | ${mb(first.watchRss)} -> ${mb(last.w
 const gcFirst = gcRows[0]!;
 const gcLast = gcRows[gcRows.length - 1]!;
 const kB = (b: number) => `${b >= 0 ? '+' : ''}${(b / 1e3).toFixed(0)} kB`;
-const grew = (k: 'heapUsed' | 'dataUsed' | 'codeUsed' | 'rss' | 'anon' | 'file', who: 'watch' | 'bare') => gcLast[who][k] - gcFirst[who][k];
+const grew = (k: 'heapUsed' | 'dataUsed' | 'codeUsed' | 'rss' | 'anon' | 'file' | 'main' | 'arenas', who: 'watch' | 'bare') => gcLast[who][k] - gcFirst[who][k];
 const dataGrowth = grew('dataUsed', 'watch');
 console.log(`| after a forced GC, RSS at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.rss)} -> ${mb(gcLast.watch.rss)} (${kB(grew('rss', 'watch'))}) | ${mb(gcFirst.bare.rss)} -> ${mb(gcLast.bare.rss)} (${kB(grew('rss', 'bare'))}) | | |`);
 const anonGrowth = grew('anon', 'watch');
 console.log(`| of it anonymous (RssAnon) | ${mb(gcFirst.watch.anon)} -> ${mb(gcLast.watch.anon)} (${kB(anonGrowth)}) | ${mb(gcFirst.bare.anon)} -> ${mb(gcLast.bare.anon)} (${kB(grew('anon', 'bare'))}) | | growth ${anonGrowth <= 1e6 ? 'flat (<= 1 MB): met' : 'NOT flat'} |`);
+console.log(`| of the anonymous part: glibc's arenas of other threads (V8's workers) | ${mb(gcFirst.watch.arenas)} -> ${mb(gcLast.watch.arenas)} (${kB(grew('arenas', 'watch'))}) | ${kB(grew('arenas', 'bare'))} | | |`);
+console.log(`| of the anonymous part: glibc's main heap | ${mb(gcFirst.watch.main)} -> ${mb(gcLast.watch.main)} (${kB(grew('main', 'watch'))}) | ${kB(grew('main', 'bare'))} | | |`);
 console.log(`| of it file-backed (the node binary's code paged in) | ${kB(grew('file', 'watch'))} | ${kB(grew('file', 'bare'))} | | |`);
 console.log(`| after a forced GC, heap used at ${gcFirst.t} s -> end | ${mb(gcFirst.watch.heapUsed)} -> ${mb(gcLast.watch.heapUsed)} (${kB(grew('heapUsed', 'watch'))}) | ${mb(gcFirst.bare.heapUsed)} -> ${mb(gcLast.bare.heapUsed)} (${kB(grew('heapUsed', 'bare'))}) | | |`);
 console.log(`| of which compiled code (JIT warm-up) | ${kB(grew('codeUsed', 'watch'))} | ${kB(grew('codeUsed', 'bare'))} | | |`);
@@ -153,6 +180,6 @@ if (late.length >= 3) {
     return xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   };
   const perHour = (ys: number[]) => `${kB(slope(ys))}/hour`;
-  console.log(`trend after a forced GC from ${late[0]!.t} s to ${late[late.length - 1]!.t} s (${late.length} points): watch heap data ${perHour(late.map((r) => r.watch.dataUsed))}, anonymous RSS ${perHour(late.map((r) => r.watch.anon))}; bare loop anonymous RSS ${perHour(late.map((r) => r.bare.anon))}`);
+  console.log(`trend after a forced GC from ${late[0]!.t} s to ${late[late.length - 1]!.t} s (${late.length} points): watch heap data ${perHour(late.map((r) => r.watch.dataUsed))}, anonymous RSS ${perHour(late.map((r) => r.watch.anon))} (of it thread arenas ${perHour(late.map((r) => r.watch.arenas))}, main heap ${perHour(late.map((r) => r.watch.main))}); bare loop anonymous RSS ${perHour(late.map((r) => r.bare.anon))}`);
 }
 console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
