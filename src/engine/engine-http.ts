@@ -110,6 +110,9 @@ export function engineUpload(target: HttpTarget, method: string, path: string, q
       answering = true;
       readAnswer(res, (raw) => (bodyError === undefined ? resolve(raw) : reject(bodyError)), reject);
     }, signal);
+    // the request line and headers go now, not with the body's first bytes: the engine starts its handler
+    // while the body is still being prepared (flatten's first bytes wait for getfattr)
+    req.flushHeaders();
     // an engine that answered an error and closed breaks the request too: its answer says why
     const broken = (err: unknown) => {
       if (bodyError !== undefined || !answering) reject(bodyError ?? err);
