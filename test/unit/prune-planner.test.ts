@@ -233,6 +233,8 @@ test('a stopped container stamped started after it finished (a command that exit
   // as dockerd 20.10 recorded `docker start -a` of `true`: StartedAt 4 ms after FinishedAt
   const quick = container('quick', 'a', 'exited', { startedAt: stop + 4, finishedAt: stop });
   assert.deepEqual(lastUsedMs(img, [quick]), { ms: stop, what: 'container quick stopped' });
+  // or in the same millisecond (seen in CI: started and stopped both at ...961)
+  assert.deepEqual(lastUsedMs(img, [container('same', 'a', 'exited', { startedAt: stop, finishedAt: stop })]), { ms: stop, what: 'container same stopped' });
   // a running container's start stays its last use, and so does a normal start before a stop
   assert.deepEqual(lastUsedMs(img, [container('up', 'a', 'running', { startedAt: stop + 4 })]), { ms: stop + 4, what: 'container up started' });
   assert.deepEqual(lastUsedMs(img, [container('ran', 'a', 'exited', { startedAt: stop - 5000, finishedAt: stop })]), { ms: stop, what: 'container ran stopped' });
