@@ -69,7 +69,10 @@ function anonParts(pid: number): { main: number; arenas: number } {
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
     if (m) {
-      kind = m[2] === '[heap]' ? 'main' : !m[2] && BigInt(`0x${m[1]}`) % (64n << 20n) === 0n ? 'arena' : 'other';
+      // 64 MiB-aligned and in the mmap area near the top of the address space: one of V8's 256 kB heap pages,
+      // placed at random lower addresses, can be 64 MiB-aligned by chance
+      const start = BigInt(`0x${m[1]}`);
+      kind = m[2] === '[heap]' ? 'main' : !m[2] && start % (64n << 20n) === 0n && start >= 0x7e0000000000n ? 'arena' : 'other';
       continue;
     }
     const a = /^Anonymous:\s+(\d+) kB$/.exec(line);

@@ -313,8 +313,8 @@ export function lastUsedMs(image: InventoryImage, containers: readonly Inventory
     if (c.created * 1000 > best.ms) best = { ms: c.created * 1000, what: `container ${c.name} created` };
     // a container that exits at once can be stamped started a few ms after it finished, or in the same ms:
     // for a stopped container its stop is its last use, whatever order the engine stamped them in
-    const startAfterStop = !c.active && c.startedAt !== undefined && c.finishedAt !== undefined && c.finishedAt > 0 && c.startedAt >= c.finishedAt;
-    if (c.startedAt !== undefined && !startAfterStop && c.startedAt > best.ms) best = { ms: c.startedAt, what: `container ${c.name} started` };
+    const startNotBeforeStop = !c.active && c.startedAt !== undefined && c.finishedAt !== undefined && c.finishedAt > 0 && c.startedAt >= c.finishedAt;
+    if (c.startedAt !== undefined && !startNotBeforeStop && c.startedAt > best.ms) best = { ms: c.startedAt, what: `container ${c.name} started` };
     if (c.finishedAt !== undefined && c.finishedAt > best.ms) best = { ms: c.finishedAt, what: `container ${c.name} stopped` };
   }
   if (image.lastEvent && image.lastEvent.ms > best.ms) best = image.lastEvent;
