@@ -2,7 +2,8 @@
  * What `stowage watch` costs the host it watches (issue 17): its CPU and RSS over a run at 1 Hz with the
  * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter's reads
  * (diskstats, stat, PSI and a statfs, once a second) running at the same time.
- * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600).
+ * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600). watch runs as bin/stowage
+ * starts it, with node's --single-threaded; STOWAGE_WATCH_NODE_FLAGS='' runs it without, for comparison.
  * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
  * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
  * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps; and on the
@@ -104,7 +105,10 @@ async function afterGc(): Promise<{ watch: AfterGc; bare: AfterGc }> {
 
 const watchProbe = probed('watch');
 const bareProbe = probed('bare');
-const watch: ChildProcess = spawn(process.execPath, [...watchProbe.args, STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
+// with the V8 flag bin/stowage's line 2 starts watch with (the probe's flags need node's command line, so the
+// bench starts node itself); STOWAGE_WATCH_NODE_FLAGS='' measures watch without it, for comparison
+const nodeFlags = (process.env.STOWAGE_WATCH_NODE_FLAGS ?? '--single-threaded').split(' ').filter(Boolean);
+const watch: ChildProcess = spawn(process.execPath, [...nodeFlags, ...watchProbe.args, STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
   '--canary', image, '--canary-cmd', 'true', '--every', '10s'], { stdio: ['ignore', 'ignore', 'inherit'], env: watchProbe.env });
 const bare: ChildProcess = spawn(process.execPath, [...bareProbe.args, '-e', BARE], { stdio: 'ignore', env: bareProbe.env });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,7 +153,7 @@ const first = afterMinute[0] ?? rows[0]!;
 const last = rows[rows.length - 1]!;
 const growth = last.watchRss - first.watchRss;
 const maxAfter = Math.max(...afterMinute.map((r) => r.watchRss), first.watchRss);
-console.log(`stowage watch, ${Math.round(wallS)} s at 1 Hz, canary every 10 s (${canaries} starts), ${scrapes} scrapes`);
+console.log(`stowage watch (node ${nodeFlags.join(' ') || 'without flags'}), ${Math.round(wallS)} s at 1 Hz, canary every 10 s (${canaries} starts), ${scrapes} scrapes`);
 console.log(`| what | stowage watch | bare /proc loop, same run | ratio | target |`);
 console.log(`|---|---|---|---|---|`);
 console.log(`| CPU | ${watchCpu.toFixed(2)}% of a core | ${bareCpu.toFixed(2)}% | ${(watchCpu / Math.max(bareCpu, 0.001)).toFixed(1)} | < 1%: ${watchCpu < 1 ? 'met' : 'NOT met'} |`);

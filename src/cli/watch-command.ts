@@ -85,9 +85,11 @@ export const registerWatch: RegisterCommand = (program: Command, ctx, setExit) =
     .action(async (flags: WatchFlags) => {
       // watch runs for days. V8's optimising compiler compiles its few hot functions on worker threads, and
       // glibc keeps each worker's malloc arena at its peak: those arenas grew 0.3 -> 5.0 MB in 50 minutes at
-      // 1 Hz. Without the compiler they stayed within 0.43-0.55 MB, at the same CPU (baseline code is fast
-      // enough for one reading a second). Set while running, the flag only stops new optimisations (the GC's
-      // flags, set the same way, crashed V8: they are not touched). README, watch, "Memory".
+      // 1 Hz. bin/stowage starts watch with node's --single-threaded (no V8 worker threads), which can only be
+      // given at start. Started otherwise (`node bin/stowage watch`), the compiler's arenas are what grows:
+      // without it they stayed within 0.43-0.55 MB, at the same CPU (baseline code is fast enough for one
+      // reading a second). Set while running, the flag only stops new optimisations (the GC's flags, set the
+      // same way, crashed V8: they are not touched). README, watch, "Memory".
       setFlagsFromString('--no-opt');
       const c = ctx();
       const model = parseChoiceFlag(flags.burstModel, '--burst-model', BURST_MODEL_NAMES) as BurstModelName;
