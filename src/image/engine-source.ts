@@ -40,18 +40,24 @@ export interface OverlayImage {
 /** The image's overlay2 directories, or why they cannot be read. */
 export async function overlayImage(engine: EngineClient, name: string): Promise<OverlayImage | { reason: string }> {
   if (engine.endpoint.transport.kind !== 'unix') return { reason: 'the engine is not local' };
+  // both questions at once (a flatten waits for them before its first byte); the engine's answer first
+  const inspected = engine.inspectImage(name);
+  inspected.catch(() => undefined); // not asked for when the driver already says no
   const info = await engine.info();
   if (info.storageDriver !== 'overlay2') return { reason: `the storage driver is ${info.storageDriver || 'unknown'}, not overlay2` };
   if (info.containerdImageStore) return { reason: 'images live in the containerd image store' };
-  const detail = await engine.inspectImage(name);
+  const detail = await inspected;
   const data = detail.graphDriver.data;
   if (detail.graphDriver.name !== 'overlay2' || !data.UpperDir) return { reason: 'the image has no overlay2 directories' };
   const dirs = [...(data.LowerDir ? data.LowerDir.split(':').reverse() : []), data.UpperDir];
   try {
-    for (const d of dirs) await access(d, constants.R_OK | constants.X_OK);
+    await Promise.all(dirs.map((d) => access(d, constants.R_OK | constants.X_OK)));
   } catch {
     return { reason: 'the layer directories are not readable (run as root on the engine host)' };
   }
+  // getfattr walks every directory: started before the config is read (its result is dropped if that fails)
+  const xattrs = readTreesXattrs(dirs);
+  xattrs.catch(() => undefined); // a reader that fails first must not leave an unhandled rejection
   const hex = detail.id.replace(/^sha256:/, '');
   let raw: Buffer;
   try {
@@ -63,8 +69,6 @@ export async function overlayImage(engine: EngineClient, name: string): Promise<
   const config = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
   const diffIds = diffIdsOf(config);
   if (diffIds.length !== dirs.length) return { reason: `the config has ${diffIds.length} layers but overlay2 lists ${dirs.length} directories` };
-  const xattrs = readTreesXattrs(dirs);
-  xattrs.catch(() => undefined); // a reader that fails first must not leave an unhandled rejection
   return { name, dirs, config, diffIds, id: detail.id, repoTags: detail.repoTags, xattrs };
 }
 
