@@ -43,6 +43,7 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
   const toWrite: ImageToWrite = { ...out.image, layers, repoTags: [temp] };
   let loaded = false;
   let importedId: string | undefined;
+  let dropping: Promise<void> | undefined;
   const dropImage = async (id: string | undefined) => { if (id) await engine.removeImage(id).catch(() => {}); };
   try {
     if (out.keptDiffIds.length === 0) {
@@ -70,18 +71,16 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
     loaded = true;
     // The import's own image (engine default config, no tag) goes now, while the loaded image is checked:
     // the loaded image holds its layer.
-    const dropImported = dropImage(importedId);
-    importedId = undefined;
+    dropping = dropImage(importedId);
     const verifyMs = out.sent ? await checkRecorded(out, temp, written.id) : 0;
     await engine.tagImage(temp, out.tag.repo, out.tag.tag);
-    await dropImported;
     return { written, verifyMs };
   } finally {
     // The temporary tag goes whatever happened; the image goes with it unless it was verified and tagged.
-    // The import's own image goes too if the load did not happen.
+    // The import's own image goes too (already on its way once the load is done).
     await Promise.all([
       (loaded ? Promise.resolve(true) : engine.inspectImage(temp).then(() => true, () => false)).then(async (tagged) => { if (tagged) await engine.removeImage(temp); }).catch(() => {}),
-      dropImage(importedId),
+      dropping ?? dropImage(importedId),
     ]);
   }
 }
