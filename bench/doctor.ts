@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 
 requirePrerequisites('bench/doctor', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
+noteBundleState();
 
 const RUNS = 7;
 const bin = fileURLToPath(new URL('../../bin/stowage', import.meta.url));

@@ -29,8 +29,10 @@ import { LoopDisk } from '../test/support/loop-disk.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
 import { DEBIAN_BASE, ensureDebianBase } from './support/debian-base.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 
 requirePrerequisites('bench/flatten', ['root', 'engine', 'overlay2', 'loop devices', NEEDS.dockerd, NEEDS.ip, NEEDS.registry, NEEDS.losetup, NEEDS.mkfsExt4, NEEDS.busybox, NEEDS.tar, NEEDS.debootstrap]);
+noteBundleState();
 
 const DEBIAN = DEBIAN_BASE;
 const DEEP = 'stowage-bench/flatten-deep:1';

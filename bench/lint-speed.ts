@@ -11,11 +11,12 @@
  * Run: npm run build && node dist/bench/lint-speed.js [runs]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDockerfile } from '../src/dockerfile/parser.js';
 import { lintText } from '../src/lint/lint-dockerfile.js';
 import { requirePrerequisites } from './prerequisites.js';
+import { bundleState } from './support/bundle-state.js';
 
 requirePrerequisites('bench/lint-speed', [{ file: '../shared/corpus/dockerfiles', install: 'run it from the repository root, with ../shared/corpus beside it' }]);
 
@@ -52,11 +53,8 @@ function cpuOf(args: string[]): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const parseOnly = `import{readFileSync}from'node:fs';import{parseDockerfile}from'${resolve(root, 'dist/src/dockerfile/parser.js')}';for(const f of process.argv.slice(1))parseDockerfile(readFileSync(f,'utf8'));`;
 
-// bin/stowage runs dist/stowage.cjs only when it is newer than tsc's output (npm run build makes both).
-const bundle = join(root, 'dist/stowage.cjs');
-const bundled = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(join(root, 'dist/src/cli/main.js')).mtimeMs;
-if (!bundled) console.log('note: dist/stowage.cjs is missing or older than tsc\'s output, so bin/stowage runs the modules: run npm run build first');
-if (bundled && !existsSync(`${bundle}.cache`)) console.log('note: no dist/stowage.cjs.cache (npm run code-cache): bin/stowage compiles the bundle');
+const { bundle, bundled, note } = bundleState(root);
+if (note) console.log(note);
 // The bundle as bin/stowage loads it but without the code cache: plain require, the same V8 flag.
 const bundleOnly = `require(${JSON.stringify(bundle)}).main(process.argv.slice(1)).then((c)=>{process.exitCode=c})`;
 // The CLI's modules as tsc emits them, V8's defaults: lint before start-up was worked on.

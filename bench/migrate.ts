@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DOCKER_CLI, busyboxRootfs } from '../test/support/docker-cli.js';
 import { PrivateDaemon } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 
 const bin = fileURLToPath(new URL('../../bin/stowage', import.meta.url));
 const [images = 6, baseMb = 200, ownMb = 20, rounds = 3] = process.argv.slice(2).map(Number);
@@ -38,6 +39,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
   requirePrerequisites('bench/migrate', ['root', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, { file: '/usr/bin/time', install: 'apt-get install time' }]);
+  noteBundleState();
   const src = new PrivateDaemon();
   const dst = new PrivateDaemon();
   const work = mkdtempSync(join(tmpdir(), 'stowage-bench-migrate-'));

@@ -14,9 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
 import { PrivateDaemon, processesMentioning } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 import { engineApi, loadAverage, median, timed, type Timed } from './support/engine-timing.js';
 
 requirePrerequisites('bench/prune-apply', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
+noteBundleState();
 
 const CONTAINERS = Number(process.argv[2] ?? 300);
 const DANGLING = Number(process.argv[3] ?? 60);

@@ -16,9 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { busyboxRootfs, DOCKER_CLI } from '../test/support/docker-cli.js';
 import { PrivateDaemon, processesMentioning } from '../test/support/private-daemon.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 import { engineApi as api, loadAverage, median, timed, type Timed } from './support/engine-timing.js';
 
 requirePrerequisites('bench/prune', ['root', 'engine', NEEDS.dockerd, NEEDS.ip, NEEDS.busybox, NEEDS.tar]);
+noteBundleState();
 
 const RUNS = 5;
 const IMAGES = Number(process.argv[2] ?? 500);

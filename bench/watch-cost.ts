@@ -22,8 +22,10 @@ import { STOWAGE_BIN } from '../test/support/run-cli.js';
 import { freePort } from '../test/support/free-port.js';
 import { ensureBusybox } from '../test/support/docker-cli.js';
 import { NEEDS, requirePrerequisites } from './prerequisites.js';
+import { noteBundleState } from './support/bundle-state.js';
 
 requirePrerequisites('bench/watch-cost', ['engine', NEEDS.busybox, NEEDS.tar]);
+noteBundleState();
 
 const seconds = Number(process.argv[2] ?? 600);
 const image = await ensureBusybox();
