@@ -12,7 +12,7 @@
  * This machine's root ext4 has no journal, and without one ext4 skips every inode freed in the last one to
  * six minutes when it allocates a new one (recently_deleted() in fs/ext4/ialloc.c): each run's thousands of
  * creates slowed down after the previous run's removal, by up to 4x, and so by the order of the runs.
- * Run: npx tsc -p . && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry and debootstrap
+ * Run: npm run build && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry and debootstrap
  * installed; the deep image's Debian base comes from debootstrap, see support/debian-base.ts)
  * The deep image is built once and kept (stowage-bench/flatten-deep:1).
  */

@@ -2,7 +2,7 @@
  * What `stowage watch` costs the host it watches (issue 17): its CPU and RSS over a run at 1 Hz with the
  * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter's reads
  * (diskstats, stat, PSI and a statfs, once a second) running at the same time.
- * Run by hand: `npx tsc -p . && node dist/bench/watch-cost.js [SECONDS]` (default 600). watch runs as bin/stowage
+ * Run by hand: `npm run build && node dist/bench/watch-cost.js [SECONDS]` (default 600). watch runs as bin/stowage
  * starts it, with node's --single-threaded; STOWAGE_WATCH_NODE_FLAGS='' runs it without, for comparison.
  * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
  * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
