@@ -37,7 +37,8 @@ export class ByteReader {
 
   /** Exactly `n` bytes; null when the stream ends before the first byte; throws when it ends in between. */
   async read(n: number, what: string): Promise<Buffer | null> {
-    if (!(await this.fill())) return null;
+    // fill() only when the chunk is used up: an await per header costs a tar of small files measurably
+    if (this.pos >= this.chunk.length && !(await this.fill())) return null;
     if (this.chunk.length - this.pos >= n) {
       const out = this.chunk.subarray(this.pos, this.pos + n);
       this.pos += n;
@@ -61,7 +62,7 @@ export class ByteReader {
   async *take(n: number, what: string): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (!(await this.fill())) throw this.truncated(what);
+      if (this.pos >= this.chunk.length && !(await this.fill())) throw this.truncated(what);
       const take = Math.min(left, this.chunk.length - this.pos);
       const out = this.chunk.subarray(this.pos, this.pos + take);
       this.pos += take;
@@ -74,7 +75,7 @@ export class ByteReader {
   async discard(n: number, what: string): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (!(await this.fill())) throw this.truncated(what);
+      if (this.pos >= this.chunk.length && !(await this.fill())) throw this.truncated(what);
       const take = Math.min(left, this.chunk.length - this.pos);
       this.pos += take;
       this.offset += take;
