@@ -409,8 +409,8 @@ class DockerodeEngine implements EngineClient {
     await this.request('POST', `/images/${encodeURIComponent(nameOrId)}/tag`, { repo, tag });
   }
 
-  async importImage(tar: AsyncIterable<Buffer>, timeoutMs = 3_600_000): Promise<string> {
-    const messages = await this.upload('POST', '/images/create', { fromSrc: '-' }, tar, 'import the layer', timeoutMs);
+  async importImage(tar: AsyncIterable<Buffer>, options: { timeoutMs?: number; onSent?: () => void } = {}): Promise<string> {
+    const messages = await this.upload('POST', '/images/create', { fromSrc: '-' }, tar, 'import the layer', options.timeoutMs ?? 3_600_000, options.onSent);
     const ids = messages.map((m) => String(m.status ?? '').trim()).filter((st) => /^sha256:[0-9a-f]{64}$/.test(st));
     const id = ids[ids.length - 1];
     if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
@@ -459,7 +459,7 @@ class DockerodeEngine implements EngineClient {
    * A timeout stops the request.
    */
   private async upload(method: string, path: string, query: Query, source: AsyncIterable<Buffer>, what: string,
-    timeoutMs: number): Promise<Record<string, unknown>[]> {
+    timeoutMs: number, onSent?: () => void): Promise<Record<string, unknown>[]> {
     let sourceError: unknown;
     async function* tracked(): AsyncGenerator<Buffer> {
       try {
@@ -472,7 +472,7 @@ class DockerodeEngine implements EngineClient {
     const abort = new AbortController();
     let text: string;
     try {
-      text = await withTimeout(engineUpload(this.target, method, `/v${this.apiVersion}${path}`, query, tracked(), abort.signal), timeoutMs, this.endpoint);
+      text = await withTimeout(engineUpload(this.target, method, `/v${this.apiVersion}${path}`, query, tracked(), abort.signal, onSent), timeoutMs, this.endpoint);
     } catch (err) {
       abort.abort();
       if (sourceError !== undefined) throw sourceError;

@@ -132,8 +132,10 @@ export interface EngineClient {
   /**
    * Creates an image from one layer tar (`POST /images/create?fromSrc=-`, what `docker import` sends): the tar
    * streams straight into the layer store. Resolves with the new image's ID; its config is the engine's default.
+   * `onSent` is called once the whole tar is on its way (handed to the operating system), before the engine's
+   * answer, which comes once it has unpacked the layer.
    */
-  importImage(tar: AsyncIterable<Buffer>, timeoutMs?: number): Promise<string>;
+  importImage(tar: AsyncIterable<Buffer>, options?: { timeoutMs?: number; onSent?: () => void }): Promise<string>;
   /** Pushes `repo:tag` to its registry (`POST /images/{name}/push`); an error in the progress stream rejects. */
   pushImage(reference: string, timeoutMs?: number): Promise<TransferResult>;
   /** Pulls `repo:tag` from its registry (`POST /images/create?fromImage=`); an error in the progress stream rejects. */

@@ -102,7 +102,8 @@ export function engineRequest<T>(target: HttpTarget, method: string, path: strin
  * over the broken request it causes; an answer with an error status rejects with EngineHttpStatus, also when
  * the engine stopped reading the body to give it. Aborting `signal` stops the request and the body's reading.
  */
-export function engineUpload(target: HttpTarget, method: string, path: string, query: Query | undefined, body: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<string> {
+export function engineUpload(target: HttpTarget, method: string, path: string, query: Query | undefined, body: AsyncIterable<Buffer>, signal?: AbortSignal,
+  onSent?: () => void): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let bodyError: unknown;
     let answering = false;
@@ -118,6 +119,8 @@ export function engineUpload(target: HttpTarget, method: string, path: string, q
       if (bodyError !== undefined || !answering) reject(bodyError ?? err);
     };
     req.on('error', broken);
+    // the whole body handed to the operating system (not yet read by the engine)
+    if (onSent) req.once('finish', onSent);
     const source = Readable.from(body, { objectMode: false });
     source.on('error', (err) => { bodyError ??= err; });
     pipeline(source, req).catch(broken);

@@ -33,6 +33,12 @@ export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: P
   let cancelled = false;
   let digest = '';
   let bytes = 0;
+  // The comparison of the layer as sent (options.check, ~60 ms of the main thread for this tar's 6,810 files)
+  // waits until the last bytes are handed to the operating system: run at once, it held back the upload's end,
+  // and the engine waited for it before finishing the layer. Now the engine finishes while stowage compares.
+  let sent!: () => void;
+  const allSent = new Promise<void>((resolve) => { sent = resolve; });
+  const check = options.check;
   async function* entries(): AsyncGenerator<LayerEntry> {
     const attrs = await xattrs;
     if (!attrs) throw new Error('internal: getfattr went missing');
@@ -40,6 +46,10 @@ export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: P
   }
   const squashed = squashedStream(entries(), {
     ...options,
+    check: check && (async (layer) => {
+      await allSent;
+      await check(layer);
+    }),
     read: (e) => {
       const body = openContent(e);
       if (!body) throw new Error(`internal: ${displayPath(e.path)} has no content ref`);
@@ -54,7 +64,9 @@ export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: P
     }
   }
   // Verified, the side reader hashes the bytes sent; unverified, they are hashed here for the diff ID.
-  const imported = engine.importImage(options.check ? body() : measured(body(), (_b, d) => { digest = d; }));
+  const imported = engine.importImage(options.check ? body() : measured(body(), (_b, d) => { digest = d; }), { onSent: sent });
   imported.catch(() => undefined); // awaited by the flatten, or discarded when it failed first
+  // an upload that broke before its end never calls onSent: the comparison is not left waiting
+  imported.finally(sent).catch(() => undefined);
   return { squashed, imported, digest: () => digest, bytes: () => bytes, cancel: () => { cancelled = true; } };
 }

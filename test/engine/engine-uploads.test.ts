@@ -47,8 +47,19 @@ describe('uploads to a real engine over plain HTTP', () => {
 
   test('an import streamed in small chunks becomes an image with exactly that layer', async () => {
     const tar = gnuTar(dir, { 'etc/greeting': 'hello\n', 'opt/data/x': 'x'.repeat(70_000) });
-    const id = await engine.importImage(chunksOf(tar));
+    // onSent comes once every chunk is taken and before the engine's answer (flatten compares meanwhile)
+    let taken = 0;
+    let answered = false;
+    const sentWhen: { taken: number; answered: boolean }[] = [];
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const c of chunksOf(tar)) {
+        taken += c.length;
+        yield c;
+      }
+    }
+    const id = await engine.importImage(counted(), { onSent: () => sentWhen.push({ taken, answered }) }).finally(() => { answered = true; });
     made.push(id);
+    assert.deepEqual(sentWhen, [{ taken: tar.length, answered: false }]);
     const layers = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).stdout) as string[];
     const sha = execFileSync('sha256sum', { input: tar }).toString().split(' ')[0];
     assert.deepEqual(layers, [`sha256:${sha}`], 'the engine hashed the bytes sent: the tar as GNU tar wrote it');
@@ -73,7 +84,9 @@ describe('uploads to a real engine over plain HTTP', () => {
       yield tar.subarray(0, 200_000);
       throw failure;
     }
-    await assert.rejects(engine.importImage(broken()), (err: unknown) => err === failure);
+    let sent = false;
+    await assert.rejects(engine.importImage(broken(), { onSent: () => { sent = true; } }), (err: unknown) => err === failure);
+    assert.equal(sent, false, 'a body that broke was never all sent');
     assert.deepEqual(await imageIds(process.env, { all: true }), before);
   });
 
