@@ -15,7 +15,7 @@ import { mapLimit } from '../map-limit.js';
 import { engineSizesOf, recordedLayerSizes } from './layer-sizes.js';
 import type { Squash } from './squash.js';
 import { SENT_CONTENT_HASH } from './squashed-stream.js';
-import { canonicalUnion, compareUnions } from './union-compare.js';
+import { canonicalUnion, compareUnions, prepareUnion } from './union-compare.js';
 import { VerificationError } from './verification-error.js';
 import { CHECKS, passed, skipped, type VerificationCheck, type VerificationReport } from './verification-report.js';
 import { count } from '../units.js';
@@ -51,6 +51,8 @@ export class FlattenVerifier {
   /** Time verification added once the output was written. */
   verifyMs = 0;
   private expected: Map<string, string> | undefined;
+  /** Into the engine: the input's union described but for the checksums, while the upload runs (see setPlan). */
+  private prepared: ReturnType<typeof prepareUnion> | undefined;
   private readonly checks: VerificationCheck[] = [];
   private readonly planned = deferred<Planned>();
 
@@ -77,6 +79,9 @@ export class FlattenVerifier {
 
   /** The plan is made: the expected union can be computed, and a comparison waiting for it can run. */
   setPlan(image: ImageIndex, squash: Squash): void {
+    // Into the engine the comparison runs after the upload's end, while the engine finishes the layer, and on a
+    // busy host took longer than that: what it can know of the input before the checksums is described now.
+    if (this.enabled && this.teed) this.prepared = prepareUnion(squash.full);
     this.planned.resolve({ image, squash });
   }
 
@@ -149,7 +154,7 @@ export class FlattenVerifier {
       if (d) byInode.set(f.inode!, d);
     }
     const empty = emptyDigest(this.kind);
-    return canonicalUnion(squash.full, (f) => {
+    return (this.prepared ?? prepareUnion(squash.full))((f) => {
       if (f.layer < keep) return '';
       if (f.size === 0) return empty;
       return (this.teed ? undefined : f.digest) ?? byInode.get(f.inode!) ?? 'not hashed';

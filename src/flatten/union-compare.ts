@@ -12,6 +12,15 @@ import type { UnionFile, UnionTree } from '../image/union-tree.js';
  * ID already proves.
  */
 export function canonicalUnion(tree: UnionTree, digestOf: (f: UnionFile) => string | undefined = (f) => f.digest): Map<string, string> {
+  return prepareUnion(tree)(digestOf);
+}
+
+/**
+ * canonicalUnion in two steps: this one describes every path but for its content digest; the function it
+ * returns adds the digests. flatten describes the input while its upload runs, and adds the checksums taken
+ * on the way once the last byte is written.
+ */
+export function prepareUnion(tree: UnionTree): (digestOf: (f: UnionFile) => string | undefined) => Map<string, string> {
   const files = [...tree.files()];
   const groups = new Map<number, string[]>();
   for (const f of files) {
@@ -20,21 +29,33 @@ export function canonicalUnion(tree: UnionTree, digestOf: (f: UnionFile) => stri
     if (group) group.push(f.path);
     else groups.set(f.inode, [f.path]);
   }
-  const out = new Map<string, string>();
-  for (const f of files) out.set(f.path, describe(f, f.type === 'file' ? digestOf(f) : undefined, groups));
-  return out;
+  const parts = files.map((f) => describe(f, groups));
+  return (digestOf) => {
+    const out = new Map<string, string>();
+    files.forEach((f, i) => {
+      const [head, tail] = parts[i]!;
+      out.set(f.path, `${head},${JSON.stringify((f.type === 'file' ? digestOf(f) : undefined) ?? '')},${tail}`);
+    });
+    return out;
+  };
 }
 
 const NONE: string[] = [];
 
-function describe(f: UnionFile, digest: string | undefined, groups: Map<number, string[]>): string {
+/**
+ * A path's line without its digest: the JSON array [type, mode, uid, gid, size, digest, mtime, link target,
+ * device, xattrs, hardlinked paths], split where the digest goes.
+ */
+function describe(f: UnionFile, groups: Map<number, string[]>): [string, string] {
   const links = f.inode !== undefined ? groups.get(f.inode)! : NONE;
   const xattrs = f.xattrs ? Object.entries(f.xattrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v.toString('hex')}`) : NONE;
-  return JSON.stringify([
-    f.type, f.mode.toString(8), f.uid, f.gid, f.size, digest ?? '', f.type === 'file' ? f.mtime : '',
+  const head = JSON.stringify([f.type, f.mode.toString(8), f.uid, f.gid, f.size]);
+  const tail = JSON.stringify([
+    f.type === 'file' ? f.mtime : '',
     f.linkTarget === undefined ? '' : Buffer.from(f.linkTarget, 'latin1').toString('hex'),
     f.devMajor ?? '', f.devMinor ?? '', xattrs, links.length > 1 ? links.slice().sort() : [],
   ]);
+  return [head.slice(0, -1), tail.slice(1)];
 }
 
 export interface UnionDifference {
