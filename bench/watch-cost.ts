@@ -3,7 +3,7 @@
  * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter's reads
  * (diskstats, stat, PSI and a statfs, once a second) running at the same time.
  * Run by hand: `npm run build && node dist/bench/watch-cost.js [SECONDS]` (default 600). watch runs as bin/stowage
- * starts it, with node's --single-threaded; STOWAGE_WATCH_NODE_FLAGS='' runs it without, for comparison.
+ * starts it, with node's --single-threaded --max-semi-space-size=1; STOWAGE_WATCH_NODE_FLAGS='' runs it without, for comparison.
  * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
  * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
  * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps; and on the
@@ -109,7 +109,7 @@ const watchProbe = probed('watch');
 const bareProbe = probed('bare');
 // with the V8 flag bin/stowage's line 2 starts watch with (the probe's flags need node's command line, so the
 // bench starts node itself); STOWAGE_WATCH_NODE_FLAGS='' measures watch without it, for comparison
-const nodeFlags = (process.env.STOWAGE_WATCH_NODE_FLAGS ?? '--single-threaded').split(' ').filter(Boolean);
+const nodeFlags = (process.env.STOWAGE_WATCH_NODE_FLAGS ?? '--single-threaded --max-semi-space-size=1').split(' ').filter(Boolean);
 const watch: ChildProcess = spawn(process.execPath, [...nodeFlags, ...watchProbe.args, STOWAGE_BIN, 'watch', '--quiet', '--listen', `127.0.0.1:${port}`, '--interval', '1s',
   '--canary', image, '--canary-cmd', 'true', '--every', '10s'], { stdio: ['ignore', 'ignore', 'inherit'], env: watchProbe.env });
 const bare: ChildProcess = spawn(process.execPath, [...bareProbe.args, '-e', BARE], { stdio: 'ignore', env: bareProbe.env });

@@ -34,7 +34,7 @@ describe('bin/stowage as a program', () => {
     child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
     const done = exited(child);
     const argv = await nodeCommandLine(child);
-    assert.deepEqual(argv.slice(1), ['--single-threaded', STOWAGE_BIN, 'watch', '--count', '3', '--interval', '1s', '--quiet']);
+    assert.deepEqual(argv.slice(1), ['--single-threaded', '--max-semi-space-size=1', STOWAGE_BIN, 'watch', '--count', '3', '--interval', '1s', '--quiet']);
     assert.equal(await done, 0, stderr);
   });
 
