@@ -4,7 +4,9 @@
  * after the collection. Memory growth is judged on the heap after a GC, since raw RSS also moves with what
  * the allocator keeps and the kernel has not reclaimed; and the heap less its code space is reported apart,
  * since compiled code and its feedback grow for minutes in a 1 Hz loop as V8 tiers functions up (bin/stowage
- * raises the interrupt budget), which is warm-up and converges, not data kept per sample. Bench-only: nothing in stowage itself knows of it.
+ * raises the interrupt budget), which is warm-up and converges, not data kept per sample. watch turns V8's
+ * compilers off (watch-command.ts), so its code space stays put; the bare loop's does not.
+ * Bench-only: nothing in stowage itself knows of it.
  */
 import { appendFileSync } from 'node:fs';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
