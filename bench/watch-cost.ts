@@ -3,7 +3,8 @@
  * canary every 10 s and a scrape of /metrics every 15 s, beside a bare loop doing node_exporter's reads
  * (diskstats, stat, PSI and a statfs, once a second) running at the same time.
  * Run by hand: `npm run build && node dist/bench/watch-cost.js [SECONDS]` (default 600). watch runs as bin/stowage
- * starts it, with node's --single-threaded --max-semi-space-size=1; STOWAGE_WATCH_NODE_FLAGS='' runs it without, for comparison.
+ * starts it, with node's --single-threaded --max-semi-space-size=1; STOWAGE_WATCH_NODE_FLAGS='' runs it without,
+ * for comparison.
  * Targets: watch under 1% of a core; RSS flat (no growth after the first minute). Both processes run with
  * bench/support/gc-probe (a forced full GC on SIGUSR2, then RSS and heap used): "flat" is judged on the heap
  * after that GC at minute 1 and at the end, since raw RSS also moves with what the allocator keeps; and on the
