@@ -3,11 +3,13 @@
  * the upload starts before the layers are indexed. mergedOverlayEntries walks the layer directories the way
  * overlayfs merges them and yields the squashed layer's entries in the squash's own order, so the engine
  * extracts the layer while stowage indexes the layers for the plan, the figures and verification. That
- * verification compares the bytes sent with the union built from the index: two independent walks must agree.
+ * verification compares the bytes sent with the union built from the index: two walks, each with its own rules,
+ * must agree. They share the kernel's answers (`reads`), so each readdir and lstat is made once.
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import type { TreeXattrs } from '../host/xattrs.js';
 import { openContent } from '../image/content-ref.js';
+import type { LayerDirReads } from '../image/layer-dir-reads.js';
 import { displayPath, type LayerEntry } from '../image/layer-entry.js';
 import { measured } from '../image/layer-index.js';
 import { mergedOverlayEntries } from '../image/overlay2-merge.js';
@@ -29,7 +31,8 @@ export interface EarlyImport {
  * Starts importing the merged layer directories `dirs` (bottom first) as one layer. The request goes out at
  * once, so that the engine gets ready while getfattr still reads `xattrs`; the first byte follows them.
  */
-export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: Promise<TreeXattrs[] | undefined>, options: Omit<SquashedStreamOptions, 'read' | 'source'>): EarlyImport {
+export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: Promise<TreeXattrs[] | undefined>, reads: LayerDirReads,
+  options: Omit<SquashedStreamOptions, 'read' | 'source'>): EarlyImport {
   let cancelled = false;
   let digest = '';
   let bytes = 0;
@@ -42,7 +45,7 @@ export function startEarlyImport(engine: EngineClient, dirs: string[], xattrs: P
   async function* entries(): AsyncGenerator<LayerEntry> {
     const attrs = await xattrs;
     if (!attrs) throw new Error('internal: getfattr went missing');
-    yield* mergedOverlayEntries(dirs, attrs);
+    yield* mergedOverlayEntries(dirs, attrs, reads);
   }
   const squashed = squashedStream(entries(), {
     ...options,

@@ -8,6 +8,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { EngineRequestError, RefusedError } from '../errors.js';
 import { hasGetfattr } from '../host/xattrs.js';
 import { indexOverlayImage, overlayImage, type OverlayImage } from '../image/engine-source.js';
+import { sharedReads } from '../image/layer-dir-reads.js';
 import type { ImageIndex } from '../image/image-index.js';
 import { splitTag } from '../image/image-reference.js';
 import { locateImage, openLocated, type ImageLocation, type OpenImageOptions } from '../image/open-image.js';
@@ -55,11 +56,13 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
 
   const fast = await fastPath(where, options, connect);
   let early: FlattenInput['early'];
+  // the upload's merged walk and the index walk the same directories: each readdir and lstat is made once
+  const reads = sharedReads();
   if (fast) {
     const tag = options.output.tag ?? defaultTag({ repoTags: fast.overlay.repoTags, id: fast.overlay.id, source: { kind: 'overlay2', reference } }, reference);
     await refuseExistingTag(fast.engine, tag, options.force);
     progress('importing the merged layer directories into the engine while the layers are indexed');
-    const started = startEarlyImport(fast.engine, fast.overlay.dirs, fast.overlay.xattrs, {
+    const started = startEarlyImport(fast.engine, fast.overlay.dirs, fast.overlay.xattrs, reads, {
       hash: verifier.enabled ? 'crc32' : 'none',
       check: verifier.enabled ? verifier.checkSent : undefined,
       // the size is not known yet: the layers are still being walked
@@ -80,7 +83,7 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
   };
   try {
     const opened = fast
-      ? { image: (await indexOverlayImage(fast.overlay, progress, 'none'))!, note: undefined }
+      ? { image: (await indexOverlayImage(fast.overlay, progress, 'none', reads))!, note: undefined }
       // an engine image read from overlay2 gets no digests: flatten needs none to plan
       : await openLocated(where, { source: options.source, platform: options.platform, engine: connect, progress }, 'none');
     const image = opened.image;

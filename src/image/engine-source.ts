@@ -10,6 +10,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { readStoredImageConfig } from '../engine/image-store.js';
 import { indexImageStream } from './archive-source.js';
 import { assembleImage, diffIdsOf, type ImageIndex } from './image-index.js';
+import { directReads, type LayerDirReads } from './layer-dir-reads.js';
 import { hashNeeded, overlayLayer, walkOverlayDiff } from './overlay2-source.js';
 import { readTreesXattrs, type TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
@@ -82,14 +83,14 @@ function readFailure(err: unknown, what: string): unknown {
  * Indexes the layers of `image` from their directories (walked while getfattr runs); undefined when getfattr
  * is not installed. `digests` as for indexEngineImage.
  */
-export async function indexOverlayImage(image: OverlayImage, progress?: StepProgress, digests: 'all' | 'needed' | 'none' = 'needed'): Promise<ImageIndex | undefined> {
+export async function indexOverlayImage(image: OverlayImage, progress?: StepProgress, digests: 'all' | 'needed' | 'none' = 'needed', reads: LayerDirReads = directReads): Promise<ImageIndex | undefined> {
   const { name, dirs } = image;
   const walked: LayerEntry[][] = [];
   for (let i = 0; i < dirs.length; i++) {
     // one counted step, not a line per layer directory: 33 overlay2 paths are no progress to a reader (issue 20)
     progress?.('reading the layer directories', { done: i, total: dirs.length, unit: 'items' });
     try {
-      walked.push(await walkOverlayDiff(dirs[i]!, digests === 'all' ? 'all' : 'none'));
+      walked.push(await walkOverlayDiff(dirs[i]!, digests === 'all' ? 'all' : 'none', reads));
     } catch (err) {
       throw readFailure(err, `reading layer ${i} of ${name} from ${dirs[i]}`);
     }

@@ -3,11 +3,11 @@
  * walked like a tar would list it. overlay2 marks whiteouts as 0/0 character devices and opaque directories
  * with the `trusted.overlay.opaque` xattr (`user.overlay.opaque` with userxattr).
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { TreeXattrs } from '../host/xattrs.js';
 import type { LayerEntry } from './layer-entry.js';
 import { contentDigest, contentRef, setContentRef } from './content-ref.js';
+import { directReads, type LayerDirReads } from './layer-dir-reads.js';
 import type { LayerIndex } from './layer-index.js';
 import { mapLimit } from '../map-limit.js';
 import { TimeSlice } from '../time-slice.js';
@@ -22,11 +22,12 @@ export type DigestPolicy = 'all' | 'none';
 
 /**
  * Walks one overlay2 diff directory into entries, without extended attributes: `overlayLayer` adds them
- * once getfattr (run for every layer at once, while the directories are walked) has answered.
+ * once getfattr (run for every layer at once, while the directories are walked) has answered. `reads`: shared
+ * with flatten's merged walk of the same directories (layer-dir-reads.ts).
  */
-export async function walkOverlayDiff(dir: string, digests: DigestPolicy = 'all'): Promise<LayerEntry[]> {
+export async function walkOverlayDiff(dir: string, digests: DigestPolicy = 'all', reads: LayerDirReads = directReads): Promise<LayerEntry[]> {
   const entries: LayerEntry[] = [];
-  await walk(dir, entries, digests);
+  await walk(dir, entries, digests, reads);
   return entries;
 }
 
@@ -48,10 +49,10 @@ export function overlayLayer(entries: LayerEntry[], xattrs: TreeXattrs, diffId: 
   return { diffId, tarBytes, compression: 'none', storedBytes: tarBytes, storedDigest: diffId, entries: out };
 }
 
-async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Promise<void> {
+async function walk(root: string, out: LayerEntry[], digests: DigestPolicy, reads: LayerDirReads): Promise<void> {
   const start = out.length;
   // the walk gives the event loop a turn every few ms: flatten's upload runs meanwhile on the same thread
-  await list(root, '', out, new Map(), new TimeSlice());
+  await list(root, '', out, new Map(), new TimeSlice(), reads);
   // Files are hashed a few at a time: the thread pool reads while the main thread hashes.
   if (digests === 'all') {
     await mapLimit(out.slice(start).filter((e) => e.type === 'file'), 4, async (e) => { e.digest = await contentDigest(e); });
@@ -63,25 +64,24 @@ async function walk(root: string, out: LayerEntry[], digests: DigestPolicy): Pro
  * lists them. Hardlinks are decided in that order (a directory's contents come right after it, before the
  * names that sort after it, as Docker's tar writer lists them), so the name listed first always carries the
  * content: /opt/keep/k comes before /opt/keep-hardlink, although "keep" and "keep-hardlink" are in one readdir.
- * Each lstat becomes its entry at once, so no Stats object outlives its name.
+ * Each lstat becomes its entry at once (shared reads keep it only until the other walk takes it).
  */
-async function list(root: string, rel: string, out: LayerEntry[], links: Map<string, string>, slice: TimeSlice): Promise<void> {
-  const abs = rel ? `${root}/${rel}` : root;
+async function list(root: string, rel: string, out: LayerEntry[], links: Map<string, string>, slice: TimeSlice, reads: LayerDirReads): Promise<void> {
   // Metadata calls are synchronous: on cached inodes they take microseconds, a thread-pool round trip is slower.
-  const names = readdirSync(Buffer.from(abs, 'latin1'), { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
+  // (a copy: a shared answer is not sorted in place)
+  const names = [...reads.names(root, rel)].sort();
   for (const n of names) {
     const path = rel ? `${rel}/${n}` : n;
     if (slice.due) await slice.pause();
-    const file = Buffer.from(`${root}/${path}`, 'latin1');
-    const stats = lstatSync(file);
+    const stats = reads.lstat(root, path);
     let hardlinkTo: string | undefined;
     if (stats.isFile() && stats.nlink > 1) {
       const key = `${stats.dev}:${stats.ino}`;
       hardlinkTo = links.get(key);
       if (hardlinkTo === undefined) links.set(key, path);
     }
-    out.push(toEntry(root, path, stats, hardlinkTo, file));
-    if (stats.isDirectory()) await list(root, path, out, links, slice);
+    out.push(toEntry(root, path, stats, hardlinkTo, reads));
+    if (stats.isDirectory()) await list(root, path, out, links, slice, reads);
   }
 }
 
@@ -101,14 +101,14 @@ export function isWhiteout(s: Stats): boolean {
   return s.isCharacterDevice() && s.rdev === 0;
 }
 
-/** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files (`abs`: the path lstat was given). */
-export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined, abs: Buffer = Buffer.from(`${root}/${path}`, 'latin1')): LayerEntry {
+/** The entry of `path` (relative to `root`) from its lstat, with a content ref for regular files. */
+export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string | undefined, reads: LayerDirReads = directReads): LayerEntry {
   // every entry has the same properties in the same order: code that reads many entries sees one shape
   const make = (type: LayerEntry['type'], mode: number, size: number, linkTarget?: string, devMajor?: number, devMinor?: number): LayerEntry =>
     ({ path, type, mode, uid: s.uid, gid: s.gid, size, mtime: Math.floor(s.mtimeMs / 1000), linkTarget, devMajor, devMinor, xattrs: undefined, digest: undefined });
   const mode = s.mode & 0o7777;
   if (s.isDirectory()) return make('dir', mode, 0);
-  if (s.isSymbolicLink()) return make('symlink', mode, 0, readlinkSync(abs, { encoding: 'buffer' }).toString('latin1'));
+  if (s.isSymbolicLink()) return make('symlink', mode, 0, reads.readlink(root, path));
   if (isWhiteout(s)) return make('whiteout', 0, 0);
   if (s.isCharacterDevice() || s.isBlockDevice()) {
     return make(s.isCharacterDevice() ? 'char' : 'block', mode, 0, undefined, Math.floor(s.rdev / 256) & 0xfff, (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00));
@@ -116,7 +116,7 @@ export function toEntry(root: string, path: string, s: Stats, hardlinkTo: string
   if (s.isFIFO()) return make('fifo', mode, 0);
   if (hardlinkTo !== undefined) return make('hardlink', mode, 0, hardlinkTo);
   const entry = make('file', mode, s.size);
-  setContentRef(entry, { file: abs, start: 0, length: s.size });
+  setContentRef(entry, { file: Buffer.from(`${root}/${path}`, 'latin1'), start: 0, length: s.size });
   return entry;
 }
 
