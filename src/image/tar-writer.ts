@@ -97,6 +97,16 @@ export function tarHeader(h: TarWriteHeader): Buffer {
   return Buffer.concat([paxHead, data, Buffer.alloc(pad(data.length)), main]);
 }
 
+/**
+ * A PAX global header holding `records` (a `comment`, as git archive writes one): Go's archive/tar hands it to
+ * its caller, and Docker's unpacker passes over it, so it can open an archive whose first member is not known yet.
+ */
+export function paxGlobalHeader(records: Record<string, string>): Buffer {
+  const data = Buffer.concat(Object.entries(records).map(([k, v]) => paxRecord(k, Buffer.from(v, 'utf8'))));
+  const h: TarWriteHeader = { name: 'pax_global_header', typeflag: 'g', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0 };
+  return Buffer.concat([headerBlock(h, h.name, '', data.length, 'g').block, data, Buffer.alloc(pad(data.length))]);
+}
+
 export function pad(size: number): number {
   return (BLOCK - (size % BLOCK)) % BLOCK;
 }

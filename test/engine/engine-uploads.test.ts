@@ -1,6 +1,6 @@
 /**
  * Uploads go to the engine as plain node:http requests (engine-http.ts's engineUpload), not through dockerode:
- * an import, a load and an archive put, each checked against the engine itself (`docker image inspect`,
+ * an import, a load (also one opened before its archive is ready) and an archive put, each checked against the engine itself (`docker image inspect`,
  * `docker cp` out of the container, read by GNU tar), and each failure told apart: the engine's own refusal
  * of a bad tar, and a body that fails on its way, whose error is the one thrown.
  */
@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { connectEngine } from '../../src/engine/dockerode-engine.js';
 import type { EngineClient } from '../../src/engine/engine-client.js';
 import { EngineRequestError } from '../../src/errors.js';
+import { loadIntoEngine } from '../../src/image/image-writer-docker-archive.js';
+import type { ImageToWrite } from '../../src/image/image-writer.js';
 import { DOCKER_CLI, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
 import { imageIds } from '../support/seeded-daemon.js';
 
@@ -87,6 +89,35 @@ describe('uploads to a real engine over plain HTTP', () => {
     let sent = false;
     await assert.rejects(engine.importImage(broken(), { onSent: () => { sent = true; } }), (err: unknown) => err === failure);
     assert.equal(sent, false, 'a body that broke was never all sent');
+    assert.deepEqual(await imageIds(process.env, { all: true }), before);
+  });
+
+  test('a load opened before its archive is ready (a PAX global header goes first) loads once the wait ends; a failed wait leaves nothing', async () => {
+    const tar = gnuTar(dir, { 'etc/early': 'early\n', 'opt/e/x': 'e'.repeat(50_000) });
+    const sha = execFileSync('sha256sum', { input: tar }).toString().split(' ')[0];
+    const repo = uniqueName('stowage-early-load');
+    const image = (tag: string): ImageToWrite => ({
+      layers: [{ size: tar.length, compression: 'none', open: () => chunksOf(tar, 4096) }],
+      config: (diffIds) => Buffer.from(JSON.stringify({ architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })),
+      repoTags: [`${repo}:${tag}`],
+    });
+    let release!: () => void;
+    const ready = new Promise<void>((resolve) => { release = resolve; });
+    let settled = false;
+    const loading = loadIntoEngine(engine, image('1'), ready).finally(() => { settled = true; });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(settled, false, 'the load waits for its archive');
+    release();
+    const written = await loading;
+    made.push(written.id);
+    const inspected = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .}}', `${repo}:1`])).stdout) as { Id: string; RootFS: { Layers: string[] } };
+    assert.deepEqual([inspected.Id, inspected.RootFS.Layers], [written.id, [`sha256:${sha}`]], 'the engine loaded the archive after the lead block: its ID, the layer as GNU tar wrote it');
+
+    const before = await imageIds(process.env, { all: true });
+    const failure = new Error('the layer never came');
+    const failing = new Promise<void>((_resolve, reject) => setTimeout(() => reject(failure), 200));
+    failing.catch(() => undefined);
+    await assert.rejects(loadIntoEngine(engine, image('2'), failing), (err: unknown) => err === failure);
     assert.deepEqual(await imageIds(process.env, { all: true }), before);
   });
 
