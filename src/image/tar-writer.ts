@@ -17,13 +17,44 @@ export type TarWriteHeader = Pick<TarHeader, 'name' | 'typeflag' | 'mode' | 'uid
     pax?: Record<string, Buffer> | undefined;
   };
 
+/**
+ * Writes `value` as zero-padded octal digits and a NUL into `length` bytes at `start`; false, writing
+ * nothing, when it does not fit. Digits are written one by one: a string and a write per field cost more than
+ * the rest of a header together (flatten writes one header per file).
+ */
 function octal(buf: Buffer, value: number, start: number, length: number): boolean {
+  if (!Number.isInteger(value) || value < 0) return octalText(buf, value, start, length);
+  if (value > OCTAL_MAX[length]!) return false;
+  let v = value;
+  for (let i = start + length - 2; i >= start; i--) {
+    buf[i] = 48 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  buf[start + length - 1] = 0;
+  return true;
+}
+
+/** The largest value of octal digits in a field of `length` bytes (one is the NUL), by length. */
+const OCTAL_MAX = Array.from({ length: 13 }, (_, n) => (n > 0 ? 8 ** (n - 1) - 1 : 0));
+
+/** octal() for a value that is not a whole number of 0 or more, as JavaScript writes it in base 8. */
+function octalText(buf: Buffer, value: number, start: number, length: number): boolean {
   const s = value.toString(8);
   if (s.length > length - 1) return false;
   buf.write(s.padStart(length - 1, '0'), start, 'latin1');
   buf[start + length - 1] = 0;
   return true;
 }
+
+/** Writes up to `length` characters of the byte string `text` at `start`, one byte each (as latin1 does). */
+function bytes(buf: Buffer, text: string, start: number, length: number): void {
+  const n = Math.min(text.length, length);
+  for (let i = 0; i < n; i++) buf[start + i] = text.charCodeAt(i) & 0xff;
+}
+
+/** A header block's fixed part: zeros, and the ustar magic and version. */
+const USTAR_BLOCK = Buffer.alloc(BLOCK);
+USTAR_BLOCK.write('ustar\u000000', 257, 'latin1');
 
 const MAX_OCTAL_11 = 0o77777777777;
 
@@ -46,11 +77,11 @@ function paxRecord(key: string, value: Buffer): Buffer {
 }
 
 function headerBlock(h: TarWriteHeader, name: string, linkname: string, size: number, typeflag: string): { block: Buffer; fits: boolean } {
-  const b = Buffer.alloc(BLOCK);
-  let fits = true;
-  const nameBytes = Buffer.from(name, 'latin1');
-  if (nameBytes.length > 100) fits = false;
-  nameBytes.copy(b, 0, 0, Math.min(100, nameBytes.length));
+  const b = Buffer.allocUnsafe(BLOCK);
+  USTAR_BLOCK.copy(b);
+  // names are byte strings (layer-entry.ts): a character is a byte
+  let fits = name.length <= 100;
+  bytes(b, name, 0, 100);
   fits = octal(b, h.mode & 0o7777, 100, 8) && fits;
   fits = octal(b, h.uid, 108, 8) && fits;
   fits = octal(b, h.gid, 116, 8) && fits;
@@ -59,18 +90,17 @@ function headerBlock(h: TarWriteHeader, name: string, linkname: string, size: nu
   octal(b, Math.min(MAX_OCTAL_11, Math.max(0, Math.floor(h.mtime))), 136, 12);
   fits = mtimeFits(h.mtime) && fits;
   b[156] = typeflag.charCodeAt(0);
-  const linkBytes = Buffer.from(linkname, 'latin1');
-  if (linkBytes.length > 100) fits = false;
-  linkBytes.copy(b, 157, 0, Math.min(100, linkBytes.length));
-  b.write('ustar\u000000', 257, 'latin1');
-  b.write((h.uname ?? '').slice(0, 31), 265, 'latin1');
-  b.write((h.gname ?? '').slice(0, 31), 297, 'latin1');
+  if (linkname.length > 100) fits = false;
+  bytes(b, linkname, 157, 100);
+  bytes(b, h.uname ?? '', 265, 31);
+  bytes(b, h.gname ?? '', 297, 31);
   octal(b, h.devmajor ?? 0, 329, 8);
   octal(b, h.devminor ?? 0, 337, 8);
   b.fill(32, 148, 156);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += b[i]!;
-  b.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+  octal(b, sum, 148, 7);
+  b[155] = 32;
   return { block: b, fits };
 }
 
