@@ -12,6 +12,7 @@
  * This machine's root ext4 has no journal, and without one ext4 skips every inode freed in the last one to
  * six minutes when it allocates a new one (recently_deleted() in fs/ext4/ialloc.c): each run's thousands of
  * creates slowed down after the previous run's removal, by up to 4x, and so by the order of the runs.
+ * Before each run the input's layer files are read (the page cache warm for both sides, see settle()).
  * Run: npm run build && node dist/bench/flatten.js   (root, dockerd with overlay2, docker-registry and debootstrap
  * installed; the deep image's Debian base comes from debootstrap, see support/debian-base.ts)
  * The deep image is built once and kept (stowage-bench/flatten-deep:1).
@@ -70,6 +71,12 @@ function dockerCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: Buffer):
 /** The docker CLI on the rounds' daemon. */
 function roundsCli(args: string[]): string {
   return dockerCli(args, roundsEnv);
+}
+
+/** The overlay2 directories of `tag`'s layers on the rounds' daemon (each layer's diff). */
+function layerDirs(tag: string): string[] {
+  const data = JSON.parse(roundsCli(['image', 'inspect', '-f', '{{json .GraphDriver.Data}}', tag])) as { LowerDir?: string; UpperDir: string };
+  return [data.UpperDir, ...(data.LowerDir ? data.LowerDir.split(':') : [])];
 }
 
 function quiet(args: string[]): void {
@@ -179,11 +186,18 @@ async function measure(disk: LoopDisk, layers: number): Promise<void> {
   const cpu: Record<'verified' | 'unverified' | 'imports', { client: number; engine: number }[]> = { verified: [], unverified: [], imports: [] };
   // Before each measurement: the previous output removed and every dirty page written back, so no run pays
   // for another's writes.
+  // Then the input's layer files are read once, so that both sides start from a warm page cache: this
+  // machine's kernel pages out file pages nobody read for a few seconds (DAMON's pageout scheme, see
+  // /sys/kernel/mm/damon/admin: pages 12 intervals of 500 ms old, up to 128 MB a second), and without this
+  // each run found a different part of the image on disk (flatten's rounds 4.1-7.5 s in one run).
+  const inputDirs = layerDirs(DEEP);
   const settle = (tag: string) => {
     const id = spawnSync(DOCKER_CLI, ['image', 'inspect', '-f', '{{.Id}}', tag], { encoding: 'utf8', env: { ...process.env, ...roundsEnv } }).stdout.trim();
     quiet(['rmi', '-f', id || tag]);
     spawnSync('sync');
     spawnSync('sleep', ['2']);
+    // through a pipe: GNU tar writing to /dev/null itself skips reading the files
+    execFileSync('sh', ['-c', 'tar -P -cf - "$@" | cat > /dev/null', 'warm', ...inputDirs], { stdio: ['ignore', 'ignore', 'inherit'] });
   };
   const stowage = (extra: string[]): { ms: number; result: FlattenResult; cpu: { client: number; engine: number } } => {
     const t = performance.now();
