@@ -82,6 +82,9 @@ export async function openFlattenInput(reference: string, options: FlattenInputO
     if (id) await fast!.engine.removeImage(id).catch(() => {});
   };
   try {
+    // The index walk starts once getfattr has answered: beside it getfattr, which the upload's first byte waits
+    // for, took 205-477 ms instead of about 100 (traced). The upload's merged walk then makes the calls first.
+    if (fast) await fast.overlay.xattrs;
     const opened = fast
       ? { image: (await indexOverlayImage(fast.overlay, progress, 'none', reads))!, note: undefined }
       // an engine image read from overlay2 gets no digests: flatten needs none to plan
