@@ -13,6 +13,7 @@ import type { Endpoint } from './endpoint.js';
 import { endpointFor, type ConnectOptions } from './endpoint-for.js';
 import { toEngineError, unreachable, withTimeout } from './engine-errors.js';
 import { engineRequest, engineUpload, type HttpTarget, type Query } from './engine-http.js';
+import { threadUpload } from './upload-thread.js';
 import { normaliseDiskUsage } from './system-df.js';
 import { tcpConnects } from './tcp-connect.js';
 import type { ContainerDetail, ContainerEvent, DiskUsage, EngineInfo, EngineVersion, ImageDetail } from './types.js';
@@ -410,7 +411,9 @@ class DockerodeEngine implements EngineClient {
   }
 
   async importImage(tar: AsyncIterable<Buffer>, options: { timeoutMs?: number; onSent?: () => void } = {}): Promise<string> {
-    const messages = await this.upload('POST', '/images/create', { fromSrc: '-' }, tar, 'import the layer', options.timeoutMs ?? 3_600_000, options.onSent);
+    // a local engine reads the layer from a worker thread's writes (upload-thread.ts), whatever the main thread does meanwhile
+    const messages = await this.upload('POST', '/images/create', { fromSrc: '-' }, tar, 'import the layer', options.timeoutMs ?? 3_600_000, options.onSent,
+      this.target.socketPath ? threadUpload : engineUpload);
     const ids = messages.map((m) => String(m.status ?? '').trim()).filter((st) => /^sha256:[0-9a-f]{64}$/.test(st));
     const id = ids[ids.length - 1];
     if (!id) throw new EngineRequestError(500, 'engine did not report the imported image');
@@ -459,7 +462,7 @@ class DockerodeEngine implements EngineClient {
    * A timeout stops the request.
    */
   private async upload(method: string, path: string, query: Query, source: AsyncIterable<Buffer>, what: string,
-    timeoutMs: number, onSent?: () => void): Promise<Record<string, unknown>[]> {
+    timeoutMs: number, onSent?: () => void, send: typeof engineUpload = engineUpload): Promise<Record<string, unknown>[]> {
     let sourceError: unknown;
     async function* tracked(): AsyncGenerator<Buffer> {
       try {
@@ -472,7 +475,7 @@ class DockerodeEngine implements EngineClient {
     const abort = new AbortController();
     let text: string;
     try {
-      text = await withTimeout(engineUpload(this.target, method, `/v${this.apiVersion}${path}`, query, tracked(), abort.signal, onSent), timeoutMs, this.endpoint);
+      text = await withTimeout(send(this.target, method, `/v${this.apiVersion}${path}`, query, tracked(), abort.signal, onSent), timeoutMs, this.endpoint);
     } catch (err) {
       abort.abort();
       if (sourceError !== undefined) throw sourceError;

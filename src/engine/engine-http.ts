@@ -63,18 +63,19 @@ function readAnswer(res: IncomingMessage, resolve: (raw: string) => void, reject
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('error', reject);
-  res.on('end', () => {
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return resolve(raw);
-    let body: unknown;
-    try {
-      body = raw.trim() ? JSON.parse(raw) : undefined;
-    } catch {
-      body = undefined;
-    }
-    reject(new EngineHttpStatus(status, body && typeof body === 'object' ? body as { message?: string } : { message: raw.trim() }));
-  });
+  res.on('end', () => answerOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), resolve, reject));
+}
+
+/** A whole answer: its text when the status is 2xx, else EngineHttpStatus with the engine's message. */
+export function answerOf(status: number, raw: string, resolve: (raw: string) => void, reject: (err: unknown) => void): void {
+  if (status >= 200 && status < 300) return resolve(raw);
+  let body: unknown;
+  try {
+    body = raw.trim() ? JSON.parse(raw) : undefined;
+  } catch {
+    body = undefined;
+  }
+  reject(new EngineHttpStatus(status, body && typeof body === 'object' ? body as { message?: string } : { message: raw.trim() }));
 }
 
 /**

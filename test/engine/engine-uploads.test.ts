@@ -1,5 +1,6 @@
 /**
- * Uploads go to the engine as plain node:http requests (engine-http.ts's engineUpload), not through dockerode:
+ * Uploads go to the engine as plain node:http requests (engine-http.ts's engineUpload; an import to a local engine
+ * from a worker thread, upload-thread.ts), not through dockerode:
  * an import, a load (also one opened before its archive is ready) and an archive put, each checked against the engine itself (`docker image inspect`,
  * `docker cp` out of the container, read by GNU tar), and each failure told apart: the engine's own refusal
  * of a bad tar, and a body that fails on its way, whose error is the one thrown.
@@ -7,12 +8,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine } from '../../src/engine/dockerode-engine.js';
 import type { EngineClient } from '../../src/engine/engine-client.js';
-import { EngineRequestError } from '../../src/errors.js';
+import { EngineRequestError, EngineUnreachableError } from '../../src/errors.js';
 import { loadIntoEngine } from '../../src/image/image-writer-docker-archive.js';
 import type { ImageToWrite } from '../../src/image/image-writer.js';
 import { DOCKER_CLI, docker, ensureBusybox, removeImages, uniqueName } from '../support/docker-cli.js';
@@ -89,6 +90,46 @@ describe('uploads to a real engine over plain HTTP', () => {
     let sent = false;
     await assert.rejects(engine.importImage(broken(), { onSent: () => { sent = true; } }), (err: unknown) => err === failure);
     assert.equal(sent, false, 'a body that broke was never all sent');
+    assert.deepEqual(await imageIds(process.env, { all: true }), before);
+  });
+
+  test('an import\'s bytes leave the process while its main thread is busy: a worker thread writes them to the engine', async () => {
+    // flatten makes the squashed layer on the main thread and indexes, plans and verifies there meanwhile; the
+    // engine must go on reading through that work, not only the ~200 kB the kernel holds for the socket
+    const tar = gnuTar(dir, { 'opt/busy/blob': 'z'.repeat(12 << 20) });
+    const ahead = 8 << 20;
+    // bytes this process has written (every thread's writes, sockets included), as the kernel counts them
+    const written = () => Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+    let leftDuringBusy = -1;
+    async function* body(): AsyncGenerator<Buffer> {
+      const start = written();
+      yield tar.subarray(0, ahead);
+      const until = Date.now() + 2000;
+      while (Date.now() < until) { /* the main thread busy, as a long synchronous step holds it */ }
+      leftDuringBusy = written() - start;
+      yield tar.subarray(ahead);
+    }
+    const id = await engine.importImage(body());
+    made.push(id);
+    assert.ok(leftDuringBusy >= ahead, `only ${leftDuringBusy} of the ${ahead} bytes made before the main thread got busy left the process while it was`);
+    const layers = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', id])).stdout) as string[];
+    const sha = execFileSync('sha256sum', { input: tar }).toString().split(' ')[0];
+    assert.deepEqual(layers, [`sha256:${sha}`], 'the engine got the tar as GNU tar wrote it');
+  });
+
+  test('an import whose body stalls times out: it rejects, the engine keeps nothing, and its upload thread ends', async () => {
+    const before = await imageIds(process.env, { all: true });
+    const threads = () => readdirSync('/proc/self/task').length;
+    const idle = threads();
+    const tar = gnuTar(dir, { 'stall/file': 's'.repeat(300_000) });
+    async function* stalled(): AsyncGenerator<Buffer> {
+      yield tar.subarray(0, 100_000);
+      await new Promise<void>(() => { /* never */ });
+    }
+    await assert.rejects(engine.importImage(stalled(), { timeoutMs: 1500 }), (err: unknown) => err instanceof EngineUnreachableError && err.failure === 'timeout');
+    const deadline = Date.now() + 10_000;
+    while (threads() > idle && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(threads(), idle, 'the upload thread ended with the request');
     assert.deepEqual(await imageIds(process.env, { all: true }), before);
   });
 
